@@ -1,0 +1,37 @@
+# vitreem: two commands matter — `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench e2e clean
+
+setup: $(STAMP)
+
+# Re-install only when the lock or the project metadata changes (idempotent).
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/vitreem migrate --noinput
+	$(BIN)/vitreem load_places
+	$(BIN)/vitreem seed_demo --if-empty
+	VITREEM_DEMO=1 $(BIN)/vitreem runserver 127.0.0.1:$(PORT)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy config vitreem
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

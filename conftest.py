@@ -1,0 +1,112 @@
+"""Shared test fixtures: the administrative units (loaded once per test database) and the personas.
+
+Personas (healthchecks style): a provincial officer, a leader, a worker of commune A, a worker of
+commune B (same district), a member-unit reporter, and an outsider from another province.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from vitreem.accounts.models import MemberUnit, Role
+from vitreem.accounts.services import user_create
+from vitreem.places.models import AdminUnit
+from vitreem.places.selectors import unit_resolve
+from vitreem.places.services import places_load
+
+PASSWORD = "a-long-test-password"
+
+COMMUNE_A = ("legacy:23500", "2025:23500")  # Thị trấn Đăk Hà → Xã Đăk Hà
+COMMUNE_B = ("legacy:23512", "2025:23512")  # Xã Đăk Mar → Xã Đăk Mar
+PROVINCE = ("legacy:62", "2025:51")  # Kon Tum → Quảng Ngãi
+OTHER_PROVINCE = ("legacy:01", "2025:01")  # Hà Nội
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real administrative units (both versions) once for the whole test run."""
+    with django_db_blocker.unblock():
+        if not AdminUnit.objects.exists():
+            places_load()
+
+
+def ensure_places() -> None:
+    """Transactional tests (the browser tests) flush the tables: reload the units when they are gone."""
+    if not AdminUnit.objects.exists():
+        places_load()
+
+
+def _make(username: str, role: str, refs, **extra):
+    return user_create(username=username, password=PASSWORD, role=role,
+                       units=[unit_resolve(r) for r in refs], full_name=username.title(), **extra)
+
+
+@pytest.fixture
+def units(db):
+    class Units:
+        province_legacy = unit_resolve("legacy:62")
+        province_2025 = unit_resolve("2025:51")
+        district = unit_resolve("legacy:615")
+        commune_a = unit_resolve("legacy:23500")
+        commune_a_2025 = unit_resolve("2025:23500")
+        commune_b = unit_resolve("legacy:23512")
+        commune_b_2025 = unit_resolve("2025:23512")
+        other_commune = unit_resolve("legacy:00001")
+
+    return Units
+
+
+@pytest.fixture
+def officer(db):
+    return _make("officer", Role.PROVINCE_OFFICER, PROVINCE)
+
+
+@pytest.fixture
+def leader(db):
+    return _make("leader", Role.LEADER, PROVINCE)
+
+
+@pytest.fixture
+def worker_a(db):
+    return _make("worker_a", Role.COMMUNE_WORKER, COMMUNE_A)
+
+
+@pytest.fixture
+def worker_b(db):
+    return _make("worker_b", Role.COMMUNE_WORKER, COMMUNE_B)
+
+
+@pytest.fixture
+def reporter(db):
+    unit, _ = MemberUnit.objects.get_or_create(code="so-gddt", defaults={"name": "Sở Giáo dục và Đào tạo"})
+    return _make("reporter", Role.REPORTER, PROVINCE, member_unit=unit)
+
+
+@pytest.fixture
+def outsider(db):
+    return _make("outsider", Role.COMMUNE_WORKER, OTHER_PROVINCE)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _make("root", Role.ADMIN, PROVINCE)
+
+
+def login(user, *, verified: bool = True) -> Client:
+    """A test client logged in as `user`; officers are marked as having passed the second factor."""
+    client = Client()
+    client.force_login(user)
+    if verified and user.role in {Role.ADMIN, Role.PROVINCE_OFFICER}:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return login

@@ -1,0 +1,43 @@
+"""The demo accounts (shown on the login page only when VITREEM_DEMO=1)."""
+
+from django.utils.translation import gettext_lazy as _
+
+DEMO_PASSWORD = "vitreem-demo"  # noqa: S105 — published on purpose: demo only
+
+# Demo communes: Thị trấn Đăk Hà and Xã Đăk Mar, both of Huyện Đăk Hà, Kon Tum (legacy 62),
+# each with its 2025 successor in Quảng Ngãi (51).
+DEMO_PROVINCE = ("legacy:62", "2025:51")
+DEMO_COMMUNE = ("legacy:23500", "2025:23500")
+DEMO_COMMUNE2 = ("legacy:23512", "2025:23512")
+
+DEMO_ACCOUNTS = [
+    {"username": "admin", "role": "admin", "full_name": "Quản trị hệ thống", "units": DEMO_PROVINCE,
+     "label": _("Quản trị hệ thống")},
+    {"username": "province", "role": "province_officer", "full_name": "Trần Thị Mai", "units": DEMO_PROVINCE,
+     "label": _("Cán bộ cơ quan thường trực tỉnh")},
+    {"username": "leader", "role": "leader", "full_name": "Nguyễn Văn Hùng", "units": DEMO_PROVINCE,
+     "label": _("Lãnh đạo tỉnh (chỉ xem)")},
+    {"username": "commune", "role": "commune_worker", "full_name": "Y Hiền", "units": DEMO_COMMUNE,
+     "label": _("Cán bộ BVTE Thị trấn Đăk Hà")},
+    {"username": "commune2", "role": "commune_worker", "full_name": "A Thuận", "units": DEMO_COMMUNE2,
+     "label": _("Cán bộ BVTE Xã Đăk Mar")},
+    {"username": "reporter", "role": "reporter", "full_name": "Lê Thị Thu", "units": DEMO_PROVINCE,
+     "member_unit": "so-gddt", "label": _("Báo cáo viên Sở Giáo dục và Đào tạo")},
+]
+
+# The committee's usual members (Kon Tum's committee, 2023). The standing agency is a setting:
+# Labour-Invalids-Social Affairs until 2025, Health since March 2025.
+DEMO_MEMBER_UNITS = [
+    ("so-ldtbxh", "Sở Lao động - Thương binh và Xã hội", "Department of Labour, Invalids and Social Affairs", "department"),
+    ("so-yte", "Sở Y tế", "Department of Health", "department"),
+    ("so-gddt", "Sở Giáo dục và Đào tạo", "Department of Education and Training", "department"),
+    ("cong-an", "Công an tỉnh", "Provincial Police", "department"),
+    ("so-tuphap", "Sở Tư pháp", "Department of Justice", "department"),
+    ("so-vhttdl", "Sở Văn hoá, Thể thao và Du lịch", "Department of Culture, Sports and Tourism", "department"),
+    ("so-tttt", "Sở Thông tin và Truyền thông", "Department of Information and Communications", "department"),
+    ("so-taichinh", "Sở Tài chính", "Department of Finance", "department"),
+    ("ban-dantoc", "Ban Dân tộc", "Committee for Ethnic Affairs", "department"),
+    ("hoi-lhpn", "Hội Liên hiệp Phụ nữ tỉnh", "Provincial Women's Union", "mass_org"),
+    ("tinh-doan", "Tỉnh Đoàn", "Provincial Youth Union", "mass_org"),
+]
+STANDING_AGENCY_CODE = "so-yte"

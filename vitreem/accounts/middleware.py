@@ -1,0 +1,31 @@
+"""Two-factor login is required for administrators and provincial officers (outside the demo)."""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .models import TWO_FACTOR_ROLES
+
+_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+
+
+class RequireTwoFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            settings.TWO_FACTOR_REQUIRED
+            and user is not None
+            and user.is_authenticated
+            and user.role in TWO_FACTOR_ROLES
+            and not user.is_verified()
+            and not request.path.startswith(_EXEMPT_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "two_factor_required",
+                                     "message": "Cần xác thực hai lớp (2FA) trước khi dùng API."}, status=401)
+            return redirect(reverse("accounts:otp") + "?next=" + request.get_full_path())
+        return self.get_response(request)

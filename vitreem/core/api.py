@@ -1,0 +1,109 @@
+"""The REST API: one NinjaAPI, routers discovered from each app's `api.py`, errors as JSON.
+
+Authentication: the browser session (with CSRF on unsafe methods) or a personal token in
+`Authorization: Bearer vtr_…`. Every error body is {"code": "...", "message": "..."}.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from .errors import DomainError
+
+
+class InvalidToken(DomainError):
+    code = "invalid_token"
+    status = 401
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        from vitreem.accounts.services import token_authenticate
+
+        user = token_authenticate(token)
+        if user is None:
+            raise InvalidToken(_("Mã truy cập API không hợp lệ, đã bị thu hồi hoặc sai định dạng."))
+        request.user = user
+        return user
+
+
+class Session(SessionAuth):
+    """Django session; the two-factor middleware has already refused unverified officers."""
+
+    def authenticate(self, request, key):
+        user = request.user
+        return user if user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="vitreem API",
+    version="1",
+    description="API của hệ thống thông tin vì trẻ em. Mọi dữ liệu đều lọc theo phạm vi của người dùng.",
+    auth=[TokenAuth(), Session()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, **extra):
+    return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        errors[".".join(loc) or "request"] = err.get("msg", "")
+    first = next(iter(errors.items()), ("request", ""))
+    return _error(request, 400, "validation_error",
+                  _("Dữ liệu không hợp lệ ở trường %(f)s: %(m)s") % {"f": first[0], "m": first[1]},
+                  field=first[0], errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "unauthorized", _("Chưa đăng nhập hoặc phiên làm việc đã hết hạn."))
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return _error(request, 404, "not_found", _("Không tìm thấy hoặc bạn không có quyền xem."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+def _discover_routers() -> None:
+    """Mount `router` from every vitreem app that has an api.py (prefix = the app label)."""
+    for config in apps.get_app_configs():
+        if not config.name.startswith("vitreem."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.api")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{config.name}.api":
+                continue
+            raise
+        router = getattr(module, "router", None)
+        if router is not None:
+            api.add_router(f"/{getattr(module, 'PREFIX', config.label)}/", router)
+
+
+_discover_routers()

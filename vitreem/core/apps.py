@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "vitreem.core"
+    label = "core"
+    verbose_name = "Lõi hệ thống"
+
+    def ready(self) -> None:
+        from .nav import register_nav
+
+        register_nav("core:home", _("Trang chủ"), order=0)
+        register_nav("core:audit", _("Nhật ký"), order=90,
+                     visible=lambda u: u.role in {"admin", "province_officer", "case_supervisor"})

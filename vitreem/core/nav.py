@@ -1,0 +1,67 @@
+"""Navigation entries, registered by each app in its AppConfig.ready() so base.html never changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str  # a lazy translation
+    order: int
+    visible: Callable[[object], bool]
+
+
+_ITEMS: list[NavItem] = []
+
+
+def register_nav(url_name: str, label, *, order: int = 50, visible: Callable[[object], bool] | None = None) -> None:
+    if any(item.url_name == url_name for item in _ITEMS):
+        return
+    _ITEMS.append(NavItem(url_name, label, order, visible or (lambda user: True)))
+
+
+def nav_for(user, current_path: str) -> list[dict]:
+    items = []
+    for item in sorted(_ITEMS, key=lambda i: i.order):
+        if not item.visible(user):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"url": url, "label": item.label, "active": active})
+    return items
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A block of the home page contributed by an app: a template and a function giving its context."""
+
+    template: str
+    context: Callable[[object], dict]
+    order: int
+
+
+_PANELS: list[HomePanel] = []
+
+
+def register_home_panel(template: str, context: Callable[[object], dict], *, order: int = 50) -> None:
+    if any(p.template == template for p in _PANELS):
+        return
+    _PANELS.append(HomePanel(template, context, order))
+
+
+def home_panels(request) -> list[dict]:
+    """Render-ready panels; a panel whose context function returns None is not shown to this user."""
+    panels = []
+    for panel in sorted(_PANELS, key=lambda p: p.order):
+        ctx = panel.context(request)
+        if ctx is not None:
+            panels.append({"template": panel.template, "context": ctx})
+    return panels

@@ -1,0 +1,29 @@
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .errors import PermissionDenied
+from .models import AuditEntry
+from .scope import scope_for
+
+
+def audit_entries_for_user(*, user, action: str = "", object_type: str = "", actor: str = "",
+                           object_id: str = "") -> QuerySet[AuditEntry]:
+    """Audit entries an administrator or provincial officer may read: entries of their units and
+    entries with no unit (logins, settings). Other roles may not read the audit log."""
+    from vitreem.accounts.models import Role
+
+    scope = scope_for(user)
+    if scope.role not in {Role.ADMIN, Role.PROVINCE_OFFICER, Role.CASE_SUPERVISOR}:
+        raise PermissionDenied(_("Chỉ quản trị viên và cán bộ cấp tỉnh được xem nhật ký."))
+    qs = AuditEntry.objects.select_related("actor", "unit")
+    if scope.role != Role.ADMIN:
+        qs = qs.filter(Q(unit__isnull=True) | Q(unit_id__in=scope.unit_ids))
+    if action:
+        qs = qs.filter(action__icontains=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    if actor:
+        qs = qs.filter(actor__username=actor)
+    return qs

@@ -1,0 +1,114 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+
+from conftest import login
+from vitreem.core.jobs import job_progress
+from vitreem.core.models import AuditEntry, TaskStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unauthenticated_api_call_is_401_json():
+    response = Client().get("/api/places/units")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_openapi_schema_and_docs_are_served():
+    schema = Client().get("/api/openapi.json")
+    assert schema.status_code == 200 and "/api/places/units" in schema.json()["paths"]
+    assert Client().get("/api/docs").status_code == 200
+
+
+def test_units_endpoint_filters_by_version_parent_and_text(worker_a):
+    client = login(worker_a)
+    rows = client.get("/api/places/units", {"version": "legacy", "parent": "615"}).json()
+    assert len(rows) == 11 and all(r["parent"] == "615" and r["version"] == "legacy" for r in rows)
+    rows = client.get("/api/places/units", {"version": "2025", "parent": "51", "q": "Đăk Mar"}).json()
+    assert [r["ref"] for r in rows] == ["2025:23512"]
+
+
+@pytest.mark.parametrize(("params", "status", "code"), [
+    ({"version": "2030"}, 400, "unknown_unit_version"),
+    ({"version": "2025", "parent": "99"}, 404, "unknown_unit"),
+    ({"version": "2025", "parent": "legacy:62"}, 400, "invalid"),
+    ({"version": "2025", "limit": "many"}, 400, "validation_error"),
+])
+def test_units_endpoint_bad_input(worker_a, params, status, code):
+    response = login(worker_a).get("/api/places/units", params)
+    assert response.status_code == status
+    assert response.json()["code"] == code and response.json()["message"]
+
+
+def test_units_endpoint_wrong_method(worker_a):
+    assert login(worker_a).post("/api/places/units").status_code == 405
+
+
+def test_error_pages_in_the_house_style(worker_a):
+    response = login(worker_a).get("/no-such-page/")
+    assert response.status_code == 404 and "Không tìm thấy" in response.content.decode()
+
+
+def test_english_switch(worker_a):
+    client = login(worker_a)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/").content.decode()
+
+
+def test_audit_page_is_for_officers_only_and_scoped(officer, worker_a, outsider, units):
+    from django.db import transaction
+
+    from vitreem.core.audit import audit_change
+
+    with transaction.atomic():
+        audit_change(actor=worker_a, action="child.update", object_type="registry.child", object_id=1,
+                     unit=units.commune_a)
+        audit_change(actor=outsider, action="child.update", object_type="registry.child", object_id=2,
+                     unit=units.other_commune)
+    assert login(worker_a).get("/audit/").status_code == 403
+    body = login(officer).get("/audit/?action=child.update").content.decode()
+    assert "registry.child #1" in body and "registry.child #2" not in body
+
+
+def test_task_status_is_polled_by_its_owner_only(worker_a, worker_b):
+    status = TaskStatus.objects.create(kind="import", owner=worker_a, total=10)
+    job_progress(status.pk, progress=4)
+    response = login(worker_a).get(f"/tasks/{status.pk}/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "40%" in response.content.decode()
+    assert 'hx-trigger="every 1s"' in response.content.decode()
+    assert login(worker_b).get(f"/tasks/{status.pk}/").status_code == 404
+
+
+def test_background_task_runs_after_commit_and_reports_progress(worker_a, django_capture_on_commit_callbacks):
+    from vitreem.core.jobs import job_start
+    from vitreem.core.tasks import ping
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        status = job_start(kind="ping", owner=worker_a, task=ping, total=3)
+        assert status.state == TaskStatus.State.QUEUED  # nothing runs before the commit
+    assert len(callbacks) == 1
+    status.refresh_from_db()
+    assert status.state == TaskStatus.State.DONE and status.result == {"steps": 3}
+    assert not AuditEntry.objects.filter(action="ping").exists()
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+           "SECRET_KEY": "x7!kq" + "a9Zr3Lm2Pq8Vt5Wn1Yb6Hc4Jd0Fe" * 2, "ALLOWED_HOSTS": "vitreem.example.vn"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "vitreem.cli", "check", "--deploy", "--fail-level", "WARNING"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "x"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run([sys.executable, "-m", "vitreem.cli", "check"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr

@@ -1,0 +1,136 @@
+"""Reading administrative units: resolve written references, walk the tree and the crosswalk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vitreem.core.errors import DomainError, NotFound
+from vitreem.core.text import fold_words, unit_key
+
+from .models import AdminUnit, Level, UnitSuccession, Version, version_on
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def unit_resolve(ref: str | AdminUnit, *, on: dt.date | None = None) -> AdminUnit:
+    """Turn "23293", "legacy:23293" or "2025:23293" into a unit.
+
+    A bare code means the version in force on `on` (today by default). An explicit version that
+    is not in force on `on` is refused when `on` is given, so a 2022 record cannot point at a
+    2025 unit by mistake.
+    """
+    if isinstance(ref, AdminUnit):
+        unit = ref
+    else:
+        text = str(ref).strip()
+        version, sep, code = text.partition(":")
+        if not sep:
+            version, code = version_on(on or today()), text
+        if version not in Version.values:
+            raise DomainError(_("Phiên bản đơn vị hành chính không hợp lệ: %(v)s (dùng legacy hoặc 2025).")
+                              % {"v": version}, field="unit", code="unknown_unit_version")
+        if not code.isdigit():
+            raise DomainError(_("Mã đơn vị hành chính không hợp lệ: %(c)s.") % {"c": code},
+                              field="unit", code="unknown_unit")
+        try:
+            unit = AdminUnit.objects.get(version=version, code=code)
+        except AdminUnit.DoesNotExist:
+            raise NotFound(_("Không có đơn vị hành chính mã %(c)s (phiên bản %(v)s).") % {"c": code, "v": version},
+                           field="unit", code="unknown_unit") from None
+    if on is not None and not unit.valid_on(on):
+        raise DomainError(
+            _("Đơn vị %(name)s (%(ref)s) không còn/chưa có hiệu lực vào ngày %(day)s.")
+            % {"name": unit.name, "ref": unit.ref, "day": on.strftime("%d/%m/%Y")},
+            field="unit", code="unit_wrong_version",
+        )
+    return unit
+
+
+def unit_children(unit: AdminUnit) -> QuerySet[AdminUnit]:
+    return AdminUnit.objects.filter(parent=unit).order_by("code")
+
+
+def descendant_ids(units: Iterable[AdminUnit]) -> set[int]:
+    """Ids of the units and everything below them (at most three levels)."""
+    ids: set[int] = set()
+    frontier = [u.pk for u in units]
+    while frontier:
+        ids.update(frontier)
+        frontier = list(AdminUnit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+    return ids
+
+
+def communes_under(unit: AdminUnit) -> QuerySet[AdminUnit]:
+    if unit.level == Level.COMMUNE:
+        return AdminUnit.objects.filter(pk=unit.pk)
+    return AdminUnit.objects.filter(pk__in=descendant_ids([unit]), level=Level.COMMUNE)
+
+
+def unit_successors(unit: AdminUnit) -> QuerySet[UnitSuccession]:
+    """The 2025 units a legacy unit became (several when it was split)."""
+    if unit.level == Level.COMMUNE:
+        olds = [unit.pk]
+    else:
+        olds = list(communes_under(unit).values_list("pk", flat=True))
+    return UnitSuccession.objects.filter(old_id__in=olds).select_related("new", "old").order_by("new__code")
+
+
+def unit_predecessors(unit: AdminUnit) -> QuerySet[UnitSuccession]:
+    """The legacy units a 2025 unit was made from."""
+    news = [unit.pk] if unit.level == Level.COMMUNE else list(communes_under(unit).values_list("pk", flat=True))
+    return UnitSuccession.objects.filter(new_id__in=news).select_related("new", "old").order_by("old__code")
+
+
+def unit_current(unit: AdminUnit) -> list[AdminUnit]:
+    """The unit(s) in force today for a unit of either version (default successor first)."""
+    if unit.version == Version.V2025:
+        return [unit]
+    rows = unit_successors(unit).order_by("-is_default", "new__code")
+    seen: dict[int, AdminUnit] = {}
+    for row in rows:
+        seen.setdefault(row.new_id, row.new)
+    return list(seen.values())
+
+
+def units_search(*, q: str = "", version: str | None = None, parent: AdminUnit | None = None,
+                 level: str | None = None) -> QuerySet[AdminUnit]:
+    """Search by name ignoring diacritics and the "Xã/Phường/Thị trấn/Huyện/Tỉnh" prefixes, or by code."""
+    qs = AdminUnit.objects.all()
+    if version:
+        qs = qs.filter(version=version)
+    if parent is not None:
+        qs = qs.filter(pk__in=descendant_ids([parent]) - {parent.pk})
+    if level:
+        qs = qs.filter(level=level)
+    q = (q or "").strip()
+    if q.isdigit():
+        qs = qs.filter(code=q)
+    elif q:
+        key = unit_key(q)
+        qs = qs.filter(search_key__contains=key)
+        typed = fold_words(q)[: -len(key)].strip() if key != fold_words(q) else ""
+        if typed:
+            # The user wrote the type too ("Thị trấn Đăk Hà"): keep units of that type only.
+            qs = qs.filter(unit_type__in=_types_folding_to(typed))
+    return qs.order_by("version", "code")
+
+
+def _types_folding_to(typed: str) -> list[str]:
+    aliases = {"tp": "thanh pho", "tt": "thi tran", "tx": "thi xa"}
+    typed = aliases.get(typed.rstrip("."), typed)
+    types = AdminUnit.objects.values_list("unit_type", flat=True).distinct()
+    return [t for t in types if fold_words(t) == typed]
+
+
+def unit_find_by_name(name: str, *, within: Iterable[AdminUnit], level: str = Level.COMMUNE) -> list[AdminUnit]:
+    """Units named `name` (exact key) under the given units — used by import to read "Xã Hà Mòn"."""
+    key = unit_key(name)
+    ids = descendant_ids(within)
+    return list(AdminUnit.objects.filter(pk__in=ids, level=level, search_key=key))
