@@ -12,5 +12,6 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when a demo province exists")
 
     def handle(self, *args, children, seed, if_empty, **options):
-        report = demo_seed(children=children, seed=seed, if_empty=if_empty)
-        self.stdout.write(report)
+        report = demo_seed(children=children, seed=seed, if_empty=if_empty, log=self.stdout.write)
+        if if_empty and "nothing to do" in report:
+            self.stdout.write(report)

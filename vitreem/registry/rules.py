@@ -1,0 +1,58 @@
+"""The registry's counting rules, in one place. Stats, lists and eligibility all use these.
+
+- A child *counts* on day D when born on or before D, under 16 on D, and their record has not
+  ended (death, leaving the province, merged duplicate) on or before D.
+- A child is *in special circumstances* on D when an episode covers D (start ≤ D, no end or end ≥ D).
+- A child is *at risk* on D when at least one risk factor covers D and they are not in special
+  circumstances on D (Law on Children Art. 10 and the provincial definition of "nguy cơ").
+- A child *lives in* a set of units on D through the residence that covers D.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Q
+
+from .models import CHILD_AGE_LIMIT, ChildRisk, HouseholdPoverty, Residence, SpecialEpisode
+
+
+def sixteen_years_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - CHILD_AGE_LIMIT)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - CHILD_AGE_LIMIT, day=28)
+
+
+def covers(day: dt.date, prefix: str = "") -> Q:
+    """Q for a dated row (start/end) that covers `day`."""
+    return Q(**{f"{prefix}start__lte": day}) & (Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day}))
+
+
+def q_child_on(day: dt.date) -> Q:
+    """Children under 16 and on the register on `day`."""
+    return (Q(birth_date__lte=day) & Q(birth_date__gt=sixteen_years_before(day))
+            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day)))
+
+
+def q_lives_in(day: dt.date, unit_ids: Iterable[int] | None) -> Q:
+    if unit_ids is None:
+        return Q()
+    return Q(Exists(Residence.objects.filter(covers(day), child=OuterRef("pk"), unit_id__in=list(unit_ids))))
+
+
+def q_special_on(day: dt.date, group_codes: Iterable[str] | None = None) -> Q:
+    episodes = SpecialEpisode.objects.filter(covers(day), child=OuterRef("pk"))
+    if group_codes:
+        episodes = episodes.filter(group__code__in=list(group_codes))
+    return Q(Exists(episodes))
+
+
+def q_at_risk_on(day: dt.date) -> Q:
+    return Q(Exists(ChildRisk.objects.filter(covers(day), child=OuterRef("pk")))) & ~q_special_on(day)
+
+
+def q_poverty(year: int, status: str) -> Q:
+    """Children whose household was classified `status` for `year`."""
+    return Q(Exists(HouseholdPoverty.objects.filter(household=OuterRef("household"), year=year, status=status)))

@@ -1,0 +1,360 @@
+"""Every write to the registry: validated, scoped, one transaction, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vitreem.core.audit import audit_change, diff, snapshot
+from vitreem.core.errors import Conflict, DomainError, ValidationFailed
+from vitreem.core.scope import require_unit
+from vitreem.core.text import fold, nfc
+from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version
+from vitreem.places.selectors import unit_resolve
+
+from .models import (
+    Child,
+    ChildRisk,
+    EndReason,
+    Ethnicity,
+    Guardian,
+    Household,
+    HouseholdPoverty,
+    PovertyStatus,
+    Residence,
+    RiskAssessment,
+    RiskFactor,
+    SpecialEpisode,
+    SpecialGroup,
+)
+from .validation import child_clean, period_clean
+
+CHILD_FIELDS = ["family_name", "middle_name", "given_name", "full_name", "name_key", "given_key", "birth_date",
+                "birth_precision", "sex", "ethnicity_id", "personal_id", "personal_id_mismatch", "birth_registered",
+                "household_id", "unit_id", "village", "schooling", "school_level", "dropout_date", "disability",
+                "note", "ended_on", "end_reason"]
+
+
+class PossibleDuplicate(DomainError):
+    """Registration found records that may be the same child; the user must confirm to go on."""
+
+    code = "possible_duplicate"
+    status = 409
+
+    def __init__(self, candidates: list[dict[str, Any]]):
+        super().__init__(_("Có thể trẻ này đã có trong danh sách (%(n)s hồ sơ giống). Hãy kiểm tra trước khi lưu.")
+                         % {"n": len(candidates)})
+        self.candidates = candidates
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "candidates": self.candidates}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _commune(unit: AdminUnit | str, on: dt.date) -> AdminUnit:
+    unit = unit_resolve(unit, on=on) if not isinstance(unit, AdminUnit) else unit
+    if unit.level != Level.COMMUNE:
+        raise DomainError(_("Nơi cư trú phải là một xã/phường (nhận được: %(n)s).") % {"n": unit.name}, field="unit")
+    if not unit.valid_on(on):
+        raise DomainError(_("Đơn vị %(n)s (%(r)s) không có hiệu lực vào ngày %(d)s.")
+                          % {"n": unit.name, "r": unit.ref, "d": on.strftime("%d/%m/%Y")},
+                          field="unit", code="unit_wrong_version")
+    return unit
+
+
+def _ethnicity(value: Any) -> Ethnicity | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Ethnicity):
+        return value
+    found = Ethnicity.objects.filter(code=str(value)).first()
+    if found is None:
+        raise ValidationFailed({"ethnicity": _("Dân tộc không hợp lệ: %(v)s.") % {"v": value}})
+    return found
+
+
+# ---------------------------------------------------------------- households
+
+@transaction.atomic
+def household_create(*, actor, unit: AdminUnit | str, head_name: str, village: str = "", address: str = "",
+                     on: dt.date | None = None) -> Household:
+    on = on or _today()
+    unit = _commune(unit, on)
+    require_unit(actor, unit)
+    head = nfc(head_name)
+    if not head:
+        raise ValidationFailed({"head_name": _("Tên chủ hộ không được để trống.")})
+    household = Household.objects.create(unit=unit, head_name=head, head_key=fold(head), village=nfc(village),
+                                         address=nfc(address))
+    audit_change(actor=actor, action="household.create", obj=household, unit=unit, changes=snapshot(household))
+    return household
+
+
+@transaction.atomic
+def household_poverty_set(*, actor, household: Household, year: int, status: str, decision_number: str = "",
+                          decision_date: dt.date | None = None) -> HouseholdPoverty:
+    """Record the commune's poverty classification of a household for a year (replaces that year's)."""
+    require_unit(actor, household.unit)
+    errors = {}
+    if status not in PovertyStatus.values:
+        errors["status"] = _("Phân loại hộ phải là hộ nghèo, hộ cận nghèo hoặc không.")
+    if not 2000 <= int(year) <= _today().year + 1:
+        errors["year"] = _("Năm không hợp lệ: %(y)s.") % {"y": year}
+    if decision_date and decision_date.year not in (int(year) - 1, int(year)):
+        errors["decision_date"] = _("Ngày quyết định phải thuộc năm %(y)s hoặc cuối năm trước.") % {"y": year}
+    if errors:
+        raise ValidationFailed(errors)
+    row = HouseholdPoverty.objects.filter(household=household, year=year).first()
+    before = snapshot(row) if row else {}
+    row, _created = HouseholdPoverty.objects.update_or_create(
+        household=household, year=year,
+        defaults={"status": status, "decision_number": nfc(decision_number), "decision_date": decision_date})
+    audit_change(actor=actor, action="household.poverty_set", obj=household, unit=household.unit,
+                 changes=diff(before, snapshot(row)))
+    return row
+
+
+# ---------------------------------------------------------------- children
+
+@transaction.atomic
+def child_register(*, actor, data: dict[str, Any], unit: AdminUnit | str, household: Household | None = None,
+                   ethnicity: Any = None, guardians: Iterable[dict[str, Any]] = (), on: dt.date | None = None,
+                   resident_since: dt.date | None = None, confirm_not_duplicate: bool = False,
+                   source: str = "form") -> Child:
+    """Register a child. Refuses invalid data (every field named), units outside the actor's scope,
+    and — unless `confirm_not_duplicate` — records that look like a child already registered."""
+    on = on or _today()
+    cleaned = child_clean(data, on=on)
+    if cleaned.errors:
+        raise ValidationFailed(cleaned.errors)
+    unit = _commune(unit, on)
+    require_unit(actor, unit)
+    if household is not None and household.unit_id != unit.pk:
+        raise ValidationFailed({"household": _("Hộ gia đình thuộc đơn vị khác với nơi cư trú của trẻ.")})
+    if not confirm_not_duplicate:
+        from .duplicates import candidates_for_new
+
+        candidates = candidates_for_new(cleaned.data, unit=unit, user=actor)
+        if candidates:
+            raise PossibleDuplicate(candidates)
+    child = Child(**cleaned.data, unit=unit, household=household, ethnicity=_ethnicity(ethnicity),
+                  source=source, created_by=actor if getattr(actor, "pk", None) else None)
+    if household is not None and not child.village:
+        child.village = household.village
+    child.save()
+    Residence.objects.create(child=child, unit=unit, start=resident_since or child.birth_date)
+    for g in guardians:
+        guardian_add(actor=actor, child=child, **g, _audit=False)
+    audit_change(actor=actor, action="child.register", obj=child, unit=unit,
+                 changes={**snapshot(child, CHILD_FIELDS), "guardians": list(guardians)})
+    return child
+
+
+@transaction.atomic
+def child_update(*, actor, child: Child, data: dict[str, Any], expected_version: int | None = None,
+                 ethnicity: Any = ..., household: Household | None | Any = ..., on: dt.date | None = None) -> Child:
+    """Change a child's facts. `expected_version` (the version the user saw) guards against
+    overwriting someone else's change; the address is changed with child_move."""
+    on = on or _today()
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    require_unit(actor, child.unit)
+    if expected_version is not None and int(expected_version) != child.version:
+        raise Conflict(_("Hồ sơ đã được người khác sửa trong lúc bạn đang sửa. Hãy tải lại trang và nhập lại thay đổi."))
+    if child.ended_on is not None:
+        raise DomainError(_("Hồ sơ đã kết thúc (%(r)s), không sửa được.") % {"r": child.get_end_reason_display()})
+    current = {k: getattr(child, k) for k in ("full_name", "birth_date", "birth_precision", "sex", "personal_id",
+                                               "schooling", "school_level", "dropout_date", "disability",
+                                               "birth_registered", "village", "note")}
+    # Validate against the registration date: a child registered at 15 stays in the register.
+    cleaned = child_clean({**current, **data}, on=min(on, child.created_at.date()) if "birth_date" not in data else on)
+    if cleaned.errors:
+        raise ValidationFailed(cleaned.errors)
+    before = snapshot(child, CHILD_FIELDS)
+    for key, value in cleaned.data.items():
+        setattr(child, key, value)
+    if ethnicity is not ...:
+        child.ethnicity = _ethnicity(ethnicity)
+    if household is not ...:
+        if household is not None and household.unit_id != child.unit_id:
+            raise ValidationFailed({"household": _("Hộ gia đình thuộc đơn vị khác với nơi cư trú của trẻ.")})
+        child.household = household
+    changes = diff(before, snapshot(child, CHILD_FIELDS))
+    if changes:
+        child.version += 1
+        child.save()
+        audit_change(actor=actor, action="child.update", obj=child, unit=child.unit, changes=changes)
+    return child
+
+
+@transaction.atomic
+def child_move(*, actor, child: Child, unit: AdminUnit | str, on: dt.date, household: Household | None = None) -> Child:
+    """The child moved to another commune on `on`: the old residence ends the day before."""
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    require_unit(actor, child.unit)
+    new_unit = _commune(unit, on)
+    current = child.residences.filter(end__isnull=True).order_by("-start").first()
+    if current and on <= current.start:
+        raise ValidationFailed({"on": _("Ngày chuyển đến phải sau ngày bắt đầu cư trú hiện tại.")})
+    if current:
+        current.end = on - dt.timedelta(days=1)
+        current.save(update_fields=["end"])
+    Residence.objects.create(child=child, unit=new_unit, start=on)
+    before = child.unit_id
+    child.unit, child.household = new_unit, household
+    child.version += 1
+    child.save(update_fields=["unit", "household", "version", "updated_at"])
+    audit_change(actor=actor, action="child.move", obj=child, unit=new_unit,
+                 changes={"unit_id": [before, new_unit.pk], "on": on})
+    return child
+
+
+@transaction.atomic
+def child_end(*, actor, child: Child, on: dt.date, reason: str) -> Child:
+    """A record ends (death, leaving the province); it is never deleted."""
+    child = Child.objects.select_for_update().get(pk=child.pk)
+    require_unit(actor, child.unit)
+    if reason not in (EndReason.DIED, EndReason.LEFT_PROVINCE):
+        raise ValidationFailed({"reason": _("Lý do kết thúc không hợp lệ.")})
+    if on < child.birth_date or on > _today():
+        raise ValidationFailed({"on": _("Ngày kết thúc không hợp lệ.")})
+    child.ended_on, child.end_reason = on, reason
+    child.version += 1
+    child.save(update_fields=["ended_on", "end_reason", "version", "updated_at"])
+    child.residences.filter(end__isnull=True).update(end=on)
+    audit_change(actor=actor, action="child.end", obj=child, unit=child.unit, changes={"ended_on": on, "reason": reason})
+    return child
+
+
+def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phone: str = "",
+                 is_primary: bool = True, _audit: bool = True) -> Guardian:
+    if relationship not in Guardian.Relationship.values:
+        raise ValidationFailed({"relationship": _("Quan hệ với trẻ không hợp lệ.")})
+    name = nfc(full_name)
+    if not name:
+        raise ValidationFailed({"guardian": _("Tên người nuôi dưỡng không được để trống.")})
+    guardian = Guardian.objects.create(child=child, full_name=name, name_key=fold(name), relationship=relationship,
+                                       phone=nfc(phone), is_primary=is_primary)
+    if _audit:
+        audit_change(actor=actor, action="child.guardian_add", obj=child, unit=child.unit,
+                     changes={"guardian": name, "relationship": relationship})
+    return guardian
+
+
+# ---------------------------------------------------------------- special circumstances and risk
+
+@transaction.atomic
+def special_episode_open(*, actor, child: Child, group: SpecialGroup | str, start: dt.date,
+                         end: dt.date | None = None, evidence: str = "") -> SpecialEpisode:
+    require_unit(actor, child.unit)
+    if not isinstance(group, SpecialGroup):
+        group_obj = SpecialGroup.objects.filter(code=str(group)).first()
+        if group_obj is None:
+            raise ValidationFailed({"group": _("Nhóm hoàn cảnh đặc biệt không hợp lệ: %(v)s.") % {"v": group}})
+        group = group_obj
+    top = group.parent or group
+    errors = period_clean(start, end, on=_today())
+    if start and start < child.birth_date:
+        errors["start"] = _("Ngày bắt đầu trước ngày sinh của trẻ.")
+    if errors:
+        raise ValidationFailed(errors)
+    if child.special_episodes.filter(group=top, end__isnull=True).exists() and end is None:
+        raise ValidationFailed({"group": _("Trẻ đang thuộc nhóm %(g)s; hãy kết thúc đợt cũ trước.") % {"g": top.name}})
+    episode = SpecialEpisode.objects.create(child=child, group=top, subgroup=group if group.parent_id else None,
+                                            start=start, end=end, evidence=nfc(evidence),
+                                            recorded_by=actor if getattr(actor, "pk", None) else None)
+    audit_change(actor=actor, action="child.special_open", obj=child, unit=child.unit,
+                 changes={"episode": episode.pk, "group": group.code, "start": start, "end": end})
+    return episode
+
+
+@transaction.atomic
+def special_episode_close(*, actor, episode: SpecialEpisode, end: dt.date) -> SpecialEpisode:
+    require_unit(actor, episode.child.unit)
+    errors = period_clean(episode.start, end, on=_today())
+    if end > _today():
+        errors["end"] = _("Ngày kết thúc ở tương lai.")
+    if errors:
+        raise ValidationFailed(errors)
+    before = episode.end
+    episode.end = end
+    episode.save(update_fields=["end"])
+    audit_change(actor=actor, action="child.special_close", obj=episode.child, unit=episode.child.unit,
+                 changes={"episode": episode.pk, "end": [before, end]})
+    return episode
+
+
+@transaction.atomic
+def risk_assess(*, actor, child: Child, assessed_on: dt.date, factors: Iterable[RiskFactor | str],
+                note: str = "") -> RiskAssessment:
+    """Record an assessment: factors found open (or stay open); open factors not found end the day before."""
+    require_unit(actor, child.unit)
+    if assessed_on > _today() or assessed_on < child.birth_date:
+        raise ValidationFailed({"assessed_on": _("Ngày đánh giá không hợp lệ.")})
+    wanted = []
+    for f in factors:
+        obj = f if isinstance(f, RiskFactor) else RiskFactor.objects.filter(code=str(f)).first()
+        if obj is None:
+            raise ValidationFailed({"factors": _("Yếu tố nguy cơ không hợp lệ: %(v)s.") % {"v": f}})
+        wanted.append(obj)
+    assessment = RiskAssessment.objects.create(child=child, assessed_on=assessed_on, note=nfc(note),
+                                               assessed_by=actor if getattr(actor, "pk", None) else None)
+    open_rows = {r.factor_id: r for r in child.risks.filter(end__isnull=True)}
+    wanted_ids = {f.pk for f in wanted}
+    for factor_id, row in open_rows.items():
+        if factor_id not in wanted_ids:
+            row.end = max(row.start, assessed_on - dt.timedelta(days=1))
+            row.save(update_fields=["end"])
+    ChildRisk.objects.bulk_create([ChildRisk(child=child, factor=f, start=assessed_on, assessment=assessment)
+                                   for f in wanted if f.pk not in open_rows])
+    audit_change(actor=actor, action="child.risk_assess", obj=child, unit=child.unit,
+                 changes={"assessed_on": assessed_on, "factors": sorted(f.code for f in wanted)})
+    return assessment
+
+
+# ---------------------------------------------------------------- the 2025 reform
+
+@transaction.atomic
+def residences_apply_reform(*, actor=None, batch: int = 5000) -> int:
+    """Move open legacy residences to the default 2025 successor from 2025-07-01 (idempotent).
+
+    Residences that ended before the reform keep their legacy unit, so past figures are unchanged.
+    """
+    default_new = dict(UnitSuccession.objects.filter(is_default=True).values_list("old_id", "new_id"))
+    end = REFORM_DATE - dt.timedelta(days=1)
+    moved = 0
+    qs = Residence.objects.filter(end__isnull=True, unit__version=Version.LEGACY).select_related("child")
+    new_rows, child_units = [], {}
+    for residence in qs.iterator(chunk_size=batch):
+        new_unit_id = default_new.get(residence.unit_id)
+        if new_unit_id is None:
+            continue
+        residence.end = end
+        new_rows.append(Residence(child_id=residence.child_id, unit_id=new_unit_id, start=REFORM_DATE))
+        child_units[residence.child_id] = new_unit_id
+        moved += 1
+    Residence.objects.filter(end__isnull=True, unit__version=Version.LEGACY,
+                             child_id__in=list(child_units)).update(end=end)
+    Residence.objects.bulk_create(new_rows, batch_size=batch)
+    by_unit: dict[int, list[int]] = {}
+    for child_id, unit_id in child_units.items():
+        by_unit.setdefault(unit_id, []).append(child_id)
+    for unit_id, ids in by_unit.items():
+        Child.objects.filter(pk__in=ids).update(unit_id=unit_id)
+    hh = {}
+    for household in Household.objects.filter(unit__version=Version.LEGACY):
+        if household.unit_id in default_new:
+            hh.setdefault(default_new[household.unit_id], []).append(household.pk)
+    for unit_id, ids in hh.items():
+        Household.objects.filter(pk__in=ids).update(unit_id=unit_id)
+    if moved:
+        audit_change(actor=actor, action="registry.apply_reform", object_type="registry.residence",
+                     changes={"moved": moved})
+    return moved
