@@ -24,7 +24,8 @@ demo: setup
 	VITREEM_DEMO=1 $(BIN)/vitreem runserver 127.0.0.1:$(PORT)
 
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

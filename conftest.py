@@ -110,3 +110,44 @@ def login(user, *, verified: bool = True) -> Client:
 @pytest.fixture
 def client_for():
     return login
+
+
+# ---------------------------------------------------------------- end-to-end tests in a real browser
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(live_server, transactional_db):
+    """A Playwright page in Debian's Chromium (Playwright's own browser download is unreachable here).
+
+    Marked tests run in their own pytest pass (see Makefile) because a transactional test flushes
+    the database afterwards. The units are reloaded when a previous browser test flushed them."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM guard would refuse
+    # the fixtures' queries without this (the live server itself runs in another thread).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ensure_places()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        context = browser.new_context(base_url=live_server.url, locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
