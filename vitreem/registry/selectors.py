@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -48,3 +49,135 @@ def age_band_bounds(band: str, on: dt.date) -> tuple[dt.date, dt.date] | None:
             return on.replace(year=on.year - n, day=28)
     # age >= low  ⇔ born on or before on-low years; age <= high ⇔ born after on-(high+1) years
     return years_before(high + 1) + dt.timedelta(days=1), years_before(low)
+
+
+# ---------------------------------------------------------------- the child list (page, API, export share it)
+
+AGE_BANDS = ("0-2", "3-5", "6-10", "11-15")
+
+
+def _word_prefix(field: str, key: str):
+    """Q: `key` starts a word of the folded field ("van an" matches "nguyen van anh", not "tuan")."""
+    from django.db.models import Q
+
+    return Q(**{f"{field}__startswith": key}) | Q(**{f"{field}__contains": " " + key})
+
+
+def list_day(as_of: dt.date | None) -> dt.date:
+    from django.utils import timezone
+
+    return as_of or timezone.localdate()
+
+
+def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, unit=None, age_band: str = "",
+                    sex: str = "", ethnicity: str = "", poverty: str = "", poverty_year: int | None = None,
+                    special: str = "", at_risk: bool = False, schooling: str = "", disability: str = "",
+                    q: str = "", guardian: str = "") -> QuerySet[Child]:
+    """Apply the child-list filters to `qs` (already scoped by children_for_user).
+
+    With `as_of` the list is the one behind a dashboard figure "as of" that date: the children who
+    counted on that day (rules.q_child_on) and lived in `unit` then (rules.q_lives_in, through the
+    stats engine's unit → communes mapping), so the count equals the indicator's. Without it, `unit`
+    filters the current address. Flags (poverty, special, at-risk, age) are evaluated on `as_of`
+    (or today); poverty for `poverty_year` (default: that day's year). Ordered by given name, then
+    full name — the way Vietnamese lists are sorted.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from vitreem.core.text import fold
+    from vitreem.stats.engine import params_for
+
+    from .models import Guardian, SpecialEpisode, SpecialGroup
+    from .rules import covers, q_at_risk_on, q_child_on, q_lives_in, q_poverty, q_special_on
+
+    day = list_day(as_of)
+    if as_of is not None:
+        params = params_for(as_of=day, unit=unit, user=user)
+        qs = qs.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)))
+    elif unit is not None:
+        ids = params_for(as_of=day, unit=unit, user=user).commune_ids(day)
+        if ids is not None:
+            qs = qs.filter(unit_id__in=ids)
+    if age_band:
+        bounds = age_band_bounds(age_band, day)
+        if bounds:
+            qs = qs.filter(birth_date__range=bounds)
+    if sex:
+        qs = qs.filter(sex=sex)
+    if ethnicity:
+        qs = qs.filter(ethnicity__code=ethnicity)
+    if poverty:
+        qs = qs.filter(q_poverty(poverty_year or day.year, poverty))
+    if special == "any":
+        qs = qs.filter(q_special_on(day))
+    elif special:
+        group = SpecialGroup.objects.filter(code=special).only("parent_id").first()
+        if group is not None and group.parent_id:
+            qs = qs.filter(Exists(SpecialEpisode.objects.filter(covers(day), child=OuterRef("pk"),
+                                                                subgroup__code=special)))
+        else:
+            qs = qs.filter(q_special_on(day, [special]))
+    if at_risk:
+        qs = qs.filter(q_at_risk_on(day))
+    if schooling:
+        qs = qs.filter(schooling=schooling)
+    if disability:
+        qs = qs.filter(disability=disability)
+    text = (q or "").strip()
+    digits = text.replace(" ", "")
+    if digits.isdigit():
+        # A personal identification number: 12 digits exactly, or the start of one.
+        qs = qs.filter(personal_id=digits) if len(digits) == 12 else qs.filter(personal_id__startswith=digits)
+    elif text:
+        key = fold(text)
+        match = _word_prefix("name_key", key)
+        words = key.split(" ")
+        if len(words) > 1:
+            # Given name first ("An Nguyễn Văn", the way some lists write it).
+            match |= Q(given_key=words[0]) & _word_prefix("name_key", " ".join(words[1:]))
+        qs = qs.filter(match)
+    if guardian.strip():
+        key = fold(guardian)
+        qs = qs.filter(Exists(Guardian.objects.filter(_word_prefix("name_key", key), child=OuterRef("pk"))))
+    return qs.order_by("given_key", "name_key", "pk")
+
+
+def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str, Any]]:
+    """Badges for one page of the list, in three queries whatever the page size: special
+    circumstances and at-risk on `day`, the household's poverty status for `day`'s year."""
+    from .models import ChildRisk, HouseholdPoverty, SpecialEpisode
+    from .rules import covers
+
+    ids = [c.pk for c in children]
+    special = set(SpecialEpisode.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True))
+    risk = set(ChildRisk.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True)) - special
+    households = {c.household_id for c in children if c.household_id}
+    poverty = dict(HouseholdPoverty.objects.filter(household_id__in=households, year=day.year)
+                   .values_list("household_id", "status"))
+    return {c.pk: {"special": c.pk in special, "at_risk": c.pk in risk,
+                   "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}
+
+
+def units_for_user(*, user, level: str | None = None, on: dt.date | None = None) -> QuerySet:
+    """Administrative units within the user's scope (for the unit filter and the address select);
+    with `on`, only those in force on that day."""
+    from vitreem.core.scope import units_filter
+    from vitreem.places.models import AdminUnit, version_on
+
+    qs = units_filter(AdminUnit.objects.all(), user)
+    if level:
+        qs = qs.filter(level=level)
+    if on is not None:
+        qs = qs.filter(version=version_on(on))
+    return qs.order_by("version", "code")
+
+
+def episode_get_for_user(*, user, episode_id: int):
+    from .models import SpecialEpisode
+
+    return get_in_scope(SpecialEpisode.objects.select_related("child", "child__unit", "group", "subgroup"), user,
+                        unit_field="child__unit", pk=episode_id)
+
+
+def household_members_for_user(*, user, household: Household) -> QuerySet[Child]:
+    return scope_filter(Child.objects.filter(household=household), user).order_by("birth_date", "pk")

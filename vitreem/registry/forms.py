@@ -1,0 +1,235 @@
+"""Forms of the registry screens. They only parse and present: every rule lives in
+validation.child_clean and the services, whose errors are put back next to the field here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from vitreem.core.errors import DomainError, ValidationFailed
+from vitreem.places.models import AdminUnit, Level
+
+from .models import (
+    BirthPrecision,
+    Disability,
+    Ethnicity,
+    Guardian,
+    PovertyStatus,
+    RiskFactor,
+    Schooling,
+    SchoolLevel,
+    Sex,
+    SpecialGroup,
+)
+from .selectors import AGE_BANDS, units_for_user
+
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"]
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker (it shows dd/mm/yyyy in Vietnamese); typed dd/mm/yyyy also works."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def date_field(label, *, required: bool = True) -> forms.DateField:
+    return forms.DateField(label=label, required=required, input_formats=DATE_FORMATS, widget=DateInput(),
+                           error_messages={"invalid": _l("Ngày không hợp lệ (dd/mm/yyyy).")})
+
+
+def _blank(label) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+def unit_label(unit: AdminUnit) -> str:
+    indent = {"province": "", "district": "— ", "commune": "—— "}.get(unit.level, "")
+    year = _("trước 7/2025") if unit.version == "legacy" else _("từ 7/2025")
+    return f"{indent}{unit.name} ({year})"
+
+
+class ServiceErrorsMixin:
+    """Puts a DomainError from a service back on the form: next to the field it names."""
+
+    field_map: dict[str, str] = {}
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "": str(exc.message)}
+        for name, message in errors.items():
+            name = self.field_map.get(name, name)
+            self.add_error(name if name in self.fields else None, message)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- the list filters
+
+class ChildFilterForm(forms.Form):
+    q = forms.CharField(label=_l("Tìm theo tên hoặc số định danh"), required=False, max_length=100)
+    guardian = forms.CharField(label=_l("Tên cha, mẹ, người nuôi dưỡng"), required=False, max_length=100)
+    unit = forms.ChoiceField(label=_l("Đơn vị"), required=False)
+    age_band = forms.ChoiceField(label=_l("Độ tuổi"), required=False,
+                                 choices=_blank(_l("Tất cả")) + [(b, b.replace("-", "–")) for b in AGE_BANDS])
+    sex = forms.ChoiceField(label=_l("Giới tính"), required=False, choices=_blank(_l("Tất cả")) + list(Sex.choices))
+    ethnicity = forms.ChoiceField(label=_l("Dân tộc"), required=False)
+    poverty = forms.ChoiceField(label=_l("Hộ nghèo/cận nghèo"), required=False, choices=_blank(_l("Tất cả")) + [
+        (PovertyStatus.POOR.value, PovertyStatus.POOR.label),
+        (PovertyStatus.NEAR_POOR.value, PovertyStatus.NEAR_POOR.label)])
+    poverty_year = forms.IntegerField(label=_l("Năm xét hộ nghèo"), required=False, min_value=2000, max_value=2100)
+    special = forms.ChoiceField(label=_l("Hoàn cảnh đặc biệt"), required=False)
+    at_risk = forms.BooleanField(label=_l("Có nguy cơ"), required=False)
+    schooling = forms.ChoiceField(label=_l("Đi học"), required=False,
+                                  choices=_blank(_l("Tất cả")) + list(Schooling.choices))
+    disability = forms.ChoiceField(label=_l("Khuyết tật"), required=False,
+                                   choices=_blank(_l("Tất cả")) + list(Disability.choices))
+    as_of = forms.DateField(label=_l("Tính đến ngày"), required=False, input_formats=DATE_FORMATS, widget=DateInput())
+
+    def __init__(self, data, *, user, **kwargs: Any):
+        super().__init__(data, **kwargs)
+        self.user = user
+        self.units = {u.ref: u for u in units_for_user(user=user).exclude(level="")}
+        self.fields["unit"].choices = _blank(_("Tất cả trong phạm vi")) + [
+            (ref, unit_label(u)) for ref, u in self.units.items()]
+        self.fields["ethnicity"].choices = _blank(_("Tất cả")) + [
+            (e.code, e.name) for e in Ethnicity.objects.order_by("code")]
+        self.fields["special"].choices = _blank(_("Tất cả")) + [("any", _("Bất kỳ nhóm nào"))] + [
+            (g.code, f"{g.code}. {g.name}") for g in SpecialGroup.objects.order_by("number", "code")]
+
+    def clean_at_risk(self) -> bool:
+        return bool(self.cleaned_data.get("at_risk"))
+
+    def filter_kwargs(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {"as_of": d.get("as_of"), "unit": self.units.get(d.get("unit") or ""), "age_band": d.get("age_band") or "",
+                "sex": d.get("sex") or "", "ethnicity": d.get("ethnicity") or "", "poverty": d.get("poverty") or "",
+                "poverty_year": d.get("poverty_year"), "special": d.get("special") or "",
+                "at_risk": d.get("at_risk", False), "schooling": d.get("schooling") or "",
+                "disability": d.get("disability") or "", "q": d.get("q") or "", "guardian": d.get("guardian") or ""}
+
+
+# ---------------------------------------------------------------- a child
+
+class ChildForm(ServiceErrorsMixin, forms.Form):
+    field_map = {"guardian": "guardian_name", "relationship": "guardian_relationship"}
+
+    full_name = forms.CharField(label=_l("Họ và tên"), max_length=150,
+                                help_text=_l("Họ, tên đệm, tên — như trong giấy khai sinh."))
+    birth_date = date_field(_l("Ngày sinh"))
+    birth_precision = forms.ChoiceField(label=_l("Ngày sinh ghi"), choices=BirthPrecision.choices,
+                                        initial=BirthPrecision.DAY,
+                                        help_text=_l("Nếu chỉ biết năm sinh, nhập ngày 01/01 của năm đó."))
+    sex = forms.ChoiceField(label=_l("Giới tính"), choices=_blank("—") + list(Sex.choices))
+    ethnicity = forms.ChoiceField(label=_l("Dân tộc"), required=False)
+    personal_id = forms.CharField(label=_l("Số định danh cá nhân"), required=False, max_length=20,
+                                  help_text=_l("12 chữ số; để trống nếu chưa có."))
+    birth_registered = forms.BooleanField(label=_l("Đã đăng ký khai sinh"), required=False, initial=True)
+    unit = forms.ChoiceField(label=_l("Xã/phường nơi cư trú"))
+    village = forms.CharField(label=_l("Thôn, làng, tổ dân phố"), required=False, max_length=120)
+    schooling = forms.ChoiceField(label=_l("Tình trạng đi học"), choices=Schooling.choices, initial=Schooling.UNKNOWN)
+    school_level = forms.ChoiceField(label=_l("Cấp học"), required=False,
+                                     choices=_blank("—") + list(SchoolLevel.choices))
+    dropout_date = date_field(_l("Ngày bỏ học"), required=False)
+    disability = forms.ChoiceField(label=_l("Khuyết tật"), choices=Disability.choices, initial=Disability.NONE)
+    note = forms.CharField(label=_l("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    guardian_name = forms.CharField(label=_l("Họ tên cha, mẹ hoặc người nuôi dưỡng"), required=False, max_length=150)
+    guardian_relationship = forms.ChoiceField(label=_l("Quan hệ với trẻ"), required=False,
+                                              choices=_blank("—") + list(Guardian.Relationship.choices))
+    guardian_phone = forms.CharField(label=_l("Điện thoại"), required=False, max_length=20)
+    confirm_not_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user, edit: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["ethnicity"].choices = _blank("—") + [(e.code, e.name) for e in Ethnicity.objects.order_by("code")]
+        if edit:
+            for name in ("unit", "guardian_name", "guardian_relationship", "guardian_phone", "confirm_not_duplicate"):
+                del self.fields[name]
+        else:
+            del self.fields["version"]
+            communes = units_for_user(user=user, level=Level.COMMUNE, on=timezone.localdate())
+            self.fields["unit"].choices = [(u.ref, u.name) for u in communes]
+            if len(self.fields["unit"].choices) != 1:
+                self.fields["unit"].choices = _blank("—") + self.fields["unit"].choices
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean()
+        if d.get("guardian_name") and not d.get("guardian_relationship"):
+            self.add_error("guardian_relationship", _("Hãy chọn quan hệ với trẻ."))
+        return d
+
+    def child_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        keys = ("full_name", "birth_date", "birth_precision", "sex", "personal_id", "birth_registered", "village",
+                "schooling", "school_level", "dropout_date", "disability", "note")
+        return {k: d.get(k) for k in keys}
+
+    def guardians(self) -> list[dict[str, Any]]:
+        d = self.cleaned_data
+        if not d.get("guardian_name"):
+            return []
+        return [{"full_name": d["guardian_name"], "relationship": d["guardian_relationship"],
+                 "phone": d.get("guardian_phone") or ""}]
+
+
+# ---------------------------------------------------------------- episodes, risk, households
+
+class EpisodeOpenForm(ServiceErrorsMixin, forms.Form):
+    group = forms.ChoiceField(label=_l("Nhóm hoàn cảnh đặc biệt"))
+    start = date_field(_l("Từ ngày"))
+    end = date_field(_l("Đến ngày"), required=False)
+    evidence = forms.CharField(label=_l("Căn cứ (quyết định, giấy xác nhận…)"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = _blank("—") + [
+            (g.code, ("— " if g.parent_id else "") + f"{g.code}. {g.name}")
+            for g in SpecialGroup.objects.order_by("number", "code")]
+
+
+class EpisodeCloseForm(ServiceErrorsMixin, forms.Form):
+    end = date_field(_l("Ngày kết thúc"))
+
+
+class RiskAssessForm(ServiceErrorsMixin, forms.Form):
+    assessed_on = date_field(_l("Ngày đánh giá"))
+    factors = forms.MultipleChoiceField(label=_l("Yếu tố nguy cơ hiện có"), required=False,
+                                        widget=forms.CheckboxSelectMultiple,
+                                        help_text=_l("Bỏ chọn hết nếu trẻ không còn yếu tố nguy cơ nào."))
+    note = forms.CharField(label=_l("Ghi chú"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["factors"].choices = [(f.code, f.name) for f in RiskFactor.objects.filter(active=True)]
+
+
+class HouseholdForm(ServiceErrorsMixin, forms.Form):
+    unit = forms.ChoiceField(label=_l("Xã/phường"))
+    village = forms.CharField(label=_l("Thôn, làng, tổ dân phố"), required=False, max_length=120)
+    head_name = forms.CharField(label=_l("Họ tên chủ hộ"), max_length=120)
+    address = forms.CharField(label=_l("Địa chỉ"), required=False, max_length=255)
+
+    def __init__(self, *args: Any, user, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        communes = units_for_user(user=user, level=Level.COMMUNE, on=timezone.localdate())
+        self.fields["unit"].choices = [(u.ref, u.name) for u in communes]
+
+
+class PovertyForm(ServiceErrorsMixin, forms.Form):
+    year = forms.IntegerField(label=_l("Năm"), min_value=2000, max_value=2100)
+    status = forms.ChoiceField(label=_l("Phân loại"), choices=PovertyStatus.choices)
+    decision_number = forms.CharField(label=_l("Số quyết định của xã"), required=False, max_length=60)
+    decision_date = date_field(_l("Ngày quyết định"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("initial", {"year": timezone.localdate().year})
+        super().__init__(*args, **kwargs)
+
+
+def today() -> dt.date:
+    return timezone.localdate()

@@ -1,0 +1,353 @@
+"""Registry screens: thin views over selectors (reads, scoped) and services (writes, audited)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from vitreem.core.audit import history_for
+from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from vitreem.core.models import AuditEntry
+from vitreem.core.scope import scope_for
+from vitreem.places.selectors import unit_resolve
+
+from . import services
+from .forms import (
+    ChildFilterForm,
+    ChildForm,
+    EpisodeCloseForm,
+    EpisodeOpenForm,
+    HouseholdForm,
+    PovertyForm,
+    RiskAssessForm,
+)
+from .models import BirthPrecision, Child
+from .selectors import (
+    child_get_for_user,
+    children_filter,
+    children_flags,
+    children_for_user,
+    episode_get_for_user,
+    household_get_for_user,
+    household_members_for_user,
+    households_for_user,
+    list_day,
+)
+
+PAGE_SIZE = 50
+
+
+def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Out-of-scope and not-found errors from selectors and services become 403/404 pages."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            return render(request, "404.html", status=404)
+        except PermissionDenied as exc:
+            return render(request, "403.html", {"message": exc.message}, status=403)
+
+    return wrapper
+
+
+def _require_read(user) -> None:
+    # Names of children are sensitive (Decree 13/2023): member-unit reporters see figures only.
+    if not scope_for(user).read_children:
+        raise PermissionDenied(_("Tài khoản của bạn không được xem danh sách trẻ em."))
+
+
+def _require_write(user) -> None:
+    if not scope_for(user).write_children:
+        raise PermissionDenied(_("Tài khoản của bạn chỉ được xem, không được sửa dữ liệu."))
+
+
+def birth_display(child: Child) -> str:
+    """dd/mm/yyyy, or mm/yyyy / yyyy when only that much of the birth date is known."""
+    if child.birth_precision == BirthPrecision.YEAR:
+        return str(child.birth_date.year)
+    if child.birth_precision == BirthPrecision.MONTH:
+        return child.birth_date.strftime("%m/%Y")
+    return child.birth_date.strftime("%d/%m/%Y")
+
+
+# ---------------------------------------------------------------- the list
+
+@login_required
+@require_GET
+@domain_errors
+def child_list(request: HttpRequest) -> HttpResponse:
+    _require_read(request.user)
+    form = ChildFilterForm(request.GET, user=request.user)
+    base = children_for_user(user=request.user, include_ended="as_of" in request.GET)
+    if form.is_valid():
+        filters = form.filter_kwargs()
+        qs = children_filter(base, user=request.user, **filters)
+    else:
+        filters = {"as_of": None}
+        qs = base.none()
+    day = list_day(filters["as_of"])
+    page = Paginator(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    flags = children_flags(rows, day=day)
+    for child in rows:
+        child.birth_text = birth_display(child)
+        child.flags = flags[child.pk]
+    ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
+           "can_write": scope_for(request.user).write_children}
+    template = "registry/_child_table.html" if request.htmx and not request.htmx.boosted else "registry/child_list.html"
+    return render(request, template, ctx)
+
+
+# ---------------------------------------------------------------- one child
+
+@login_required
+@require_GET
+@domain_errors
+def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
+    child = child_get_for_user(user=request.user, child_id=child_id)
+    today = timezone.localdate()
+    household = child.household
+    ctx: dict[str, Any] = {
+        "child": child, "birth_text": birth_display(child), "age": child.age_on(today),
+        "flags": children_flags([child], day=today)[child.pk],
+        "household": household,
+        "members": (list(household_members_for_user(user=request.user, household=household).exclude(pk=child.pk))
+                    if household else []),
+        "poverty": list(household.poverty.order_by("-year")) if household else [],
+        "residences": list(child.residences.select_related("unit").order_by("-start")),
+        "episodes": list(child.special_episodes.select_related("group", "subgroup", "recorded_by").order_by("-start")),
+        "assessments": list(child.risk_assessments.select_related("assessed_by")
+                            .prefetch_related("risks__factor").order_by("-assessed_on", "-pk")),
+        "active_risks": list(child.risks.filter(end__isnull=True).select_related("factor")),
+        "guardians": list(child.guardians.all()),
+        "history": list(history_for(child).filter(kind=AuditEntry.Kind.CHANGE)[:100]),
+        "can_write": scope_for(request.user).write_children and child.ended_on is None,
+    }
+    return render(request, "registry/child_detail.html", ctx)
+
+
+def _household_from(request: HttpRequest, value: str | None):
+    if not value:
+        return None
+    return household_get_for_user(user=request.user, household_id=value)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def child_create(request: HttpRequest) -> HttpResponse:
+    _require_write(request.user)
+    household = _household_from(request, request.GET.get("household") or request.POST.get("household"))
+    candidates: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = ChildForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                child = services.child_register(
+                    actor=request.user, data=form.child_data(), unit=form.cleaned_data["unit"], household=household,
+                    ethnicity=form.cleaned_data.get("ethnicity") or None, guardians=form.guardians(),
+                    confirm_not_duplicate=form.cleaned_data.get("confirm_not_duplicate", False))
+            except services.PossibleDuplicate as exc:
+                candidates = exc.candidates
+                data = request.POST.copy()
+                data["confirm_not_duplicate"] = "on"
+                form = ChildForm(data, user=request.user)
+                form.is_valid()
+            except DomainError as exc:
+                if isinstance(exc, (NotFound, PermissionDenied)) and exc.field != "unit":
+                    raise
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Đã đăng ký trẻ %(n)s.") % {"n": child.full_name})
+                return redirect("registry:child", child_id=child.pk)
+    else:
+        initial: dict[str, Any] = {}
+        if household is not None:
+            initial = {"unit": household.unit.ref, "village": household.village}
+        form = ChildForm(initial=initial, user=request.user)
+    return render(request, "registry/child_form.html", {"form": form, "candidates": candidates,
+                                                         "household": household, "child": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def child_edit(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=request.method == "GET")
+    if request.method == "POST":
+        form = ChildForm(request.POST, user=request.user, edit=True)
+        if form.is_valid():
+            try:
+                services.child_update(actor=request.user, child=child, data=form.child_data(),
+                                      expected_version=form.cleaned_data.get("version"),
+                                      ethnicity=form.cleaned_data.get("ethnicity") or None)
+            except Conflict as exc:
+                form.add_error(None, exc.message)
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Đã lưu thay đổi."))
+                return redirect("registry:child", child_id=child.pk)
+    else:
+        form = ChildForm(initial={
+            "full_name": child.full_name, "birth_date": child.birth_date, "birth_precision": child.birth_precision,
+            "sex": child.sex, "ethnicity": child.ethnicity.code if child.ethnicity else "",
+            "personal_id": child.personal_id, "birth_registered": child.birth_registered, "village": child.village,
+            "schooling": child.schooling, "school_level": child.school_level, "dropout_date": child.dropout_date,
+            "disability": child.disability, "note": child.note, "version": child.version,
+        }, user=request.user, edit=True)
+    return render(request, "registry/child_form.html", {"form": form, "child": child, "candidates": []})
+
+
+# ---------------------------------------------------------------- episodes and risk
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    form = EpisodeOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.special_episode_open(actor=request.user, child=child, group=d["group"], start=d["start"],
+                                          end=d.get("end"), evidence=d.get("evidence") or "")
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Đã ghi nhận hoàn cảnh đặc biệt."))
+            return redirect("registry:child", child_id=child.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "title": _("Ghi nhận hoàn cảnh đặc biệt"), "submit": _("Lưu")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
+    _require_write(request.user)
+    episode = episode_get_for_user(user=request.user, episode_id=episode_id)
+    form = EpisodeCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.special_episode_close(actor=request.user, episode=episode, end=form.cleaned_data["end"])
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Đã kết thúc đợt hoàn cảnh đặc biệt."))
+            return redirect("registry:child", child_id=episode.child_id)
+    title = _("Kết thúc: %(g)s") % {"g": episode.subgroup or episode.group}
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": episode.child, "title": title, "submit": _("Kết thúc")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    initial = {"assessed_on": timezone.localdate(),
+               "factors": list(child.risks.filter(end__isnull=True).values_list("factor__code", flat=True))}
+    form = RiskAssessForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.risk_assess(actor=request.user, child=child, assessed_on=d["assessed_on"], factors=d["factors"],
+                                 note=d.get("note") or "")
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Đã ghi nhận đánh giá nguy cơ."))
+            return redirect("registry:child", child_id=child.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "title": _("Đánh giá nguy cơ"), "submit": _("Lưu")})
+
+
+# ---------------------------------------------------------------- households
+
+@login_required
+@require_GET
+@domain_errors
+def household_list(request: HttpRequest) -> HttpResponse:
+    from vitreem.core.text import fold
+
+    _require_read(request.user)
+    qs = households_for_user(user=request.user).select_related("unit")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(head_key__contains=fold(q))
+    page = Paginator(qs.order_by("head_key", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/household_list.html", {
+        "page": page, "q": q, "can_write": scope_for(request.user).write_children})
+
+
+@login_required
+@require_GET
+@domain_errors
+def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+    household = household_get_for_user(user=request.user, household_id=household_id)
+    members = list(household_members_for_user(user=request.user, household=household))
+    for child in members:
+        child.birth_text = birth_display(child)
+    return render(request, "registry/household_detail.html", {
+        "household": household, "members": members, "poverty": list(household.poverty.order_by("-year")),
+        "form": PovertyForm(), "can_write": scope_for(request.user).write_children})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def household_create(request: HttpRequest) -> HttpResponse:
+    _require_write(request.user)
+    form = HouseholdForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            household = services.household_create(actor=request.user, unit=unit_resolve(d["unit"]),
+                                                  head_name=d["head_name"], village=d.get("village") or "",
+                                                  address=d.get("address") or "")
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Đã tạo hộ gia đình."))
+            return redirect("registry:household", household_id=household.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "title": _("Thêm hộ gia đình"), "submit": _("Lưu")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def household_poverty(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require_write(request.user)
+    household = household_get_for_user(user=request.user, household_id=household_id)
+    form = PovertyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.household_poverty_set(actor=request.user, household=household, year=d["year"],
+                                           status=d["status"], decision_number=d.get("decision_number") or "",
+                                           decision_date=d.get("decision_date"))
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("Đã ghi phân loại hộ năm %(y)s.") % {"y": d["year"]})
+            return redirect("registry:household", household_id=household.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "household": household, "submit": _("Lưu"),
+        "title": _("Phân loại hộ nghèo, cận nghèo: %(h)s") % {"h": household.head_name}})
