@@ -1,0 +1,127 @@
+"""Every read of cases goes through `cases_for_user`: pages, API, documents, attachments, services.
+
+On top of the unit scope (core.scope) it adds the case rules:
+- leaders and member-unit reporters never see a case (only counts, through the indicators);
+- a referral agency sees a case only while a referral to its member unit is open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vitreem.accounts.models import Role
+from vitreem.core.audit import audit_access
+from vitreem.core.errors import NotFound
+from vitreem.core.scope import scope_filter, scope_for
+from vitreem.registry.selectors import age_band_bounds
+
+from .models import OPEN_STATUSES, Case, CaseEvent, Referral, Status
+
+
+def cases_for_user(user) -> QuerySet[Case]:
+    """The cases `user` may read in detail. The one gate: everything else builds on it."""
+    scope = scope_for(user)
+    if not scope.read_case_details:
+        return Case.objects.none()
+    in_units = scope_filter(Case.objects.all(), user)
+    if scope.role == Role.REFERRAL_AGENCY and scope.member_unit_ids:
+        referred = Referral.objects.filter(member_unit_id__in=scope.member_unit_ids, closed_at__isnull=True)
+        return Case.objects.filter(Q(pk__in=in_units.values("pk")) | Q(pk__in=referred.values("case_id")))
+    return in_units
+
+
+def case_get_for_user(*, user, case_id: Any, audit: bool = True, for_update: bool = False) -> Case:
+    """One case the user may see (404 otherwise); opening it writes an access row."""
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("Không tìm thấy vụ việc hoặc bạn không có quyền xem.")) from None
+    if not cases_for_user(user).filter(pk=pk).exists():
+        raise NotFound(_("Không tìm thấy vụ việc hoặc bạn không có quyền xem."))
+    qs = Case.objects.select_related("child", "child__ethnicity", "unit", "owner")
+    case = (qs.select_for_update(of=("self",)) if for_update else qs).get(pk=pk)
+    if audit:
+        audit_access(actor=user, obj=case, unit=case.unit_id)
+    return case
+
+
+def mask_name(full_name: str) -> str:
+    """"Nguyễn Thị Hoa" → "N. T. H." — for lists read by people outside the commune."""
+    return " ".join(f"{part[0]}." for part in full_name.split() if part)
+
+
+def names_visible(user) -> bool:
+    """Names appear in full on lists only for the commune's own people; others see initials
+    (and the full name on the case page, whose opening is audited)."""
+    return scope_for(user).role in {Role.COMMUNE_WORKER, Role.CHAIRMAN}
+
+
+def case_list(*, user, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
+              ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "",
+              now: dt.datetime | None = None) -> QuerySet[Case]:
+    """The caseload with the filters of the province page (and the API)."""
+    now = now or timezone.now()
+    qs = cases_for_user(user).select_related("child", "unit", "owner")
+    if mine:
+        qs = qs.filter(owner=user)
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if concern:
+        qs = qs.filter(concern=concern)
+    if unit:
+        from vitreem.places.models import AdminUnit
+        from vitreem.places.selectors import descendant_ids
+
+        found = AdminUnit.objects.filter(pk=unit).first() if str(unit).isdigit() else None
+        qs = qs.filter(unit_id__in=descendant_ids([found])) if found else qs.none()
+    if age_band:
+        bounds = age_band_bounds(age_band, timezone.localdate())
+        if bounds:
+            qs = qs.filter(child__birth_date__range=bounds)
+    if sex:
+        qs = qs.filter(child__sex=sex)
+    if ethnicity:
+        qs = qs.filter(child__ethnicity__code=ethnicity)
+    if overdue == "1":
+        qs = qs.filter(next_due_at__lte=now)
+    if q:
+        from vitreem.core.text import fold
+
+        qs = qs.filter(Q(code__icontains=q.strip()) | Q(child__name_key__contains=fold(q)))
+    return qs.order_by("-received_at", "-pk")
+
+
+def cases_overdue(*, user, now: dt.datetime | None = None, mine: bool = False) -> QuerySet[Case]:
+    now = now or timezone.now()
+    qs = cases_for_user(user).filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
+    if mine:
+        qs = qs.filter(owner=user)
+    return qs.select_related("child", "unit", "owner").order_by("next_due_at")
+
+
+def cases_due_soon(*, user, now: dt.datetime | None = None, hours: int = 48, mine: bool = False) -> QuerySet[Case]:
+    now = now or timezone.now()
+    qs = cases_for_user(user).filter(status__in=OPEN_STATUSES, next_due_at__gt=now,
+                                     next_due_at__lte=now + dt.timedelta(hours=hours))
+    if mine:
+        qs = qs.filter(owner=user)
+    return qs.select_related("child", "unit", "owner").order_by("next_due_at")
+
+
+def timeline_for(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor").order_by("-at", "-pk")
+
+
+def referral_open_for(case: Case, user) -> Referral | None:
+    """The open referral through which a referral agency sees the case (None otherwise)."""
+    scope = scope_for(user)
+    if not scope.member_unit_ids:
+        return None
+    return case.referrals.filter(member_unit_id__in=scope.member_unit_ids, closed_at__isnull=True).first()
