@@ -1,0 +1,70 @@
+"""The rule tables as the law set them, loaded by a data migration (administrators edit them later,
+with history: a change is a new dated row, see services.base_level_set / coefficient_set)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+JULY_2021 = dt.date(2021, 7, 1)
+JULY_2024 = dt.date(2024, 7, 1)
+
+# Decree 20/2021, Art. 4: 360,000 VND from 1 July 2021; Decree 76/2024: 500,000 VND from 1 July 2024.
+BASE_LEVELS = [
+    (360_000, JULY_2021, dt.date(2024, 6, 30), "Nghị định 20/2021/NĐ-CP, Điều 4"),
+    (500_000, JULY_2024, None, "Nghị định 76/2024/NĐ-CP (sửa đổi Điều 4 Nghị định 20/2021)"),
+]
+
+# (code, name, English, article, continues_as, order)
+GROUPS = [
+    ("no_nurture", "Trẻ em dưới 16 tuổi không có nguồn nuôi dưỡng", "Children under 16 without a source of nurture",
+     "Nghị định 20/2021, Điều 5 khoản 1", "no_nurture_student", 10),
+    ("no_nurture_student", "Người từ đủ 16 đến dưới 22 tuổi không có nguồn nuôi dưỡng đang đi học",
+     "Young people 16–22 without a source of nurture, in school", "Nghị định 20/2021, Điều 5 khoản 2", None, 20),
+    ("hiv_poor", "Trẻ em nhiễm HIV/AIDS thuộc hộ nghèo", "Children with HIV/AIDS in poor households",
+     "Nghị định 20/2021, Điều 5 khoản 3", None, 30),
+    ("single_parent_poor", "Cha/mẹ đơn thân thuộc hộ nghèo đang nuôi con (tính theo từng con)",
+     "Poor single parent raising children (per child)", "Nghị định 20/2021, Điều 5 khoản 4", None, 40),
+    ("disability_particularly_severe", "Trẻ em khuyết tật đặc biệt nặng", "Children with a particularly severe disability",
+     "Nghị định 20/2021, Điều 5 khoản 6", None, 50),
+    ("disability_severe", "Trẻ em khuyết tật nặng", "Children with a severe disability",
+     "Nghị định 20/2021, Điều 5 khoản 6", None, 60),
+]
+
+# (group, age_from, age_to, value, confirmed, legal basis) — all from 1 July 2021 (Decree 20/2021, Art. 6).
+COEFFICIENTS = [
+    ("no_nurture", 0, 4, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (dưới 4 tuổi)"),
+    ("no_nurture", 4, 16, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (từ đủ 4 đến dưới 16 tuổi)"),
+    ("no_nurture_student", 16, 22, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm b"),
+    # DOMAIN.md: the HIV coefficients are unconfirmed — kept as data, flagged.
+    ("hiv_poor", 0, 4, Decimal("2.5"), False, "Nghị định 20/2021, Điều 6 khoản 1 (chưa xác nhận)"),
+    ("hiv_poor", 4, 16, Decimal("2.0"), False, "Nghị định 20/2021, Điều 6 khoản 1 (chưa xác nhận)"),
+    ("single_parent_poor", 0, 22, Decimal("1.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 (mỗi con)"),
+    ("disability_particularly_severe", 0, 16, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1"),
+    ("disability_severe", 0, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1"),
+]
+
+
+def rules_load(apps=None) -> None:
+    """Create the groups, coefficients and national base levels if missing (idempotent)."""
+    from django.apps import apps as global_apps
+
+    registry = apps or global_apps
+    group_model = registry.get_model("benefits", "BeneficiaryGroup")
+    coefficient_model = registry.get_model("benefits", "Coefficient")
+    base_model = registry.get_model("benefits", "BaseLevel")
+    groups = {}
+    for code, name, name_en, article, _next, order in GROUPS:
+        groups[code], _created = group_model.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "article": article, "order": order})
+    for code, _name, _en, _article, nxt, _order in GROUPS:
+        if nxt and groups[code].continues_as_id is None:
+            groups[code].continues_as = groups[nxt]
+            groups[code].save(update_fields=["continues_as"])
+    if not coefficient_model.objects.exists():
+        coefficient_model.objects.bulk_create([
+            coefficient_model(group=groups[g], age_from=a, age_to=b, value=v, valid_from=JULY_2021, confirmed=ok,
+                              legal_basis=basis) for g, a, b, v, ok, basis in COEFFICIENTS])
+    if not base_model.objects.filter(unit__isnull=True).exists():
+        base_model.objects.bulk_create([base_model(amount=amt, valid_from=start, valid_to=end, legal_basis=basis)
+                                        for amt, start, end, basis in BASE_LEVELS])

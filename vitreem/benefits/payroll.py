@@ -1,0 +1,309 @@
+"""Drawing up a month's payroll: the amounts due, the arrears and the adjustments.
+
+A payroll is computed, not stored, until it is locked (paid). Locking keeps a snapshot of its lines
+(`PaidLine`); from then on that month is shown from the snapshot and never recomputed. A later
+decision that changes what a paid month should have been (a late enrolment with arrears, a change
+of group, a stop back-dated to a death) shows up as a line of the next open month:
+
+- *arrears* (truy lĩnh): a paid month in which the person was due something but got nothing;
+- *adjustment* (điều chỉnh): a paid month in which the person got a different amount than due
+  (negative = to recover), and manual corrections recorded with `payroll_adjust`.
+
+Only months already locked are reconciled: an open earlier month is paid by its own payroll.
+The number of queries does not depend on the number of recipients (about a dozen).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Subquery, Sum
+from django.utils.translation import gettext as _
+
+from vitreem.core.errors import DomainError
+from vitreem.places.models import AdminUnit
+from vitreem.registry.models import Residence, Schooling
+
+from .models import Adjustment, Allowance, LineKind, PaidLine, Payroll
+from .rules import PROGRAMME_START, RuleBook, age_for_month, amount_of, month_label, month_of
+
+
+@dataclass
+class Due:
+    group_id: int
+    coefficient: Decimal
+    base: int
+    amount: int
+
+
+@dataclass
+class Line:
+    allowance_id: int
+    child_id: int
+    name: str
+    birth_date: dt.date
+    unit_id: int
+    group_code: str = ""
+    group_name: str = ""
+    coefficient: Decimal | None = None
+    base: int | None = None
+    amount: int = 0
+    arrears: int = 0
+    adjustment: int = 0
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.arrears + self.adjustment
+
+
+@dataclass
+class UnitTotal:
+    unit: AdminUnit
+    recipients: int = 0
+    amount: int = 0
+    arrears: int = 0
+    adjustment: int = 0
+    locked: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.arrears + self.adjustment
+
+
+@dataclass
+class PayrollResult:
+    month: dt.date
+    base_level: int
+    lines: list[Line]
+    by_unit: list[UnitTotal]
+
+    @property
+    def recipients(self) -> int:
+        return len(self.lines)
+
+    @property
+    def amount(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def arrears(self) -> int:
+        return sum(line.arrears for line in self.lines)
+
+    @property
+    def adjustment(self) -> int:
+        return sum(line.adjustment for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        return sum(line.total for line in self.lines)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.by_unit) and all(u.locked for u in self.by_unit)
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape `vitreem payroll --json` prints (integer VND)."""
+        return {
+            "month": f"{self.month:%Y-%m}",
+            "base_level": self.base_level,
+            "recipients": self.recipients,
+            "amount": self.amount,
+            "arrears": self.arrears,
+            "adjustments": self.adjustment,
+            "total": self.total,
+            "locked": self.locked,
+            "by_unit": [{"unit": u.unit.ref, "name": u.unit.name, "recipients": u.recipients, "total": u.total,
+                         "arrears": u.arrears, "locked": u.locked} for u in self.by_unit if u.recipients or u.locked],
+        }
+
+
+class _Calc:
+    """Due amounts for one allowance in any month, from its periods and the rule tables."""
+
+    def __init__(self, rules: RuleBook, province_of: dict[int, str]):
+        self.rules = rules
+        self.province_of = province_of  # commune id -> province code (for a province's own base level)
+        self.province_ids: dict[str, int] = {}
+
+    def due(self, allowance: Allowance, month: dt.date, unit_id: int | None) -> Due | None:
+        child = allowance.child
+        if child.ended_on and month_of(child.ended_on) < month:
+            return None  # paid through the month of death or leaving (Decree 20/2021: stops the month after)
+        period = next((p for p in allowance._periods if p.start <= month and (p.end is None or p.end >= month)), None)
+        if period is None:
+            return None
+        age = age_for_month(child.birth_date, month)
+        group_id = period.group_id
+        value = self.rules.coefficient_for(group_id, age, month)
+        if value is None:
+            group = self.rules.groups.get(group_id)
+            nxt = group.continues_as_id if group else None
+            # Decree 20/2021, Art. 5(2): a young person of the no-nurture group carries on from 16
+            # to under 22 while in school.
+            if nxt and child.schooling == Schooling.IN_SCHOOL:
+                value = self.rules.coefficient_for(nxt, age, month)
+                group_id = nxt
+        if value is None:
+            return None
+        base = self.rules.base_for(month, self._province_id(unit_id))
+        assert base is not None
+        return Due(group_id=group_id, coefficient=value, base=base, amount=amount_of(value, base))
+
+    def _province_id(self, unit_id: int | None) -> int | None:
+        code = self.province_of.get(unit_id or 0)
+        if code is None:
+            return None
+        if not self.province_ids:
+            for b in self.rules.bases:
+                if b.unit_id is not None:
+                    self.province_ids[b.unit.province_code] = b.unit_id
+        return self.province_ids.get(code)
+
+
+def _residence_unit(history: list[tuple[int, dt.date, dt.date | None]], day: dt.date) -> int | None:
+    for unit_id, start, end in history:
+        if start <= day and (end is None or end >= day):
+            return unit_id
+    return None
+
+
+def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | None,
+                    rules: RuleBook | None = None, use_snapshots: bool = True,
+                    include_units: bool = True) -> PayrollResult:
+    """The payroll of `month` for the communes `commune_ids` (None = every commune).
+
+    Locked communes are read from their snapshot; the others are computed. Raises a DomainError when
+    no base level is in force for the month (a payroll is never computed on a guess)."""
+    month = month_of(month)
+    if month < PROGRAMME_START:
+        raise DomainError(_("Tháng %(m)s trước ngày Nghị định 20/2021 có hiệu lực (01/7/2021).")
+                          % {"m": month_label(month)}, field="month", code="bad_month")
+    rules = rules or RuleBook.load()
+    base_level = rules.base_for(month) or 0
+    first = month
+    unit_filter = Q() if commune_ids is None else Q(unit_id__in=list(commune_ids))
+
+    locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
+    # Recipients: children with an allowance living in the communes on the 1st of the month.
+    residences = (Residence.objects.filter(unit_filter, start__lte=first)
+                  .filter(Q(end__isnull=True) | Q(end__gte=first))
+                  .filter(child__allowances__isnull=False))
+    child_ids = residences.values("child_id")
+    here = dict(residences.values_list("child_id", "unit_id"))
+
+    allowances = list(Allowance.objects.filter(child_id__in=Subquery(child_ids)).select_related("child")
+                      .prefetch_related("periods"))
+    for a in allowances:
+        a._periods = list(a.periods.all())  # type: ignore[attr-defined]
+    allowance_ids = Allowance.objects.filter(child_id__in=Subquery(child_ids)).values("pk")
+
+    history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(child_ids))
+                                          .values_list("child_id", "unit_id", "start", "end")):
+        history[child_id].append((unit_id, start, end))
+    paid: dict[tuple[int, dt.date], int] = {
+        (row["allowance_id"], row["for_month"]): int(row["s"])
+        # Manual corrections are outside the rule: they do not count as "paid" for reconciliation.
+        for row in PaidLine.objects.filter(allowance_id__in=Subquery(allowance_ids), for_month__lt=month)
+        .exclude(kind=LineKind.MANUAL).values("allowance_id", "for_month").annotate(s=Sum("amount"))}
+    locked_months = set(Payroll.objects.filter(month__lt=month).values_list("unit_id", "month"))
+    manual: dict[int, list[Adjustment]] = defaultdict(list)
+    for adj in Adjustment.objects.filter(allowance_id__in=Subquery(allowance_ids), settled_in__isnull=True,
+                                         for_month__lt=month):
+        manual[adj.allowance_id].append(adj)
+
+    units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(here.values()) | set(locked))} \
+        if include_units else {}
+    calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
+
+    lines: list[Line] = []
+    for a in allowances:
+        unit_id = here.get(a.child_id)
+        if unit_id is None or unit_id in locked:
+            continue
+        line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.child.full_name, birth_date=a.child.birth_date,
+                    unit_id=unit_id)
+        due = calc.due(a, month, unit_id)
+        if due is not None:
+            group = rules.groups[due.group_id]
+            line.group_code, line.group_name = group.code, group.name
+            line.coefficient, line.base, line.amount = due.coefficient, due.base, due.amount
+        # Reconcile the paid (locked) months before this one.
+        starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
+        m = max(min(starts), PROGRAMME_START) if starts else month
+        while m < month:
+            past_unit = _residence_unit(history[a.child_id], m)
+            if (past_unit, m) in locked_months:
+                past = calc.due(a, m, past_unit)
+                owed = (past.amount if past else 0) - paid.get((a.pk, m), 0)
+                if owed:
+                    kind = LineKind.ARREARS if (a.pk, m) not in paid and owed > 0 else LineKind.ADJUSTMENT
+                    if kind == LineKind.ARREARS:
+                        line.arrears += owed
+                    else:
+                        line.adjustment += owed
+                    line.details.append({"for_month": m, "kind": kind, "amount": owed,
+                                         "coefficient": past.coefficient if past else None,
+                                         "base": past.base if past else None,
+                                         "group_code": rules.groups[past.group_id].code if past else ""})
+            m = _next(m)
+        for adj in manual.get(a.pk, ()):
+            line.adjustment += adj.amount
+            line.details.append({"for_month": adj.for_month, "kind": LineKind.MANUAL, "amount": adj.amount,
+                                 "adjustment_id": adj.pk, "note": adj.reason})
+        if line.amount or line.arrears or line.adjustment:
+            lines.append(line)
+
+    if locked:
+        lines.extend(_snapshot_lines(list(locked.values()), rules))
+    lines.sort(key=lambda ln: (units[ln.unit_id].code if ln.unit_id in units else "", ln.name, ln.allowance_id))
+
+    totals: dict[int, UnitTotal] = {}
+    for pk in locked:
+        if pk in units:
+            totals[pk] = UnitTotal(unit=units[pk], locked=True)
+    for ln in lines:
+        t = totals.setdefault(ln.unit_id, UnitTotal(unit=units[ln.unit_id])) if ln.unit_id in units else None
+        if t is None:
+            continue
+        t.recipients += 1
+        t.amount += ln.amount
+        t.arrears += ln.arrears
+        t.adjustment += ln.adjustment
+    by_unit = sorted(totals.values(), key=lambda t: t.unit.code)
+    return PayrollResult(month=month, base_level=base_level, lines=lines, by_unit=by_unit)
+
+
+def _next(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _snapshot_lines(payrolls: list[Payroll], rules: RuleBook) -> list[Line]:
+    """Lines of locked payrolls, rebuilt from what was paid (never recomputed)."""
+    by_allowance: dict[tuple[int, int], Line] = {}
+    unit_of = {p.pk: p.unit_id for p in payrolls}
+    for pl in (PaidLine.objects.filter(payroll__in=[p.pk for p in payrolls])
+               .select_related("child").order_by("pk")):
+        key = (pl.payroll_id, pl.allowance_id)
+        line = by_allowance.get(key)
+        if line is None:
+            line = by_allowance[key] = Line(allowance_id=pl.allowance_id, child_id=pl.child_id, name=pl.child.full_name,
+                                            birth_date=pl.child.birth_date, unit_id=unit_of[pl.payroll_id])
+        if pl.kind == LineKind.REGULAR:
+            group = rules.groups_by_code.get(pl.group_code)
+            line.group_code, line.group_name = pl.group_code, group.name if group else pl.group_code
+            line.coefficient, line.base, line.amount = pl.coefficient, pl.base_level, pl.amount
+        else:
+            if pl.kind == LineKind.ARREARS:
+                line.arrears += pl.amount
+            else:
+                line.adjustment += pl.amount
+            line.details.append({"for_month": pl.for_month, "kind": pl.kind, "amount": pl.amount,
+                                 "coefficient": pl.coefficient, "base": pl.base_level, "group_code": pl.group_code,
+                                 "note": pl.note})
+    return list(by_allowance.values())

@@ -1,0 +1,310 @@
+"""The benefit rules in one place: months, ages, the rule tables, the groups' conditions.
+
+Month rule (used everywhere: payroll, eligibility for a month, stops): a person's age *for a month*
+is their age on the last day of the previous month. So a coefficient that depends on age changes,
+and an entitlement that ends with age stops, **from the month after the month of the birthday**
+(a child turning 4 on 15/03 is paid 2.5 for March and 1.5 from April; a young person turning 22
+in May is paid for May and not from June). This follows Decree 20/2021, which counts entitlement in
+whole months (from the month of the decision; changes and stops take effect from the following
+month); it is our reading of the decree, to be confirmed by the province's social-affairs office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from vitreem.core.errors import DomainError
+
+# Decree 20/2021 took effect on 1 July 2021: no month before it is computed.
+PROGRAMME_START = dt.date(2021, 7, 1)
+
+# Registry special-circumstance groups (Law on Children Art. 10) that make "no source of nurture"
+# (Decree 20/2021, Art. 5(1)): orphaned of both parents, abandoned, no one to rely on (3.x).
+NO_NURTURE_CODES = ("1", "2", "3")
+HIV_CODE = "5"
+
+
+# ---------------------------------------------------------------- months
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_add(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month_add(month, 1) - dt.timedelta(days=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Months from `first` to `last` inclusive."""
+    out = []
+    m = month_of(first)
+    while m <= last:
+        out.append(m)
+        m = month_add(m, 1)
+    return out
+
+
+def month_parse(text: str, *, field_name: str = "month") -> dt.date:
+    """"2024-07" (or "07/2024") → 2024-07-01; a clear error otherwise."""
+    raw = (text or "").strip()
+    try:
+        if "/" in raw:
+            mm, yyyy = raw.split("/")
+        else:
+            yyyy, mm = raw.split("-")[:2]
+        month = dt.date(int(yyyy), int(mm), 1)
+    except (ValueError, TypeError):
+        raise DomainError(_("Tháng không hợp lệ: “%(v)s” (viết dạng YYYY-MM, ví dụ 2024-07).") % {"v": raw},
+                          field=field_name, code="bad_month") from None
+    return month
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month.month:02d}/{month.year}"
+
+
+# ---------------------------------------------------------------- ages
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def age_for_month(birth: dt.date, month: dt.date) -> int:
+    """Age on the last day of the previous month (the month rule above); 0 for a child born in the month."""
+    return max(0, age_on(birth, month - dt.timedelta(days=1)))
+
+
+def birthday(birth: dt.date, years: int) -> dt.date:
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:  # 29 February
+        return dt.date(birth.year + years, 3, 1)
+
+
+def last_month_before_age(birth: dt.date, years: int) -> dt.date:
+    """The last month paid before an age limit: the month in which the person reaches `years`."""
+    return month_of(birthday(birth, years))
+
+
+# ---------------------------------------------------------------- the rule tables
+
+def amount_of(coefficient: Decimal, base: int) -> int:
+    """Coefficient × base level, in whole VND (half up)."""
+    return int((Decimal(coefficient) * Decimal(base)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class RuleBook:
+    """The rule tables loaded once (three queries), looked up in memory for every line."""
+
+    bases: list[Any]
+    coefficients: dict[int, list[Any]]
+    groups: dict[int, Any]
+    groups_by_code: dict[str, Any]
+    _base_cache: dict[tuple[dt.date, int | None], int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> RuleBook:
+        from .models import BaseLevel, BeneficiaryGroup, Coefficient
+
+        groups = {g.pk: g for g in BeneficiaryGroup.objects.all()}
+        coefficients: dict[int, list[Any]] = {}
+        for c in Coefficient.objects.order_by("age_from", "valid_from"):
+            coefficients.setdefault(c.group_id, []).append(c)
+        return cls(bases=list(BaseLevel.objects.select_related("unit").order_by("valid_from")), coefficients=coefficients, groups=groups,
+                   groups_by_code={g.code: g for g in groups.values()})
+
+    def base_for(self, month: dt.date, province_id: int | None = None, *, strict: bool = True) -> int | None:
+        """The base level in force for `month`: the province's own (higher) level when it set one,
+        else the national level. Strict: a month with no valid period is an error, never a guess."""
+        key = (month, province_id)
+        if key in self._base_cache:
+            return self._base_cache[key]
+        national = [b for b in self.bases if b.unit_id is None and _covers(b, month)]
+        own = [b for b in self.bases if province_id is not None and b.unit_id == province_id and _covers(b, month)]
+        amount = max([b.amount for b in national + own], default=None)
+        if amount is None and strict:
+            raise DomainError(_("Chưa có mức chuẩn trợ giúp xã hội có hiệu lực cho tháng %(m)s.")
+                              % {"m": month_label(month)}, field="base_level", code="no_base_level")
+        if amount is not None:
+            self._base_cache[key] = amount
+        return amount
+
+    def coefficient_for(self, group_id: int, age: int, month: dt.date) -> Decimal | None:
+        for c in self.coefficients.get(group_id, ()):
+            if c.age_from <= age and (c.age_to is None or age < c.age_to) and _covers(c, month):
+                return c.value
+        return None
+
+    def group_has_period(self, group_id: int, month: dt.date) -> bool:
+        return any(_covers(c, month) for c in self.coefficients.get(group_id, ()))
+
+
+def _covers(row: Any, month: dt.date) -> bool:
+    return row.valid_from <= month_end(month) and (row.valid_to is None or row.valid_to >= month)
+
+
+# ---------------------------------------------------------------- conditions from registry facts
+
+@dataclass
+class Facts:
+    """Registry facts about one person on a day, as the eligibility rules see them."""
+
+    child: Any
+    day: dt.date
+    age: int
+    episodes: list[tuple[str, str, dt.date, dt.date | None]]  # (group code, subgroup code, start, end)
+    poverty: str | None
+    schooling: str
+    disability: str
+
+    def episode_on(self, codes: Iterable[str]) -> tuple[str, str, dt.date, dt.date | None] | None:
+        codes = tuple(codes)
+        for e in self.episodes:
+            if e[0] in codes and e[2] <= self.day and (e[3] is None or e[3] >= self.day):
+                return e
+        return None
+
+    def episode_before_16(self, codes: Iterable[str]) -> tuple[str, str, dt.date, dt.date | None] | None:
+        """An episode that still covered the eve of the 16th birthday (the group before turning 16)."""
+        eve = birthday(self.child.birth_date, 16) - dt.timedelta(days=1)
+        codes = tuple(codes)
+        for e in self.episodes:
+            if e[0] in codes and e[2] <= eve and (e[3] is None or e[3] >= eve):
+                return e
+        return None
+
+
+@dataclass
+class Verdict:
+    group: str
+    ok: bool
+    reasons: list[str]  # the facts that made it so
+    failing: list[str]  # the conditions that fail
+
+
+def _episode_text(e: tuple[str, str, dt.date, dt.date | None]) -> str:
+    code = e[1] or e[0]
+    return _("hoàn cảnh đặc biệt nhóm %(g)s từ %(d)s") % {"g": code, "d": e[2].strftime("%d/%m/%Y")}
+
+
+def check_group(code: str, f: Facts) -> Verdict:
+    """Does the person meet the conditions of group `code` on `f.day`? (Decree 20/2021, Art. 5)"""
+    from vitreem.registry.models import Disability, PovertyStatus, Schooling
+
+    reasons: list[str] = [_("%(n)s tuổi") % {"n": f.age}]
+    failing: list[str] = []
+    if f.child.ended_on and f.child.ended_on <= f.day:
+        failing.append(_("hồ sơ trẻ đã kết thúc ngày %(d)s") % {"d": f.child.ended_on.strftime("%d/%m/%Y")})
+    under_16 = f.age < 16
+    if code == "no_nurture":
+        # Art. 5(1): a child under 16 with no source of nurture.
+        e = f.episode_on(NO_NURTURE_CODES)
+        if e:
+            reasons.append(_episode_text(e))
+        else:
+            failing.append(_("không có ghi nhận mồ côi cả cha mẹ, bị bỏ rơi hoặc không nơi nương tựa"))
+        if not under_16:
+            failing.append(_("đã đủ 16 tuổi"))
+    elif code == "no_nurture_student":
+        # Art. 5(2): 16 to under 22, of the Art. 5(1) group, still in school.
+        e = f.episode_on(NO_NURTURE_CODES) or f.episode_before_16(NO_NURTURE_CODES)
+        if e:
+            reasons.append(_episode_text(e))
+        else:
+            failing.append(_("không thuộc nhóm không có nguồn nuôi dưỡng trước khi đủ 16 tuổi"))
+        if not 16 <= f.age < 22:
+            failing.append(_("không ở độ tuổi từ đủ 16 đến dưới 22"))
+        if f.schooling == Schooling.IN_SCHOOL:
+            reasons.append(_("đang đi học"))
+        else:
+            failing.append(_("không đang đi học"))
+    elif code == "hiv_poor":
+        # Art. 5(3): a child with HIV in a poor household.
+        e = f.episode_on([HIV_CODE])
+        if e:
+            reasons.append(_episode_text(e))
+        else:
+            failing.append(_("không có ghi nhận nhiễm HIV/AIDS"))
+        if f.poverty == PovertyStatus.POOR:
+            reasons.append(_("hộ nghèo năm %(y)s") % {"y": f.day.year})
+        else:
+            failing.append(_("không thuộc hộ nghèo năm %(y)s") % {"y": f.day.year})
+        if not under_16:
+            failing.append(_("đã đủ 16 tuổi"))
+    elif code in ("disability_particularly_severe", "disability_severe"):
+        # Art. 5(6) read with Art. 6: children with a particularly severe / severe disability.
+        wanted = Disability.PARTICULARLY_SEVERE if code == "disability_particularly_severe" else Disability.SEVERE
+        if f.disability == wanted:
+            reasons.append(str(Disability(wanted).label).lower())
+        else:
+            failing.append(_("mức độ khuyết tật không phải “%(l)s”") % {"l": Disability(wanted).label})
+        if not under_16:
+            failing.append(_("đã đủ 16 tuổi"))
+    elif code == "single_parent_poor":
+        # Art. 5(4): a poor single parent raising the child. The registry does not record single
+        # parenthood, so this group is never found automatically: an officer records it as an exception.
+        if f.poverty == PovertyStatus.POOR:
+            reasons.append(_("hộ nghèo năm %(y)s") % {"y": f.day.year})
+        else:
+            failing.append(_("không thuộc hộ nghèo năm %(y)s") % {"y": f.day.year})
+        failing.append(_("sổ theo dõi chưa ghi nhận cha/mẹ đơn thân (cần hồ sơ)"))
+        if not (under_16 or (f.age < 22 and f.schooling == Schooling.IN_SCHOOL)):
+            failing.append(_("con đã đủ 16 tuổi và không đi học"))
+    else:
+        failing.append(_("nhóm đối tượng không có điều kiện trong hệ thống"))
+    return Verdict(group=code, ok=not failing, reasons=reasons, failing=failing)
+
+
+def best_group(verdicts: list[Verdict], rules: RuleBook, f: Facts, month: dt.date) -> Verdict | None:
+    """Of the groups a person meets, the one with the highest coefficient.
+
+    Decree 20/2021, Art. 6: a person who fits several coefficients receives one only, the highest.
+    """
+    best: tuple[Decimal, Verdict] | None = None
+    for v in verdicts:
+        if not v.ok:
+            continue
+        group = rules.groups_by_code.get(v.group)
+        if group is None:
+            continue
+        value = rules.coefficient_for(group.pk, f.age, month) or Decimal(0)
+        if best is None or value > best[0]:
+            best = (value, v)
+    return best[1] if best else None
+
+
+def facts_load(children: list[Any], *, day: dt.date) -> dict[int, Facts]:
+    """Facts for many children in two queries (episodes, poverty), whatever their number."""
+    from vitreem.registry.models import HouseholdPoverty, SpecialEpisode
+
+    ids = [c.pk for c in children]
+    episodes: dict[int, list[tuple[str, str, dt.date, dt.date | None]]] = {}
+    for chunk in _chunks(ids, 5000):
+        for row in (SpecialEpisode.objects.filter(child_id__in=chunk)
+                    .values_list("child_id", "group__code", "subgroup__code", "start", "end")):
+            episodes.setdefault(row[0], []).append((row[1], row[2] or "", row[3], row[4]))
+    households = list({c.household_id for c in children if c.household_id})
+    poverty: dict[int, str] = {}
+    for chunk in _chunks(households, 5000):
+        poverty.update(HouseholdPoverty.objects.filter(household_id__in=chunk, year=day.year)
+                       .values_list("household_id", "status"))
+    return {c.pk: Facts(child=c, day=day, age=max(0, age_on(c.birth_date, day)), episodes=episodes.get(c.pk, []),
+                        poverty=poverty.get(c.household_id) if c.household_id else None,
+                        schooling=c.schooling, disability=c.disability) for c in children}
+
+
+def _chunks(items: list[Any], size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,519 @@
+"""Every write of the benefit programme: validated, scoped, one transaction, audited.
+
+Bad input writes nothing: each service checks everything before its first write and runs in one
+transaction with its audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vitreem.accounts.models import Role
+from vitreem.core.audit import audit_change, snapshot
+from vitreem.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from vitreem.core.scope import require_unit, scope_for
+from vitreem.core.text import nfc
+from vitreem.places.models import AdminUnit, Level
+
+from .models import (
+    Adjustment,
+    Allowance,
+    AllowancePeriod,
+    AllowanceStatus,
+    BaseLevel,
+    BeneficiaryGroup,
+    Coefficient,
+    Decision,
+    DecisionKind,
+    LineKind,
+    PaidLine,
+    Payroll,
+    StopReason,
+)
+from .rules import (
+    PROGRAMME_START,
+    RuleBook,
+    check_group,
+    facts_load,
+    last_month_before_age,
+    month_add,
+    month_label,
+    month_of,
+)
+
+RULE_EDITORS = {Role.ADMIN}
+EXCEPTION_ROLES = {Role.ADMIN, Role.PROVINCE_OFFICER}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _require_rule_editor(actor) -> None:
+    if getattr(actor, "role", None) not in RULE_EDITORS:
+        raise PermissionDenied(_("Chỉ quản trị hệ thống được sửa mức chuẩn và hệ số trợ cấp."))
+
+
+# ---------------------------------------------------------------- the rule tables (with history)
+
+@transaction.atomic
+def base_level_set(*, actor, amount: int, valid_from: dt.date, unit: AdminUnit | None = None,
+                   legal_basis: str = "") -> BaseLevel:
+    """A new base level from `valid_from` (a month). The level in force before it is closed the day
+    before; nothing is overwritten, so the history stays. A province's own level may not be lower
+    than the national one (Decree 20/2021, Art. 4: a province may set a *higher* level)."""
+    _require_rule_editor(actor)
+    errors: dict[str, str] = {}
+    try:
+        amount = int(amount)
+    except (TypeError, ValueError):
+        errors["amount"] = _("Mức chuẩn phải là số tiền nguyên (đồng).")
+        amount = 0
+    if not errors and amount <= 0:
+        errors["amount"] = _("Mức chuẩn phải lớn hơn 0.")
+    if valid_from is None or valid_from.day != 1:
+        errors["valid_from"] = _("Mức chuẩn áp dụng từ ngày đầu một tháng.")
+    elif valid_from < PROGRAMME_START:
+        errors["valid_from"] = _("Không áp dụng trước 01/7/2021 (Nghị định 20/2021).")
+    if unit is not None and unit.level != Level.PROVINCE:
+        errors["unit"] = _("Mức chuẩn riêng chỉ do tỉnh quy định.")
+    if errors:
+        raise ValidationFailed(errors)
+    if unit is not None:
+        require_unit(actor, unit)
+        national = RuleBook.load().base_for(valid_from, strict=False)
+        if national is not None and amount < national:
+            raise ValidationFailed({"amount": _("Mức chuẩn của tỉnh (%(a)s) thấp hơn mức chuẩn quốc gia (%(n)s).")
+                                    % {"a": amount, "n": national}})
+    if Payroll.objects.filter(month__gte=valid_from).exists():
+        raise DomainError(_("Đã có bảng chi trả khóa từ tháng %(m)s: không thể đổi mức chuẩn cho các tháng đã chi.")
+                          % {"m": month_label(valid_from)}, field="valid_from", code="paid_month")
+    same = BaseLevel.objects.select_for_update().filter(unit=unit)
+    if same.filter(valid_from__gte=valid_from).exists():
+        raise ValidationFailed({"valid_from": _("Đã có mức chuẩn bắt đầu từ tháng này hoặc sau đó.")})
+    for row in same.filter(valid_from__lt=valid_from).filter(valid_to__isnull=True) | same.filter(
+            valid_from__lt=valid_from, valid_to__gte=valid_from):
+        before = row.valid_to
+        row.valid_to = valid_from - dt.timedelta(days=1)
+        row.save(update_fields=["valid_to"])
+        audit_change(actor=actor, action="benefits.base_level_close", obj=row, changes={"valid_to": [before, row.valid_to]})
+    level = BaseLevel.objects.create(amount=amount, valid_from=valid_from, unit=unit, legal_basis=nfc(legal_basis),
+                                     created_by=actor if getattr(actor, "pk", None) else None)
+    audit_change(actor=actor, action="benefits.base_level_set", obj=level, unit=unit, changes=snapshot(level))
+    return level
+
+
+@transaction.atomic
+def coefficient_set(*, actor, group: BeneficiaryGroup, age_from: int, age_to: int | None, value: Any,
+                    valid_from: dt.date, legal_basis: str = "") -> Coefficient:
+    """A new coefficient for a group and age band from `valid_from`; the one it replaces is closed."""
+    _require_rule_editor(actor)
+    errors: dict[str, str] = {}
+    try:
+        dec = Decimal(str(value).replace(",", "."))
+        if dec <= 0 or dec > 100:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["value"] = _("Hệ số không hợp lệ: %(v)s.") % {"v": value}
+        dec = Decimal(0)
+    if age_to is not None and age_to <= age_from:
+        errors["age_to"] = _("Tuổi đến phải lớn hơn tuổi từ.")
+    if valid_from is None or valid_from.day != 1 or valid_from < PROGRAMME_START:
+        errors["valid_from"] = _("Hệ số áp dụng từ ngày đầu một tháng, không trước 01/7/2021.")
+    if errors:
+        raise ValidationFailed(errors)
+    if Payroll.objects.filter(month__gte=valid_from).exists():
+        raise DomainError(_("Đã có bảng chi trả khóa từ tháng %(m)s: không thể đổi hệ số cho các tháng đã chi.")
+                          % {"m": month_label(valid_from)}, field="valid_from", code="paid_month")
+    for row in Coefficient.objects.select_for_update().filter(group=group, age_from=age_from, valid_to__isnull=True,
+                                                              valid_from__lt=valid_from):
+        row.valid_to = valid_from - dt.timedelta(days=1)
+        row.save(update_fields=["valid_to"])
+        audit_change(actor=actor, action="benefits.coefficient_close", obj=row, changes={"valid_to": row.valid_to})
+    row = Coefficient.objects.create(group=group, age_from=age_from, age_to=age_to, value=dec, valid_from=valid_from,
+                                     legal_basis=nfc(legal_basis), created_by=actor if getattr(actor, "pk", None) else None)
+    audit_change(actor=actor, action="benefits.coefficient_set", obj=row, changes=snapshot(row))
+    return row
+
+
+# ---------------------------------------------------------------- decisions
+
+def _decision_clean(number: str, decided_on: dt.date | None) -> dict[str, str]:
+    errors = {}
+    if not nfc(number):
+        errors["number"] = _("Số quyết định không được để trống.")
+    if decided_on is None:
+        errors["decided_on"] = _("Ngày quyết định không được để trống.")
+    elif decided_on > _today():
+        errors["decided_on"] = _("Ngày quyết định không được ở tương lai.")
+    elif decided_on < PROGRAMME_START:
+        errors["decided_on"] = _("Ngày quyết định trước 01/7/2021 (Nghị định 20/2021 chưa có hiệu lực).")
+    return errors
+
+
+def _group(group: BeneficiaryGroup | str) -> BeneficiaryGroup:
+    if isinstance(group, BeneficiaryGroup):
+        return group
+    found = BeneficiaryGroup.objects.filter(code=str(group), active=True).first()
+    if found is None:
+        raise ValidationFailed({"group": _("Nhóm đối tượng không hợp lệ: %(g)s.") % {"g": group}})
+    return found
+
+
+def _check_conditions(*, actor, child, group: BeneficiaryGroup, on: dt.date, exception_reason: str) -> str:
+    """Refuse a group the person does not qualify for, naming the condition that fails — unless a
+    provincial officer records an explicit exception with its reason (returned, to be stored)."""
+    verdict = check_group(group.code, facts_load([child], day=on)[child.pk])
+    if verdict.ok:
+        return ""
+    reason = nfc(exception_reason)
+    if not reason:
+        raise ValidationFailed({"group": _("%(name)s không đủ điều kiện nhóm “%(g)s” vào ngày %(d)s: %(why)s.")
+                                % {"name": child.full_name, "g": group.name, "d": on.strftime("%d/%m/%Y"),
+                                   "why": "; ".join(verdict.failing)}})
+    if getattr(actor, "role", None) not in EXCEPTION_ROLES:
+        raise PermissionDenied(_("Chỉ cán bộ cấp tỉnh được ghi ngoại lệ về điều kiện hưởng."), field="exception_reason")
+    return reason
+
+
+def _require_rule_period(rules: RuleBook, group: BeneficiaryGroup, month: dt.date) -> None:
+    rules.base_for(month)  # raises when no base level is in force
+    if not rules.group_has_period(group.pk, month):
+        raise DomainError(_("Chưa có hệ số có hiệu lực cho nhóm “%(g)s” tháng %(m)s.")
+                          % {"g": group.name, "m": month_label(month)}, field="group", code="no_coefficient")
+
+
+@transaction.atomic
+def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str, decided_on: dt.date,
+                    signed_by: str = "", start_month: dt.date | None = None, arrears_from: dt.date | None = None,
+                    arrears_reason: str = "", exception_reason: str = "", source: str = "form") -> Allowance:
+    """Enrol a child by the commune chairman's decision. Payment starts from the decision's month
+    (Decree 20/2021: entitlement from the month the decision is signed). `arrears_from` — an
+    earlier month, with its reason — back-dates it where the law allows (e.g. a dossier complete
+    but decided late); the months already paid then appear as arrears in the next open payroll."""
+    from vitreem.registry.models import Child
+
+    child = Child.objects.select_related("unit").get(pk=child.pk)
+    require_unit(actor, child.unit)
+    errors = _decision_clean(number, decided_on)
+    if errors:
+        raise ValidationFailed(errors)
+    group = _group(group)
+    decision_month = month_of(decided_on)
+    if start_month is not None and month_of(start_month) != decision_month:
+        if month_of(start_month) < decision_month:
+            raise ValidationFailed({"start_month": _("Tháng bắt đầu hưởng (%(s)s) trước tháng của quyết định (%(d)s). "
+                                                     "Nếu được truy lĩnh, hãy ghi “truy lĩnh từ tháng” và lý do.")
+                                    % {"s": month_label(start_month), "d": month_label(decision_month)}})
+        raise ValidationFailed({"start_month": _("Trợ cấp bắt đầu từ tháng ký quyết định (%(d)s).")
+                                % {"d": month_label(decision_month)}})
+    first = decision_month
+    if arrears_from is not None:
+        arrears_from = month_of(arrears_from)
+        if arrears_from > decision_month:
+            raise ValidationFailed({"arrears_from": _("Tháng truy lĩnh phải trước tháng của quyết định.")})
+        if arrears_from < PROGRAMME_START:
+            raise ValidationFailed({"arrears_from": _("Không truy lĩnh trước 01/7/2021.")})
+        if not nfc(arrears_reason):
+            raise ValidationFailed({"arrears_reason": _("Hãy ghi lý do truy lĩnh.")})
+        if arrears_from < month_of(child.birth_date):
+            raise ValidationFailed({"arrears_from": _("Tháng truy lĩnh trước tháng sinh của trẻ.")})
+        first = arrears_from
+    if child.ended_on and child.ended_on <= decided_on:
+        raise ValidationFailed({"child": _("Hồ sơ của %(n)s đã kết thúc ngày %(d)s.")
+                                % {"n": child.full_name, "d": child.ended_on.strftime("%d/%m/%Y")}})
+    exception = _check_conditions(actor=actor, child=child, group=group, on=decided_on,
+                                  exception_reason=exception_reason)
+    rules = RuleBook.load()
+    _require_rule_period(rules, group, first)
+    _require_rule_period(rules, group, decision_month)
+    if Allowance.objects.select_for_update().filter(child=child).exclude(status=AllowanceStatus.STOPPED).exists():
+        raise Conflict(_("%(n)s đang có một quyết định hưởng trợ cấp chưa thôi: không thể có hai.") % {"n": child.full_name},
+                       field="child", code="already_enrolled")
+    allowance = Allowance.objects.create(child=child, unit=child.unit, exception_reason=exception, source=source)
+    decision = Decision.objects.create(
+        allowance=allowance, kind=DecisionKind.ENROL, number=nfc(number), decided_on=decided_on, signed_by=nfc(signed_by),
+        group=group, effective_month=decision_month, arrears_from=arrears_from,
+        reason=nfc(arrears_reason), unit=child.unit, created_by=_user(actor))
+    AllowancePeriod.objects.create(allowance=allowance, group=group, start=first, decision=decision)
+    audit_change(actor=actor, action="benefits.enrol", obj=allowance, unit=child.unit,
+                 changes={"child": child.pk, "group": group.code, "number": decision.number,
+                          "decided_on": decided_on, "start": first, "arrears_from": arrears_from,
+                          "exception": exception})
+    return allowance
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _lock_allowance(actor, allowance: Allowance) -> Allowance:
+    allowance = Allowance.objects.select_for_update().select_related("child", "unit").get(pk=allowance.pk)
+    require_unit(actor, allowance.unit)
+    return allowance
+
+
+def _open_period(allowance: Allowance) -> AllowancePeriod | None:
+    return allowance.periods.filter(end__isnull=True).order_by("-start").first()
+
+
+def _record(*, actor, allowance: Allowance, kind: str, number: str, decided_on: dt.date, signed_by: str,
+            effective: dt.date, group: BeneficiaryGroup | None = None, reason: str = "") -> Decision:
+    return Decision.objects.create(allowance=allowance, kind=kind, number=nfc(number), decided_on=decided_on,
+                                   signed_by=nfc(signed_by), group=group, effective_month=effective,
+                                   reason=nfc(reason), unit=allowance.unit, created_by=_user(actor))
+
+
+@transaction.atomic
+def allowance_suspend(*, actor, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
+                      reason: str, signed_by: str = "") -> Allowance:
+    """Suspend payment from `from_month` (the first month not paid)."""
+    allowance = _lock_allowance(actor, allowance)
+    errors = _decision_clean(number, decided_on)
+    if not nfc(reason):
+        errors["reason"] = _("Hãy ghi lý do tạm dừng.")
+    if errors:
+        raise ValidationFailed(errors)
+    if allowance.status != AllowanceStatus.ACTIVE:
+        raise Conflict(_("Chỉ tạm dừng được trợ cấp đang hưởng."), code="bad_status")
+    from_month = month_of(from_month)
+    period = _open_period(allowance)
+    if period is None or from_month <= period.start:
+        raise ValidationFailed({"from_month": _("Tháng tạm dừng phải sau tháng bắt đầu của đợt hưởng hiện tại.")})
+    decision = _record(actor=actor, allowance=allowance, kind=DecisionKind.SUSPEND, number=number,
+                       decided_on=decided_on, signed_by=signed_by, effective=from_month, reason=reason)
+    period.end = month_add(from_month, -1)
+    period.save(update_fields=["end"])
+    allowance.status = AllowanceStatus.SUSPENDED
+    allowance.version += 1
+    allowance.save(update_fields=["status", "version"])
+    audit_change(actor=actor, action="benefits.suspend", obj=allowance, unit=allowance.unit,
+                 changes={"decision": decision.pk, "from_month": from_month, "reason": reason})
+    return allowance
+
+
+@transaction.atomic
+def allowance_resume(*, actor, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
+                     signed_by: str = "", reason: str = "") -> Allowance:
+    allowance = _lock_allowance(actor, allowance)
+    errors = _decision_clean(number, decided_on)
+    if errors:
+        raise ValidationFailed(errors)
+    if allowance.status != AllowanceStatus.SUSPENDED:
+        raise Conflict(_("Chỉ tiếp tục được trợ cấp đang tạm dừng."), code="bad_status")
+    last = allowance.periods.order_by("-start").first()
+    from_month = month_of(from_month)
+    if last is None or last.end is None or from_month <= last.end:
+        raise ValidationFailed({"from_month": _("Tháng tiếp tục phải sau tháng cuối cùng đã hưởng.")})
+    rules = RuleBook.load()
+    _require_rule_period(rules, last.group, from_month)
+    decision = _record(actor=actor, allowance=allowance, kind=DecisionKind.RESUME, number=number,
+                       decided_on=decided_on, signed_by=signed_by, effective=from_month, group=last.group, reason=reason)
+    AllowancePeriod.objects.create(allowance=allowance, group=last.group, start=from_month, decision=decision)
+    allowance.status = AllowanceStatus.ACTIVE
+    allowance.version += 1
+    allowance.save(update_fields=["status", "version"])
+    audit_change(actor=actor, action="benefits.resume", obj=allowance, unit=allowance.unit,
+                 changes={"decision": decision.pk, "from_month": from_month})
+    return allowance
+
+
+@transaction.atomic
+def allowance_change_group(*, actor, allowance: Allowance, group: BeneficiaryGroup | str, number: str,
+                           decided_on: dt.date, from_month: dt.date | None = None, signed_by: str = "",
+                           exception_reason: str = "") -> Allowance:
+    """Move a recipient to another group (another coefficient) from `from_month` (default: the
+    decision's month). The person must meet the new group's conditions on the decision date."""
+    allowance = _lock_allowance(actor, allowance)
+    errors = _decision_clean(number, decided_on)
+    if errors:
+        raise ValidationFailed(errors)
+    group = _group(group)
+    if allowance.status != AllowanceStatus.ACTIVE:
+        raise Conflict(_("Chỉ đổi nhóm được trợ cấp đang hưởng."), code="bad_status")
+    period = _open_period(allowance)
+    from_month = month_of(from_month or decided_on)
+    if period is None or from_month < period.start:
+        raise ValidationFailed({"from_month": _("Tháng áp dụng phải từ tháng bắt đầu của đợt hưởng hiện tại.")})
+    if period.group_id == group.pk:
+        raise ValidationFailed({"group": _("Người này đang hưởng theo nhóm “%(g)s”.") % {"g": group.name}})
+    exception = _check_conditions(actor=actor, child=allowance.child, group=group, on=decided_on,
+                                  exception_reason=exception_reason)
+    _require_rule_period(RuleBook.load(), group, from_month)
+    decision = _record(actor=actor, allowance=allowance, kind=DecisionKind.CHANGE_GROUP, number=number,
+                       decided_on=decided_on, signed_by=signed_by, effective=from_month, group=group, reason=exception)
+    before = period.group.code
+    if from_month == period.start:
+        period.group = group
+        period.decision = decision
+        period.save(update_fields=["group", "decision"])
+    else:
+        period.end = month_add(from_month, -1)
+        period.save(update_fields=["end"])
+        AllowancePeriod.objects.create(allowance=allowance, group=group, start=from_month, decision=decision)
+    allowance.version += 1
+    allowance.save(update_fields=["version"])
+    audit_change(actor=actor, action="benefits.change_group", obj=allowance, unit=allowance.unit,
+                 changes={"decision": decision.pk, "group": [before, group.code], "from_month": from_month,
+                          "exception": exception})
+    return allowance
+
+
+def default_last_month(allowance: Allowance, reason: str, decided_on: dt.date) -> dt.date:
+    """The last month paid for a stop, by the month rule (see rules.py): the month of the 16th or
+    22nd birthday, of death or of leaving; otherwise the month of the decision."""
+    child = allowance.child
+    if reason == StopReason.AGED_16:
+        return last_month_before_age(child.birth_date, 16)
+    if reason == StopReason.AGED_22:
+        return last_month_before_age(child.birth_date, 22)
+    if reason in (StopReason.DIED, StopReason.MOVED_OUT) and child.ended_on:
+        return month_of(child.ended_on)
+    return month_of(decided_on)
+
+
+@transaction.atomic
+def allowance_stop(*, actor, allowance: Allowance, reason: str, number: str, decided_on: dt.date,
+                   last_month: dt.date | None = None, signed_by: str = "", note: str = "",
+                   transfer_to: str = "") -> Allowance:
+    """Stop the allowance after `last_month` (the last month paid; by default from the reason, see
+    default_last_month). A stop back-dated into a paid month is allowed: the overpayment appears as
+    a negative adjustment in the next open payroll. Moving out of the province names the new place,
+    whose payroll takes the person over (the transfer)."""
+    allowance = _lock_allowance(actor, allowance)
+    errors = _decision_clean(number, decided_on)
+    if reason not in StopReason.values:
+        errors["reason"] = _("Lý do thôi hưởng không hợp lệ: %(r)s.") % {"r": reason}
+    if reason == StopReason.MOVED_OUT and not nfc(transfer_to):
+        errors["transfer_to"] = _("Hãy ghi nơi chuyển đến để chuyển hồ sơ sang nơi mới.")
+    if reason == StopReason.OTHER and not nfc(note):
+        errors["note"] = _("Hãy ghi lý do thôi hưởng.")
+    if errors:
+        raise ValidationFailed(errors)
+    if allowance.status == AllowanceStatus.STOPPED:
+        raise Conflict(_("Trợ cấp này đã thôi hưởng."), code="bad_status")
+    last = month_of(last_month) if last_month else default_last_month(allowance, reason, decided_on)
+    periods = list(allowance.periods.order_by("start"))
+    if periods and last < month_add(periods[0].start, -1):
+        raise ValidationFailed({"last_month": _("Tháng cuối được hưởng (%(m)s) trước khi bắt đầu hưởng.")
+                                % {"m": month_label(last)}})
+    decision = _record(actor=actor, allowance=allowance, kind=DecisionKind.STOP, number=number,
+                       decided_on=decided_on, signed_by=signed_by, effective=month_add(last, 1), reason=note or reason)
+    for p in periods:
+        if p.start > last:
+            p.delete()
+        elif p.end is None or p.end > last:
+            p.end = last
+            p.save(update_fields=["end"])
+    allowance.status = AllowanceStatus.STOPPED
+    allowance.stop_reason = reason
+    allowance.transfer_to = nfc(transfer_to)
+    allowance.version += 1
+    allowance.save(update_fields=["status", "stop_reason", "transfer_to", "version"])
+    audit_change(actor=actor, action="benefits.stop", obj=allowance, unit=allowance.unit,
+                 changes={"decision": decision.pk, "reason": reason, "last_month": last, "transfer_to": transfer_to})
+    return allowance
+
+
+# ---------------------------------------------------------------- payroll: lock and adjust
+
+def _communes_for_lock(actor, unit: AdminUnit, month: dt.date) -> list[AdminUnit]:
+    from vitreem.stats.engine import params_for
+
+    ids = params_for(as_of=month, unit=unit, user=actor).commune_ids(month) or frozenset()
+    return list(AdminUnit.objects.filter(pk__in=ids, level=Level.COMMUNE).order_by("code"))
+
+
+@transaction.atomic
+def payroll_lock(*, actor, month: dt.date, unit: AdminUnit) -> list[Payroll]:
+    """Lock (mark as paid) the payroll of `month` for a commune, or for every commune of a
+    district/province in the actor's scope. The lines are kept as they were paid; the month can
+    never be changed afterwards. Communes already locked are refused."""
+    from .payroll import payroll_compute
+
+    month = month_of(month)
+    if month > month_of(_today()):
+        raise ValidationFailed({"month": _("Không khóa được tháng chưa đến (%(m)s).") % {"m": month_label(month)}})
+    require_unit(actor, unit)
+    communes = _communes_for_lock(actor, unit, month)
+    if not communes:
+        raise ValidationFailed({"unit": _("Không có xã/phường nào trong phạm vi để khóa tháng %(m)s.")
+                                % {"m": month_label(month)}})
+    for c in communes:
+        require_unit(actor, c)
+    already = set(Payroll.objects.filter(month=month, unit__in=communes).values_list("unit__name", flat=True))
+    if already:
+        raise Conflict(_("Bảng chi trả tháng %(m)s đã khóa (đã chi) cho: %(u)s. Tháng đã chi không được sửa; "
+                         "điều chỉnh sẽ vào tháng sau.") % {"m": month_label(month), "u": ", ".join(sorted(already))},
+                       field="month", code="paid_month")
+    result = payroll_compute(month=month, commune_ids={c.pk for c in communes}, use_snapshots=False)
+    by_unit = {t.unit.pk: t for t in result.by_unit}
+    payrolls = {c.pk: Payroll(unit=c, month=month, base_level=result.base_level, locked_by=_user(actor),
+                              recipients=by_unit[c.pk].recipients if c.pk in by_unit else 0,
+                              total=by_unit[c.pk].total if c.pk in by_unit else 0,
+                              arrears=by_unit[c.pk].arrears if c.pk in by_unit else 0,
+                              adjustments=by_unit[c.pk].adjustment if c.pk in by_unit else 0) for c in communes}
+    Payroll.objects.bulk_create(list(payrolls.values()))
+    rows: list[PaidLine] = []
+    settled: list[int] = []
+    for line in result.lines:
+        payroll = payrolls[line.unit_id]
+        if line.amount:
+            rows.append(PaidLine(payroll=payroll, allowance_id=line.allowance_id, child_id=line.child_id,
+                                 for_month=month, kind=LineKind.REGULAR, group_code=line.group_code,
+                                 coefficient=line.coefficient, base_level=line.base, amount=line.amount))
+        for d in line.details:
+            rows.append(PaidLine(payroll=payroll, allowance_id=line.allowance_id, child_id=line.child_id,
+                                 for_month=d["for_month"], kind=d["kind"], group_code=d.get("group_code", ""),
+                                 coefficient=d.get("coefficient"), base_level=d.get("base"), amount=d["amount"],
+                                 note=(d.get("note") or "")[:255]))
+            if d.get("adjustment_id"):
+                settled.append(d["adjustment_id"])
+    PaidLine.objects.bulk_create(rows, batch_size=2000)
+    payroll_of = {line.allowance_id: payrolls[line.unit_id] for line in result.lines}
+    for adj in Adjustment.objects.filter(pk__in=settled):
+        adj.settled_in = payroll_of[adj.allowance_id]
+        adj.save(update_fields=["settled_in"])
+    for p in payrolls.values():
+        audit_change(actor=actor, action="benefits.payroll_lock", obj=p, unit=p.unit_id,
+                     changes={"month": month, "recipients": p.recipients, "total": p.total, "arrears": p.arrears,
+                              "adjustments": p.adjustments})
+    return list(payrolls.values())
+
+
+@transaction.atomic
+def payroll_adjust(*, actor, allowance: Allowance, for_month: dt.date, amount: int, reason: str) -> Adjustment:
+    """Record a correction of a *paid* month (e.g. money not handed over, or paid twice). It is paid
+    or recovered in the next open payroll; the paid month itself is never changed."""
+    allowance = _lock_allowance(actor, allowance)
+    for_month = month_of(for_month)
+    errors: dict[str, str] = {}
+    try:
+        amount = int(amount)
+    except (TypeError, ValueError):
+        errors["amount"] = _("Số tiền điều chỉnh phải là số nguyên (đồng).")
+        amount = 0
+    if not errors and amount == 0:
+        errors["amount"] = _("Số tiền điều chỉnh phải khác 0.")
+    if not nfc(reason):
+        errors["reason"] = _("Hãy ghi lý do điều chỉnh.")
+    if errors:
+        raise ValidationFailed(errors)
+    if not PaidLine.objects.filter(allowance=allowance, for_month=for_month).exists():
+        raise ValidationFailed({"for_month": _("Tháng %(m)s chưa chi trả cho người này: hãy sửa quyết định, "
+                                               "bảng chi trả tháng chưa khóa sẽ tự tính lại.") % {"m": month_label(for_month)}})
+    adj = Adjustment.objects.create(allowance=allowance, for_month=for_month, amount=amount, reason=nfc(reason),
+                                    created_by=_user(actor))
+    audit_change(actor=actor, action="benefits.adjust", obj=allowance, unit=allowance.unit,
+                 changes={"adjustment": adj.pk, "for_month": for_month, "amount": amount, "reason": adj.reason})
+    return adj
+
+
+def can_record_exception(user) -> bool:
+    return getattr(user, "role", None) in EXCEPTION_ROLES and scope_for(user).write_children

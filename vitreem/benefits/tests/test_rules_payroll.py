@@ -1,0 +1,185 @@
+"""The hand-computed cases of the issue, through the services and the payroll computation."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from vitreem.benefits import services
+from vitreem.benefits.models import Adjustment, Allowance, Payroll
+from vitreem.benefits.payroll import payroll_compute
+from vitreem.benefits.rules import age_for_month, month_parse
+from vitreem.core.errors import Conflict, DomainError, ValidationFailed
+
+from .factories import make_child
+
+D = dt.date
+
+
+def line_of(unit, month: str, child):
+    result = payroll_compute(month=month_parse(month), commune_ids={unit.pk})
+    found = [ln for ln in result.lines if ln.child_id == child.pk]
+    return found[0] if found else None
+
+
+def enrol(actor, child, group, on, **kw):
+    return services.allowance_enrol(actor=actor, child=child, group=group, number=f"{on:%m%d}/QĐ-UBND",
+                                    decided_on=on, **kw)
+
+
+def test_month_rule_age_is_taken_at_end_of_previous_month():
+    assert age_for_month(D(2020, 3, 15), D(2024, 3, 1)) == 3
+    assert age_for_month(D(2020, 3, 15), D(2024, 4, 1)) == 4
+    assert age_for_month(D(2020, 4, 1), D(2024, 4, 1)) == 3  # born on the 1st: still 3 on 31/03
+    assert age_for_month(D(2024, 5, 20), D(2024, 5, 1)) == 0
+
+
+@pytest.mark.django_db
+def test_child_turning_four_mid_year_and_base_change(units, worker_a):
+    # An orphan born 15/03/2020: 2.5 × 360.000 up to March 2024 (the birthday month), 1.5 from April,
+    # and 1.5 × 500.000 from July 2024 (Decree 76/2024).
+    child = make_child(units.commune_a, birth=D(2020, 3, 15), episodes=[("1", D(2021, 1, 10))])
+    enrol(worker_a, child, "no_nurture", D(2023, 10, 5))
+    feb, mar, apr = (line_of(units.commune_a, m, child) for m in ("2024-02", "2024-03", "2024-04"))
+    assert (feb.coefficient, feb.base, feb.amount) == (Decimal("2.5"), 360_000, 900_000)
+    assert mar.amount == 900_000
+    assert (apr.coefficient, apr.amount) == (Decimal("1.5"), 540_000)
+    jun, jul = line_of(units.commune_a, "2024-06", child), line_of(units.commune_a, "2024-07", child)
+    assert (jun.base, jun.amount) == (360_000, 540_000)
+    assert (jul.base, jul.amount) == (500_000, 750_000)
+    assert line_of(units.commune_a, "2023-09", child) is None  # before the decision's month
+    first = line_of(units.commune_a, "2023-10", child)
+    assert first.amount == 900_000 and first.arrears == 0
+
+
+@pytest.mark.django_db
+def test_sixteen_year_old_in_school_continues_and_one_out_of_school_stops(units, worker_a):
+    # Born 10/05/2008: 16 in May 2024. In school: carries on as "16–22 in school" (Art. 5(2)), 1.5.
+    student = make_child(units.commune_a, birth=D(2008, 5, 10), schooling="in_school",
+                         episodes=[("3.1", D(2015, 2, 1))])
+    dropout = make_child(units.commune_a, birth=D(2008, 5, 10), schooling="dropped_out",
+                         episodes=[("3.1", D(2015, 2, 1))])
+    enrol(worker_a, student, "no_nurture", D(2022, 1, 10))
+    enrol(worker_a, dropout, "no_nurture", D(2022, 1, 10))
+    may_s, jun_s = line_of(units.commune_a, "2024-05", student), line_of(units.commune_a, "2024-06", student)
+    assert (may_s.group_code, may_s.amount) == ("no_nurture", 540_000)
+    assert (jun_s.group_code, jun_s.coefficient, jun_s.amount) == ("no_nurture_student", Decimal("1.5"), 540_000)
+    assert line_of(units.commune_a, "2024-07", student).amount == 750_000
+    assert line_of(units.commune_a, "2024-05", dropout).amount == 540_000
+    assert line_of(units.commune_a, "2024-06", dropout) is None
+
+
+@pytest.mark.django_db
+def test_twenty_second_birthday_stops(units, worker_a):
+    young = make_child(units.commune_a, birth=D(2002, 8, 20), schooling="in_school", episodes=[("2", D(2003, 1, 1))])
+    allowance = enrol(worker_a, young, "no_nurture_student", D(2021, 9, 6))
+    assert line_of(units.commune_a, "2024-08", young).amount == 750_000
+    assert line_of(units.commune_a, "2024-09", young) is None
+    stopped = services.allowance_stop(actor=worker_a, allowance=allowance, reason="aged_22", number="9/QĐ",
+                                      decided_on=D(2024, 9, 3))
+    assert stopped.periods.get().end == D(2024, 8, 1)
+    assert line_of(units.commune_a, "2024-08", young).amount == 750_000
+
+
+@pytest.mark.django_db
+def test_arrears_for_a_late_decision(units, officer, worker_a):
+    child = make_child(units.commune_a, birth=D(2019, 6, 1), episodes=[("2", D(2019, 6, 2))])
+    for m in ("2024-01", "2024-02", "2024-03"):
+        services.payroll_lock(actor=worker_a, month=month_parse(m), unit=units.commune_a)
+    enrol(worker_a, child, "no_nurture", D(2024, 4, 10), arrears_from=D(2024, 1, 1),
+          arrears_reason="Hồ sơ đủ từ 01/2024, quyết định chậm")
+    april = line_of(units.commune_a, "2024-04", child)
+    assert april.amount == 540_000
+    assert april.arrears == 3 * 540_000
+    assert [d["for_month"] for d in april.details] == [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1)]
+    services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)
+    may = line_of(units.commune_a, "2024-05", child)
+    assert (may.amount, may.arrears, may.adjustment) == (540_000, 0, 0)
+    # The locked April shows what was paid.
+    locked = payroll_compute(month=D(2024, 4, 1), commune_ids={units.commune_a.pk})
+    assert locked.locked and locked.arrears == 1_620_000 and locked.total == 2_160_000
+
+
+@pytest.mark.django_db
+def test_paid_month_corrected_by_adjustment_in_a_later_month(units, worker_a):
+    child = make_child(units.commune_a, birth=D(2018, 2, 2), episodes=[("1", D(2020, 1, 1))])
+    allowance = enrol(worker_a, child, "no_nurture", D(2024, 3, 4))
+    services.payroll_lock(actor=worker_a, month=D(2024, 3, 1), unit=units.commune_a)
+    services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)
+    services.payroll_lock(actor=worker_a, month=D(2024, 5, 1), unit=units.commune_a)
+    # Reported in June: the child died on 20/04/2024; May should not have been paid.
+    child.ended_on = D(2024, 4, 20)
+    child.save(update_fields=["ended_on"])
+    services.allowance_stop(actor=worker_a, allowance=allowance, reason="died", number="12/QĐ", decided_on=D(2024, 6, 5))
+    with pytest.raises(Conflict):
+        services.payroll_lock(actor=worker_a, month=D(2024, 5, 1), unit=units.commune_a)
+    june = line_of(units.commune_a, "2024-06", child)
+    assert (june.amount, june.arrears, june.adjustment) == (0, 0, -540_000)
+    # The paid month itself is unchanged.
+    assert Payroll.objects.get(unit=units.commune_a, month=D(2024, 5, 1)).total == 540_000
+    assert line_of(units.commune_a, "2024-05", child).amount == 540_000
+
+
+@pytest.mark.django_db
+def test_manual_adjustment_is_paid_next_open_month_then_settled(units, worker_a):
+    child = make_child(units.commune_a, birth=D(2017, 2, 2), episodes=[("1", D(2020, 1, 1))])
+    allowance = enrol(worker_a, child, "no_nurture", D(2024, 3, 4))
+    with pytest.raises(ValidationFailed):  # March not paid yet: nothing to correct
+        services.payroll_adjust(actor=worker_a, allowance=allowance, for_month=D(2024, 3, 1), amount=100_000,
+                                reason="x")
+    services.payroll_lock(actor=worker_a, month=D(2024, 3, 1), unit=units.commune_a)
+    services.payroll_adjust(actor=worker_a, allowance=allowance, for_month=D(2024, 3, 1), amount=540_000,
+                            reason="Chưa nhận tiền tháng 3")
+    april = line_of(units.commune_a, "2024-04", child)
+    assert (april.amount, april.adjustment) == (540_000, 540_000)
+    services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)
+    assert Adjustment.objects.get().settled_in.month == D(2024, 4, 1)
+    assert line_of(units.commune_a, "2024-05", child).adjustment == 0
+
+
+@pytest.mark.django_db
+def test_bad_decisions_are_refused_and_write_nothing(units, worker_a, officer):
+    healthy = make_child(units.commune_a, birth=D(2015, 1, 1))
+    with pytest.raises(ValidationFailed) as exc:
+        enrol(worker_a, healthy, "no_nurture", D(2024, 3, 4))
+    assert "không có ghi nhận mồ côi" in exc.value.message
+    with pytest.raises(DomainError):  # a commune worker may not record an exception
+        enrol(worker_a, healthy, "no_nurture", D(2024, 3, 4), exception_reason="Đã xác minh")
+    assert not Allowance.objects.exists()
+    # An officer may, with a reason.
+    a = enrol(officer, healthy, "no_nurture", D(2024, 3, 4), exception_reason="Cha mẹ mất tích, đang xác minh")
+    assert a.exception_reason
+    orphan = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))])
+    with pytest.raises(ValidationFailed) as exc:
+        enrol(worker_a, orphan, "no_nurture", D(2024, 3, 4), start_month=D(2024, 2, 1))
+    assert exc.value.field == "start_month"
+    enrol(worker_a, orphan, "no_nurture", D(2024, 3, 4))
+    with pytest.raises(Conflict):
+        enrol(officer, orphan, "disability_severe", D(2024, 3, 4), exception_reason="x")
+    with pytest.raises(Conflict):
+        enrol(officer, orphan, "no_nurture", D(2024, 4, 4))
+    assert Allowance.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_no_base_level_for_the_month_is_refused(units, admin_user):
+    from vitreem.benefits.models import BaseLevel
+
+    BaseLevel.objects.filter(valid_to__isnull=True).update(valid_to=D(2025, 6, 30))
+    with pytest.raises(DomainError) as exc:
+        payroll_compute(month=D(2025, 8, 1), commune_ids={units.commune_a.pk})
+    assert exc.value.code == "no_base_level"
+    with pytest.raises(DomainError):
+        payroll_compute(month=D(2021, 6, 1), commune_ids={units.commune_a.pk})
+
+
+@pytest.mark.django_db
+def test_highest_coefficient_wins_in_eligibility(units, officer):
+    from vitreem.benefits.rules import RuleBook, best_group, check_group, facts_load
+
+    # An orphan aged 6 with a severe disability: 2.0 (disability) beats 1.5 (no nurture).
+    child = make_child(units.commune_a, birth=D(2018, 1, 1), disability="severe", episodes=[("1", D(2019, 1, 1))])
+    day = D(2024, 3, 1)
+    f = facts_load([child], day=day)[child.pk]
+    verdicts = [check_group(code, f) for code in ("no_nurture", "disability_severe", "hiv_poor")]
+    assert best_group(verdicts, RuleBook.load(), f, day).group == "disability_severe"
