@@ -284,8 +284,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
                            ctx.scaled(round(200_000 * DUPLICATE_SHARE)))
     duplicates: list[dict] = []
     for orig in originals:
-        dup = dict(orig, idx=len(children) + len(duplicates), hh=None, source=f"demo-dup:{orig['idx']}",
-                   disability=orig["disability"])
+        dup = dict(orig, idx=len(children) + len(duplicates), hh=None, orig=orig["idx"], disability=orig["disability"])
         kind = rng.choice(["typo", "nodiacritics", "swap", "year", "noid"])
         dup["kind"] = kind
         b = orig["birth"]
@@ -321,7 +320,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         digit = 2 if child["sex"] == "M" else 3
         child["pid"] = f"062{digit}{child['birth'].year % 100:02d}{serial % 1_000_000:06d}"
     for dup in duplicates:
-        orig = children[int(dup["source"].split(":")[1])]
+        orig = children[dup["orig"]]
         dup["pid"] = "" if dup["kind"] in ("noid",) or rng.random() < 0.7 else orig["pid"]
 
     # ---- poverty: choose households so that counted children match the exact figures
@@ -392,7 +391,8 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
                 birth, precision, c["sex"], ethnic_ids.get(c["eth"]), c["pid"], False, rng.random() > 0.02,
                 hh_ids[c["hh"]] if c["hh"] is not None else None, unit,
                 households[c["hh"]]["village"] if c["hh"] is not None else rng.choice(VILLAGES),
-                schooling, level, None, c["disability"], "", c["ended"], c["reason"], None, c["source"], 1, now, now,
+                schooling, level, None, c["disability"], "", c["ended"], c["reason"], None,
+                f"demo-dup:{child_ids[c['orig']]}" if "orig" in c else "demo", 1, now, now,
                 None)
 
     insert_rows(Child, ["id", "family_name", "middle_name", "given_name", "full_name", "name_key", "given_key",
