@@ -1,3 +1,5 @@
+import importlib
+
 from django.urls import include, path
 
 from . import views
@@ -20,7 +22,7 @@ urlpatterns = [
 
 # Duplicate review (another module of this app); mounted only once it exists.
 try:
-    from . import urls_duplicates  # noqa: F401
+    importlib.import_module(f"{__package__}.urls_duplicates")
 except ModuleNotFoundError as exc:
     if exc.name != f"{__package__}.urls_duplicates":
         raise

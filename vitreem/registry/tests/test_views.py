@@ -1,0 +1,428 @@
+"""The registry screens: each works for its commune, refuses another commune, shows errors by the
+field and writes nothing on bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import login
+from vitreem.core.models import AuditEntry
+from vitreem.registry import services
+from vitreem.registry.models import (
+    Child,
+    ChildRisk,
+    Household,
+    HouseholdPoverty,
+    RiskAssessment,
+    SpecialEpisode,
+)
+from vitreem.registry.tests.screens_fixtures import register, today, world_fixture, years_ago  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/registry/children/"
+
+
+def names(response) -> set[str]:
+    return {c.full_name for c in response.context["rows"]}
+
+
+# ---------------------------------------------------------------- the list
+
+def test_list_shows_own_commune_only(world, worker_a, worker_b):
+    r = login(worker_a).get(LIST)
+    assert r.status_code == 200
+    assert names(r) == {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}
+    assert r.context["page"].paginator.count == 3
+    body = r.content.decode()
+    assert "Trẻ em" in body  # navigation entry
+    assert "HCĐB" in body and "nguy cơ" in body and "nghèo" in body
+    assert names(login(worker_b).get(LIST)) == {"Phạm Thị Mai"}
+
+
+def test_list_sorted_by_given_name(world, worker_a):
+    assert [c.given_name for c in login(worker_a).get(LIST).context["rows"]] == ["An", "Bình", "Hoa"]
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("nguyen van an", {"Nguyễn Văn An"}),
+    ("Nguyễn Văn An", {"Nguyễn Văn An"}),
+    ("NGUYEN VAN", {"Nguyễn Văn An"}),
+    ("an nguyen van", {"Nguyễn Văn An"}),
+    ("binh", {"Lê Văn Bình"}),
+    ("hoa", {"Trần Thị Hoa"}),
+    ("van", {"Nguyễn Văn An", "Lê Văn Bình"}),
+    ("pham thi mai", set()),  # commune B: not in scope
+])
+def test_list_search_by_name(world, worker_a, query, expected):
+    assert names(login(worker_a).get(LIST, {"q": query})) == expected
+
+
+def test_list_search_by_personal_id_and_guardian(world, worker_a):
+    client = login(worker_a)
+    assert names(client.get(LIST, {"q": world.binh.personal_id})) == {"Lê Văn Bình"}
+    assert names(client.get(LIST, {"q": world.binh.personal_id[:6]})) == {"Lê Văn Bình"}
+    assert names(client.get(LIST, {"guardian": "tran thi lan"})) == {"Trần Thị Hoa"}
+    assert names(client.get(LIST, {"guardian": "Nguyễn Văn Cường"})) == {"Nguyễn Văn An"}
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"special": "any"}, {"Nguyễn Văn An"}),
+    ({"special": "1"}, {"Nguyễn Văn An"}),
+    ({"special": "4"}, set()),
+    ({"at_risk": "1"}, {"Trần Thị Hoa"}),
+    ({"poverty": "poor"}, {"Nguyễn Văn An"}),
+    ({"poverty": "near_poor"}, set()),
+    ({"sex": "F"}, {"Trần Thị Hoa"}),
+    ({"age_band": "3-5"}, {"Trần Thị Hoa"}),
+    ({"age_band": "6-10"}, {"Nguyễn Văn An"}),
+    ({"age_band": "11-15"}, {"Lê Văn Bình"}),
+    ({"ethnicity": "14"}, {"Nguyễn Văn An"}),
+    ({"unit": "2025:23500"}, {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}),
+    ({"schooling": "unknown", "disability": "none"}, {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}),
+    ({"schooling": "in_school"}, set()),
+])
+def test_list_filters(world, worker_a, params, expected):
+    assert names(login(worker_a).get(LIST, params)) == expected
+
+
+def test_list_bad_filter_names_the_field(world, worker_a):
+    r = login(worker_a).get(LIST, {"age_band": "99-100", "as_of": "31/02/2022"})
+    assert r.status_code == 200
+    assert set(r.context["form"].errors) == {"age_band", "as_of"}
+    assert names(r) == set()
+
+
+def test_list_htmx_returns_the_table_only(world, worker_a):
+    r = login(worker_a).get(LIST, {"q": "hoa"}, HTTP_HX_REQUEST="true")
+    body = r.content.decode()
+    assert r.status_code == 200 and "<html" not in body and "Trần Thị Hoa" in body
+
+
+def test_list_roles(world, leader, reporter, outsider, client):
+    assert login(leader).get(LIST).context["page"].paginator.count == 4
+    assert login(reporter).get(LIST).status_code == 403
+    r = login(outsider).get(LIST)
+    assert r.status_code == 200 and names(r) == set()
+    assert client.get(LIST).status_code == 302  # to the login page
+
+
+def test_list_wrong_method(worker_a):
+    assert login(worker_a).post(LIST).status_code == 405
+
+
+def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(worker_a)
+    client.get(LIST)  # warm the session
+    with CaptureQueriesContext(connection) as small:
+        client.get(LIST, {"q": "van"})
+    Child.objects.bulk_create([
+        Child(family_name="Nguyễn", middle_name="Văn", given_name=f"Tí {i}", full_name=f"Nguyễn Văn Tí {i}",
+              name_key=f"nguyen van ti {i}", given_key="ti", birth_date=years_ago(5), sex="M",
+              unit=units.commune_a_2025, household=world.household_a) for i in range(120)])
+    with django_assert_max_num_queries(min(len(small.captured_queries), 16)):
+        r = client.get(LIST, {"q": "van"})
+    assert r.context["page"].paginator.count == 122 and len(r.context["rows"]) == 50
+
+
+def test_list_pagination(world, worker_a, units):
+    Child.objects.bulk_create([
+        Child(family_name="Đinh", given_name=f"Y{i:03d}", full_name=f"Đinh Y{i:03d}", name_key=f"dinh y{i:03d}",
+              given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F", unit=units.commune_a_2025) for i in range(60)])
+    client = login(worker_a)
+    first = client.get(LIST, {"q": "dinh"})
+    second = client.get(LIST, {"q": "dinh", "page": 2})
+    assert len(first.context["rows"]) == 50 and len(second.context["rows"]) == 10
+    assert not names(first) & names(second)
+
+
+# ---------------------------------------------------------------- the drill-down from the dashboards
+
+def _drill_counts(user, as_of: dt.date, unit=None):
+    from vitreem.stats.engine import compute, indicators, params_for
+
+    params = params_for(as_of=as_of, unit=unit, user=user)
+    registry = indicators()
+    codes = [code for code, ind in registry.items() if ind.drilldown and code in {
+        "children", "poor_household_children", "near_poor_household_children", "special_circumstances", "at_risk"}]
+    values = compute(params, codes)
+    client = login(user)
+    out = {}
+    for code in codes:
+        url = registry[code].drilldown(params)
+        r = client.get(url)
+        assert r.status_code == 200, url
+        out[code] = (values[code], r.context["page"].paginator.count)
+    return out
+
+
+def test_drilldown_counts_equal_the_indicators_today(world, worker_a, leader):
+    for user in (worker_a, leader):
+        counts = _drill_counts(user, today())
+        assert all(figure == listed for figure, listed in counts.values()), counts
+    assert _drill_counts(worker_a, today())["children"] == (3, 3)
+
+
+def test_drilldown_counts_equal_the_indicators_in_the_past(units, worker_a, officer):
+    """As of 31/12/2022 (legacy units): children who have since turned 16 or left still count then."""
+    past = dt.date(2022, 6, 1)
+    household = services.household_create(actor=worker_a, unit=units.commune_a, head_name="Y Bhin", on=past)
+    services.household_poverty_set(actor=worker_a, household=household, year=2022, status="near_poor")
+    a = register(worker_a, "A Thị Nhung", dt.date(2007, 3, 1), "F", units.commune_a, on=past, household=household)
+    b = register(worker_a, "Y Khoa", dt.date(2015, 5, 5), "M", units.commune_a, on=past, household=household)
+    c = register(worker_a, "Rơ Châm Hyen", dt.date(2012, 1, 9), "F", units.commune_a, on=past)
+    services.special_episode_open(actor=worker_a, child=c, group="4", start=dt.date(2020, 1, 1))
+    services.child_end(actor=worker_a, child=b, on=dt.date(2024, 2, 1), reason="left")
+    register(worker_a, "Born Later", dt.date(2023, 1, 1), "M", units.commune_a, on=dt.date(2024, 1, 1))
+    as_of = dt.date(2022, 12, 31)
+    for user, unit in ((worker_a, None), (officer, units.district), (officer, units.province_legacy)):
+        counts = _drill_counts(user, as_of, unit)
+        assert all(figure == listed for figure, listed in counts.values()), counts
+        assert counts["children"] == (3, 3) and counts["near_poor_household_children"] == (2, 2)
+        assert counts["special_circumstances"] == (1, 1)
+    assert a.pk and names(login(worker_a).get(LIST, {"as_of": "2022-12-31"})) == {"A Thị Nhung", "Y Khoa",
+                                                                                 "Rơ Châm Hyen"}
+
+
+# ---------------------------------------------------------------- the child page
+
+def test_child_page(world, worker_a):
+    before = AuditEntry.objects.filter(kind="access", object_id=str(world.an.pk)).count()
+    r = login(worker_a).get(f"/registry/children/{world.an.pk}/")
+    assert r.status_code == 200
+    body = r.content.decode()
+    for text in ("Nguyễn Văn An", "Nguyễn Văn Cường", "Hộ nghèo", "Trẻ em mồ côi cả cha và mẹ", "child.register",
+                 "Xơ-đăng", "Lịch sử thay đổi"):
+        assert text in body, text
+    assert AuditEntry.objects.filter(kind="access", object_id=str(world.an.pk), actor=worker_a).count() == before + 1
+    r = login(worker_a).get(f"/registry/children/{world.hoa.pk}/")
+    assert "Cha mẹ đi làm ăn xa" in r.content.decode()
+
+
+def test_child_page_scope(world, worker_b, leader, reporter, outsider):
+    url = f"/registry/children/{world.an.pk}/"
+    assert login(worker_b).get(url).status_code == 404
+    assert login(outsider).get(url).status_code == 404
+    assert login(reporter).get(url).status_code == 404
+    r = login(leader).get(url)
+    assert r.status_code == 200 and "Sửa thông tin" not in r.content.decode()
+    assert login(worker_b).get("/registry/children/999999/").status_code == 404
+    assert not AuditEntry.objects.filter(kind="access", actor=worker_b).exists()
+
+
+def test_child_page_wrong_method(world, worker_a):
+    assert login(worker_a).post(f"/registry/children/{world.an.pk}/").status_code == 405
+
+
+# ---------------------------------------------------------------- registering and editing
+
+def _form(units, **over):
+    data = {"full_name": "Y Nhi", "birth_date": years_ago(2).strftime("%d/%m/%Y"), "birth_precision": "day",
+            "sex": "F", "ethnicity": "13", "personal_id": "", "unit": units.commune_a_2025.ref, "village": "Làng Kon Klor",
+            "schooling": "not_school_age", "school_level": "", "disability": "none", "birth_registered": "on",
+            "guardian_name": "Y Blô", "guardian_relationship": "mother"}
+    data.update(over)
+    return data
+
+
+def test_register_child(world, worker_a, units):
+    client = login(worker_a)
+    assert client.get("/registry/children/new/").status_code == 200
+    r = client.post("/registry/children/new/", _form(units))
+    child = Child.objects.get(full_name="Y Nhi")
+    assert r.status_code == 302 and r["Location"] == f"/registry/children/{child.pk}/"
+    assert child.unit == units.commune_a_2025 and child.ethnicity.code == "13" and child.guardians.count() == 1
+    assert child.source == "form" and child.created_by == worker_a
+
+
+def test_register_into_household(world, worker_a, worker_b, units):
+    url = f"/registry/children/new/?household={world.household_a.pk}"
+    r = login(worker_a).get(url)
+    assert r.status_code == 200 and "Nguyễn Văn Cường" in r.content.decode()
+    login(worker_a).post(url, _form(units, full_name="Nguyễn Thị Út"))
+    assert Child.objects.get(full_name="Nguyễn Thị Út").household == world.household_a
+    assert login(worker_b).get(url).status_code == 404
+
+
+def test_register_warns_about_a_duplicate(world, worker_a, units):
+    client = login(worker_a)
+    data = _form(units, full_name="Nguyen Van An", birth_date=world.an.birth_date.isoformat(), sex="M",
+                 guardian_name="")
+    before = Child.objects.count()
+    r = client.post("/registry/children/new/", data)
+    assert r.status_code == 200 and Child.objects.count() == before
+    body = r.content.decode()
+    assert "Có thể trẻ này đã có trong danh sách" in body and f"/registry/children/{world.an.pk}/" in body
+    assert "Đây là trẻ khác, vẫn lưu" in body
+    assert r.context["form"]["confirm_not_duplicate"].value()
+    r = client.post("/registry/children/new/", {**data, "confirm_not_duplicate": "on"})
+    assert r.status_code == 302 and Child.objects.count() == before + 1
+
+
+@pytest.mark.parametrize("over,field", [
+    ({"birth_date": (today() + dt.timedelta(days=2)).strftime("%d/%m/%Y")}, "birth_date"),
+    ({"birth_date": years_ago(16).strftime("%d/%m/%Y")}, "birth_date"),
+    ({"birth_date": "31/02/2020"}, "birth_date"),
+    ({"personal_id": "12345"}, "personal_id"),
+    ({"personal_id": "06230100012a"}, "personal_id"),
+    ({"personal_id": f"0622{years_ago(2).year % 100:02d}000001"}, "personal_id"),  # digit 4 = 2: a boy's ID
+    ({"personal_id": f"06231{(years_ago(2).year + 1) % 100}00001"}, "personal_id"),  # wrong year
+    ({"full_name": ""}, "full_name"),
+    ({"sex": "X"}, "sex"),
+    ({"unit": "2025:23512"}, "unit"),  # commune B: not offered to worker A
+    ({"unit": "legacy:23500"}, "unit"),  # the legacy unit is no longer in force
+    ({"guardian_relationship": ""}, "guardian_relationship"),
+])
+def test_register_bad_input(world, worker_a, units, over, field):
+    counts = (Child.objects.count(), AuditEntry.objects.filter(kind="change").count())
+    r = login(worker_a).post("/registry/children/new/", _form(units, **over))
+    assert r.status_code == 200
+    assert field in r.context["form"].errors, r.context["form"].errors
+    assert (Child.objects.count(), AuditEntry.objects.filter(kind="change").count()) == counts
+
+
+def test_register_refused_to_readers_and_other_methods(world, leader, reporter, worker_a, units):
+    before = Child.objects.count()
+    assert login(leader).get("/registry/children/new/").status_code == 403
+    assert login(leader).post("/registry/children/new/", _form(units)).status_code == 403
+    assert login(reporter).post("/registry/children/new/", _form(units)).status_code == 403
+    assert login(worker_a).put("/registry/children/new/").status_code == 405
+    assert Child.objects.count() == before
+
+
+def test_edit_child(world, worker_a):
+    client = login(worker_a)
+    url = f"/registry/children/{world.hoa.pk}/edit/"
+    r = client.get(url)
+    assert r.status_code == 200 and 'name="version"' in r.content.decode()
+    data = {**r.context["form"].initial, "birth_date": world.hoa.birth_date.isoformat(), "schooling": "in_school",
+            "school_level": "preschool", "dropout_date": "", "ethnicity": "", "note": ""}
+    data["birth_registered"] = "on"
+    r = client.post(url, data)
+    assert r.status_code == 302
+    world.hoa.refresh_from_db()
+    assert world.hoa.schooling == "in_school" and world.hoa.version == 2
+    # A second save with the old version: someone else changed it in between.
+    r = client.post(url, {**data, "school_level": "primary"})
+    assert r.status_code == 200 and "người khác sửa" in r.content.decode()
+    world.hoa.refresh_from_db()
+    assert world.hoa.school_level == "preschool"
+
+
+def test_edit_child_bad_input_and_scope(world, worker_a, worker_b, leader):
+    url = f"/registry/children/{world.hoa.pk}/edit/"
+    data = {"full_name": "Trần Thị Hoa", "birth_date": (today() + dt.timedelta(days=1)).isoformat(),
+            "birth_precision": "day", "sex": "F", "schooling": "unknown", "disability": "none",
+            "version": world.hoa.version}
+    r = login(worker_a).post(url, data)
+    assert r.status_code == 200 and "birth_date" in r.context["form"].errors
+    assert login(worker_b).get(url).status_code == 404
+    assert login(worker_b).post(url, {**data, "birth_date": world.hoa.birth_date.isoformat()}).status_code == 404
+    assert login(leader).post(url, data).status_code == 403
+    world.hoa.refresh_from_db()
+    assert world.hoa.version == 1
+
+
+# ---------------------------------------------------------------- episodes and risk assessments
+
+def test_open_and_close_episode(world, worker_a):
+    client = login(worker_a)
+    url = f"/registry/children/{world.binh.pk}/episodes/new/"
+    assert client.get(url).status_code == 200
+    r = client.post(url, {"group": "9.1", "start": (today() - dt.timedelta(days=20)).isoformat(), "evidence": "BB 12"})
+    assert r.status_code == 302
+    episode = SpecialEpisode.objects.get(child=world.binh)
+    assert episode.group.code == "9" and episode.subgroup.code == "9.1"
+    close = f"/registry/episodes/{episode.pk}/close/"
+    r = client.post(close, {"end": (today() - dt.timedelta(days=30)).isoformat()})
+    assert r.status_code == 200 and "end" in r.context["form"].errors
+    episode.refresh_from_db()
+    assert episode.end is None
+    assert client.post(close, {"end": today().isoformat()}).status_code == 302
+    episode.refresh_from_db()
+    assert episode.end == today()
+
+
+def test_episode_bad_input_writes_nothing(world, worker_a):
+    url = f"/registry/children/{world.binh.pk}/episodes/new/"
+    for data, field in (
+        ({"group": "2", "start": today().isoformat(), "end": (today() - dt.timedelta(days=3)).isoformat()}, "end"),
+        ({"group": "99", "start": today().isoformat()}, "group"),
+        ({"group": "2", "start": (today() + dt.timedelta(days=3)).isoformat()}, "start"),
+    ):
+        r = login(worker_a).post(url, data)
+        assert r.status_code == 200 and field in r.context["form"].errors
+    assert not SpecialEpisode.objects.filter(child=world.binh).exists()
+
+
+def test_episode_scope(world, worker_b, leader):
+    episode = world.an.special_episodes.get()
+    for user, code in ((worker_b, 404), (leader, 403)):
+        client = login(user)
+        assert client.get(f"/registry/children/{world.an.pk}/episodes/new/").status_code == code
+        assert client.post(f"/registry/children/{world.an.pk}/episodes/new/",
+                           {"group": "2", "start": today().isoformat()}).status_code == code
+        assert client.post(f"/registry/episodes/{episode.pk}/close/", {"end": today().isoformat()}).status_code == code
+    episode.refresh_from_db()
+    assert episode.end is None and world.an.special_episodes.count() == 1
+
+
+def test_risk_assessment(world, worker_a, worker_b):
+    url = f"/registry/children/{world.binh.pk}/risk/new/"
+    client = login(worker_a)
+    r = client.get(url)
+    assert r.status_code == 200 and "domestic_violence" in r.content.decode()
+    r = client.post(url, {"assessed_on": today().isoformat(), "factors": ["domestic_violence", "parents_separated"]})
+    assert r.status_code == 302
+    assert set(ChildRisk.objects.filter(child=world.binh).values_list("factor__code", flat=True)) == {
+        "domestic_violence", "parents_separated"}
+    before = RiskAssessment.objects.count()
+    r = client.post(url, {"assessed_on": (today() + dt.timedelta(days=1)).isoformat(), "factors": ["nonexistent"]})
+    assert r.status_code == 200 and "factors" in r.context["form"].errors
+    r = client.post(url, {"assessed_on": (today() + dt.timedelta(days=1)).isoformat()})
+    assert r.status_code == 200 and "assessed_on" in r.context["form"].errors
+    assert login(worker_b).post(url, {"assessed_on": today().isoformat()}).status_code == 404
+    assert RiskAssessment.objects.count() == before
+
+
+# ---------------------------------------------------------------- households
+
+def test_households(world, worker_a, worker_b, units):
+    client = login(worker_a)
+    r = client.get("/registry/households/", {"q": "cuong"})
+    assert r.status_code == 200 and "Nguyễn Văn Cường" in r.content.decode()
+    assert "Nguyễn Văn Cường" not in login(worker_b).get("/registry/households/").content.decode()
+    r = client.post("/registry/households/new/", {"unit": units.commune_a_2025.ref, "head_name": "A Ring",
+                                                  "village": "Làng Kon Trang"})
+    household = Household.objects.get(head_name="A Ring")
+    assert r.status_code == 302 and r["Location"] == f"/registry/households/{household.pk}/"
+    r = client.get(f"/registry/households/{household.pk}/")
+    assert r.status_code == 200 and "Làng Kon Trang" in r.content.decode()
+    r = client.post(f"/registry/households/{household.pk}/poverty/",
+                    {"year": 2024, "status": "near_poor", "decision_number": "12/QĐ-UBND",
+                     "decision_date": "2024-01-15"})
+    assert r.status_code == 302
+    assert HouseholdPoverty.objects.get(household=household).status == "near_poor"
+
+
+def test_households_bad_input_and_scope(world, worker_a, worker_b, leader, units):
+    before = (Household.objects.count(), HouseholdPoverty.objects.count())
+    r = login(worker_a).post("/registry/households/new/", {"unit": units.commune_a_2025.ref, "head_name": ""})
+    assert "head_name" in r.context["form"].errors
+    r = login(worker_a).post("/registry/households/new/", {"unit": units.commune_b_2025.ref, "head_name": "X"})
+    assert "unit" in r.context["form"].errors
+    url = f"/registry/households/{world.household_a.pk}/poverty/"
+    r = login(worker_a).post(url, {"year": 2024, "status": "poor", "decision_date": "2019-01-01"})
+    assert r.status_code == 200 and "decision_date" in r.context["form"].errors
+    r = login(worker_a).post(url, {"year": 1990, "status": "poor"})
+    assert "year" in r.context["form"].errors
+    assert login(worker_b).get(f"/registry/households/{world.household_a.pk}/").status_code == 404
+    assert login(worker_b).post(url, {"year": 2024, "status": "poor"}).status_code == 404
+    assert login(leader).post(url, {"year": 2024, "status": "poor"}).status_code == 403
+    assert login(worker_a).delete(url).status_code == 405
+    assert (Household.objects.count(), HouseholdPoverty.objects.count()) == before
