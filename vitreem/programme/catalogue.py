@@ -1,0 +1,156 @@
+"""The seed catalogue: the indicators of the National Action Programme for Children 2021–2030
+(Decision 23/QĐ-TTg of 7 Jan 2021) with their national 2025 and 2030 targets, and the report forms
+member units fill in for the reported ones. Loaded by `vitreem programme_load` and by the demo;
+loading twice changes nothing that exists (the province may have edited it).
+
+Engine codes of computed indicators that are not registered yet (other apps add them) make the
+indicator's value "no data" until they are.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from vitreem.accounts.models import MemberUnit
+
+from .models import DataElement, Indicator, ReportForm, ValidationRule
+
+D = Decimal
+
+# (code, form name, period type, deadline days, member unit codes, elements)
+# element: (code, name, measure, disaggregations, part_of code)
+FORMS: list[tuple[str, str, str, int, list[str], list[tuple[str, str, str, list[str], str]]]] = [
+    ("yte-tiem-chung", "Báo cáo tiêm chủng và dinh dưỡng trẻ em (quý)", "quarter", 15, ["so-yte"], [
+        ("under1", "Số trẻ em dưới 1 tuổi trong kỳ", "number", ["sex"], ""),
+        ("under1_immunised", "Số trẻ em dưới 1 tuổi được tiêm chủng đầy đủ", "number", ["sex"], "under1"),
+    ]),
+    ("yte-dinh-duong", "Báo cáo suy dinh dưỡng trẻ em dưới 5 tuổi (năm)", "year", 20, ["so-yte"], [
+        ("under5_measured", "Số trẻ em dưới 5 tuổi được cân đo", "number", [], ""),
+        ("under5_stunted", "Số trẻ em dưới 5 tuổi suy dinh dưỡng thể thấp còi", "number", ["sex"], "under5_measured"),
+    ]),
+    ("gddt-hoan-thanh", "Báo cáo hoàn thành cấp học (năm học)", "year", 30, ["so-gddt"], [
+        ("primary_cohort", "Số học sinh trong độ tuổi hoàn thành tiểu học", "number", [], ""),
+        ("primary_completed", "Số học sinh hoàn thành chương trình tiểu học", "number", ["sex", "ethnicity"],
+         "primary_cohort"),
+        ("lowsec_cohort", "Số học sinh trong độ tuổi hoàn thành THCS", "number", [], ""),
+        ("lowsec_completed", "Số học sinh hoàn thành chương trình THCS", "number", ["sex", "ethnicity"],
+         "lowsec_cohort"),
+    ]),
+    ("gddt-bo-hoc", "Báo cáo học sinh bỏ học (6 tháng)", "half", 15, ["so-gddt"], [
+        ("pupils", "Tổng số học sinh phổ thông", "number", [], ""),
+        ("dropouts", "Số học sinh bỏ học trong kỳ", "number", ["sex"], "pupils"),
+    ]),
+    ("tuphap-khai-sinh", "Báo cáo đăng ký khai sinh trẻ em (6 tháng)", "half", 15, ["so-tuphap"], [
+        ("births", "Số trẻ em sinh ra trong kỳ", "number", [], ""),
+        ("births_registered", "Số trẻ em được đăng ký khai sinh", "number", ["sex"], "births"),
+    ]),
+    ("ldtbxh-xa-phu-hop", "Báo cáo xã, phường phù hợp với trẻ em và lao động trẻ em (năm)", "year", 20,
+     ["so-ldtbxh"], [
+        ("communes", "Tổng số xã, phường, thị trấn", "number", [], ""),
+        ("communes_child_friendly", "Số xã, phường đạt tiêu chuẩn phù hợp với trẻ em", "number", [], "communes"),
+        ("child_labour_rate", "Tỷ lệ lao động trẻ em (5–17 tuổi) theo khảo sát", "percent", [], ""),
+    ]),
+    ("vhttdl-diem-vui-choi", "Báo cáo điểm vui chơi cho trẻ em (năm)", "year", 20, ["so-vhttdl"], [
+        ("communes", "Tổng số xã, phường, thị trấn", "number", [], ""),
+        ("communes_play_points", "Số xã có điểm vui chơi, giải trí cho trẻ em", "number", [], "communes"),
+    ]),
+    ("doan-tham-van", "Báo cáo trẻ em được lấy ý kiến (năm)", "year", 20, ["tinh-doan"], [
+        ("children_7plus", "Số trẻ em từ 7 tuổi được khảo sát", "number", [], ""),
+        ("children_consulted", "Số trẻ em từ 7 tuổi được lấy ý kiến về vấn đề liên quan", "number", ["sex"],
+         "children_7plus"),
+    ]),
+]
+
+# Warnings that ask for a confirmation: a value far from last period's.
+CHANGE_RULES = [("yte-tiem-chung", "under1_immunised", "0.5"), ("tuphap-khai-sinh", "births_registered", "0.5"),
+                ("gddt-bo-hoc", "dropouts", "1.0")]
+
+# (code, name, name_en, objective, measure, direction, source, owner, numerator, denominator,
+#  national 2025, national 2030, note). Numerator/denominator are engine codes (computed) or
+#  "form:element" (reported).
+INDICATORS: list[tuple[Any, ...]] = [
+    ("tre-em-hcdb", "Tỷ lệ trẻ em có hoàn cảnh đặc biệt trên tổng số trẻ em",
+     "Children in special circumstances as a share of all children", 1, "percent", "down", "computed", "so-ldtbxh",
+     "special_circumstances", "children", D("6.5"), D("6.0"), "dưới 6,5% / dưới 6%"),
+    ("tre-em-hcdb-duoc-tro-giup", "Tỷ lệ trẻ em có hoàn cảnh đặc biệt được trợ giúp",
+     "Share of children in special circumstances who are assisted", 1, "percent", "up", "computed", "so-ldtbxh",
+     "special_assisted", "special_circumstances", D("90"), D("95"), ""),
+    ("tro-cap-xa-hoi", "Số trẻ em có hoàn cảnh đặc biệt hưởng trợ cấp xã hội hằng tháng",
+     "Children in special circumstances receiving a monthly allowance", 1, "number", "up", "computed", "so-ldtbxh",
+     "allowance_recipients", "", None, None, "chỉ tiêu của tỉnh"),
+    # Decision 23 states this as a rate per 100,000 children ("tỷ suất … trên 100.000 trẻ em").
+    ("tre-em-bi-xam-hai", "Tỷ suất trẻ em bị xâm hại trên 100.000 trẻ em",
+     "Abused children per 100,000 children", 1, "per_100000", "down", "computed", "cong-an",
+     "abuse_victims", "children", D("4.5"), D("4.0"), "dưới 4,5 / dưới 4"),
+    ("tao-hon", "Số trường hợp tảo hôn", "Child marriages recorded", 1, "number", "down", "computed", "ban-dantoc",
+     "child_marriages", "", None, None, "giảm 2–3% mỗi năm"),
+    ("lao-dong-tre-em", "Tỷ lệ lao động trẻ em (5–17 tuổi)", "Child labour (aged 5–17)", 1, "percent", "down",
+     "reported", "so-ldtbxh", "ldtbxh-xa-phu-hop:child_labour_rate", "", D("4.9"), D("4.5"), ""),
+    ("dang-ky-khai-sinh", "Tỷ lệ trẻ em dưới 5 tuổi được đăng ký khai sinh",
+     "Under-5 birth registration", 2, "percent", "up", "reported", "so-tuphap",
+     "tuphap-khai-sinh:births_registered", "tuphap-khai-sinh:births", D("98.5"), D("100"), ""),
+    ("xa-phu-hop-tre-em", "Tỷ lệ xã, phường đạt tiêu chuẩn phù hợp với trẻ em",
+     "Child-friendly communes", 2, "percent", "up", "reported", "so-ldtbxh",
+     "ldtbxh-xa-phu-hop:communes_child_friendly", "ldtbxh-xa-phu-hop:communes", D("65"), D("75"), ""),
+    ("xa-co-diem-vui-choi", "Tỷ lệ xã có điểm vui chơi, giải trí cho trẻ em",
+     "Communes with play points for children", 3, "percent", "up", "reported", "so-vhttdl",
+     "vhttdl-diem-vui-choi:communes_play_points", "vhttdl-diem-vui-choi:communes", D("40"), D("45"), ""),
+    ("tre-em-duoc-lay-y-kien", "Tỷ lệ trẻ em từ 7 tuổi được lấy ý kiến về vấn đề liên quan",
+     "Children aged 7+ consulted on matters that concern them", 4, "percent", "up", "reported", "tinh-doan",
+     "doan-tham-van:children_consulted", "doan-tham-van:children_7plus", D("30"), D("35"), ""),
+    ("tiem-chung-day-du", "Tỷ lệ trẻ em dưới 1 tuổi được tiêm chủng đầy đủ",
+     "Under-1 full immunisation", 2, "percent", "up", "reported", "so-yte",
+     "yte-tiem-chung:under1_immunised", "yte-tiem-chung:under1", D("97"), D("98"), ""),
+    ("suy-dinh-duong-thap-coi", "Tỷ lệ suy dinh dưỡng thể thấp còi ở trẻ em dưới 5 tuổi",
+     "Under-5 stunting", 2, "percent", "down", "reported", "so-yte",
+     "yte-dinh-duong:under5_stunted", "yte-dinh-duong:under5_measured", D("17"), D("15"), "17% / dưới 15%"),
+    ("hoan-thanh-tieu-hoc", "Tỷ lệ hoàn thành cấp tiểu học", "Primary completion", 2, "percent", "up",
+     "reported", "so-gddt", "gddt-hoan-thanh:primary_completed", "gddt-hoan-thanh:primary_cohort",
+     D("97"), D("99"), ""),
+    ("hoan-thanh-thcs", "Tỷ lệ hoàn thành cấp trung học cơ sở", "Lower-secondary completion", 2, "percent", "up",
+     "reported", "so-gddt", "gddt-hoan-thanh:lowsec_completed", "gddt-hoan-thanh:lowsec_cohort",
+     D("88"), D("93"), ""),
+]
+
+
+@transaction.atomic
+def catalogue_load() -> dict[str, int]:
+    """Create the seed forms and indicators that do not exist yet. Returns counts of what was created."""
+    units = {mu.code: mu for mu in MemberUnit.objects.all()}
+    created = {"forms": 0, "elements": 0, "indicators": 0}
+    elements: dict[str, DataElement] = {}
+    for code, name, period_type, deadline, unit_codes, element_specs in FORMS:
+        form, new = ReportForm.objects.get_or_create(code=code, defaults={
+            "name": name, "period_type": period_type, "deadline_days": deadline})
+        created["forms"] += new
+        if new:
+            form.member_units.set([units[c] for c in unit_codes if c in units])
+        for order, (ecode, ename, measure, disaggs, part_of) in enumerate(element_specs):
+            element, enew = DataElement.objects.get_or_create(form=form, code=ecode, defaults={
+                "name": ename, "measure": measure, "disaggregations": disaggs, "order": order,
+                "part_of": elements.get(f"{code}:{part_of}") if part_of else None})
+            created["elements"] += enew
+            elements[f"{code}:{ecode}"] = element
+    for form_code, ecode, threshold in CHANGE_RULES:
+        element = elements[f"{form_code}:{ecode}"]
+        ValidationRule.objects.get_or_create(
+            form=element.form, kind=ValidationRule.Kind.CHANGE, left=element,
+            defaults={"severity": "warning", "threshold": D(threshold),
+                      "message": "Số liệu khác nhiều so với kỳ trước"})
+    for order, spec in enumerate(INDICATORS):
+        (code, name, name_en, objective, measure, direction, source, owner, num, den, n2025, n2030, note) = spec
+        fields: dict[str, Any] = {
+            "name": name, "name_en": name_en, "objective": objective, "measure": measure, "direction": direction,
+            "source": source, "owner": units.get(owner), "national_2025": n2025, "national_2030": n2030,
+            "national_note": note, "order": order, "disaggregations": ["unit"],
+        }
+        if source == "computed":
+            fields.update(numerator_code=num, denominator_code=den, disaggregations=["sex", "unit"])
+        else:
+            fields.update(numerator_element=elements.get(num), denominator_element=elements.get(den) if den else None)
+        _, new = Indicator.objects.get_or_create(code=code, defaults=fields)
+        created["indicators"] += new
+    return created
