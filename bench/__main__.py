@@ -16,6 +16,8 @@ import sys
 import time
 import traceback
 
+import bench as bench_package
+
 
 def emit(name: str, value: float, unit: str, baseline_name: str | None = None,
          baseline_value: float | None = None, **extra) -> None:
@@ -36,7 +38,7 @@ def main(argv: list[str]) -> int:
 
     django.setup()
     wanted = set(argv)
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("bench_"))
+    names = sorted(m.name for m in pkgutil.iter_modules(bench_package.__path__) if m.name.startswith("bench_"))
     failed = 0
     for name in names:
         if wanted and name.removeprefix("bench_") not in wanted:
