@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models, transaction
@@ -44,6 +44,34 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+# Listeners told about committed changes (the statistics rollups use this to know which figures are
+# stale). A listener gets the list of AuditEntry rows of a change, after the transaction commits,
+# so it never sees a change that was rolled back. Listener errors must not break the write path.
+_LISTENERS: list[Callable[[list[AuditEntry]], None]] = []
+
+
+def on_change(callback: Callable[[list[AuditEntry]], None]) -> None:
+    """Register `callback(entries)`, called after commit for every audit_change / audit_changes_bulk."""
+    if callback not in _LISTENERS:
+        _LISTENERS.append(callback)
+
+
+def _notify(entries: list[AuditEntry]) -> None:
+    if not _LISTENERS or not entries:
+        return
+
+    def run() -> None:
+        import logging
+
+        for callback in list(_LISTENERS):
+            try:
+                callback(entries)
+            except Exception:  # a listener's bug must not turn a committed change into an error
+                logging.getLogger("vitreem.audit").exception("audit listener failed")
+
+    transaction.on_commit(run)
+
+
 def _object_ref(obj: models.Model | None, object_type: str | None, object_id: Any) -> tuple[str, str]:
     if obj is not None:
         return object_type or obj._meta.label_lower, str(obj.pk)
@@ -65,7 +93,7 @@ def audit_change(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_change must be called inside the service's transaction")
     otype, oid = _object_ref(obj, object_type, object_id)
-    return AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         kind=AuditEntry.Kind.CHANGE,
         action=action,
@@ -76,6 +104,8 @@ def audit_change(
         source=source or source_var.get(),
         request_id=request_id_var.get(),
     )
+    _notify([entry])
+    return entry
 
 
 def audit_changes_bulk(rows: list[AuditEntry]) -> None:
@@ -86,6 +116,7 @@ def audit_changes_bulk(rows: list[AuditEntry]) -> None:
         row.source = row.source or src
         row.changes = _jsonable(row.changes)
     AuditEntry.objects.bulk_create(rows, batch_size=2000)
+    _notify(list(rows))
 
 
 def audit_access(*, actor: Any, obj: models.Model, unit: Any = None, action: str = "view") -> AuditEntry:
