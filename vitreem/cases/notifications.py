@@ -35,6 +35,8 @@ def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, 
     cases = (Case.objects.filter(status__in=OPEN_STATUSES, next_due_at__lte=horizon)
              .select_related("owner", "unit"))
     for case in cases.iterator(chunk_size=500):
+        if case.next_due_at is None:
+            continue
         if case.next_due_at > now + dt.timedelta(hours=due_soon_hours(case.unit)):
             continue
         kind = "overdue" if case.next_due_at <= now else "due_soon"

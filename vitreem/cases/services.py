@@ -59,8 +59,8 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def _fmt(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+def _fmt(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
 
 
 def _as_date(value: Any, field: str, errors: dict[str, str], *, required: bool = True) -> dt.date | None:
@@ -76,7 +76,7 @@ def _as_date(value: Any, field: str, errors: dict[str, str], *, required: bool =
         return dt.date.fromisoformat(str(value))
     except ValueError:
         try:
-            return dt.datetime.strptime(str(value), "%d/%m/%Y").date()
+            return dt.datetime.strptime(str(value), "%d/%m/%Y").date()  # noqa: DTZ007 — a date, no zone
         except ValueError:
             errors[field] = _("Ngày không hợp lệ: %(v)s (dd/mm/yyyy).") % {"v": value}
             return None
@@ -135,7 +135,7 @@ def _record(case: Case, *, actor, kind: str, before: dict[str, Any], from_status
     case.save()
     event = CaseEvent.objects.create(case=case, kind=kind, at=at or _now(), actor=actor, from_status=from_status,
                                      to_status=case.status, text=text, data=data or {})
-    changes = diff(before, snapshot(case))
+    changes: dict[str, Any] = diff(before, snapshot(case))
     changes.pop("updated_at", None)
     if data:
         changes["data"] = data
@@ -218,8 +218,9 @@ def case_intake(*, actor, received_at: dt.datetime, channel: str, place: str, co
     if errors:
         raise ValidationFailed(errors)
 
+    child_obj: Child
     if child is not None:
-        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,
+        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,  # type: ignore[assignment]
                                  pk=child.pk if isinstance(child, Child) else child)
     else:
         from vitreem.registry.services import child_register
@@ -479,6 +480,7 @@ def case_assess(*, actor, case: Case | int, expected_version: int | None, assess
         errors["meeting_minutes"] = _("Chưa nhập biên bản họp (hội ý) về trường hợp.")
     if errors:
         raise ValidationFailed(errors)
+    assert day is not None
     before, from_status = snapshot(case), case.status
     case.assessed_on, case.assessment, case.meeting_minutes = day, _text(assessment), _text(meeting_minutes)
     case.plan_due_on = deadlines.add_working_days(day, deadlines.plan_working_days(case.unit))
@@ -529,6 +531,7 @@ def plan_draft(*, actor, case: Case | int, expected_version: int | None, drafted
     rows = _clean_items(list(items), day, errors)
     if errors:
         raise ValidationFailed(errors)
+    assert day is not None and review is not None
     before, from_status = snapshot(case), case.status
     case.plans.filter(status=Plan.State.DRAFT).update(status=Plan.State.SUPERSEDED)
     number = (case.plans.order_by("-number").values_list("number", flat=True).first() or 0) + 1
@@ -640,6 +643,7 @@ def referral_open(*, actor, case: Case | int, expected_version: int | None, memb
         errors["child_consent"] = _("Trẻ từ đủ 7 tuổi: cần ghi nhận sự đồng ý của trẻ trước khi chuyển gửi.")
     if errors:
         raise ValidationFailed(errors)
+    assert unit is not None
     before = snapshot(case)
     referral = Referral.objects.create(case=case, member_unit=unit, reason=_text(reason),
                                        child_consent=bool(child_consent) if age >= CONSENT_AGE else None,
@@ -703,6 +707,7 @@ def case_review(*, actor, case: Case | int, expected_version: int | None, review
                                       "nếu không, hãy lập kế hoạch mới.")
     if errors:
         raise ValidationFailed(errors)
+    assert day is not None
     before, from_status = snapshot(case), case.status
     review = Review.objects.create(case=case, reviewed_on=day, recommend_close=bool(recommend_close),
                                    note=_text(note), reviewed_by=actor, **ratings)

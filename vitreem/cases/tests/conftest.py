@@ -62,9 +62,9 @@ def young_child_a(worker_a, units) -> Child:
 
 
 def intake(worker, child, **extra):
-    data = dict(received_at=timezone.now() - dt.timedelta(hours=1), channel="hotline_111", place="Thôn 3",
-                concern="physical_violence", summary="Hàng xóm báo trẻ bị đánh", reporter_name="Bà Lan",
-                reporter_phone="0900000000", perpetrator="step_parent", in_danger=False)
+    data = {"received_at": timezone.now() - dt.timedelta(hours=1), "channel": "hotline_111", "place": "Thôn 3",
+                "concern": "physical_violence", "summary": "Hàng xóm báo trẻ bị đánh", "reporter_name": "Bà Lan",
+                "reporter_phone": "0900000000", "perpetrator": "step_parent", "in_danger": False}
     data.update(extra)
     return services.case_intake(actor=worker, child=child, **data)
 

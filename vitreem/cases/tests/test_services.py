@@ -60,8 +60,8 @@ def test_review_not_low_goes_back_to_planning_with_a_new_deadline(worker_a, chai
 
 
 def test_intake_registers_an_unknown_child_with_the_duplicate_check(worker_a, child_a, units):
-    base = dict(received_at=timezone.now(), channel="school", place="Trường tiểu học", concern="neglect",
-                summary="Trẻ nghỉ học nhiều ngày", reporter_anonymous=True)
+    base = {"received_at": timezone.now(), "channel": "school", "place": "Trường tiểu học", "concern": "neglect",
+                "summary": "Trẻ nghỉ học nhiều ngày", "reporter_anonymous": True}
     same = {"full_name": "Nguyễn Thị Hoa", "birth_date": dt.date(2014, 3, 2), "sex": "F"}
     before = Child.objects.count()
     with pytest.raises(PossibleDuplicate):

@@ -1,0 +1,129 @@
+"""Case statistics through the one engine (vitreem/stats). Counts only: no names ever leave here.
+
+A case belongs to the commune that manages it, in the version of the units in force when it was
+received; a unit's figures count the cases of its communes in both versions (through the crosswalk),
+so 2022 cases roll up into 2025 units and the reverse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from vitreem.accounts.models import Role
+from vitreem.places.models import REFORM_DATE
+from vitreem.stats.engine import Params, indicator, params_for
+
+from .models import OPEN_STATUSES, VIOLENCE_CONCERNS, Case, Channel, Concern, Outcome
+
+CODES = ["cases_received", "cases_by_type", "cases_by_channel", "cases_by_outcome", "cases_open", "cases_overdue",
+         "cases_closed", "cases_closed_within_deadline", "children_harmed_by_violence", "child_marriages_recorded"]
+
+
+def _unit_ids(params: Params) -> frozenset[int] | None:
+    before = params.commune_ids(REFORM_DATE - dt.timedelta(days=1))
+    after = params.commune_ids(REFORM_DATE)
+    if before is None or after is None:
+        return None
+    return before | after
+
+
+def _cases(params: Params) -> QuerySet[Case]:
+    ids = _unit_ids(params)
+    qs = Case.objects.all()
+    return qs if ids is None else qs.filter(unit_id__in=ids)
+
+
+def _start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _received(params: Params) -> QuerySet[Case]:
+    return _cases(params).filter(received_at__gte=_start(params.period_start),
+                                 received_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+
+
+def _closed(params: Params) -> QuerySet[Case]:
+    return _cases(params).filter(closed_at__gte=_start(params.period_start),
+                                 closed_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+
+
+def _drill(params: Params, **filters: str) -> str:
+    from urllib.parse import urlencode
+
+    return "/cases/?" + urlencode({"mine": "0", **filters})
+
+
+def _by(qs: QuerySet[Case], field: str, choices) -> dict[str, int]:
+    counts = dict(qs.values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+    return {value: counts.get(value, 0) for value in choices.values}
+
+
+@indicator("cases_received", "Số vụ việc tiếp nhận", kind="flow", order=60, drilldown=lambda p: _drill(p))
+def cases_received(params: Params) -> int:
+    return _received(params).count()
+
+
+@indicator("cases_by_type", "Vụ việc tiếp nhận theo loại", kind="flow", order=61)
+def cases_by_type(params: Params) -> dict[str, int]:
+    return _by(_received(params), "concern", Concern)
+
+
+@indicator("cases_by_channel", "Vụ việc tiếp nhận theo kênh", kind="flow", order=62)
+def cases_by_channel(params: Params) -> dict[str, int]:
+    return _by(_received(params), "channel", Channel)
+
+
+@indicator("cases_by_outcome", "Vụ việc đã đóng theo kết quả", kind="flow", order=63)
+def cases_by_outcome(params: Params) -> dict[str, int]:
+    return _by(_closed(params), "outcome", Outcome)
+
+
+@indicator("cases_open", "Vụ việc đang mở", order=64, drilldown=lambda p: _drill(p, status="open"))
+def cases_open(params: Params) -> int:
+    end = _start(params.as_of + dt.timedelta(days=1))
+    return _cases(params).filter(Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))).count()
+
+
+@indicator("cases_overdue", "Vụ việc đang quá hạn (hiện tại)", order=65, drilldown=lambda p: _drill(p, overdue="1"))
+def cases_overdue(params: Params) -> int:
+    # A deadline state is only known now, not for a past date.
+    return _cases(params).filter(status__in=OPEN_STATUSES, next_due_at__lte=timezone.now()).count()
+
+
+@indicator("cases_closed", "Vụ việc đã đóng", kind="flow", order=66, drilldown=lambda p: _drill(p, status="closed"))
+def cases_closed(params: Params) -> int:
+    return _closed(params).count()
+
+
+@indicator("cases_closed_within_deadline", "Vụ việc đóng, đúng mọi thời hạn", kind="flow", order=67)
+def cases_closed_within_deadline(params: Params) -> int:
+    return _closed(params).filter(deadlines_missed=0).count()
+
+
+@indicator("children_harmed_by_violence", "Trẻ em bị bạo lực, xâm hại (vụ việc có thật)", kind="flow", order=68,
+           description="Feeds the National Action Programme indicator on abused children (Decision 23/QĐ-TTg).")
+def children_harmed_by_violence(params: Params) -> int:
+    qs = _received(params).filter(concern__in=VIOLENCE_CONCERNS).exclude(outcome=Outcome.UNFOUNDED)
+    return qs.values("child_id").distinct().count()
+
+
+@indicator("child_marriages_recorded", "Số vụ tảo hôn ghi nhận", kind="flow", order=69)
+def child_marriages_recorded(params: Params) -> int:
+    return _received(params).filter(concern=Concern.CHILD_MARRIAGE).exclude(outcome=Outcome.UNFOUNDED).count()
+
+
+def params_for_counts(*, user, year: int) -> Params | None:
+    """Leaders and member-unit reporters see counts of their province (never case details): they
+    have no record scope, so the counts are taken over their assigned province unit."""
+    if getattr(user, "role", None) not in {Role.LEADER, Role.REPORTER}:
+        return None
+    from vitreem.places.models import version_on
+
+    provinces = sorted((u for u in user.units.all() if u.level == "province"),
+                       key=lambda u: u.version != version_on(timezone.localdate()))
+    if not provinces:
+        return None
+    return params_for(year=year, unit=provinces[0], user=None)
