@@ -7,6 +7,7 @@ half-saved) and writes an audit row (the history of a target or a report is its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -246,7 +247,7 @@ def assignee_key(*, member_unit: MemberUnit | None = None, unit: AdminUnit | Non
     return f"mu:{member_unit.pk}" if member_unit is not None else f"unit:{unit.pk}" if unit is not None else ""
 
 
-def _require_assignee_write(actor, *, form: ReportForm, member_unit: MemberUnit | None, unit: AdminUnit | None) -> None:
+def assignee_require_write(actor, *, form: ReportForm, member_unit: MemberUnit | None, unit: AdminUnit | None) -> None:
     """The form must be assigned to that member unit / commune, and the actor must belong to it."""
     if member_unit is not None:
         require_member_unit_write(actor, member_unit.pk)
@@ -278,7 +279,7 @@ def submission_open(*, actor, form: ReportForm, period: str, member_unit: Member
             "p": parsed.code, "t": form.get_period_type_display()}, field="period")
     if not form.active:
         raise DomainError(_("Biểu mẫu đã ngừng sử dụng."), field="form")
-    _require_assignee_write(actor, form=form, member_unit=member_unit, unit=unit)
+    assignee_require_write(actor, form=form, member_unit=member_unit, unit=unit)
     key = assignee_key(member_unit=member_unit, unit=unit)
     existing = Submission.objects.filter(form=form, period=parsed.code, assignee_key=key).first()
     if existing is not None:
@@ -430,7 +431,7 @@ def submission_save(*, actor, submission: Submission, values: Mapping[str, Any],
     Errors refuse everything. Warnings do not stop a draft; submitting needs each warning confirmed with
     a comment (kept with the report)."""
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
-    _require_assignee_write(actor, form=submission.form, member_unit=submission.member_unit, unit=submission.unit)
+    assignee_require_write(actor, form=submission.form, member_unit=submission.member_unit, unit=submission.unit)
     _require_editable(submission, expected_version)
     checked = submission_check(submission=submission, raw=values, final=submit)
     confirmed = {k: _text(v) for k, v in (confirmations or {}).items() if _text(v)}
@@ -732,7 +733,7 @@ def reminders_send(*, today: dt.date | None = None) -> list[Reminder]:
                     body = _("Đơn vị %(u)s: báo cáo %(f)s kỳ %(p)s hạn nộp %(d)s.") % {
                         "u": row["name"], "f": form.name, "p": cell["period"], "d": cell["due_on"].strftime("%d/%m/%Y")}
                     if emails:
-                        transaction.on_commit(lambda s=subject, b=body, e=emails: send_mail(s, b, None, e))
+                        transaction.on_commit(functools.partial(send_mail, subject, body, None, emails))
                     sent.append(Reminder.objects.create(form=form, period=cell["period"], assignee_key=row["key"],
                                                         kind=kind, sent_on=today, recipients=len(emails)))
     if sent:

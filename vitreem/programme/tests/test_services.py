@@ -358,7 +358,7 @@ def test_reported_values_come_from_accepted_reports_only(catalogue, reporter_hea
     _submit(reporter_health, "yte-tiem-chung", "2022Q2", yte, {"under1": "1000", "under1_immunised": "990"},
             accept_by=officer)
     _submit(reporter_health, "yte-tiem-chung", "2022Q3", yte, {"under1": "1000", "under1_immunised": "500"},
-            confirmations={"rule:%s" % ReportForm.objects.get(code="yte-tiem-chung").rules.get().pk: "Dịch sởi"})
+            confirmations={"rule:{}".format(ReportForm.objects.get(code="yte-tiem-chung").rules.get().pk): "Dịch sởi"})
     ind = Indicator.objects.get(code="tiem-chung-day-du")
     # (950 + 990) / (1000 + 1000) × 100: rates are summed over numerators and denominators, never averaged
     assert indicator_values(indicators=[ind], years=[2022])["tiem-chung-day-du"][2022] == D("97.00")

@@ -1,0 +1,457 @@
+"""Programme pages: thin views over selectors (reads) and services (writes)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from vitreem.accounts.models import MemberUnit, Role
+from vitreem.core.audit import history_for
+from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from vitreem.places.models import AdminUnit
+
+from . import selectors as sel
+from . import services as sv
+from .forms import ExplanationForm, PlanForm, RatingForm, ReviewForm, TargetForm, TaskForm, TaskUpdateForm
+from .models import DISAGGREGATION_OPTIONS, Plan, ReportForm, Submission, SubmissionStatus, Target, Task
+from .periods import period_parse
+from .permissions import is_manager, is_reporter, reads_all, require_reader
+
+TARGET_YEARS = [2021, 2022, 2023, 2024, 2025, 2030]
+
+
+def programme_view(view):
+    """Login required; a NotFound is a 404 and a PermissionDenied a 403 page with its message."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(str(exc.message)) from exc
+        except PermissionDenied as exc:
+            return render(request, "403.html", {"message": exc.message}, status=403)
+
+    return wrapper
+
+
+def _year(request, default: int | None = None) -> int:
+    try:
+        year = int(request.GET.get("year") or request.POST.get("year") or 0)
+    except ValueError:
+        year = 0
+    if not 2015 <= year <= 2035:
+        year = default or timezone.localdate().year - 1
+    return year
+
+
+def _error_text(exc: DomainError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return " ".join(exc.errors.values())
+    return str(exc.message)
+
+
+# ---------------------------------------------------------------- overview, catalogue, targets
+
+
+@programme_view
+def index(request):
+    user = request.user
+    if not (reads_all(user) or is_reporter(user) or user.role == Role.COMMUNE_WORKER):
+        raise PermissionDenied(_("Bạn không có quyền xem trang này."))
+    due = sel.reports_due_for_user(user=user)[:20]
+    return render(request, "programme/index.html", {"due": due, "year": timezone.localdate().year - 1,
+                                                    "manager": is_manager(user)})
+
+
+@programme_view
+def indicator_list(request):
+    require_reader(request.user)
+    q = request.GET.get("q", "").strip()
+    indicators = sel.indicators_for_user(user=request.user, q=q)
+    return render(request, "programme/indicator_list.html", {"indicators": indicators, "q": q})
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def indicator_detail(request, code: str):
+    require_reader(request.user)
+    indicator = sel.indicator_get(code=code)
+    form = TargetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sv.target_set(actor=request.user, indicator=indicator, year=form.cleaned_data["year"],
+                          value=form.cleaned_data["value"], note=form.cleaned_data["note"])
+            messages.success(request, _("Đã lưu mục tiêu năm %(y)s.") % {"y": form.cleaned_data["year"]})
+            return redirect("programme:indicator", code=indicator.code)
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+    targets = list(Target.objects.filter(indicator=indicator).order_by("year"))
+    history = [entry for t in targets for entry in history_for(t)[:20]]
+    history.sort(key=lambda e: e.at, reverse=True)
+    return render(request, "programme/indicator_detail.html", {
+        "indicator": indicator, "targets": targets, "form": form, "history": history[:30],
+        "manager": is_manager(request.user), "status": 400 if form.errors else 200,
+    }, status=400 if form.errors else 200)
+
+
+@programme_view
+def target_table(request):
+    require_reader(request.user)
+    rows = sel.targets_table(user=request.user, years=TARGET_YEARS)
+    return render(request, "programme/targets.html", {"rows": rows, "years": TARGET_YEARS,
+                                                      "manager": is_manager(request.user)})
+
+
+# ---------------------------------------------------------------- forms, data entry, submissions
+
+
+@programme_view
+def form_list(request):
+    year = _year(request, timezone.localdate().year)
+    forms = list(sel.forms_for_user(user=request.user))
+    if not forms and not (reads_all(request.user) or is_reporter(request.user)
+                          or request.user.role == Role.COMMUNE_WORKER):
+        raise PermissionDenied(_("Bạn không có quyền xem trang này."))
+    blocks = sel.completeness(year=year, user=request.user, forms=forms)
+    return render(request, "programme/form_list.html", {"blocks": blocks, "year": year})
+
+
+def _assignee_from(request, form: ReportForm) -> tuple[MemberUnit | None, AdminUnit | None]:
+    key = request.GET.get("for") or request.POST.get("for") or ""
+    kind, _sep, pk = key.partition(":")
+    try:
+        if kind == "mu":
+            return MemberUnit.objects.get(pk=int(pk)), None
+        if kind == "unit":
+            return None, AdminUnit.objects.get(pk=int(pk))
+    except (ValueError, MemberUnit.DoesNotExist, AdminUnit.DoesNotExist):
+        pass
+    if request.user.member_unit_id and not key:
+        return request.user.member_unit, None
+    raise NotFound(_("Không tìm thấy đơn vị báo cáo."))
+
+
+def _entry_rows(form: ReportForm, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for element in form.elements.all():
+        cells = [{"name": element.code, "label": _("Tổng số"), "value": values.get(element.code, ""),
+                  "error": errors.get(element.code, "")}]
+        for dim in element.disaggregations:
+            for opt, label in DISAGGREGATION_OPTIONS[dim]:
+                name = f"{element.code}.{dim}:{opt}"
+                cells.append({"name": name, "label": label, "value": values.get(name, ""),
+                              "error": errors.get(name, "")})
+        rows.append({"element": element, "cells": cells})
+    return rows
+
+
+def _fmt(value) -> str:
+    from vitreem.core.text import format_number
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return value
+    return format_number(value, 0 if value == value.to_integral_value() else 2)
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def entry(request, form_code: str, period: str):
+    """The data-entry screen of one report: quick to fill, saves drafts, checks rules, submits."""
+    form = sel.forms_for_user(user=request.user).filter(code=form_code).first()
+    if form is None:
+        raise NotFound(_("Không tìm thấy biểu mẫu."))
+    parsed = period_parse(period)
+    member_unit, unit = _assignee_from(request, form)
+    key = sv.assignee_key(member_unit=member_unit, unit=unit)
+    submission = Submission.objects.filter(form=form, period=parsed.code, assignee_key=key).first()
+    if submission is not None:
+        submission = sel.submission_get_for_user(user=request.user, submission_id=submission.pk)
+    elif not is_manager(request.user):
+        # nothing saved yet: only someone who may enter it gets the empty form
+        sv.assignee_require_write(request.user, form=form, member_unit=member_unit, unit=unit)
+    errors: dict[str, str] = {}
+    warnings: dict[str, str] = {}
+    values: dict[str, Any] = {k: _fmt(v) for k, v in (sel.submission_values(submission) if submission else {}).items()}
+    confirmations = dict(submission.confirmations) if submission else {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        values = {k: request.POST.get(k, "").strip() for row in _entry_rows(form, {}, {}) for k in
+                  [c["name"] for c in row["cells"]]}
+        confirmations = {k[len("confirm:"):]: v for k, v in request.POST.items() if k.startswith("confirm:")}
+        try:
+            if submission is None:
+                submission = sv.submission_open(actor=request.user, form=form, period=parsed.code,
+                                                member_unit=member_unit, unit=unit)
+            if action == "check":
+                checked = sv.submission_check(submission=submission, raw=values, final=True)
+                errors, warnings = checked.errors, checked.warnings
+            else:
+                checked = sv.submission_save(actor=request.user, submission=submission, values=values,
+                                             confirmations=confirmations, submit=action == "submit",
+                                             expected_version=request.POST.get("version") or None)
+                if action == "submit":
+                    messages.success(request, _("Đã nộp báo cáo. Cơ quan thường trực sẽ xem xét."))
+                    return redirect("programme:submission", submission_id=submission.pk)
+                messages.success(request, _("Đã lưu nháp."))
+                if not checked.warnings:
+                    return redirect(f"{request.path}?for={key}")
+                warnings = checked.warnings
+                submission.refresh_from_db()
+        except ValidationFailed as exc:
+            errors = exc.errors
+            status = 400
+            if submission is not None:
+                warnings = sv.submission_check(submission=submission, raw=values, final=False).warnings
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            status = 409
+        if submission is not None and submission.pk:
+            submission.refresh_from_db()
+    general = {k: v for k, v in errors.items() if k.startswith("confirm:") or k not in
+               {c["name"] for row in _entry_rows(form, {}, {}) for c in row["cells"]}}
+    context = {
+        "form": form, "period": parsed, "submission": submission, "key": key,
+        "due_on": submission.due_on if submission else parsed.due_on(form.deadline_days),
+        "assignee": member_unit or unit, "rows": _entry_rows(form, values, errors), "errors": errors,
+        "general_errors": general, "warnings": [{"key": k, "message": m, "comment": confirmations.get(k, "")}
+                                                for k, m in warnings.items()],
+        "editable": submission is None or submission.editable, "manager": is_manager(request.user),
+    }
+    if request.htmx and request.POST.get("action") == "check":
+        return render(request, "programme/_checks.html", context)
+    return render(request, "programme/entry.html", context, status=status)
+
+
+@programme_view
+def inbox(request):
+    user = request.user
+    default = SubmissionStatus.SUBMITTED if is_manager(user) else ""
+    status = request.GET.get("status", default)
+    qs = sel.submissions_for_user(user=user, status=status, form=request.GET.get("form", ""),
+                                  period=request.GET.get("period", ""))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "programme/inbox.html", {"page": page, "status": status,
+                                                    "statuses": SubmissionStatus.choices})
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def submission_detail(request, submission_id: int):
+    submission = sel.submission_get_for_user(user=request.user, submission_id=submission_id)
+    form = ReviewForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        comment = request.POST.get("comment", "")
+        try:
+            if action == "accept":
+                sv.submission_accept(actor=request.user, submission=submission, comment=comment)
+                messages.success(request, _("Đã chấp nhận và khoá báo cáo."))
+            elif action == "return":
+                sv.submission_return(actor=request.user, submission=submission, comment=comment)
+                messages.success(request, _("Đã trả lại báo cáo cho đơn vị."))
+            elif action == "reopen":
+                sv.submission_reopen(actor=request.user, submission=submission, reason=comment)
+                messages.success(request, _("Đã mở lại báo cáo để sửa."))
+            elif action == "submit":
+                sv.submission_submit(actor=request.user, submission=submission)
+                messages.success(request, _("Đã nộp báo cáo."))
+            else:
+                raise ValidationFailed({"action": _("Thao tác không hợp lệ.")})
+            return redirect("programme:submission", submission_id=submission.pk)
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+            status = exc.status
+        submission.refresh_from_db()
+    values = sel.submission_values(submission)
+    rows = _entry_rows(submission.form, {k: _fmt(v) for k, v in values.items()}, {})
+    return render(request, "programme/submission_detail.html", {
+        "submission": submission, "rows": rows, "form": form, "manager": is_manager(request.user),
+        "history": history_for(submission)[:50],
+    }, status=status)
+
+
+@programme_view
+def completeness_matrix(request):
+    require_reader(request.user)
+    year = _year(request)
+    blocks = sel.completeness(year=year, user=request.user)
+    return render(request, "programme/completeness.html", {"blocks": blocks, "year": year})
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def evaluation(request):
+    require_reader(request.user)
+    year = _year(request)
+    if request.method == "POST":
+        try:
+            sv.evaluation_finalise(actor=request.user, year=year, summary=request.POST.get("summary", ""))
+            messages.success(request, _("Đã hoàn tất đánh giá năm %(y)s.") % {"y": year})
+            return redirect(f"{request.path}?year={year}")
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+    data = sel.evaluation_for_year(year=year, user=request.user)
+    owned = set(request.user.member_unit_id and [request.user.member_unit.code] or [])
+    for row in data["targets"]:
+        row["can_explain"] = not data["finalised"] and (is_manager(request.user) or row["owner"] in owned)
+    return render(request, "programme/evaluation.html", {
+        "data": data, "year": year, "years": list(range(2021, timezone.localdate().year + 1)),
+        "trend_years": list(range(2021, year + 1)), "manager": is_manager(request.user),
+        "explanation_form": ExplanationForm(),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@programme_view
+@require_POST
+def explanation(request, code: str, year: int):
+    indicator = sel.indicator_get(code=code)
+    try:
+        sv.explanation_write(actor=request.user, indicator=indicator, year=year,
+                             causes=request.POST.get("causes", ""), solutions=request.POST.get("solutions", ""))
+        messages.success(request, _("Đã lưu giải trình cho chỉ tiêu %(n)s.") % {"n": indicator.name})
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect(f"/programme/evaluation/?year={year}#ind-{indicator.code}")
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def member_unit_detail(request, code: str):
+    member_unit = sel.member_unit_get_for_user(user=request.user, code=code)
+    year = _year(request)
+    form = RatingForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                sv.member_evaluation_confirm(actor=request.user, year=year, member_unit=member_unit,
+                                             rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"])
+                messages.success(request, _("Đã xác nhận xếp loại."))
+                return redirect(f"{request.path}?year={year}")
+            except PermissionDenied:
+                raise
+            except DomainError as exc:
+                messages.error(request, _error_text(exc))
+        elif not is_manager(request.user):
+            raise PermissionDenied(_("Chỉ cơ quan thường trực được thực hiện việc này."))
+    ev = sel.member_unit_evaluations(year=year, member_units=[member_unit])[0]
+    tasks = list(Task.objects.filter(plan__year=year, lead_unit=member_unit).select_related("plan"))
+    blocks = sel.completeness(year=year, user=request.user, member_unit=member_unit)
+    targets = [r for r in sel.evaluation_for_year(year=year, with_trend=False)["targets"] if r["owner"] == code]
+    return render(request, "programme/member_unit.html", {
+        "mu": member_unit, "ev": ev, "year": year, "tasks": tasks, "blocks": blocks, "targets": targets,
+        "form": form, "manager": is_manager(request.user), "today": timezone.localdate(),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@programme_view
+def member_unit_list(request):
+    require_reader(request.user)
+    year = _year(request)
+    rows = sel.member_unit_evaluations(year=year, user=request.user)
+    return render(request, "programme/member_units.html", {"rows": rows, "year": year})
+
+
+# ---------------------------------------------------------------- plans and tasks
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def plan_list(request):
+    require_reader(request.user)
+    year = _year(request, timezone.localdate().year)
+    units = MemberUnit.objects.filter(active=True) if is_manager(request.user) else MemberUnit.objects.filter(
+        pk=request.user.member_unit_id)
+    form = PlanForm(request.POST or None, member_units=units, initial={"year": year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = sv.plan_create(actor=request.user, **form.cleaned_data)
+            return redirect("programme:plan", plan_id=plan.pk)
+        except PermissionDenied:
+            raise
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+    plans = sel.plans_for_user(user=request.user, year=year)
+    return render(request, "programme/plan_list.html", {"plans": plans, "year": year, "form": form,
+                                                        "can_create": is_manager(request.user)
+                                                        or is_reporter(request.user)},
+                  status=400 if form.errors else 200)
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def plan_detail(request, plan_id: int):
+    plan = sel.plan_get_for_user(user=request.user, plan_id=plan_id)
+    form = TaskForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sv.task_create(actor=request.user, plan=plan, **form.cleaned_data)
+            messages.success(request, _("Đã thêm nhiệm vụ."))
+            return redirect("programme:plan", plan_id=plan.pk)
+        except PermissionDenied:
+            raise
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+    tasks = sel.tasks_of_plan(plan=plan)
+    can_edit = is_manager(request.user) or (plan.kind == Plan.Kind.MEMBER_UNIT
+                                            and plan.member_unit_id == request.user.member_unit_id)
+    return render(request, "programme/plan_detail.html", {
+        "plan": plan, "tasks": tasks, "form": form, "can_edit": can_edit, "today": timezone.localdate(),
+        "my_unit": request.user.member_unit_id, "manager": is_manager(request.user),
+    }, status=400 if form.errors else 200)
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def task_detail(request, task_id: int):
+    task = sel.task_get_for_user(user=request.user, task_id=task_id)
+    form = TaskUpdateForm(request.POST or None, initial={"status": task.status, "result": task.result,
+                                                         "done_on": task.done_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sv.task_update(actor=request.user, task=task, **form.cleaned_data)
+            messages.success(request, _("Đã cập nhật nhiệm vụ."))
+            return redirect("programme:plan", plan_id=task.plan_id)
+        except PermissionDenied:
+            raise
+        except ValidationFailed as exc:
+            for name, message in exc.errors.items():
+                form.add_error(name if name in form.fields else None, message)
+    can_edit = is_manager(request.user) or task.lead_unit_id == request.user.member_unit_id
+    return render(request, "programme/task_detail.html", {"task": task, "form": form, "can_edit": can_edit,
+                                                          "history": history_for(task)[:20]},
+                  status=400 if form.errors else 200)
+
+
+def home_panel_context(request) -> dict | None:
+    user = request.user
+    if not (is_reporter(user) or user.role == Role.COMMUNE_WORKER):
+        return None
+    due = sel.reports_due_for_user(user=user)[:5]
+    return {"due": due} if due else None
