@@ -145,18 +145,18 @@ def _text(cell: Any) -> str:
 
 
 def _fill_merged(rows: list[list[Any]], merged, upto: int) -> None:
-    """Copy a merged header cell's value into every cell it covers (only in the first rows)."""
-    for (r1, c1), (r2, c2) in merged:
-        if r1 >= upto:
+    """Copy a header cell merged across columns into each column it covers (same row only: a cell
+    merged down over a two-row header stays in its first row, where the header is looked for)."""
+    for (r1, c1), (_r2, c2) in merged:
+        if r1 >= min(upto, len(rows)) or c2 <= c1:
             continue
-        value = rows[r1][c1] if r1 < len(rows) and c1 < len(rows[r1]) else ""
-        for r in range(r1, min(r2, upto - 1, len(rows) - 1) + 1):
-            row = rows[r]
-            if len(row) <= c2:
-                row.extend([""] * (c2 + 1 - len(row)))
-            for c in range(c1, c2 + 1):
-                if row[c] in ("", None):
-                    row[c] = value
+        row = rows[r1]
+        value = row[c1] if c1 < len(row) else ""
+        if len(row) <= c2:
+            row.extend([""] * (c2 + 1 - len(row)))
+        for c in range(c1 + 1, c2 + 1):
+            if row[c] in ("", None):
+                row[c] = value
 
 
 def _row_score(row: list[Any]) -> tuple[int, bool]:

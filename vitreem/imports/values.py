@@ -410,6 +410,8 @@ class UnitResolver:
         return self._pick(units, name)
 
     def resolve(self, name: str, code: str) -> AdminUnit:
+        if not code and re.fullmatch(r"(?:(?:legacy|2025)\s*:\s*)?\d{3,5}", name.strip()):
+            name, code = "", name.strip()  # a code written in the name column
         cache_key = (name, code)
         if cache_key not in self.cache:
             try:

@@ -89,14 +89,15 @@ def csv_bytes(rows: list[list], *, encoding: str = "utf-8", delimiter: str = ","
         # Windows-1258 has no precomposed toned letters: decompose tones into combining marks first.
         import unicodedata
 
-        decomposed = unicodedata.normalize("NFD", text)
-        recomposed = unicodedata.normalize("NFC", decomposed)
+        tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
         out = []
-        for ch in recomposed:
+        for ch in unicodedata.normalize("NFC", text):
             try:
                 out.append(ch.encode("cp1258"))
             except UnicodeEncodeError:
-                out.append(unicodedata.normalize("NFD", ch).encode("cp1258"))
+                parts = unicodedata.normalize("NFD", ch)
+                base = unicodedata.normalize("NFC", "".join(p for p in parts if p not in tones))
+                out.append((base + "".join(p for p in parts if p in tones)).encode("cp1258"))
         return b"".join(out)
     return text.encode(encoding)
 
