@@ -43,7 +43,7 @@ def test_pages_work_for_the_standing_agency(year_2022, officer, django_assert_ma
     task = sv.task_create(actor=officer, plan=plan, title="Tập huấn cộng tác viên", lead_unit=year_2022["so-yte"],
                           deadline=dt.date(2022, 10, 1))
     pages = ["/programme/", "/programme/indicators/", "/programme/indicators/tre-em-hcdb/", "/programme/targets/",
-             "/programme/forms/?year=2022", "/programme/forms/yte-tiem-chung/2022Q3/?for=mu:%d" % year_2022["so-yte"].pk,
+             "/programme/forms/?year=2022", f"/programme/forms/yte-tiem-chung/2022Q3/?for=mu:{year_2022['so-yte'].pk}",
              "/programme/submissions/?status=", f"/programme/submissions/{sub.pk}/",
              "/programme/completeness/?year=2022", "/programme/evaluation/?year=2022", "/programme/member-units/?year=2022",
              "/programme/member-units/so-yte/?year=2022", "/programme/plans/?year=2022", f"/programme/plans/{plan.pk}/",
