@@ -131,6 +131,10 @@ WORK_TASKS = [
 ]
 
 
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
 def _q(x: float) -> Decimal:
     return D(str(round(x, 2)))
 
@@ -235,7 +239,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a story reads best in one piece
                     late += is_late
                     day = due + dt.timedelta(days=rng.randint(2, 25)) if is_late else due - dt.timedelta(
                         days=rng.randint(0, 12))
-                    when = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(8, 16), rng.randint(0, 59))))
+                    when = _at(day, rng.randint(8, 16), rng.randint(0, 59))
                     status = PENDING.get((form.code, period.code), SubmissionStatus.ACCEPTED)
                     reviewed = when + dt.timedelta(days=rng.randint(1, 6))
                     sub = Submission(
@@ -311,10 +315,10 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a story reads best in one piece
                 if m["suggested"]:
                     MemberUnitEvaluation.objects.create(
                         year=year, member_unit=m["member_unit"], rating=m["suggested"], confirmed_by=officer,
-                        confirmed_at=timezone.make_aware(dt.datetime(year + 1, 2, 16, 9)),
+                        confirmed_at=_at(dt.date(year + 1, 2, 16), 9),
                         comment="Theo kết quả đánh giá của cơ quan thường trực")
             YearEvaluation.objects.create(year=year, finalised_by=officer,
-                                          finalised_at=timezone.make_aware(dt.datetime(year + 1, 2, 16, 10)),
+                                          finalised_at=_at(dt.date(year + 1, 2, 16), 10),
                                           summary=f"Ban Chỉ đạo đã đánh giá kết quả thực hiện năm {year}.")
     audit_change(actor=ctx.users.get("admin"), action="programme.demo.seed", object_type="programme",
                  changes={"submissions": len(submissions), "values": len(values), "tasks": tasks,
