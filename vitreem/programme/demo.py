@@ -154,7 +154,7 @@ def _reporters(ctx) -> dict[str, User]:
     return out
 
 
-def _values(form_code: str, yi: int, period_count: int, rng, ctx, communes: int) -> dict[str, int | Decimal]:
+def _values(form_code: str, yi: int, period_count: int, rng, ctx, communes: int) -> dict[str, Any]:
     """Consistent values of one report (parts within wholes, disaggregations summing to totals)."""
     def share(total: int, pct: float) -> int:
         return min(total, round(total * (pct + rng.uniform(-0.4, 0.4)) / 100))
