@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Subquery, Sum
+from django.db.models import Max, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
 from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Residence, Schooling
 
-from .models import Adjustment, Allowance, LineKind, PaidLine, Payroll
+from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll
 from .rules import PROGRAMME_START, RuleBook, age_for_month, amount_of, month_label, month_of
 
 
@@ -202,30 +202,53 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
     allowance_ids = Allowance.objects.filter(child_id__in=Subquery(child_ids)).values("pk")
 
+    todo = [a for a in allowances if here.get(a.child_id) is not None and here[a.child_id] not in locked]
     history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(child_ids))
-                                          .values_list("child_id", "unit_id", "start", "end")):
-        history[child_id].append((unit_id, start, end))
-    paid: dict[tuple[int, dt.date], int] = {
-        (row["allowance_id"], row["for_month"]): int(row["s"])
-        # Manual corrections are outside the rule: they do not count as "paid" for reconciliation.
-        for row in PaidLine.objects.filter(allowance_id__in=Subquery(allowance_ids), for_month__lt=month)
-        .exclude(kind=LineKind.MANUAL).values("allowance_id", "for_month").annotate(s=Sum("amount"))}
-    locked_months = set(Payroll.objects.filter(month__lt=month).values_list("unit_id", "month"))
+    locked_at: dict[tuple[int, dt.date], dt.datetime] = {}
+    stamps: dict[int, dt.datetime] = {}
     manual: dict[int, list[Adjustment]] = defaultdict(list)
-    for adj in Adjustment.objects.filter(allowance_id__in=Subquery(allowance_ids), settled_in__isnull=True,
-                                         for_month__lt=month):
-        manual[adj.allowance_id].append(adj)
+    if todo:
+        for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(child_ids))
+                                              .values_list("child_id", "unit_id", "start", "end")):
+            history[child_id].append((unit_id, start, end))
+        locked_at = {(u, m): t for u, m, t in Payroll.objects.filter(month__lt=month)
+                     .values_list("unit_id", "month", "locked_at")}
+        stamps = dict(Decision.objects.filter(allowance_id__in=Subquery(allowance_ids)).values("allowance_id")
+                      .annotate(t=Max("created_at")).values_list("allowance_id", "t"))
+        for adj in Adjustment.objects.filter(allowance_id__in=Subquery(allowance_ids), settled_in__isnull=True,
+                                             for_month__lt=month):
+            manual[adj.allowance_id].append(adj)
+
+    # A paid month needs reconciling only if something about the person changed after it was locked
+    # (a decision, the child's record); rule tables cannot change for paid months (services refuse).
+    recheck: dict[int, list[tuple[dt.date, int]]] = {}
+    earliest_lock = min(locked_at.values(), default=None)
+    for a in todo:
+        stamp = max(t for t in (stamps.get(a.pk), a.created_at, a.child.updated_at) if t is not None)
+        if earliest_lock is None or stamp <= earliest_lock:
+            continue
+        starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
+        m = max(min(starts), PROGRAMME_START) if starts else month
+        while m < month:
+            past_unit = _residence_unit(history[a.child_id], m)
+            when = locked_at.get((past_unit, m)) if past_unit is not None else None
+            if when is not None and stamp > when:
+                recheck.setdefault(a.pk, []).append((m, past_unit))  # type: ignore[arg-type]
+            m = _next(m)
+    paid: dict[tuple[int, dt.date], int] = {}
+    if recheck:
+        # Manual corrections are outside the rule: they do not count as "paid" for reconciliation.
+        paid = {(row["allowance_id"], row["for_month"]): int(row["s"])
+                for row in PaidLine.objects.filter(allowance_id__in=list(recheck), for_month__lt=month)
+                .exclude(kind=LineKind.MANUAL).values("allowance_id", "for_month").annotate(s=Sum("amount"))}
 
     units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(here.values()) | set(locked))} \
         if include_units else {}
     calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
 
     lines: list[Line] = []
-    for a in allowances:
-        unit_id = here.get(a.child_id)
-        if unit_id is None or unit_id in locked:
-            continue
+    for a in todo:
+        unit_id = here[a.child_id]
         line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.child.full_name, birth_date=a.child.birth_date,
                     unit_id=unit_id)
         due = calc.due(a, month, unit_id)
@@ -233,25 +256,19 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
             group = rules.groups[due.group_id]
             line.group_code, line.group_name = group.code, group.name
             line.coefficient, line.base, line.amount = due.coefficient, due.base, due.amount
-        # Reconcile the paid (locked) months before this one.
-        starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
-        m = max(min(starts), PROGRAMME_START) if starts else month
-        while m < month:
-            past_unit = _residence_unit(history[a.child_id], m)
-            if (past_unit, m) in locked_months:
-                past = calc.due(a, m, past_unit)
-                owed = (past.amount if past else 0) - paid.get((a.pk, m), 0)
-                if owed:
-                    kind = LineKind.ARREARS if (a.pk, m) not in paid and owed > 0 else LineKind.ADJUSTMENT
-                    if kind == LineKind.ARREARS:
-                        line.arrears += owed
-                    else:
-                        line.adjustment += owed
-                    line.details.append({"for_month": m, "kind": kind, "amount": owed,
-                                         "coefficient": past.coefficient if past else None,
-                                         "base": past.base if past else None,
-                                         "group_code": rules.groups[past.group_id].code if past else ""})
-            m = _next(m)
+        for m, past_unit in recheck.get(a.pk, ()):
+            past = calc.due(a, m, past_unit)
+            owed = (past.amount if past else 0) - paid.get((a.pk, m), 0)
+            if owed:
+                kind = LineKind.ARREARS if (a.pk, m) not in paid and owed > 0 else LineKind.ADJUSTMENT
+                if kind == LineKind.ARREARS:
+                    line.arrears += owed
+                else:
+                    line.adjustment += owed
+                line.details.append({"for_month": m, "kind": kind, "amount": owed,
+                                     "coefficient": past.coefficient if past else None,
+                                     "base": past.base if past else None,
+                                     "group_code": rules.groups[past.group_id].code if past else ""})
         for adj in manual.get(a.pk, ()):
             line.adjustment += adj.amount
             line.details.append({"for_month": adj.for_month, "kind": LineKind.MANUAL, "amount": adj.amount,

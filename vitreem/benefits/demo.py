@@ -1,0 +1,219 @@
+"""Demo benefits: the province's monthly allowances for children, 07/2021 to now.
+
+`vitreem stats --year 2022 --json` gives `allowance_recipients` = ctx.scaled(1865) (1,865 at the
+default 200,000 children): that many demo children who were in special circumstances and eligible
+on 31/12/2022 are enrolled by decisions signed between 07/2021 and 12/2022. Others are enrolled
+after 2022 (new episodes, and a few eligible children of 2022 decided late), some eligible children
+are left for the communes to act on, and recipients are stopped when they age out, die or leave.
+Every month from 07/2021 to last month has a locked (paid) payroll in every commune, lines included;
+this month stays open. Amounts come from the same rule code as the payroll screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from vitreem.core.audit import audit_changes_bulk
+from vitreem.core.bulk import insert_rows, next_ids, reset_sequences
+from vitreem.core.models import AuditEntry
+from vitreem.places.selectors import communes_under
+from vitreem.registry.models import Child, Disability, Residence, SpecialEpisode
+from vitreem.registry.rules import q_child_on, q_special_on
+
+from .models import (
+    Allowance,
+    AllowancePeriod,
+    AllowanceStatus,
+    Decision,
+    DecisionKind,
+    LineKind,
+    PaidLine,
+    Payroll,
+    StopReason,
+)
+from .payroll import _Calc
+from .rules import (
+    HIV_CODE,
+    NO_NURTURE_CODES,
+    PROGRAMME_START,
+    Facts,
+    RuleBook,
+    age_on,
+    best_group,
+    check_group,
+    facts_load,
+    last_month_before_age,
+    month_add,
+    month_of,
+    months_between,
+)
+from .selectors import AUTO_GROUPS
+
+CENSUS_DAY = dt.date(2022, 12, 31)
+TARGET_2022 = 1_865  # "1,865 children in special circumstances receive the monthly social allowance"
+
+
+def _rand_day(rng, lo: dt.date, hi: dt.date) -> dt.date:
+    return lo + dt.timedelta(days=rng.randint(0, max(0, (hi - lo).days)))
+
+
+def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
+    rng = ctx.rng("benefits")
+    rules = RuleBook.load()
+    today = timezone.localdate()
+    this_month = month_of(today)
+    target = ctx.scaled(TARGET_2022)
+    relevant = Q(Exists(SpecialEpisode.objects.filter(child=OuterRef("pk"),
+                                                      group__code__in=[*NO_NURTURE_CODES, HIV_CODE]))) | Q(
+        disability__in=[Disability.SEVERE, Disability.PARTICULARLY_SEVERE])
+
+    # ---- who was eligible (and in special circumstances) on the census day
+    census_kids = list(Child.objects.filter(relevant, q_child_on(CENSUS_DAY), q_special_on(CENSUS_DAY),
+                                            source="demo").order_by("pk"))
+    facts = facts_load(census_kids, day=CENSUS_DAY)
+    eligible = []
+    for c in census_kids:
+        f = facts[c.pk]
+        if best_group([check_group(g, f) for g in AUTO_GROUPS], rules, f, month_of(CENSUS_DAY)):
+            eligible.append(c)
+    rng.shuffle(eligible)
+    chosen, leftover = eligible[:target], eligible[target:]
+    shortfall = max(0, target - len(chosen))
+
+    plans: list[dict] = []  # child, decided_on, group code
+
+    def plan(child: Child, f: Facts, lo: dt.date, hi: dt.date) -> None:
+        day = _rand_day(rng, lo, hi)
+        at = Facts(child=child, day=day, age=age_on(child.birth_date, day), episodes=f.episodes, poverty=f.poverty,
+                   schooling=child.schooling, disability=child.disability)
+        best = best_group([check_group(g, at) for g in AUTO_GROUPS], rules, at, month_of(day))
+        if best is None:  # not yet eligible that early: decide on the census day's month instead
+            day = hi
+            at.day, at.age = day, age_on(child.birth_date, day)
+            best = best_group([check_group(g, at) for g in AUTO_GROUPS], rules, at, month_of(day))
+        if best is not None:
+            plans.append({"child": child, "decided_on": day, "group": best.group})
+
+    for c in chosen:
+        f = facts[c.pk]
+        starts = [e[2] for e in f.episodes if e[2] <= CENSUS_DAY and (e[3] is None or e[3] >= CENSUS_DAY)]
+        lo = max([PROGRAMME_START, c.birth_date, *starts])
+        # HIV in a poor household is checked against the poverty list of the decision's year.
+        lo = max(lo, dt.date(2022, 1, 1)) if f.episode_on([HIV_CODE]) else lo
+        plan(c, f, lo, CENSUS_DAY)
+    counted = len(plans)
+    # A few eligible children of 2022 decided late (2023), and new cases after 2022; some left undecided.
+    for c in leftover[: len(leftover) // 2]:
+        f = facts[c.pk]
+        plan(c, f, dt.date(2023, 1, 3), dt.date(2023, 6, 30))
+    later = list(Child.objects.filter(relevant, source="demo", ended_on__isnull=True)
+                 .filter(Exists(SpecialEpisode.objects.filter(child=OuterRef("pk"), start__gt=CENSUS_DAY)))
+                 .exclude(pk__in=[c.pk for c in census_kids]).order_by("pk"))
+    later_facts = facts_load(later, day=today)
+    for c in later:
+        if rng.random() > 0.7:
+            continue  # left on the commune's "eligible, not enrolled" list
+        f = later_facts[c.pk]
+        start = min((e[2] for e in f.episodes if e[2] > CENSUS_DAY), default=None)
+        if start is None or start >= today - dt.timedelta(days=20):
+            continue
+        hi = min(today - dt.timedelta(days=1), start + dt.timedelta(days=200))
+        plan(c, f, start, hi)
+
+    # ---- rows: allowances, enrolment decisions, periods, stops
+    chairman = "Chủ tịch UBND"
+    allowances = Allowance.objects.bulk_create([
+        Allowance(child=p["child"], unit_id=p["child"].unit_id, source="demo") for p in plans], batch_size=2000)
+    decisions = Decision.objects.bulk_create([
+        Decision(allowance=a, kind=DecisionKind.ENROL, number=f"{i + 1}/QĐ-UBND", decided_on=p["decided_on"],
+                 signed_by=chairman, group=rules.groups_by_code[p["group"]], effective_month=month_of(p["decided_on"]),
+                 unit_id=p["child"].unit_id) for i, (a, p) in enumerate(zip(allowances, plans, strict=True))],
+        batch_size=2000)
+    periods = AllowancePeriod.objects.bulk_create([
+        AllowancePeriod(allowance=a, group=d.group, start=d.effective_month, decision=d)
+        for a, d in zip(allowances, decisions, strict=True)], batch_size=2000)
+
+    stops: list[Decision] = []
+    stopped: list[Allowance] = []
+    ended_periods: list[AllowancePeriod] = []
+    for a, period in zip(allowances, periods, strict=True):
+        child = a.child
+        group = period.group
+        last, reason = None, ""
+        if child.ended_on:
+            last, reason = month_of(child.ended_on), (StopReason.DIED if child.end_reason == "died"
+                                                      else StopReason.MOVED_OUT)
+        age_limit = 22 if (group.continues_as_id or group.code == "no_nurture_student") and \
+            child.schooling == "in_school" else 16
+        aged = last_month_before_age(child.birth_date, age_limit)
+        if last is None or aged < last:
+            last, reason = aged, StopReason.AGED_22 if age_limit == 22 else StopReason.AGED_16
+        if last >= month_add(this_month, -1) or last < period.start:
+            continue
+        decided = min(today, month_add(last, 1) + dt.timedelta(days=rng.randint(2, 20)))
+        stops.append(Decision(allowance=a, kind=DecisionKind.STOP, number=f"{len(decisions) + len(stops) + 1}/QĐ-UBND",
+                              decided_on=decided, signed_by=chairman, effective_month=month_add(last, 1),
+                              reason=reason, unit_id=a.unit_id))
+        a.status, a.stop_reason = AllowanceStatus.STOPPED, reason
+        a.transfer_to = "Ngoài tỉnh" if reason == StopReason.MOVED_OUT else ""
+        period.end = last
+        stopped.append(a)
+        ended_periods.append(period)
+    Decision.objects.bulk_create(stops, batch_size=2000)
+    Allowance.objects.bulk_update(stopped, ["status", "stop_reason", "transfer_to"], batch_size=2000)
+    AllowancePeriod.objects.bulk_update(ended_periods, ["end"], batch_size=2000)
+    actor = ctx.users.get("province")
+    audit_changes_bulk([
+        AuditEntry(actor=actor, kind=AuditEntry.Kind.CHANGE, action="benefits.enrol", object_type="benefits.allowance",
+                   object_id=str(a.pk), unit_id=a.unit_id, source="demo",
+                   changes={"child": a.child_id, "group": d.group.code, "number": d.number, "decided_on": d.decided_on})
+        for a, d in zip(allowances, decisions, strict=True)])
+
+    # ---- locked payrolls for every month up to last month, in every commune of the province
+    last_locked = month_add(this_month, -1)
+    months = months_between(PROGRAMME_START, last_locked)
+    communes = {v: list(communes_under(unit)) for v, unit in (("legacy", ctx.province), ("2025", ctx.province_2025))}
+    history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    for child_id, unit_id, start, end in Residence.objects.filter(
+            child_id__in=[a.child_id for a in allowances]).values_list("child_id", "unit_id", "start", "end"):
+        history[child_id].append((unit_id, start, end))
+    province_of = {u.pk: u.province_code for units in communes.values() for u in units}
+    calc = _Calc(rules, province_of)
+    by_allowance: dict[int, list[AllowancePeriod]] = defaultdict(list)
+    for p in periods:
+        by_allowance[p.allowance_id].append(p)
+    for a in allowances:
+        a._periods = by_allowance[a.pk]  # type: ignore[attr-defined]
+    keys = [(u.pk, m) for m in months for u in communes["2025" if m >= dt.date(2025, 7, 1) else "legacy"]]
+    ids = dict(zip(keys, next_ids(Payroll, len(keys)), strict=True))
+    totals: dict[tuple[int, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    lines: list[tuple] = []
+    for a in allowances:
+        first = max(a._periods[0].start, PROGRAMME_START)  # type: ignore[attr-defined]
+        for m in months_between(first, last_locked):
+            unit_id = next((u for u, s, e in history[a.child_id] if s <= m and (e is None or e >= m)), None)
+            if (unit_id, m) not in ids:
+                continue
+            due = calc.due(a, m, unit_id)
+            if due is None:
+                continue
+            lines.append((ids[(unit_id, m)], a.pk, a.child_id, m, LineKind.REGULAR,
+                          rules.groups[due.group_id].code, due.coefficient, due.base, due.amount, ""))
+            t = totals[(unit_id, m)]
+            t[0] += 1
+            t[1] += due.amount
+    now = timezone.now()
+    insert_rows(Payroll, ["id", "unit_id", "month", "status", "base_level", "recipients", "total", "arrears",
+                          "adjustments", "locked_by_id", "locked_at"],
+                ((ids[k], k[0], k[1], "locked", rules.base_for(k[1]) or 0, totals[k][0] if k in totals else 0,
+                  totals[k][1] if k in totals else 0, 0, 0, getattr(actor, "pk", None), now) for k in keys))
+    reset_sequences(Payroll)
+    insert_rows(PaidLine, ["payroll_id", "allowance_id", "child_id", "for_month", "kind", "group_code", "coefficient",
+                           "base_level", "amount", "note"], lines)
+    note = f"; only {len(chosen)} eligible demo children for the 2022 target {target}" if shortfall else ""
+    return (f"{len(allowances):,} allowances ({counted:,} active on {CENSUS_DAY:%d/%m/%Y}), {len(stops):,} stops, "
+            f"{len(keys):,} locked payrolls {months[0]:%m/%Y}–{last_locked:%m/%Y} with {len(lines):,} lines{note}")
