@@ -9,7 +9,7 @@ from vitreem.imports.columns import guess_mapping, match_header
 from vitreem.registry.models import Child
 
 from .conftest import years_ago
-from .files import commune_list, csv_bytes, ods, xlsx
+from .files import csv_bytes, ods, xlsx
 
 
 @pytest.mark.parametrize(("header", "field"), [
@@ -188,7 +188,7 @@ def test_split_legacy_commune_is_reported_with_candidates(worker_a, units, run_i
     assert "Xã Đăk Hà" in r["errors"][0]["message"] and "Xã Đăk Mar" in r["errors"][0]["message"]
     assert {c["ref"] for c in r["splits"]["Xã Hà Mòn"]} == {"2025:23500", "2025:23512"}
     # The web preview asks; the choice resolves the row.
-    from vitreem.imports.services import import_execute, mapping_confirm, import_table
+    from vitreem.imports.services import import_execute, import_table, mapping_confirm
 
     table = import_table(batch)
     mapping_confirm(actor=worker_a, batch=batch, mapping=table.guessed, headers=table.headers,
