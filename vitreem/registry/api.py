@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.scope import scope_for
@@ -334,7 +334,7 @@ def create_child(request, payload: ChildIn):
                                     ethnicity=ethnicity, guardians=guardians, confirm_not_duplicate=confirm,
                                     source="api")
     child = child_get_for_user(user=request.user, child_id=child.pk, audit=False)
-    return 201, _child_detail(request.user, child)
+    return Status(201, _child_detail(request.user, child))
 
 
 @router.patch("/children/{child_id}", response=ChildDetailOut)
@@ -366,7 +366,7 @@ def open_episode(request, child_id: int, payload: EpisodeIn):
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     episode = services.special_episode_open(actor=request.user, child=child, group=payload.group, start=payload.start,
                                             end=payload.end, evidence=payload.evidence)
-    return 201, _episode_out(episode)
+    return Status(201, _episode_out(episode))
 
 
 @router.post("/episodes/{episode_id}/close", response=EpisodeOut)
@@ -387,7 +387,7 @@ def create_risk_assessment(request, child_id: int, payload: RiskIn):
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     assessment = services.risk_assess(actor=request.user, child=child, assessed_on=payload.assessed_on,
                                       factors=payload.factors, note=payload.note)
-    return 201, _risk_out(assessment)
+    return Status(201, _risk_out(assessment))
 
 
 # ---------------------------------------------------------------- households
@@ -416,7 +416,7 @@ def list_households(request, q: str = "", unit: str = "", limit: int = Query(50,
 def create_household(request, payload: HouseholdIn):
     household = services.household_create(actor=request.user, unit=payload.unit, head_name=payload.head_name,
                                           village=payload.village, address=payload.address)
-    return 201, _household_out(household)
+    return Status(201, _household_out(household))
 
 
 @router.post("/households/{household_id}/poverty", response=PovertyOut)
