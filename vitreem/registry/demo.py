@@ -23,7 +23,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from vitreem.core.audit import audit_change
-from vitreem.core.bulk import insert_rows, next_ids, reset_sequences
+from vitreem.core.bulk import indexes_deferred, insert_rows, next_ids, reset_sequences
 from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession
 
@@ -363,6 +363,24 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         poverty_rows += [(idx, year, "near_poor") for idx in sorted(n)]
 
     # ---- write
+    with indexes_deferred(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment,
+                          ChildRisk):
+        _write(ctx, rng, names, households, all_children, children, poverty_rows, episodes, assessments, successor,
+               ethnic_ids, groups, today)
+    reset_sequences(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
+    _population(ctx, counted, successor, today)
+
+    audit_change(actor=actor, action="demo.seed_registry", object_type="registry.child",
+                 changes={"children": len(all_children), "households": len(households), "seed": ctx.seed},
+                 source="demo")
+    ctx.data["registry"] = {"children": len(all_children), "duplicates": len(duplicates)}
+    return (f"{len(all_children):,} children ({len(counted):,} under 16 on 31/12/2022), {len(households):,} households, "
+            f"{len(episodes):,} special-circumstance episodes, {len(assessments):,} risk assessments, "
+            f"{len(duplicates):,} planted duplicates")
+
+
+def _write(ctx, rng, names, households, all_children, children, poverty_rows, episodes, assessments, successor,
+           ethnic_ids, groups, today) -> None:
     hh_ids = next_ids(Household, len(households))
     child_ids = next_ids(Child, len(all_children))
     res_ids = next_ids(Residence, 2 * len(all_children))
@@ -433,9 +451,10 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
     insert_rows(ChildRisk, ["child_id", "factor_id", "start", "end", "assessment_id"], (
         (child_ids[idx], f, max(when, children[idx]["birth"]), end, ra_ids[i])
         for i, (idx, when, fs, end) in enumerate(assessments) for f in fs))
-    reset_sequences(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
 
-    # ---- population: children are CHILD_SHARE of it in 2022; it grows 1.4% a year
+
+def _population(ctx, counted, successor, today) -> None:
+    """Population per commune and year: children are CHILD_SHARE of it in 2022; it grows 1.4% a year."""
     counted_by_commune = defaultdict(int)
     for c in counted:
         counted_by_commune[c["unit"]] += 1
@@ -452,14 +471,6 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         pop_rows += [Population(unit_id=u, year=year, total=n) for u, n in shares.items()]
     Population.objects.filter(unit__province_code__in=["62", "51"], year__in=[r.year for r in pop_rows]).delete()
     Population.objects.bulk_create(pop_rows)
-
-    audit_change(actor=actor, action="demo.seed_registry", object_type="registry.child",
-                 changes={"children": len(all_children), "households": len(households), "seed": ctx.seed},
-                 source="demo")
-    ctx.data["registry"] = {"children": len(all_children), "duplicates": len(duplicates)}
-    return (f"{len(all_children):,} children ({len(counted):,} under 16 on 31/12/2022), {len(households):,} households, "
-            f"{len(episodes):,} special-circumstance episodes, {len(assessments):,} risk assessments, "
-            f"{len(duplicates):,} planted duplicates")
 
 
 def _largest_remainder(total: int, weights: dict[int, int]) -> dict[int, int]:
