@@ -45,6 +45,11 @@ def date_field(label, *, required: bool = True) -> forms.DateField:
                            error_messages={"invalid": _l("Ngày không hợp lệ (dd/mm/yyyy).")})
 
 
+def set_choices(field: forms.Field, choices: list[tuple[str, Any]]) -> None:
+    if isinstance(field, forms.ChoiceField):
+        field.choices = choices
+
+
 def _blank(label) -> list[tuple[str, Any]]:
     return [("", label)]
 
@@ -92,13 +97,13 @@ class ChildFilterForm(forms.Form):
     def __init__(self, data, *, user, **kwargs: Any):
         super().__init__(data, **kwargs)
         self.user = user
-        self.units = {u.ref: u for u in units_for_user(user=user).exclude(level="")}
-        self.fields["unit"].choices = _blank(_("Tất cả trong phạm vi")) + [
-            (ref, unit_label(u)) for ref, u in self.units.items()]
-        self.fields["ethnicity"].choices = _blank(_("Tất cả")) + [
-            (e.code, e.name) for e in Ethnicity.objects.order_by("code")]
-        self.fields["special"].choices = _blank(_("Tất cả")) + [("any", _("Bất kỳ nhóm nào"))] + [
-            (g.code, f"{g.code}. {g.name}") for g in SpecialGroup.objects.order_by("number", "code")]
+        self.units = {u.ref: u for u in units_for_user(user=user)}
+        set_choices(self.fields["unit"], _blank(_("Tất cả trong phạm vi")) + [
+            (ref, unit_label(u)) for ref, u in self.units.items()])
+        set_choices(self.fields["ethnicity"], _blank(_("Tất cả")) + [
+            (e.code, e.name) for e in Ethnicity.objects.order_by("code")])
+        set_choices(self.fields["special"], _blank(_("Tất cả")) + [("any", _("Bất kỳ nhóm nào"))] + [
+            (g.code, f"{g.code}. {g.name}") for g in SpecialGroup.objects.order_by("number", "code")])
 
     def clean_at_risk(self) -> bool:
         return bool(self.cleaned_data.get("at_risk"))
@@ -146,19 +151,18 @@ class ChildForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, user, edit: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["ethnicity"].choices = _blank("—") + [(e.code, e.name) for e in Ethnicity.objects.order_by("code")]
+        set_choices(self.fields["ethnicity"], _blank("—") + [(e.code, e.name) for e in Ethnicity.objects.order_by("code")])
         if edit:
             for name in ("unit", "guardian_name", "guardian_relationship", "guardian_phone", "confirm_not_duplicate"):
                 del self.fields[name]
         else:
             del self.fields["version"]
             communes = units_for_user(user=user, level=Level.COMMUNE, on=timezone.localdate())
-            self.fields["unit"].choices = [(u.ref, u.name) for u in communes]
-            if len(self.fields["unit"].choices) != 1:
-                self.fields["unit"].choices = _blank("—") + self.fields["unit"].choices
+            choices = [(u.ref, u.name) for u in communes]
+            set_choices(self.fields["unit"], choices if len(choices) == 1 else _blank("—") + choices)
 
     def clean(self) -> dict[str, Any]:
-        d = super().clean()
+        d = super().clean() or {}
         if d.get("guardian_name") and not d.get("guardian_relationship"):
             self.add_error("guardian_relationship", _("Hãy chọn quan hệ với trẻ."))
         return d
@@ -187,9 +191,9 @@ class EpisodeOpenForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = _blank("—") + [
+        set_choices(self.fields["group"], _blank("—") + [
             (g.code, ("— " if g.parent_id else "") + f"{g.code}. {g.name}")
-            for g in SpecialGroup.objects.order_by("number", "code")]
+            for g in SpecialGroup.objects.order_by("number", "code")])
 
 
 class EpisodeCloseForm(ServiceErrorsMixin, forms.Form):
@@ -205,7 +209,7 @@ class RiskAssessForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["factors"].choices = [(f.code, f.name) for f in RiskFactor.objects.filter(active=True)]
+        set_choices(self.fields["factors"], [(f.code, f.name) for f in RiskFactor.objects.filter(active=True)])
 
 
 class HouseholdForm(ServiceErrorsMixin, forms.Form):
@@ -217,7 +221,7 @@ class HouseholdForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, user, **kwargs: Any):
         super().__init__(*args, **kwargs)
         communes = units_for_user(user=user, level=Level.COMMUNE, on=timezone.localdate())
-        self.fields["unit"].choices = [(u.ref, u.name) for u in communes]
+        set_choices(self.fields["unit"], [(u.ref, u.name) for u in communes])
 
 
 class PovertyForm(ServiceErrorsMixin, forms.Form):

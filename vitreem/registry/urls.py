@@ -1,12 +1,12 @@
 import importlib
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import views
 
 app_name = "registry"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("children/", views.child_list, name="children"),
     path("children/new/", views.child_create, name="child_create"),
     path("children/<int:child_id>/", views.child_detail, name="child"),

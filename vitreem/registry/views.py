@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -45,6 +46,15 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+
+
+@dataclass
+class Row:
+    """A child as a list shows it: the record, its birth date as written, and its badges."""
+
+    child: Child
+    birth: str
+    flags: dict[str, Any]
 
 
 def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -99,14 +109,13 @@ def child_list(request: HttpRequest) -> HttpResponse:
         qs = base.none()
     day = list_day(filters["as_of"])
     page = Paginator(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    flags = children_flags(rows, day=day)
-    for child in rows:
-        child.birth_text = birth_display(child)
-        child.flags = flags[child.pk]
+    children = list(page.object_list)
+    flags = children_flags(children, day=day)
+    rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
            "can_write": scope_for(request.user).write_children}
-    template = "registry/_child_table.html" if request.htmx and not request.htmx.boosted else "registry/child_list.html"
+    htmx = getattr(request, "htmx", None)
+    template = "registry/_child_table.html" if htmx and not htmx.boosted else "registry/child_list.html"
     return render(request, template, ctx)
 
 
@@ -141,7 +150,9 @@ def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
 def _household_from(request: HttpRequest, value: str | None):
     if not value:
         return None
-    return household_get_for_user(user=request.user, household_id=value)
+    if not value.isdigit():
+        raise NotFound(_("Không tìm thấy hộ gia đình."))
+    return household_get_for_user(user=request.user, household_id=int(value))
 
 
 @login_required
@@ -301,9 +312,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @domain_errors
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = household_get_for_user(user=request.user, household_id=household_id)
-    members = list(household_members_for_user(user=request.user, household=household))
-    for child in members:
-        child.birth_text = birth_display(child)
+    members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
     return render(request, "registry/household_detail.html", {
         "household": household, "members": members, "poverty": list(household.poverty.order_by("-year")),
         "form": PovertyForm(), "can_write": scope_for(request.user).write_children})

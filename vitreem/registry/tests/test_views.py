@@ -26,7 +26,7 @@ LIST = "/registry/children/"
 
 
 def names(response) -> set[str]:
-    return {c.full_name for c in response.context["rows"]}
+    return {r.child.full_name for r in response.context["rows"]}
 
 
 # ---------------------------------------------------------------- the list
@@ -43,7 +43,7 @@ def test_list_shows_own_commune_only(world, worker_a, worker_b):
 
 
 def test_list_sorted_by_given_name(world, worker_a):
-    assert [c.given_name for c in login(worker_a).get(LIST).context["rows"]] == ["An", "Bình", "Hoa"]
+    assert [r.child.given_name for r in login(worker_a).get(LIST).context["rows"]] == ["An", "Bình", "Hoa"]
 
 
 @pytest.mark.parametrize("query,expected", [
