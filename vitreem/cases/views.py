@@ -199,6 +199,10 @@ def _detail_context(request, case, *, forms_override: dict[str, Any] | None = No
         actions["reopen"] = forms.ReopenForm(initial=v)
     if forms_override:
         actions.update(forms_override)
+    for name, form in actions.items():
+        # Several forms share a page: give each its own ids so every label points at its own field.
+        if isinstance(form, forms.forms.Form):
+            form.auto_id = f"{name}-%s"
     plans = list(case.plans.prefetch_related("items").order_by("-number"))
     return {
         "case": case, "actions": actions, "plans": plans, "reviews": list(case.reviews.all()),
