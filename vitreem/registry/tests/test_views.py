@@ -154,7 +154,9 @@ def _drill_counts(user, as_of: dt.date, unit=None):
     client = login(user)
     out = {}
     for code in codes:
-        url = registry[code].drilldown(params)
+        drill = registry[code].drilldown
+        url = drill(params) if drill else None
+        assert url
         r = client.get(url)
         assert r.status_code == 200, url
         out[code] = (values[code], r.context["page"].paginator.count)
