@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "full_name", "role", "member_unit", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("vitreem", {"fields": ("role", "full_name", "phone", "member_unit")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("vitreem", {"fields": ("role", "full_name", "phone", "member_unit")}))
     inlines = [MembershipInline]
 
 

@@ -1,5 +1,7 @@
 """The demo accounts (shown on the login page only when VITREEM_DEMO=1)."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 DEMO_PASSWORD = "vitreem-demo"  # noqa: S105 — published on purpose: demo only
@@ -10,7 +12,7 @@ DEMO_PROVINCE = ("legacy:62", "2025:51")
 DEMO_COMMUNE = ("legacy:23500", "2025:23500")
 DEMO_COMMUNE2 = ("legacy:23512", "2025:23512")
 
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[dict[str, Any]] = [
     {"username": "admin", "role": "admin", "full_name": "Quản trị hệ thống", "units": DEMO_PROVINCE,
      "label": _("Quản trị hệ thống")},
     {"username": "province", "role": "province_officer", "full_name": "Trần Thị Mai", "units": DEMO_PROVINCE,

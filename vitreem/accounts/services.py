@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -80,6 +81,7 @@ def demo_accounts_ensure() -> list[User]:
         MemberUnit.objects.update_or_create(code=code, defaults={
             "name": name, "name_en": name_en, "kind": kind, "is_standing_agency": code == STANDING_AGENCY_CODE})
     users = []
+    spec: dict[str, Any]
     for spec in DEMO_ACCOUNTS:
         existing = User.objects.filter(username=spec["username"]).first()
         if existing is not None:

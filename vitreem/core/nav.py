@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
@@ -13,13 +14,13 @@ class NavItem:
     url_name: str
     label: str  # a lazy translation
     order: int
-    visible: Callable[[object], bool]
+    visible: Callable[[Any], bool]
 
 
 _ITEMS: list[NavItem] = []
 
 
-def register_nav(url_name: str, label, *, order: int = 50, visible: Callable[[object], bool] | None = None) -> None:
+def register_nav(url_name: str, label, *, order: int = 50, visible: Callable[[Any], bool] | None = None) -> None:
     if any(item.url_name == url_name for item in _ITEMS):
         return
     _ITEMS.append(NavItem(url_name, label, order, visible or (lambda user: True)))
@@ -44,14 +45,14 @@ class HomePanel:
     """A block of the home page contributed by an app: a template and a function giving its context."""
 
     template: str
-    context: Callable[[object], dict]
+    context: Callable[[Any], dict | None]
     order: int
 
 
 _PANELS: list[HomePanel] = []
 
 
-def register_home_panel(template: str, context: Callable[[object], dict], *, order: int = 50) -> None:
+def register_home_panel(template: str, context: Callable[[Any], dict | None], *, order: int = 50) -> None:
     if any(p.template == template for p in _PANELS):
         return
     _PANELS.append(HomePanel(template, context, order))

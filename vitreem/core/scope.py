@@ -9,7 +9,9 @@ a member-unit reporter no child records at all, only their unit's reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
@@ -77,11 +79,14 @@ def units_filter(qs: QuerySet, user) -> QuerySet:
     return qs.filter(pk__in=scope.unit_ids)
 
 
-def get_in_scope(qs: QuerySet, user, *, unit_field: str = "unit", **lookup) -> Model:
+M = TypeVar("M", bound=Model)
+
+
+def get_in_scope(qs: QuerySet[M], user, *, unit_field: str = "unit", **lookup) -> M:
     """Fetch one object the user may see; anything else is 404 (we do not reveal that it exists)."""
     try:
         return scope_filter(qs, user, unit_field=unit_field).get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None
 
 

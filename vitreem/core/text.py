@@ -77,7 +77,7 @@ def format_number(value: int | float | Decimal | None, decimals: int = 0) -> str
     number = Decimal(str(value)).quantize(quant, rounding=ROUND_HALF_UP)
     sign = "-" if number < 0 else ""
     integer, _, fraction = f"{abs(number):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(integer) > 3:
         groups.insert(0, integer[-3:])
         integer = integer[:-3]
@@ -304,7 +304,7 @@ def _vni_evidence(text: str) -> tuple[int, int]:
         explained.update(range(m.start(), m.end()))
         unit = m.group()
         if len(unit) == 2:
-            base, mark = unit.lower()
+            base, mark = unit.lower()[0], unit.lower()[1]
             if base in "ôö":  # ơ / ư with a tone: "ôù", "öø"
                 points += _SURE
             elif mark in _VNI_WESTERN_MARKS:

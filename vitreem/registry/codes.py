@@ -5,6 +5,8 @@ Loaded by a data migration so every database has them; administrators edit them 
 
 from __future__ import annotations
 
+from typing import Any
+
 from vitreem.core.text import fold_words
 
 # General Statistics Office list of ethnic groups (code, name, spelling variants seen in lists).
@@ -80,7 +82,7 @@ def codes_load(apps=None) -> None:
     for code, name, aliases in ETHNICITIES:
         ethnicity.objects.update_or_create(code=code, defaults={
             "name": name, "aliases": aliases, "search_key": fold_words(name.replace("-", " "))})
-    by_code = {}
+    by_code: dict[str, Any] = {}
     for code, number, name, name_en, parent in SPECIAL_GROUPS:
         by_code[code], _ = group.objects.update_or_create(code=code, defaults={
             "number": number, "name": name, "name_en": name_en, "parent": by_code.get(parent) if parent else None,

@@ -145,13 +145,13 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
 
     # Commune sizes: the provincial city and district towns are bigger; minority shares grow with distance.
     weights, minority = {}, {}
-    for c in communes:
-        urban = c.unit_type in ("Phường", "Thị trấn")
-        weights[c.pk] = rng.uniform(2.0, 3.5) if urban else rng.uniform(0.6, 1.6)
-        city = c.parent.code == "608"
-        minority[c.pk] = rng.uniform(0.15, 0.35) if city else rng.uniform(0.45, 0.9) if not urban else rng.uniform(0.3, 0.5)
-    commune_ids = [c.pk for c in communes]
-    commune_weights = [weights[c] for c in commune_ids]
+    for commune in communes:
+        urban = commune.unit_type in ("Phường", "Thị trấn")
+        weights[commune.pk] = rng.uniform(2.0, 3.5) if urban else rng.uniform(0.6, 1.6)
+        city = commune.parent is not None and commune.parent.code == "608"  # Thành phố Kon Tum
+        minority[commune.pk] = rng.uniform(0.15, 0.35) if city else rng.uniform(0.45, 0.9) if not urban else rng.uniform(0.3, 0.5)
+    commune_ids = [commune.pk for commune in communes]
+    commune_weights = [weights[pk] for pk in commune_ids]
 
     target_2022 = round(ctx.children * CHILDREN_MARGIN)
     per_day = target_2022 / 365.25 / 16
@@ -324,7 +324,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         dup["pid"] = "" if dup["kind"] in ("noid",) or rng.random() < 0.7 else orig["pid"]
 
     # ---- poverty: choose households so that counted children match the exact figures
-    counted_of_hh = defaultdict(int)
+    counted_of_hh: dict[int, int] = defaultdict(int)
     for c in counted:
         counted_of_hh[c["hh"]] += 1
     order = sorted(households, key=lambda h: (h["kinh"], rng.random()))  # minority households first, shuffled
@@ -354,13 +354,13 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
     for year in ctx.years:
         # Poverty falls year after year: more poor households before 2022, fewer after.
         if year <= 2022:
-            p = poor | set(rng.sample(others, int(len(poor) * 0.08 * (2022 - year))))
-            n = near
+            poor_y = poor | set(rng.sample(others, int(len(poor) * 0.08 * (2022 - year))))
+            near_y = near
         else:
-            p = {h for h in poor if rng.random() > 0.08 * (year - 2022)}
-            n = near | {h for h in poor - p if rng.random() < 0.6}
-        poverty_rows += [(idx, year, "poor") for idx in sorted(p)]
-        poverty_rows += [(idx, year, "near_poor") for idx in sorted(n)]
+            poor_y = {h for h in poor if rng.random() > 0.08 * (year - 2022)}
+            near_y = near | {h for h in poor - poor_y if rng.random() < 0.6}
+        poverty_rows += [(idx, year, "poor") for idx in sorted(poor_y)]
+        poverty_rows += [(idx, year, "near_poor") for idx in sorted(near_y)]
 
     # ---- write
     with indexes_deferred(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment,
@@ -455,7 +455,7 @@ def _write(ctx, rng, names, households, all_children, children, poverty_rows, ep
 
 def _population(ctx, counted, successor, today) -> None:
     """Population per commune and year: children are CHILD_SHARE of it in 2022; it grows 1.4% a year."""
-    counted_by_commune = defaultdict(int)
+    counted_by_commune: dict[int, int] = defaultdict(int)
     for c in counted:
         counted_by_commune[c["unit"]] += 1
     total_2022 = round(len(counted) / CHILD_SHARE)

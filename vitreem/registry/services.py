@@ -348,7 +348,7 @@ def residences_apply_reform(*, actor=None, batch: int = 5000) -> int:
         by_unit.setdefault(unit_id, []).append(child_id)
     for unit_id, ids in by_unit.items():
         Child.objects.filter(pk__in=ids).update(unit_id=unit_id)
-    hh = {}
+    hh: dict[int, list[int]] = {}
     for household in Household.objects.filter(unit__version=Version.LEGACY):
         if household.unit_id in default_new:
             hh.setdefault(default_new[household.unit_id], []).append(household.pk)
