@@ -24,7 +24,9 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, user, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [("", _("— tự nhận từ tệp —"))] + commune_choices(user)
+        unit_field = self.fields["unit"]
+        assert isinstance(unit_field, forms.ChoiceField)
+        unit_field.choices = [("", _("— tự nhận từ tệp —")), *commune_choices(user)]
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.xlsm,.ods,.csv"
 
     def unit_obj(self) -> AdminUnit | None:

@@ -10,6 +10,16 @@ from vitreem.core.jobs import job_fail, job_finish, job_progress
 
 @task()
 def import_run(*, status_id: str, import_id: int, user_id: int, valid_only: bool = False) -> None:
+    _import(status_id=status_id, import_id=import_id, user_id=user_id, valid_only=valid_only, dry_run=False)
+
+
+@task()
+def import_check(*, status_id: str, import_id: int, user_id: int, valid_only: bool = False) -> None:
+    """A dry run in the background (API): validate and match, write nothing."""
+    _import(status_id=status_id, import_id=import_id, user_id=user_id, valid_only=valid_only, dry_run=True)
+
+
+def _import(*, status_id: str, import_id: int, user_id: int, valid_only: bool, dry_run: bool) -> None:
     from vitreem.accounts.models import User
 
     from .models import ImportBatch
@@ -20,7 +30,7 @@ def import_run(*, status_id: str, import_id: int, user_id: int, valid_only: bool
     batch = ImportBatch.objects.get(pk=import_id)
     url = reverse("imports:detail", args=[batch.pk])
     try:
-        result = import_execute(actor=user, batch=batch, valid_only=valid_only,
+        result = import_execute(actor=user, batch=batch, valid_only=valid_only, dry_run=dry_run,
                                 progress=lambda done, total: job_progress(status_id, progress=done, total=total))
     except ReadError as exc:
         job_fail(status_id, message=str(exc))

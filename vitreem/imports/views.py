@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,9 +35,9 @@ EXPORT_SYNC_ROWS = 5000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFound:
@@ -164,7 +164,7 @@ def _start(request: HttpRequest, batch: ImportBatch, *, valid_only: bool) -> Htt
 @domain_errors
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     batch = import_get_for_user(user=request.user, import_id=import_id)
-    status = TaskStatus.objects.filter(pk=batch.task_id, owner=request.user).first() if batch.task_id else None
+    status = TaskStatus.objects.filter(pk=batch.task_id, owner_id=request.user.pk).first() if batch.task_id else None
     result = batch.result or {}
     return render(request, "imports/detail.html", {
         "batch": batch, "status": status, "result": result, "errors": result.get("errors", [])[:200],
@@ -174,7 +174,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @login_required
 @require_GET
 @domain_errors
-def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_errors(request: HttpRequest, import_id: int) -> HttpResponseBase:
     from .report import error_report_write
 
     batch = import_get_for_user(user=request.user, import_id=import_id)
@@ -186,7 +186,7 @@ def import_errors(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: HttpRequest) -> HttpResponseBase:
     import os
     import tempfile
 
@@ -214,7 +214,7 @@ def export_filters(user, query: dict[str, Any]):
     form = ChildFilterForm(query, user=user)
     if not form.is_valid():
         raise DomainError(_("Bộ lọc không hợp lệ: %(e)s") % {"e": "; ".join(
-            f"{k}: {' '.join(v)}" for k, v in form.errors.items())}, code="invalid_filter")
+            f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())}, code="invalid_filter")
     filters = form.filter_kwargs()
     return filters, children_for_export(user=user, filters=filters)
 
@@ -222,7 +222,7 @@ def export_filters(user, query: dict[str, Any]):
 @login_required
 @require_GET
 @domain_errors
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponseBase:
     from .exporting import export_bytes
     from .tasks import export_run
 
@@ -255,7 +255,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 @domain_errors
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     found = export_get_for_user(user=request.user, export_id=export_id)
     content_type = XLSX if found.filename.endswith(".xlsx") else "text/csv; charset=utf-8"
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.filename, content_type=content_type)
