@@ -1,0 +1,134 @@
+"""Benefit API (mounted at /api/benefits/): the same selectors and services as the screens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from vitreem.core.errors import PermissionDenied
+from vitreem.core.scope import require_unit, scope_for
+from vitreem.places.selectors import unit_resolve
+
+from . import selectors, services
+from .rules import month_parse
+
+router = Router(tags=["benefits"])
+
+
+def _reader(request) -> None:
+    if not scope_for(request.user).read_children:
+        raise PermissionDenied(_("Tài khoản của bạn không được xem dữ liệu trợ cấp."))
+
+
+def _unit(request, ref: str, on: dt.date | None = None):
+    if not ref:
+        return None
+    unit = unit_resolve(ref, on=on) if ":" not in ref and on else unit_resolve(ref)
+    require_unit(request.user, unit, write=False)
+    return unit
+
+
+@router.get("/payroll")
+def payroll(request, month: str, unit: str = ""):
+    """The payroll of a month (YYYY-MM) within the caller's scope; same shape as `vitreem payroll --json`."""
+    _reader(request)
+    first = month_parse(month)
+    result = selectors.payroll_for_user(user=request.user, month=first, unit=_unit(request, unit, first))
+    body = result.as_json()
+    body["lines"] = [{"allowance": ln.allowance_id, "child": ln.child_id, "name": ln.name, "unit_id": ln.unit_id,
+                      "group": ln.group_code, "coefficient": str(ln.coefficient) if ln.coefficient is not None else None,
+                      "base_level": ln.base, "amount": ln.amount, "arrears": ln.arrears, "adjustment": ln.adjustment,
+                      "total": ln.total} for ln in result.lines]
+    return body
+
+
+class LockIn(Schema):
+    month: str
+    unit: str
+
+
+@router.post("/payroll/lock")
+def payroll_lock(request, payload: LockIn):
+    _reader(request)
+    first = month_parse(payload.month)
+    unit = unit_resolve(payload.unit, on=first) if ":" not in payload.unit else unit_resolve(payload.unit)
+    locked = services.payroll_lock(actor=request.user, month=first, unit=unit)
+    return {"month": f"{first:%Y-%m}", "locked": [p.unit.ref for p in locked],
+            "total": sum(p.total for p in locked)}
+
+
+@router.get("/eligibility")
+def eligibility(request, on: dt.date | None = None, unit: str = ""):
+    """Eligible but not enrolled, enrolled, and enrolled but no longer eligible, with the facts."""
+    _reader(request)
+    result = selectors.eligibility_for_user(user=request.user, on=on or timezone.localdate(), unit=_unit(request, unit))
+
+    def rows(lines):
+        return [{"child": ln.child.pk, "name": ln.child.full_name, "unit": ln.child.unit.ref, "group": ln.group,
+                 "reasons": ln.reasons, "failing": ln.failing,
+                 "allowance": ln.allowance.pk if ln.allowance else None} for ln in lines]
+
+    return {"on": result.on.isoformat(), "eligible": rows(result.eligible), "enrolled": rows(result.enrolled),
+            "to_stop": rows(result.to_stop)}
+
+
+@router.get("/recipients")
+def recipients(request, status: str = "", q: str = "", limit: int = 100, offset: int = 0):
+    _reader(request)
+    qs = selectors.recipients_for_user(user=request.user, status=status, q=q)
+    page = qs[max(0, offset): max(0, offset) + max(1, min(limit, 1000))]
+    return {"count": qs.count(), "results": [
+        {"id": a.pk, "child": a.child_id, "name": a.child.full_name, "unit": a.child.unit.ref, "status": a.status}
+        for a in page]}
+
+
+class EnrolIn(Schema):
+    child: int
+    group: str
+    number: str
+    decided_on: dt.date
+    signed_by: str = ""
+    arrears_from: str = ""
+    arrears_reason: str = ""
+    exception_reason: str = ""
+
+
+@router.post("/enrol", response={201: dict})
+def enrol(request, payload: EnrolIn):
+    from vitreem.registry.selectors import child_get_for_user
+
+    _reader(request)
+    child = child_get_for_user(user=request.user, child_id=payload.child, audit=False)
+    allowance = services.allowance_enrol(
+        actor=request.user, child=child, group=payload.group, number=payload.number, decided_on=payload.decided_on,
+        signed_by=payload.signed_by, arrears_from=month_parse(payload.arrears_from, field_name="arrears_from")
+        if payload.arrears_from else None, arrears_reason=payload.arrears_reason,
+        exception_reason=payload.exception_reason, source="api")
+    return Status(201, {"id": allowance.pk, "status": allowance.status})
+
+
+@router.get("/budget")
+def budget(request, year: int, unit: str = ""):
+    _reader(request)
+    f = selectors.budget_forecast(user=request.user, year=year, unit=_unit(request, unit))
+    return {"year": f["year"], "base_level": f["base_level"], "total": f["total"], "districts": f["districts"],
+            "communes": [{"unit": r.unit.ref, "name": r.unit.name, "recipients": r.recipients,
+                          "ageing_out": r.ageing_out, "current_cost": r.current_cost, "new_expected": r.new_expected,
+                          "new_cost": r.new_cost, "total": r.total} for r in f["rows"]]}
+
+
+@router.get("/rules")
+def rules(request):
+    data = selectors.rules_current()
+    return {
+        "base_levels": [{"amount": b.amount, "valid_from": b.valid_from, "valid_to": b.valid_to,
+                         "unit": b.unit.ref if b.unit else None, "legal_basis": b.legal_basis}
+                        for b in data["base_levels"]],
+        "coefficients": [{"group": c.group.code, "age_from": c.age_from, "age_to": c.age_to, "value": str(c.value),
+                          "valid_from": c.valid_from, "valid_to": c.valid_to, "confirmed": c.confirmed}
+                         for c in data["coefficients"]],
+        "groups": [{"code": g.code, "name": g.name, "article": g.article} for g in data["groups"]],
+    }

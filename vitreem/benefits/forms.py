@@ -1,0 +1,84 @@
+"""Forms of the benefit screens. They only parse input; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import BeneficiaryGroup, StopReason
+
+
+class MonthField(forms.CharField):
+    """A month written 2024-07 or 07/2024."""
+
+    def clean(self, value):
+        from vitreem.core.errors import DomainError
+
+        from .rules import month_parse
+
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return month_parse(value)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message)) from None
+
+
+class DecisionForm(forms.Form):
+    number = forms.CharField(label=_("Số quyết định"), max_length=60)
+    decided_on = forms.DateField(label=_("Ngày quyết định"), widget=forms.DateInput(attrs={"type": "date"}))
+    signed_by = forms.CharField(label=_("Người ký"), max_length=150, required=False)
+
+
+class EnrolForm(DecisionForm):
+    child = forms.IntegerField(widget=forms.HiddenInput)
+    group = forms.ModelChoiceField(label=_("Nhóm đối tượng"), queryset=BeneficiaryGroup.objects.filter(active=True),
+                                   to_field_name="code")
+    arrears_from = MonthField(label=_("Truy lĩnh từ tháng (nếu có)"), required=False, help_text="YYYY-MM")
+    arrears_reason = forms.CharField(label=_("Lý do truy lĩnh"), required=False)
+    exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (cán bộ tỉnh, ghi lý do)"), required=False)
+
+
+class StopForm(DecisionForm):
+    reason = forms.ChoiceField(label=_("Lý do thôi hưởng"), choices=StopReason.choices)
+    last_month = MonthField(label=_("Tháng cuối được hưởng (để trống: tự tính)"), required=False)
+    transfer_to = forms.CharField(label=_("Nơi chuyển đến"), required=False)
+    note = forms.CharField(label=_("Ghi chú"), required=False)
+
+
+class SuspendForm(DecisionForm):
+    from_month = MonthField(label=_("Tạm dừng từ tháng"))
+    reason = forms.CharField(label=_("Lý do"))
+
+
+class ResumeForm(DecisionForm):
+    from_month = MonthField(label=_("Tiếp tục từ tháng"))
+
+
+class ChangeGroupForm(DecisionForm):
+    group = forms.ModelChoiceField(label=_("Nhóm mới"), queryset=BeneficiaryGroup.objects.filter(active=True),
+                                   to_field_name="code")
+    from_month = MonthField(label=_("Áp dụng từ tháng (để trống: tháng quyết định)"), required=False)
+    exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (ghi lý do)"), required=False)
+
+
+class AdjustForm(forms.Form):
+    for_month = MonthField(label=_("Tháng đã chi cần điều chỉnh"))
+    amount = forms.IntegerField(label=_("Số tiền (đồng, âm để thu hồi)"))
+    reason = forms.CharField(label=_("Lý do"), max_length=255)
+
+
+class BaseLevelForm(forms.Form):
+    amount = forms.IntegerField(label=_("Mức chuẩn (đồng/tháng)"), min_value=1)
+    valid_from = MonthField(label=_("Áp dụng từ tháng"))
+    legal_basis = forms.CharField(label=_("Căn cứ"), required=False)
+
+
+class CoefficientForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("Nhóm"), queryset=BeneficiaryGroup.objects.all(), to_field_name="code")
+    age_from = forms.IntegerField(label=_("Tuổi từ"), min_value=0)
+    age_to = forms.IntegerField(label=_("Đến dưới"), min_value=1, required=False)
+    value = forms.DecimalField(label=_("Hệ số"), max_digits=5, decimal_places=2)
+    valid_from = MonthField(label=_("Áp dụng từ tháng"))
+    legal_basis = forms.CharField(label=_("Căn cứ"), required=False)

@@ -1,0 +1,232 @@
+"""Screens, API and CLI: they work, they are scoped, bad input is refused, and they agree."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from conftest import login
+from vitreem.benefits import services
+from vitreem.benefits.models import Allowance, Payroll
+from vitreem.core.models import AuditEntry
+
+from .factories import make_child
+
+D = dt.date
+
+
+@pytest.fixture
+def recipients_a(units, worker_a):
+    kids = []
+    for i, birth in enumerate([D(2020, 3, 15), D(2012, 6, 1), D(2016, 9, 9)]):
+        child = make_child(units.commune_a, birth=birth, name=f"Y Bé Số{i}", episodes=[("1", D(2021, 1, 1))])
+        services.allowance_enrol(actor=worker_a, child=child, group="no_nurture", number=f"{i}/QĐ",
+                                 decided_on=D(2023, 10, 5))
+        kids.append(child)
+    return kids
+
+
+@pytest.mark.django_db
+def test_pages_work_for_the_commune_worker(worker_a, recipients_a):
+    client = login(worker_a)
+    allowance = Allowance.objects.first()
+    for name, args in [("index", []), ("rules", []), ("eligibility", []), ("recipients", []), ("decisions", []),
+                       ("payroll_index", []), ("payroll", ["2024-07"]), ("budget", []),
+                       ("recipient", [allowance.pk])]:
+        response = client.get(reverse(f"benefits:{name}", args=args))
+        assert response.status_code == 200, name
+    assert "Bằng chữ" in client.get(reverse("benefits:payroll", args=["2024-07"])).content.decode()
+    assert AuditEntry.objects.filter(kind="access", object_type="benefits.allowance").exists()
+
+
+@pytest.mark.django_db
+def test_other_commune_and_reporter_cannot_see(worker_b, reporter, units, recipients_a):
+    allowance = Allowance.objects.first()
+    client = login(worker_b)
+    assert client.get(reverse("benefits:recipient", args=[allowance.pk])).status_code == 404
+    assert client.post(reverse("benefits:recipient_action", args=[allowance.pk, "stop"]),
+                       {"reason": "died"}).status_code == 404
+    page = client.get(reverse("benefits:payroll", args=["2024-07"]))
+    assert page.context["result"].recipients == 0
+    assert client.get(reverse("benefits:payroll", args=["2024-07"]) + "?unit=legacy:23500").status_code == 403
+    assert client.get(reverse("benefits:recipients")).context["page"].paginator.count == 0
+    assert client.get("/api/benefits/payroll?month=2024-07&unit=legacy:23500").status_code == 403
+    rep = login(reporter)
+    assert rep.get(reverse("benefits:index")).status_code == 403
+    assert rep.get("/api/benefits/payroll?month=2024-07").status_code == 403
+
+
+@pytest.mark.django_db
+def test_enrol_from_the_eligibility_list(worker_a, worker_b, units):
+    child = make_child(units.commune_a, birth=D(2019, 2, 2), name="A Thuận Em", episodes=[("2", D(2019, 3, 1))])
+    client = login(worker_a)
+    page = client.get(reverse("benefits:eligibility"))
+    assert [line.child.pk for line in page.context["result"].eligible] == [child.pk]
+    assert "Ghi quyết định hưởng" in page.content.decode()
+    # Another commune's worker cannot enrol this child; nothing is written.
+    other = login(worker_b).post(reverse("benefits:enrol"), {"child": child.pk, "group": "no_nurture", "number": "1",
+                                                             "decided_on": "2024-05-02"}, HTTP_HX_REQUEST="true")
+    assert other.status_code == 400 and not Allowance.objects.exists()
+    assert client.get(reverse("benefits:enrol")).status_code == 405
+    bad = client.post(reverse("benefits:enrol"), {"child": child.pk, "group": "disability_severe", "number": "5/QĐ",
+                                                  "decided_on": "2024-05-02"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 400 and "mức độ khuyết tật" in bad.content.decode()
+    ok = client.post(reverse("benefits:enrol"), {"child": child.pk, "group": "no_nurture", "number": "5/QĐ",
+                                                 "decided_on": "2024-05-02"}, HTTP_HX_REQUEST="true")
+    assert ok.status_code == 200 and "Đã ghi quyết định" in ok.content.decode()
+    allowance = Allowance.objects.get()
+    assert allowance.periods.get().start == D(2024, 5, 1)
+    assert AuditEntry.objects.filter(action="benefits.enrol", object_id=str(allowance.pk)).exists()
+    assert client.get(reverse("benefits:eligibility")).context["result"].eligible == []
+
+
+@pytest.mark.django_db
+def test_cli_json_agrees_with_the_payroll_screen(worker_a, officer, recipients_a):
+    out = io.StringIO()
+    call_command("payroll", "--month", "2024-07", "--as", "officer", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    page = login(officer).get(reverse("benefits:payroll", args=["2024-07"]))
+    result = page.context["result"]
+    assert data["month"] == "2024-07" and data["base_level"] == 500_000
+    assert data["recipients"] == result.recipients == 3
+    # 1.5 × 500.000 each: the children are 4, 12 and 7.
+    assert data["total"] == result.total == 3 * 750_000
+    assert data["arrears"] == 0
+    assert data["by_unit"] == [{"unit": "legacy:23500", "name": "Thị trấn Đăk Hà", "recipients": 3,
+                                "total": 2_250_000, "arrears": 0, "locked": False}]
+    assert sum(line.total for line in result.lines) == data["total"]
+    api = login(officer).get("/api/benefits/payroll?month=2024-07").json()
+    assert api["total"] == data["total"] and len(api["lines"]) == 3
+
+
+@pytest.mark.django_db
+def test_cli_bad_input(worker_a):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("payroll", "--month", "2024-13", "--as", "worker_a", "--json", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Không có người dùng"):
+        call_command("payroll", "--month", "2024-07", "--as", "nobody", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="phạm vi"):
+        call_command("payroll", "--month", "2024-07", "--as", "worker_a", "--unit", "legacy:23512",
+                     stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_payroll_xlsx_is_a_signed_list(worker_a, recipients_a, tmp_path):
+    client = login(worker_a)
+    response = client.get(reverse("benefits:payroll_xlsx", args=["2024-03"]) + "?unit=legacy:23500")
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    flat = [str(c) for row in rows for c in row if c is not None]
+    assert "DANH SÁCH CHI TRẢ TRỢ CẤP XÃ HỘI HÀNG THÁNG CHO TRẺ EM" in flat
+    header = next(row for row in rows if row[0] == "STT")
+    assert header[-1] == "Ký nhận" and header[5] == "Hệ số"
+    lines = [row for row in rows if isinstance(row[0], int)]
+    assert len(lines) == 3
+    # March 2024: the youngest (born 15/03/2020) is still 3 → 2.5 × 360.000; the others 1.5.
+    assert sorted(row[7] for row in lines) == [540_000, 540_000, 900_000]
+    total_row = next(row for row in rows if str(row[0]).startswith("Tổng cộng"))
+    assert total_row[10] == 1_980_000 == sum(row[10] for row in lines)
+    assert "Bằng chữ: Một triệu chín trăm tám mươi nghìn đồng." in flat
+    # The CLI writes the same file.
+    out = tmp_path / "p.xlsx"
+    call_command("payroll", "--month", "2024-03", "--as", "worker_a", "--xlsx", str(out), stdout=io.StringIO())
+    assert load_workbook(out).active.max_row == ws.max_row
+
+
+@pytest.mark.django_db
+def test_payroll_page_queries_do_not_grow_with_recipients(worker_a, units, django_assert_max_num_queries):
+    client = login(worker_a)
+
+    def add(n, start):
+        for i in range(n):
+            child = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))])
+            services.allowance_enrol(actor=worker_a, child=child, group="no_nurture", number=f"{start + i}",
+                                     decided_on=D(2024, 1, 5))
+
+    add(2, 0)
+    services.payroll_lock(actor=worker_a, month=D(2024, 1, 1), unit=units.commune_a)
+    add(1, 5)  # decided after January was paid: January is reconciled (arrears)
+    url = reverse("benefits:payroll", args=["2024-02"])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    add(12, 10)
+    with django_assert_max_num_queries(len(few)):
+        assert client.get(url).context["result"].recipients == 15
+
+
+@pytest.mark.django_db
+def test_lock_via_screen_and_paid_month_refused(worker_a, units, recipients_a):
+    client = login(worker_a)
+    url = reverse("benefits:payroll_lock", args=["2024-07"])
+    response = client.post(url, {"unit": "legacy:23500"})
+    assert response.status_code == 302
+    payroll = Payroll.objects.get(unit=units.commune_a, month=D(2024, 7, 1))
+    assert payroll.total == 2_250_000
+    assert AuditEntry.objects.filter(action="benefits.payroll_lock", object_id=str(payroll.pk)).exists()
+    again = client.post(url, {"unit": "legacy:23500"}, follow=True)
+    assert "đã khóa" in again.content.decode()
+    assert Payroll.objects.count() == 1
+    assert login(worker_a).post(reverse("benefits:payroll_lock", args=["2024-08"]),
+                                {"unit": "legacy:23512"}).status_code == 403
+    assert client.get(reverse("benefits:payroll", args=["2024-13"])).status_code == 400
+
+
+@pytest.mark.django_db
+def test_rules_edit_admin_only_with_history(admin_user, worker_a, officer):
+    from vitreem.benefits.models import BaseLevel
+
+    assert login(worker_a).post(reverse("benefits:rules_base_add"),
+                                {"amount": 600000, "valid_from": "2026-01"}).status_code == 403
+    client = login(admin_user)
+    bad = client.post(reverse("benefits:rules_base_add"), {"amount": 600000, "valid_from": "2024-07"})
+    assert bad.status_code == 400  # a level from that month already exists
+    assert client.post(reverse("benefits:rules_base_add"),
+                       {"amount": 600000, "valid_from": "2027-01", "legal_basis": "Giả định"}).status_code == 302
+    levels = list(BaseLevel.objects.filter(unit__isnull=True).order_by("valid_from").values_list("amount", "valid_to"))
+    assert levels == [(360000, D(2024, 6, 30)), (500000, D(2026, 12, 31)), (600000, None)]
+    assert client.post(reverse("benefits:rules_coefficient_add"),
+                       {"group": "no_nurture", "age_from": 0, "age_to": 4, "value": "0",
+                        "valid_from": "2027-01"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_api_enrol_bad_input_and_scope(worker_a, worker_b, units):
+    child = make_child(units.commune_a, birth=D(2019, 2, 2), episodes=[("2", D(2019, 3, 1))])
+    client = login(worker_a)
+    body = {"child": child.pk, "group": "no_nurture", "number": "7/QĐ", "decided_on": "2024-05-02"}
+    before = {**body, "arrears_from": "2024-01"}
+    r = client.post("/api/benefits/enrol", before, content_type="application/json")
+    assert r.status_code == 400 and r.json()["field"] == "arrears_reason"
+    r = login(worker_b).post("/api/benefits/enrol", body, content_type="application/json")
+    assert r.status_code == 404
+    assert not Allowance.objects.exists()
+    assert client.post("/api/benefits/enrol", body, content_type="application/json").status_code == 201
+    r = client.post("/api/benefits/enrol", body, content_type="application/json")
+    assert r.status_code == 409 and r.json()["code"] == "already_enrolled"
+    assert client.get("/api/benefits/eligibility?on=2024-06-01").json()["enrolled"][0]["child"] == child.pk
+    assert client.get("/api/benefits/budget?year=2027").status_code == 200
+    assert client.get("/api/benefits/rules").json()["base_levels"]
+
+
+@pytest.mark.django_db
+def test_indicator_allowance_recipients(units, worker_a, officer):
+    from vitreem.stats.engine import compute, params_for
+
+    orphan = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))])
+    late = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))])
+    make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))])  # not enrolled
+    services.allowance_enrol(actor=worker_a, child=orphan, group="no_nurture", number="1", decided_on=D(2022, 5, 5))
+    services.allowance_enrol(actor=worker_a, child=late, group="no_nurture", number="2", decided_on=D(2023, 2, 5))
+    figures = compute(params_for(year=2022, user=officer), ["allowance_recipients", "allowance_monthly_cost"])
+    assert figures == {"allowance_recipients": 1, "allowance_monthly_cost": 540_000}
+    assert compute(params_for(year=2022, unit=units.commune_b), ["allowance_recipients"])["allowance_recipients"] == 0
