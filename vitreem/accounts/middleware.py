@@ -29,3 +29,21 @@ class RequireTwoFactorMiddleware:
                                      "message": "Cần xác thực hai lớp (2FA) trước khi dùng API."}, status=401)
             return redirect(reverse("accounts:otp") + "?next=" + request.get_full_path())
         return self.get_response(request)
+
+
+class SessionExpiryMiddleware:
+    """Tell the user why they are back at the login page: a session cookie that no longer opens a
+    session means the session expired (idle timeout), not that they never logged in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        had_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
+        user = getattr(request, "user", None)
+        location = response.get("Location", "")
+        if had_cookie and user is not None and not user.is_authenticated and response.status_code == 302 \
+                and location.startswith(reverse("accounts:login")) and "expired=" not in location:
+            response["Location"] = location + ("&" if "?" in location else "?") + "expired=1"
+        return response

@@ -30,7 +30,7 @@ class LoginView(auth_views.LoginView):
         if settings.DEMO_MODE:
             ctx["demo_accounts"] = DEMO_ACCOUNTS
             ctx["demo_password"] = DEMO_PASSWORD
-        if self.request.GET.get("expired"):
+        if self.request.GET.get("expired"):  # set by SessionExpiryMiddleware
             ctx["expired"] = True
         return ctx
 

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
@@ -134,3 +135,14 @@ def test_malformed_or_unknown_token_is_401_json(header):
     assert response.status_code == 401
     body = json.loads(response.content)
     assert body["code"] in {"invalid_token", "unauthorized"} and body["message"]
+
+
+def test_an_expired_session_says_so_on_the_login_page(worker_a):
+    client = login(worker_a)
+    assert client.get("/").status_code == 200
+    client.session.flush()  # what the idle timeout does on the server side
+    client.cookies[settings.SESSION_COOKIE_NAME] = "expired-session-key"
+    response = client.get("/", follow=True)
+    assert "hết hạn" in response.content.decode()
+    api = client.get("/api/places/units")
+    assert api.status_code == 401 and "hết hạn" in api.json()["message"]
