@@ -233,3 +233,18 @@ def test_cli_and_page_agree_for_2022(units, officer, worker_a):
         assert figures[code] == cli[code], code
     assert '<div class="card" data-code="people_reached"><div class="value"><a href' in page.text
     assert "1.500" in page.text and "1.250.000.000" in page.text
+
+
+def test_nav_home_panel_and_allowance_row(units, officer, worker_a, outsider):
+    from vitreem.activities.selectors import allowance_indicator
+
+    home = login(worker_a).get("/")
+    assert 'href="/activities/"' in home.text and "Hoạt động năm" in home.text
+    services.allocation_create(actor=officer, year=2022, unit=units.province_legacy, source="provincial",
+                               purpose="allowances", amount=9_000_000_000)
+    page = login(officer).get("/activities/budget/?year=2022")
+    code = allowance_indicator()
+    # The benefits payroll cost appears in the budget table exactly when its indicator is registered.
+    assert ('id="allowance-row"' in page.text) == bool(code)
+    assert page.context["table"]["allocated"] == 9_000_000_000
+    assert "9.000.000.000" not in login(outsider).get("/activities/budget/?year=2022").text
