@@ -106,7 +106,8 @@ class ChildFilterForm(forms.Form):
             (g.code, f"{g.code}. {g.name}") for g in SpecialGroup.objects.order_by("number", "code")])
 
     def clean_at_risk(self) -> bool:
-        return bool(self.cleaned_data.get("at_risk"))
+        # The drill-down links say at_risk=1; a hand-written at_risk=0 means "no filter", not "on".
+        return bool(self.cleaned_data.get("at_risk")) and self.data.get("at_risk") not in ("0", "false", "")
 
     def filter_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data

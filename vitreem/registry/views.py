@@ -100,13 +100,14 @@ def birth_display(child: Child) -> str:
 def child_list(request: HttpRequest) -> HttpResponse:
     _require_read(request.user)
     form = ChildFilterForm(request.GET, user=request.user)
-    base = children_for_user(user=request.user, include_ended="as_of" in request.GET)
     if form.is_valid():
         filters = form.filter_kwargs()
+        # As of a past date, records that have ended since still count (rules.q_child_on decides).
+        base = children_for_user(user=request.user, include_ended=filters["as_of"] is not None)
         qs = children_filter(base, user=request.user, **filters)
     else:
         filters = {"as_of": None}
-        qs = base.none()
+        qs = Child.objects.none()
     day = list_day(filters["as_of"])
     page = Paginator(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
     children = list(page.object_list)

@@ -83,6 +83,8 @@ def test_list_search_by_personal_id_and_guardian(world, worker_a):
     ({"unit": "2025:23500"}, {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}),
     ({"schooling": "unknown", "disability": "none"}, {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}),
     ({"schooling": "in_school"}, set()),
+    ({"at_risk": "0", "as_of": "", "q": ""}, {"Nguyễn Văn An", "Trần Thị Hoa", "Lê Văn Bình"}),
+    ({"as_of": today().isoformat(), "special": "any"}, {"Nguyễn Văn An"}),
 ])
 def test_list_filters(world, worker_a, params, expected):
     assert names(login(worker_a).get(LIST, params)) == expected
