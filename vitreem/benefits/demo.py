@@ -170,8 +170,8 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
     audit_changes_bulk([
         AuditEntry(actor=actor, kind=AuditEntry.Kind.CHANGE, action="benefits.enrol", object_type="benefits.allowance",
                    object_id=str(a.pk), unit_id=a.unit_id, source="demo",
-                   changes={"child": a.child_id, "group": d.group.code, "number": d.number, "decided_on": d.decided_on})
-        for a, d in zip(allowances, decisions, strict=True)])
+                   changes={"child": a.child_id, "group": p["group"], "number": d.number, "decided_on": d.decided_on})
+        for a, d, p in zip(allowances, decisions, plans, strict=True)])
 
     # ---- locked payrolls for every month up to last month, in every commune of the province
     last_locked = month_add(this_month, -1)
@@ -195,15 +195,15 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
     for a in allowances:
         first = max(a._periods[0].start, PROGRAMME_START)  # type: ignore[attr-defined]
         for m in months_between(first, last_locked):
-            unit_id = next((u for u, s, e in history[a.child_id] if s <= m and (e is None or e >= m)), None)
-            if (unit_id, m) not in ids:
+            where = next((u for u, s, e in history[a.child_id] if s <= m and (e is None or e >= m)), None)
+            if where is None or (where, m) not in ids:
                 continue
-            due = calc.due(a, m, unit_id)
+            due = calc.due(a, m, where)
             if due is None:
                 continue
-            lines.append((ids[(unit_id, m)], a.pk, a.child_id, m, LineKind.REGULAR,
+            lines.append((ids[(where, m)], a.pk, a.child_id, m, LineKind.REGULAR,
                           rules.groups[due.group_id].code, due.coefficient, due.base, due.amount, ""))
-            t = totals[(unit_id, m)]
+            t = totals[(where, m)]
             t[0] += 1
             t[1] += due.amount
     now = timezone.now()

@@ -134,7 +134,8 @@ class _Calc:
         child = allowance.child
         if child.ended_on and month_of(child.ended_on) < month:
             return None  # paid through the month of death or leaving (Decree 20/2021: stops the month after)
-        period = next((p for p in allowance._periods if p.start <= month and (p.end is None or p.end >= month)), None)
+        periods = allowance._periods  # type: ignore[attr-defined]
+        period = next((p for p in periods if p.start <= month and (p.end is None or p.end >= month)), None)
         if period is None:
             return None
         age = age_for_month(child.birth_date, month)

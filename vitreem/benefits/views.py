@@ -241,7 +241,7 @@ def recipient_action(request, allowance_id: int, action: str):
     form_class, run = ACTIONS[action]
     form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(" ".join(v) for v in form.errors.values()))
+        messages.error(request, "; ".join(" ".join(str(e) for e in v) for v in form.errors.values()))
         return redirect("benefits:recipient", allowance_id=allowance.pk)
     try:
         run(request.user, allowance, form.cleaned_data)
