@@ -61,7 +61,9 @@ COUNT_FIELDS = {"reached_total", "reached_children", "reached_adults", "reached_
 MAX_COUNT = 10_000_000  # nobody reaches more people than a province has
 
 
-def _unit(value: Any) -> AdminUnit | None:
+def _unit(value: Any, on: dt.date | None = None) -> AdminUnit | None:
+    """A unit from an object, an id, "legacy:23500"/"2025:23500", or a bare code read in the version
+    in force on `on` (the activity's date), so "23500" for a 2022 talk is the legacy commune."""
     if value in (None, ""):
         return None
     if isinstance(value, AdminUnit):
@@ -73,7 +75,8 @@ def _unit(value: Any) -> AdminUnit | None:
         if unit is None:
             raise NotFound(_("Không có đơn vị hành chính này."), field="unit")
         return unit
-    return unit_resolve(str(value))
+    text = str(value).strip()
+    return unit_resolve(text) if ":" in text or on is None else unit_resolve(text, on=on)
 
 
 def _date(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
@@ -152,7 +155,7 @@ def activity_clean(*, actor, kind: str, data: dict[str, Any], instance: Activity
             "end": end.strftime("%d/%m/%Y"), "start": start.strftime("%d/%m/%Y")}
     out["start_date"], out["end_date"] = start, end
     try:
-        unit = _unit(raw.get("unit"))
+        unit = _unit(raw.get("unit"), on=start)
     except DomainError as exc:
         errors["unit"] = str(exc.message)
         unit = None

@@ -106,3 +106,11 @@ def test_figures_agree_with_cli_for_a_unit(units, worker_a):
     talk(worker_a, units.commune_a, total=77, children=70, male=7, day=dt.date(2022, 2, 2))
     body = login(worker_a).get("/api/activities/figures?year=2022&unit=legacy:23500").json()
     assert body["people_reached"] == 77 and body["unit"] == "legacy:23500"
+
+
+def test_bare_unit_code_is_read_on_the_activity_date(units, worker_a):
+    c = login(worker_a)
+    r = post(c, "/api/activities/activities", {**TALK, "unit": "23500"})
+    assert r.status_code == 201 and r.json()["unit"] == "legacy:23500"
+    r = post(c, "/api/activities/activities", {**TALK, "unit": "23500", "start_date": "2025-08-01"})
+    assert r.status_code == 201 and r.json()["unit"] == "2025:23500"
