@@ -190,33 +190,38 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     unit_filter = Q() if commune_ids is None else Q(unit_id__in=list(commune_ids))
 
     locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
-    # Recipients: children with an allowance living in the communes on the 1st of the month.
-    residences = (Residence.objects.filter(unit_filter, start__lte=first)
-                  .filter(Q(end__isnull=True) | Q(end__gte=first))
-                  .filter(child__allowances__isnull=False))
-    child_ids = residences.values("child_id")
-    here = dict(residences.values_list("child_id", "unit_id"))
+    # Recipients: people with an allowance begun by this month, paid by the commune they lived in on
+    # the 1st of the month. Driven from the (few) allowances, not the (many) residences.
+    payable = Allowance.objects.filter(periods__start__lte=month)
+    if commune_ids is not None and len(commune_ids) <= 200:
+        payable = payable.filter(child__residences__unit_id__in=list(commune_ids))
+    payable_children = payable.values("child_id")
+    history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(payable_children))
+                                          .values_list("child_id", "unit_id", "start", "end")):
+        history[child_id].append((unit_id, start, end))
+    here: dict[int, int] = {}
+    for child_id, rows in history.items():
+        where = _residence_unit(rows, first)
+        if where is not None and (commune_ids is None or where in commune_ids):
+            here[child_id] = where
 
-    allowances = list(Allowance.objects.filter(child_id__in=Subquery(child_ids)).select_related("child")
-                      .prefetch_related("periods"))
+    allowances = [a for a in Allowance.objects.filter(pk__in=Subquery(payable.values("pk")))
+                  .select_related("child").prefetch_related("periods") if a.child_id in here]
     for a in allowances:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
-    allowance_ids = Allowance.objects.filter(child_id__in=Subquery(child_ids)).values("pk")
 
-    todo = [a for a in allowances if here.get(a.child_id) is not None and here[a.child_id] not in locked]
-    history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
+    todo = [a for a in allowances if here[a.child_id] not in locked]
+    todo_ids = [a.pk for a in todo]
     locked_at: dict[tuple[int, dt.date], dt.datetime] = {}
     stamps: dict[int, dt.datetime] = {}
     manual: dict[int, list[Adjustment]] = defaultdict(list)
     if todo:
-        for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(child_ids))
-                                              .values_list("child_id", "unit_id", "start", "end")):
-            history[child_id].append((unit_id, start, end))
         locked_at = {(u, m): t for u, m, t in Payroll.objects.filter(month__lt=month)
                      .values_list("unit_id", "month", "locked_at")}
-        stamps = dict(Decision.objects.filter(allowance_id__in=Subquery(allowance_ids)).values("allowance_id")
+        stamps = dict(Decision.objects.filter(allowance_id__in=todo_ids).values("allowance_id")
                       .annotate(t=Max("created_at")).values_list("allowance_id", "t"))
-        for adj in Adjustment.objects.filter(allowance_id__in=Subquery(allowance_ids), settled_in__isnull=True,
+        for adj in Adjustment.objects.filter(allowance_id__in=todo_ids, settled_in__isnull=True,
                                              for_month__lt=month):
             manual[adj.allowance_id].append(adj)
 
