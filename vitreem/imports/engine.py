@@ -121,7 +121,8 @@ class Importer:
         self.progress = progress
         self.encodings = self._detect_encodings()
         self._allowed_units: set[int] = set()
-        self._years: set[int] | None = None
+        self._keys: set[tuple[Any, ...]] | None = None
+        self._any: bool | None = None
         self._households: dict[tuple[int, str, str], Household] = {}
         self.out = Outcome()
 
@@ -343,15 +344,42 @@ class Importer:
 
     # ------------------------------------------------------------ matching
 
-    def _may_match(self, p: Prepared) -> bool:
-        """Cheap pre-check before asking duplicate detection: are there children in scope born near
-        that year at all? (An empty register skips matching altogether.)"""
-        if self._years is None:
+    def _may_have_any(self) -> bool:
+        if self._any is None:
             from vitreem.registry.selectors import children_for_user
 
-            self._years = {d.year for d in children_for_user(user=self.actor).dates("birth_date", "year")}
-        year = p.data["birth_date"].year
-        return bool(self._years & {year - 1, year, year + 1})
+            self._any = children_for_user(user=self.actor).exists()
+        return self._any
+
+    @property
+    def _threshold(self) -> dict[str, Any]:
+        """Ask duplicate detection down to the review score when it takes a threshold."""
+        import inspect
+
+        from vitreem.registry.duplicates import candidates_for_new
+
+        return {"threshold": REVIEW_SCORE} if "threshold" in inspect.signature(candidates_for_new).parameters else {}
+
+    def _may_match(self, p: Prepared) -> bool:
+        """Cheap pre-check before asking duplicate detection, which looks for candidates sharing a given
+        name, a full name, or a commune and an (unordered) day and month of birth: when no child in
+        scope shares any of these, there is nothing to ask. An empty register skips matching at once.
+        (Children created earlier in the same file are not in these sets: in-file duplicates are
+        caught by their exact key only.)"""
+        if self._keys is None:
+            from vitreem.registry.selectors import children_for_user
+
+            keys: set[tuple[Any, ...]] = set()
+            for given, name, unit_id, born in children_for_user(user=self.actor).values_list(
+                    "given_key", "name_key", "unit_id", "birth_date").iterator(chunk_size=5000):
+                keys.update((("g", given), ("n", name), ("d", unit_id, frozenset((born.day, born.month)))))
+            self._keys = keys
+        if not self._keys:
+            return False
+        d = p.data
+        born = d["birth_date"]
+        return bool({("g", d["given_key"]), ("n", d["name_key"]),
+                     ("d", p.unit.pk, frozenset((born.day, born.month)))} & self._keys)
 
     def _match(self, chunk: list[Prepared]) -> tuple[list[Prepared], list[tuple[Prepared, int]],
                                                       list[tuple[Prepared, list[dict]]]]:
@@ -366,8 +394,23 @@ class Importer:
             for pk, pid, unit_id in Child.objects.filter(personal_id__in=ids, ended_on__isnull=True).values_list(
                     "pk", "personal_id", "unit_id"):
                 by_id.setdefault(pid, (pk, unit_id))
+        # The very same record (same folded name, birth date and precision, sex, commune) is that
+        # child: re-importing a list, or an export, must change nothing whatever the scores say.
+        from vitreem.registry.selectors import children_for_user
+
+        same: dict[tuple[Any, ...], list[int]] = {}
+        names = [p.data["name_key"] for p in chunk if not by_id.get(p.data.get("personal_id") or "")]
+        if names and self._may_have_any():
+            for row in children_for_user(user=self.actor).filter(name_key__in=names).values_list(
+                    "pk", "name_key", "birth_date", "birth_precision", "sex", "unit_id"):
+                same.setdefault(row[1:], []).append(row[0])
         create, update, review = [], [], []
         for p in chunk:
+            exact = same.get((p.data["name_key"], p.data["birth_date"], p.data["birth_precision"], p.data["sex"],
+                              p.unit.pk), [])
+            if len(exact) == 1 and not p.data.get("personal_id"):
+                update.append((p, exact[0]))
+                continue
             hit = by_id.get(p.data.get("personal_id") or "")
             if hit:
                 if not scope.sees_unit(hit[1]):
@@ -380,8 +423,9 @@ class Importer:
             if not self._may_match(p):
                 create.append(p)
                 continue
-            found = candidates_for_new({**p.data, "unit_id": p.unit.pk, "ethnicity_id": p.ethnicity_id},
-                                       unit=p.unit, user=self.actor)
+            found = candidates_for_new({**p.data, "unit_id": p.unit.pk, "ethnicity_id": p.ethnicity_id,
+                                        "guardians": p.guardians},
+                                       unit=p.unit, user=self.actor, **self._threshold)  # type: ignore[arg-type]
             found = sorted(found, key=lambda c: -float(c.get("score", 0)))
             if found and float(found[0]["score"]) >= MATCH_SCORE:
                 update.append((p, int(found[0]["id"])))
@@ -525,7 +569,12 @@ class Importer:
         row states is changed (an empty cell never erases anything). True when something changed."""
         from vitreem.registry import services as reg
 
-        child = Child.objects.select_related("household").get(pk=child_id)
+        child = Child.objects.select_related("household", "unit").get(pk=child_id)
+        if p.unit.pk != child.unit_id:
+            self.out.warnings.append(RowIssue(
+                p.row, self.header("unit"), p.unit.name, "unit_differs",
+                _("Trẻ này đang ở %(u)s theo sổ theo dõi; danh sách ghi %(v)s. Chưa chuyển nơi ở: dùng chức năng "
+                  "chuyển nơi ở nếu trẻ đã chuyển.") % {"u": child.unit.name, "v": p.unit.name}))
         data: dict[str, Any] = {}
         d = p.data
         if d["name_key"] != child.name_key or d["full_name"] != child.full_name:

@@ -1,0 +1,181 @@
+"""Matching rows against the register, the round trip export → import, and the safety property."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vitreem.core.models import AuditEntry
+from vitreem.imports.exporting import iter_rows, write_csv, write_xlsx
+from vitreem.imports.reading import ReadError
+from vitreem.registry import services as reg
+from vitreem.registry.models import Child, DuplicateCandidate, Guardian, Household, SpecialEpisode
+
+from .conftest import years_ago
+from .files import csv_bytes, ods, xlsx
+
+HEAD = ["Họ và tên", "Ngày sinh", "Giới tính", "Số định danh", "Thôn/Tổ"]
+
+
+def pid_for(born: dt.date, sex: str, serial: int) -> str:
+    return f"062{2 + (sex == 'F')}{born.year % 100:02d}{serial:06d}"
+
+
+def test_update_by_personal_id_audited_with_the_import(worker_a, units, run_import):
+    born = years_ago(6)
+    child = reg.child_register(actor=worker_a, unit=units.commune_a_2025, data={
+        "full_name": "Nguyễn Thị Hoa", "birth_date": born, "sex": "F", "personal_id": pid_for(born, "F", 1)})
+    rows = [HEAD, ["Nguyễn Thị Hoa", born, "Nữ", pid_for(born, "F", 1), "Thôn Kon Klốc"]]
+    batch, r = run_import(worker_a, "ds.xlsx", xlsx(rows))
+    assert (r["created"], r["updated"]) == (0, 1)
+    child.refresh_from_db()
+    assert child.village == "Thôn Kon Klốc" and child.version == 2
+    entry = AuditEntry.objects.get(action="child.update", object_id=str(child.pk))
+    assert entry.source == f"import:{batch.pk}" and entry.changes["village"] == ["", "Thôn Kon Klốc"]
+
+
+def test_update_by_name_and_birth_date(worker_a, units, run_import):
+    born = years_ago(4)
+    child = reg.child_register(actor=worker_a, unit=units.commune_a_2025,
+                               data={"full_name": "Y Nhung", "birth_date": born, "sex": "F"})
+    _b, r = run_import(worker_a, "ds.xlsx", xlsx([[*HEAD, "Nhóm HCĐB"], ["Y Nhung", born, "Nữ", "", "", "4.2"]]))
+    assert (r["created"], r["updated"]) == (0, 1)
+    episode = SpecialEpisode.objects.get(child=child)
+    assert (episode.group.code, episode.subgroup.code) == ("4", "4.2")
+
+
+def test_personal_id_of_a_child_outside_scope_is_refused(worker_a, worker_b, units, run_import):
+    born = years_ago(6)
+    reg.child_register(actor=worker_b, unit=units.commune_b_2025, data={
+        "full_name": "Đinh Văn Khôi", "birth_date": born, "sex": "M", "personal_id": pid_for(born, "M", 9)})
+    _b, r = run_import(worker_a, "ds.xlsx", xlsx([HEAD, ["Đinh Văn Khôi", born, "Nam", pid_for(born, "M", 9), ""]]))
+    assert r["errors"][0]["code"] == "id_elsewhere" and r["written"] is False
+    assert Child.objects.count() == 1
+
+
+def test_uncertain_match_goes_to_review(worker_a, units, run_import):
+    born = years_ago(7)
+    old = reg.child_register(actor=worker_a, unit=units.commune_a_2025,
+                             data={"full_name": "Nguyễn Văn Hùng", "birth_date": born, "sex": "M"})
+    from vitreem.registry.duplicates import candidates_for_new
+
+    # Same given name, a different middle name, born a year later on the same day: maybe the same boy.
+    other_birth = born.replace(year=born.year + 1)
+    row = {"full_name": "Nguyễn Hữu Hùng", "name_key": "nguyen huu hung", "given_key": "hung", "birth_date": other_birth,
+           "birth_precision": "day", "sex": "M", "personal_id": ""}
+    found = candidates_for_new(row, unit=units.commune_a_2025, user=worker_a)
+    score = found[0]["score"] if found else 0
+    batch, r = run_import(worker_a, "ds.xlsx", xlsx([HEAD, ["Nguyễn Hữu Hùng", other_birth, "Nam", "", ""]]))
+    if 0.6 <= score < 0.9:
+        assert (r["created"], r["review"]) == (1, 1)
+        pair = DuplicateCandidate.objects.get()
+        assert pair.child_b == old and pair.source == f"import:{batch.pk}" and pair.status == "open"
+    elif score >= 0.9:
+        assert r["updated"] + r["unchanged"] == 1
+    else:
+        assert (r["created"], r["review"]) == (1, 0)
+
+
+def test_duplicate_rows_within_a_file(worker_a, units, run_import):
+    born = years_ago(3)
+    _b, r = run_import(worker_a, "ds.xlsx", xlsx([HEAD, ["Y Hơn", born, "Nữ", "", ""], ["Y Hơn", born, "Nữ", "", ""]]),
+                       unit=units.commune_a_2025)
+    assert r["errors"][0]["code"] == "duplicate_in_file" and "dòng 2" in r["errors"][0]["message"]
+
+
+def full_file():
+    born = years_ago(9)
+    header = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc", "Số định danh cá nhân", "Thôn/Tổ dân phố",
+              "Xã/Phường", "Họ tên cha/mẹ/người nuôi dưỡng", "Quan hệ với trẻ", "Hộ nghèo/cận nghèo", "Nhóm HCĐB",
+              "Nguy cơ", "Tình trạng đi học", "Khuyết tật", "Ghi chú"]
+    return xlsx([header,
+                 [1, "A Thắng", born, "Nam", "Xơ Đăng", pid_for(born, "M", 5), "Thôn 3", "Xã Đăk Hà", "A Phơi", "Cha",
+                  "HN", "1; 4.2", "Gia đình có bạo lực", "Đang đi học - Tiểu học", "Khuyết tật nặng", "ở với bà"],
+                 [2, "Y Duyên", str(years_ago(2).year), "Nữ", "Ba Na", "", "Thôn 3", "Đăk Hà", "Y Liên", "Mẹ", "CN", "",
+                  "", "Chưa đến tuổi đi học", "", ""],
+                 [3, "Trần Minh Khang", years_ago(12).strftime("%m/%Y"), "Nam", "Kinh", "", "Tổ 2", "Đăk Hà",
+                  "Trần Văn Tư", "Ông/bà", "", "", "", "Bỏ học", "", ""]])
+
+
+def snapshot_registry():
+    return (sorted(Child.objects.values_list("full_name", "birth_date", "birth_precision", "sex", "ethnicity_id",
+                                             "personal_id", "village", "unit_id", "schooling", "school_level",
+                                             "disability", "note", "version", "household_id")),
+            Guardian.objects.count(), Household.objects.count(), SpecialEpisode.objects.count(),
+            AuditEntry.objects.filter(object_type__startswith="registry.").count())
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_round_trip_export_import_changes_nothing(worker_a, units, run_import, tmp_path, fmt):
+    _b, r = run_import(worker_a, "ds.xlsx", full_file())
+    assert r["errors"] == [] and r["created"] == 3, r["errors"]
+    # plus a child registered through the form
+    reg.child_register(actor=worker_a, unit=units.commune_a_2025,
+                       data={"full_name": "Lê Thị Mơ", "birth_date": years_ago(1), "sex": "F"})
+    before = snapshot_registry()
+    qs = Child.objects.filter(unit=units.commune_a_2025)
+    if fmt == "xlsx":
+        path = tmp_path / "out.xlsx"
+        write_xlsx(str(path), iter_rows(qs))
+        data = path.read_bytes()
+    else:
+        buffer = io.StringIO()
+        write_csv(buffer, iter_rows(qs))
+        data = buffer.getvalue().encode("utf-8")
+    _b, r = run_import(worker_a, f"out.{fmt}", data)
+    assert r["errors"] == [] and {w["code"] for w in r["warnings"]} <= {"year_only"}
+    assert (r["rows"], r["created"], r["updated"], r["unchanged"]) == (4, 0, 0, 4), (r, list(Child.objects.values_list("full_name", "birth_date", "source")))
+    assert snapshot_registry() == before
+    thang = Child.objects.get(full_name="A Thắng")
+    assert thang.household.poverty.get(year=timezone.localdate().year).status == "poor"
+    assert thang.risks.get().factor.code == "domestic_violence"
+
+
+# ---------------------------------------------------------------- safety property
+
+def _import_bytes(user, name, data):
+    from vitreem.imports.services import import_create, import_execute
+
+    batch = import_create(actor=user, filename=name, content=data)
+    try:
+        return import_execute(actor=user, batch=batch)
+    except ReadError:
+        return None
+
+
+SAFE = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                       HealthCheck.too_slow])
+
+
+@SAFE
+@given(data=st.binary(min_size=1, max_size=4000), suffix=st.sampled_from([".xlsx", ".xls", ".ods", ".csv"]))
+def test_random_bytes_never_crash_nor_write(worker_a, units, data, suffix):
+    _import_bytes(worker_a, "x" + suffix, data)
+    assert Child.objects.count() == 0
+
+
+@SAFE
+@given(cut=st.floats(min_value=0.05, max_value=0.95), kind=st.sampled_from(["xlsx", "ods"]))
+def test_truncated_files_never_crash_nor_write(worker_a, units, cut, kind):
+    rows = [HEAD, ["Nguyễn Văn A", years_ago(3), "Nam", "", ""], ["Nguyễn Văn B", years_ago(4), "Nam", "", "x" * 500]]
+    data = xlsx(rows) if kind == "xlsx" else ods(rows)
+    _import_bytes(worker_a, "t." + kind, data[: max(1, int(len(data) * cut))])
+    assert Child.objects.count() == 0
+
+
+@SAFE
+@given(cells=st.lists(st.one_of(st.text(max_size=3000), st.integers(), st.floats(allow_nan=True), st.none()),
+                      min_size=5, max_size=5),
+       size=st.integers(min_value=0, max_value=40000))
+def test_odd_and_huge_cells_never_crash(worker_a, units, cells, size):
+    """A row of anything after a real header: it may be valid or not, but nothing crashes, and an
+    invalid row writes nothing."""
+    cells = list(cells)
+    cells[4] = "y" * size
+    result = _import_bytes(worker_a, "h.csv", csv_bytes([HEAD, cells]))
+    if result is not None and not result["written"]:
+        assert Child.objects.filter(source__startswith="import:").count() == 0
+    Child.objects.all().delete()
