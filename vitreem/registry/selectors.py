@@ -129,16 +129,15 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
         # A personal identification number: 12 digits exactly, or the start of one.
         qs = qs.filter(personal_id=digits) if len(digits) == 12 else qs.filter(personal_id__startswith=digits)
     elif text:
-        key = fold(text)
-        match = _word_prefix("name_key", key)
-        words = key.split(" ")
-        if len(words) > 1:
-            # Given name first ("An Nguyễn Văn", the way some lists write it).
-            match |= Q(given_key=words[0]) & _word_prefix("name_key", " ".join(words[1:]))
-        qs = qs.filter(match)
+        # Every word typed starts a word of the name, in any order: "nguyen an" finds "Nguyễn Văn An",
+        # and so does the given name first ("An Nguyễn Văn", the way some lists write it).
+        for word in fold(text).split(" "):
+            qs = qs.filter(_word_prefix("name_key", word))
     if guardian.strip():
-        key = fold(guardian)
-        qs = qs.filter(Exists(Guardian.objects.filter(_word_prefix("name_key", key), child=OuterRef("pk"))))
+        match = Q()
+        for word in fold(guardian).split(" "):
+            match &= _word_prefix("name_key", word)
+        qs = qs.filter(Exists(Guardian.objects.filter(match, child=OuterRef("pk"))))
     return qs.order_by("given_key", "name_key", "pk")
 
 

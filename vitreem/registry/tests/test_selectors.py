@@ -43,6 +43,9 @@ def test_filter_order_and_search(world, worker_a):
     assert names(listing(worker_a, q="an")) == ["Nguyễn Văn An"]  # a word starting "an", not "tran"/"hoang"
     assert names(listing(worker_a, q="thi")) == ["Trần Thị Hoa"]
     assert names(listing(worker_a, q="hoa tran")) == ["Trần Thị Hoa"]  # given name first
+    assert names(listing(worker_a, q="nguyen an")) == ["Nguyễn Văn An"]  # middle name left out
+    assert names(listing(worker_a, q="le binh van")) == ["Lê Văn Bình"]
+    assert names(listing(worker_a, q="nguyen hoa")) == []
     assert names(listing(worker_a, q="000000000000")) == []
 
 
