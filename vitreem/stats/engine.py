@@ -31,6 +31,10 @@ class Indicator:
     drilldown: Callable[[Params], str | None] | None = None
     description: str = ""
     order: int = 50
+    # How dashboards keep it pre-computed (vitreem/stats/rollups.py): "cache" — stored per unit and
+    # as-of date, recomputed after a change; "live" — never stored (depends on the clock).
+    # "" = the default (rollups.DEFAULT_MODES, else "cache").
+    rollup: str = ""
 
 
 _REGISTRY: dict[str, Indicator] = {}

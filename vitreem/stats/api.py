@@ -1,0 +1,56 @@
+"""Statistics API (mounted at /api/stats/): the same figures as the dashboards and `vitreem stats`,
+through the same engine and rollups, limited to the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Router, Schema
+
+from .engine import indicators, params_for
+from .rollups import figures
+from .selectors import unit_for_user, year_clean
+
+router = Router(tags=["stats"])
+
+
+class IndicatorOut(Schema):
+    code: str
+    label: str
+    measure: str
+    kind: str
+
+
+class FiguresOut(Schema):
+    year: int
+    as_of: str
+    unit: str
+    figures: dict[str, Any]
+    drilldown: dict[str, str | None]
+
+
+@router.get("/indicators", response=list[IndicatorOut])
+def indicator_list(request):
+    return [{"code": i.code, "label": i.label, "measure": i.measure, "kind": i.kind} for i in indicators().values()]
+
+
+@router.get("/figures", response=FiguresOut)
+def figures_get(request, year: int | None = None, unit: str = "", codes: str = ""):
+    """Indicator values for a unit (default: the caller's widest unit) as of 31 December of `year`
+    (today for the current year). `codes`: comma-separated indicator codes (default: all)."""
+    year = year_clean(year)
+    day = params_for(year=year).as_of
+    unit_obj = unit_for_user(request.user, unit or None, day=day)
+    registry = indicators()
+    wanted = [c.strip() for c in codes.split(",") if c.strip()] or list(registry)
+    unknown = [c for c in wanted if c not in registry]
+    if unknown:
+        from django.utils.translation import gettext as _
+
+        from vitreem.core.errors import ValidationFailed
+
+        raise ValidationFailed({"codes": _("Không có chỉ tiêu thống kê mã %(c)s.") % {"c": unknown[0]}})
+    values = figures(units=[unit_obj], days=[day], codes=wanted, user=request.user)[(unit_obj.pk, day)]
+    params = params_for(year=year, unit=unit_obj, user=request.user)
+    return {"year": year, "as_of": day.isoformat(), "unit": unit_obj.ref, "figures": values,
+            "drilldown": {c: registry[c].drilldown(params) if registry[c].drilldown else None for c in wanted}}

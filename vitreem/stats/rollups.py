@@ -1,0 +1,243 @@
+"""The rollup layer: indicator values read from pre-computed rows, recomputed only where stale.
+
+Every value still comes from the indicator's own function in the engine; this module only decides
+*when* to call it and remembers the answer:
+
+- "cache" indicators (the default) are computed per (unit, as-of date) by the engine and stored.
+  (Summing communes was tried: one commune's count costs nearly a province's — the query walks all
+  children of the birth range — so a province as a sum of ~100 communes was ~100× slower to fill.)
+- "live" indicators (those that depend on the clock, such as overdue cases) are always computed.
+
+A row is valid while no committed change touched its unit after the row's computation started
+(models.UnitStamp, written by `invalidate_entries`, the audit listener). A change in commune C stamps
+C, the units it was part of in the other version (the crosswalk) and their ancestors; the other
+districts and communes keep their rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from vitreem.places.models import AdminUnit, UnitSuccession
+
+from .engine import _commune_ids, indicators, params_for
+from .models import Rollup, UnitStamp
+
+log = logging.getLogger(__name__)
+
+# Indicators that depend on the clock, not only on the records, are never stored.
+DEFAULT_MODES = {"cases_overdue": "live"}
+
+Key = tuple[int, dt.date]  # (unit id, as-of date)
+
+
+def mode_of(code: str) -> str:
+    ind = indicators().get(code)
+    return (getattr(ind, "rollup", "") or DEFAULT_MODES.get(code) or "cache") if ind else "live"
+
+
+
+def scope_ids_of(user: Any) -> frozenset[int] | None:
+    """The unit ids whose children the user may count (None: no restriction, the system)."""
+    if user is None:
+        return None
+    return params_for(year=2000, user=user).scope_ids
+
+
+def _stamp_times(unit_ids: Iterable[int]) -> tuple[dict[int, dt.datetime], dt.datetime | None]:
+    keys = [f"u:{pk}" for pk in unit_ids] + ["all"]
+    rows = dict(UnitStamp.objects.filter(key__in=keys).values_list("key", "changed_at"))
+    return {int(k[2:]): v for k, v in rows.items() if k.startswith("u:")}, rows.get("all")
+
+
+class _Store:
+    """Valid rows for a set of (code, unit, as-of), loaded in two queries; computes what is missing."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, int, dt.date], Any] = {}
+        self.pending: list[Rollup] = []
+
+    def load(self, codes: list[str], unit_ids: set[int], days: set[dt.date]) -> None:
+        if not codes or not unit_ids or not days:
+            return
+        stamps, stamp_all = _stamp_times(unit_ids)
+        rows = Rollup.objects.filter(code__in=codes, unit_id__in=unit_ids, as_of__in=days).values_list(
+            "code", "unit_id", "as_of", "value", "computed_at")
+        for code, unit_id, as_of, value, computed_at in rows:
+            stamp = max(filter(None, (stamps.get(unit_id), stamp_all)), default=None)
+            if stamp is None or computed_at >= stamp:
+                self.values[(code, unit_id, as_of)] = value
+
+    def compute(self, code: str, unit: AdminUnit, day: dt.date) -> Any:
+        started = timezone.now()
+        value = indicators()[code].fn(params_for(as_of=day, unit=unit))
+        self.values[(code, unit.pk, day)] = value
+        self.pending.append(Rollup(code=code, unit_id=unit.pk, as_of=day, value=value, computed_at=started))
+        return value
+
+    def save(self) -> None:
+        if self.pending:
+            Rollup.objects.bulk_create(self.pending, update_conflicts=True, unique_fields=["code", "unit", "as_of"],
+                                       update_fields=["value", "computed_at"], batch_size=500)
+            self.pending = []
+
+
+def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None
+            ) -> dict[Key, dict[str, Any]]:
+    """Indicator values for every (unit, as-of day), limited to what `user` may count.
+
+    Equal to `engine.compute(params_for(as_of=day, unit=unit, user=user), codes)` for each key — the
+    engine computes every stored value — but read from rollups where they are fresh. A unit only
+    partly inside the user's scope is computed live with the user's scope (never from a stored row)."""
+    codes = list(codes)
+    registry = indicators()
+    unknown = [c for c in codes if c not in registry]
+    if unknown:
+        raise KeyError(unknown[0])
+    scope = scope_ids_of(user)
+    stored = [c for c in codes if mode_of(c) != "live"]
+    live = [c for c in codes if mode_of(c) == "live"]
+    out: dict[Key, dict[str, Any]] = {}
+    whole: dict[Key, AdminUnit] = {}
+    for unit in units:
+        for day in days:
+            out[(unit.pk, day)] = {}
+            ids = _commune_ids(unit, day, None) or frozenset()
+            if scope is None or ids <= scope:
+                whole[(unit.pk, day)] = unit
+    store = _Store()
+    store.load(stored, {k[0] for k in whole}, {k[1] for k in whole})
+    for unit in units:
+        for day in days:
+            key = (unit.pk, day)
+            values = out[key]
+            params = None
+            for code in stored:
+                if key in whole:
+                    value = store.values.get((code, unit.pk, day), ...)
+                    values[code] = store.compute(code, unit, day) if value is ... else value
+                else:
+                    params = params or params_for(as_of=day, unit=unit, user=user)
+                    values[code] = registry[code].fn(params)
+            for code in live:
+                params = params or params_for(as_of=day, unit=unit, user=user)
+                values[code] = registry[code].fn(params)
+    store.save()
+    return {key: {c: values[c] for c in codes} for key, values in out.items()}
+
+
+def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
+    return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
+
+
+# ---------------------------------------------------------------- invalidation
+
+
+def _related_units(unit_ids: set[int]) -> set[int]:
+    """The units whose figures a change in `unit_ids` touches: themselves, their counterparts across
+    the 2025 reform (any crosswalk row), and all their ancestors."""
+    ids = set(unit_ids)
+    for old_id, new_id in UnitSuccession.objects.filter(Q(old_id__in=ids) | Q(new_id__in=ids)).values_list(
+            "old_id", "new_id"):
+        ids.update((old_id, new_id))
+    frontier = ids
+    for _level in range(3):  # commune → district → province
+        parents = set(AdminUnit.objects.filter(pk__in=frontier, parent__isnull=False).values_list("parent_id", flat=True))
+        frontier = parents - ids
+        if not frontier:
+            break
+        ids |= frontier
+    return ids
+
+
+def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
+    """(unit ids, everything?) for a list of AuditEntry rows."""
+    unit_ids: set[int] = set()
+    everything = False
+    child_ids: set[str] = set()
+    for entry in entries:
+        if entry.unit_id:
+            unit_ids.add(entry.unit_id)
+        elif entry.object_type != "registry.child":
+            everything = True
+        if entry.object_type == "registry.child" and entry.object_id:
+            child_ids.add(entry.object_id)
+        for key, change in (entry.changes or {}).items():
+            # a move: both the old and the new commune lose/gain the child
+            if key == "unit_id" and isinstance(change, list):
+                unit_ids.update(v for v in change if isinstance(v, int))
+    if child_ids:
+        from vitreem.registry.models import Residence
+
+        # a change to a child can alter any year's figures where the child lived then
+        ids = [int(c) for c in child_ids if c.isdigit()]
+        unit_ids.update(Residence.objects.filter(child_id__in=ids).values_list("unit_id", flat=True).distinct())
+    return unit_ids, everything
+
+
+def stamp_units(unit_ids: Iterable[int] | None) -> None:
+    """Mark the figures of these units (None: of everything) as changed now."""
+    now = timezone.now()
+    keys = ["all"] if unit_ids is None else [f"u:{pk}" for pk in _related_units(set(unit_ids))]
+    UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
+                                  unique_fields=["key"], update_fields=["changed_at"])
+
+
+def invalidate_entries(entries: list[Any]) -> None:
+    """The audit listener (core.audit.on_change): called after a change commits."""
+    unit_ids, everything = _units_of_entries(entries)
+    if everything:
+        stamp_units(None)
+    elif unit_ids:
+        stamp_units(unit_ids)
+
+
+def rollups_clear() -> int:
+    """Forget every stored value (after a bulk load that bypassed the audit log, e.g. the demo)."""
+    stamp_units(None)
+    deleted, _ = Rollup.objects.all().delete()
+    return deleted
+
+
+def rollups_warm(*, unit: AdminUnit, years: Iterable[int], codes: Iterable[str] | None = None,
+                 progress=None) -> int:
+    """Compute the stored values of a unit and everything below it for the given years' as-of dates."""
+    codes = [c for c in (codes or indicators()) if mode_of(c) != "live"]
+    n = 0
+    years = list(years)
+    for i, year in enumerate(years):
+        day = params_for(year=year).as_of
+        below = _units_below_all(unit, day)
+        figures(units=[unit, *below], days=[day], codes=codes)
+        n += len(below) + 1
+        if progress:
+            progress(i + 1, len(years))
+    return n
+
+
+def _units_below_all(unit: AdminUnit, day: dt.date) -> list[AdminUnit]:
+    from .engine import units_below
+
+    out: list[AdminUnit] = []
+    level = units_below(unit, day=day)
+    while level:
+        out.extend(level)
+        nxt: list[AdminUnit] = []
+        for u in level:
+            nxt.extend(units_below(u, day=day))
+        level = nxt
+    return out
+
+
+def group_by_keys(rows: dict[Key, dict[str, Any]]) -> dict[int, dict[dt.date, dict[str, Any]]]:
+    out: dict[int, dict[dt.date, dict[str, Any]]] = defaultdict(dict)
+    for (unit_pk, day), values in rows.items():
+        out[unit_pk][day] = values
+    return out

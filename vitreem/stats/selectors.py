@@ -1,0 +1,230 @@
+"""Reads for the dashboards: which unit and year a user may look at, and the figures of a dashboard.
+
+Every figure comes from the engine's indicators through the rollup layer (rollups.figures), limited
+to the user's scope; every figure carries the drill-down URL of its indicator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vitreem.core.errors import PermissionDenied, ValidationFailed
+from vitreem.core.scope import scope_for
+from vitreem.places.models import AdminUnit, Level, version_on
+from vitreem.places.selectors import unit_resolve
+
+from .engine import _commune_ids, indicators, params_for, units_below
+from .indicators import drilldown_key
+from .rollups import figures
+
+FIRST_YEAR = 2021  # the National Action Programme 2021–2030 starts here; the demo has data from it
+
+# The headline figures of the year, in the order the committee states them; those whose app is not
+# installed are left out.
+HEADLINE = ["children", "children_share", "poor_household_children", "near_poor_household_children",
+            "special_circumstances", "at_risk", "allowance_recipients", "allowance_monthly_cost",
+            "cases_received", "cases_open", "cases_overdue"]
+TABLE = ["children", "poor_household_children", "near_poor_household_children", "special_circumstances", "at_risk",
+         "allowance_recipients"]
+TREND = ["children", "special_circumstances", "at_risk", "poor_household_children", "near_poor_household_children"]
+CASE_CODES = {"cases_received", "cases_open", "cases_overdue"}
+
+
+def available(codes: list[str]) -> list[str]:
+    registry = indicators()
+    return [c for c in codes if c in registry]
+
+
+def year_clean(raw: Any) -> int:
+    today = timezone.localdate()
+    if raw in (None, ""):
+        return today.year
+    try:
+        year = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed({"year": _("Năm không hợp lệ: %(v)s.") % {"v": raw}}) from None
+    if not 2000 <= year <= today.year:
+        raise ValidationFailed({"year": _("Năm %(y)s nằm ngoài khoảng 2000–%(t)s.") % {"y": year, "t": today.year}})
+    return year
+
+
+def require_figures(user) -> None:
+    # Decree 13/2023: children's data is sensitive; member-unit reporters see their unit's reports,
+    # not child figures (scope.read_children is False for them).
+    if not scope_for(user).read_children:
+        raise PermissionDenied(_("Tài khoản của bạn không được xem số liệu trẻ em."), code="no_child_figures")
+
+
+def default_unit(user, day: dt.date) -> AdminUnit | None:
+    """The user's widest assigned unit in the version in force on `day` (else any of theirs)."""
+    units = sorted(user.units.all(), key=lambda u: (u.version != version_on(day), ["province", "district", "commune"]
+                                                    .index(u.level) if u.level in ("province", "district", "commune")
+                                                    else 9, u.code))
+    return units[0] if units else None
+
+
+def unit_for_user(user, ref: str | None, *, day: dt.date) -> AdminUnit:
+    """The unit a dashboard or report is asked for, refused when outside the user's scope."""
+    require_figures(user)
+    if not ref:
+        unit = default_unit(user, day)
+        if unit is None:
+            raise PermissionDenied(_("Tài khoản của bạn chưa được gán đơn vị nào."), code="no_unit")
+        return unit
+    unit = unit_resolve(ref)
+    if not scope_for(user).sees_unit(unit.pk):
+        raise PermissionDenied(_("Đơn vị %(unit)s nằm ngoài phạm vi của bạn.") % {"unit": unit.name},
+                               field="unit", code="out_of_scope")
+    return unit
+
+
+def unit_choices(user, day: dt.date) -> list[AdminUnit]:
+    """Units for the selector: the user's units and those below them, of the version in force on `day`
+    first (a 2022 dashboard lists districts; a 2026 one the new communes)."""
+    ids = scope_for(user).unit_ids
+    qs = AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
+    units = list(qs.only("pk", "name", "version", "code", "level", "parent_id"))
+    order = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
+    return sorted(units, key=lambda u: (u.version != version_on(day), order.get(u.level, 9), u.name))
+
+
+def can_open_cases(user) -> bool:
+    return scope_for(user).read_case_details
+
+
+def _figure(code: str, value: Any, prev: Any, params, user) -> dict[str, Any]:
+    ind = indicators()[code]
+    url = ind.drilldown(params) if ind.drilldown else None
+    if code in CASE_CODES and not can_open_cases(user):
+        url = None  # leaders see case counts, never the case list (Decree 56/2017: case details are confidential)
+    change = value - prev if isinstance(value, (int, float)) and isinstance(prev, (int, float)) else None
+    return {"code": code, "label": ind.label, "measure": ind.measure, "value": value, "prev": prev,
+            "change": change, "url": url}
+
+
+def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = "", with_map: bool = True
+              ) -> dict[str, Any]:
+    """Everything the dashboard page shows, for `user` (scope-limited)."""
+    year = year_clean(year)
+    params = params_for(year=year)
+    day, prev_day = params.as_of, params_for(year=year - 1).as_of
+    unit_obj = unit_for_user(user, unit, day=day)
+    params = params_for(year=year, unit=unit_obj, user=user)
+    prev_params = params_for(year=year - 1, unit=unit_obj, user=user)
+
+    head_codes = available(HEADLINE)
+    extra = available(["by_group", "population"])
+    rows = figures(units=[unit_obj], days=[day, prev_day], codes=head_codes + extra, user=user)
+    now, before = rows[(unit_obj.pk, day)], rows[(unit_obj.pk, prev_day)]
+    headline = [_figure(c, now[c], before[c], params, user) for c in head_codes]
+
+    groups = []
+    if "by_group" in extra:
+        from vitreem.registry.models import SpecialGroup
+
+        names = dict(SpecialGroup.objects.filter(parent__isnull=True).values_list("code", "name"))
+        for code, n in sorted((now["by_group"] or {}).items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 99):
+            groups.append({"code": code, "label": names.get(code, code), "value": n,
+                           "prev": (before["by_group"] or {}).get(code),
+                           "url": drilldown_key("by_group", params, code)})
+
+    # by unit below
+    below = units_below(unit_obj, day=day)
+    scope = scope_for(user)
+    below = [u for u in below if scope.sees_unit(u.pk)]
+    table_codes = available(TABLE)
+    table = []
+    if below:
+        values = figures(units=below, days=[day], codes=table_codes, user=user)
+        for u in below:
+            p = params_for(year=year, unit=u, user=user)
+            v = values[(u.pk, day)]
+            table.append({"unit": u, "values": [
+                {"code": c, "value": v[c], "url": indicators()[c].drilldown(p) if indicators()[c].drilldown else None}
+                for c in table_codes]})
+        table = _sorted(table, sort, table_codes)
+
+    # trend over the years (across the 2025 reform: the unit's communes of each year, via the crosswalk)
+    years = list(range(max(FIRST_YEAR, year - 5), year + 1))
+    trend_days = {y: params_for(year=y).as_of for y in years}
+    trend_codes = available(TREND)
+    trend_rows = figures(units=[unit_obj], days=list(trend_days.values()), codes=trend_codes, user=user)
+    trend = {indicators()[c].label: [(y, trend_rows[(unit_obj.pk, d)][c]) for y, d in trend_days.items()]
+             for c in trend_codes}
+
+    points: list[dict[str, Any]] = []
+    if with_map and unit_obj.level != Level.COMMUNE:
+        ids = _commune_ids(unit_obj, day, None) or frozenset()
+        ids = ids & scope.unit_ids
+        communes = list(AdminUnit.objects.filter(pk__in=ids).only("pk", "name", "latitude", "longitude", "version",
+                                                                   "code", "level"))
+        if communes:
+            values = figures(units=communes, days=[day], codes=["children"], user=user)
+            points = [{"name": c.name, "lat": c.latitude, "lon": c.longitude, "value": values[(c.pk, day)]["children"],
+                       "url": indicators()["children"].drilldown(params_for(year=year, unit=c, user=user))}
+                      for c in communes]
+
+    return {"year": year, "day": day, "prev_year": year - 1, "unit": unit_obj, "params": params,
+            "prev_params": prev_params, "headline": headline, "groups": groups, "table": table,
+            "table_codes": [{"code": c, "label": indicators()[c].label} for c in table_codes], "trend": trend,
+            "points": points, "no_data": not now.get("children"), "targets": targets_summary(year=year, unit=unit_obj,
+                                                                                             user=user),
+            "sort": sort}
+
+
+def _sorted(table: list[dict[str, Any]], sort: str, codes: list[str]) -> list[dict[str, Any]]:
+    key, desc = sort.lstrip("-"), sort.startswith("-")
+    if key in codes:
+        i = codes.index(key)
+        return sorted(table, key=lambda r: (r["values"][i]["value"] or 0), reverse=desc)
+    if key == "name":
+        return sorted(table, key=lambda r: r["unit"].name, reverse=desc)
+    return table
+
+
+def optional(module: str, name: str):
+    """A function another app provides, or None while that app does not provide it yet."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def targets_summary(*, year: int, unit: AdminUnit, user) -> dict[str, Any] | None:
+    """Targets achieved / not achieved (programme app), or None when there is no programme data."""
+    evaluation_for_year = optional("vitreem.programme.selectors", "evaluation_for_year")
+    if evaluation_for_year is None:
+        return None
+    data = evaluation_for_year(year=year, unit=unit, user=user, with_trend=False)
+    if not data.get("targets"):
+        return None
+    counts = data.get("counts", {})
+    return {"achieved": counts.get("achieved", 0), "not_achieved": counts.get("not_achieved", 0),
+            "no_data": counts.get("no_data", 0), "total": len(data["targets"]),
+            "not_achieved_rows": [r for r in data["targets"] if r.get("status") == "not_achieved"][:10]}
+
+
+def home_figures(*, user) -> dict[str, Any] | None:
+    """The home panel: this year's headline figures of the user's main unit (None: not shown)."""
+    scope = scope_for(user)
+    if not scope.read_children:
+        return None
+    year = timezone.localdate().year
+    day = params_for(year=year).as_of
+    unit = default_unit(user, day)
+    if unit is None:
+        return None
+    params = params_for(year=year, unit=unit, user=user)
+    codes = available(HEADLINE)
+    values = figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
+    headline = [_figure(c, values[c], None, params, user) for c in codes]
+    work = None
+    if user.role == "commune_worker":
+        work = [f for f in headline if f["code"] in {"special_circumstances", "at_risk", "allowance_recipients",
+                                                      "cases_open", "cases_overdue"}]
+    return {"unit": unit, "year": year, "day": day, "headline": headline, "work": work}
