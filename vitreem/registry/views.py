@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -46,6 +48,22 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+
+
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows (`exact` says whether the count is the whole total)."""
+
+    @cached_property
+    def count(self) -> int:
+        qs = cast(QuerySet, self.object_list)
+        return qs.order_by()[: COUNT_CAP + 1].count()
+
+    @property
+    def exact(self) -> bool:
+        return self.count <= COUNT_CAP
 
 
 @dataclass
@@ -109,12 +127,16 @@ def child_list(request: HttpRequest) -> HttpResponse:
         filters = {"as_of": None}
         qs = Child.objects.none()
     day = list_day(filters["as_of"])
-    page = Paginator(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The list behind a dashboard figure (as_of) shows the exact total, equal to the figure; a
+    # browsing list counts up to COUNT_CAP only, so the province's 200,000 rows are not counted
+    # on every keystroke.
+    paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
+    page = paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
-           "can_write": scope_for(request.user).write_children}
+           "can_write": scope_for(request.user).write_children, "cap": COUNT_CAP}
     htmx = getattr(request, "htmx", None)
     template = "registry/_child_table.html" if htmx and not htmx.boosted else "registry/child_list.html"
     return render(request, template, ctx)

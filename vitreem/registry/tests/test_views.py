@@ -132,6 +132,16 @@ def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_asser
     assert r.context["page"].paginator.count == 122 and len(r.context["rows"]) == 50
 
 
+def test_list_count_is_capped_unless_as_of(world, worker_a, monkeypatch):
+    from vitreem.registry import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    r = login(worker_a).get(LIST)
+    assert "Hơn 2 trẻ" in r.content.decode() and len(r.context["rows"]) == 3
+    r = login(worker_a).get(LIST, {"as_of": today().isoformat()})
+    assert r.context["page"].paginator.count == 3 and "3 trẻ" in r.content.decode()
+
+
 def test_list_pagination(world, worker_a, units):
     Child.objects.bulk_create([
         Child(family_name="Đinh", given_name=f"Y{i:03d}", full_name=f"Đinh Y{i:03d}", name_key=f"dinh y{i:03d}",
