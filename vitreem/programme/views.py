@@ -358,10 +358,10 @@ def member_unit_detail(request, code: str):
                 messages.error(request, _error_text(exc))
         elif not is_manager(request.user):
             raise PermissionDenied(_("Chỉ cơ quan thường trực được thực hiện việc này."))
-    ev = sel.member_unit_evaluations(year=year, member_units=[member_unit])[0]
+    targets = [r for r in sel.evaluation_for_year(year=year, with_trend=False)["targets"] if r["owner"] == code]
+    ev = sel.member_unit_evaluations(year=year, member_units=[member_unit], target_rows=targets)[0]
     tasks = list(Task.objects.filter(plan__year=year, lead_unit=member_unit).select_related("plan"))
     blocks = sel.completeness(year=year, user=request.user, member_unit=member_unit)
-    targets = [r for r in sel.evaluation_for_year(year=year, with_trend=False)["targets"] if r["owner"] == code]
     return render(request, "programme/member_unit.html", {
         "mu": member_unit, "ev": ev, "year": year, "tasks": tasks, "blocks": blocks, "targets": targets,
         "form": form, "manager": is_manager(request.user), "today": timezone.localdate(),
