@@ -25,6 +25,7 @@ from .selectors import (
     household_get_for_user,
     households_for_user,
     list_day,
+    page_rows,
 )
 
 router = Router(tags=["registry"])
@@ -295,8 +296,9 @@ def list_children(request, filters: Query[ChildFilters]):
     f["unit"] = _list_unit(f["unit"])
     base = children_for_user(user=user, include_ended=f["as_of"] is not None)
     qs = children_filter(base, user=user, **f)
-    total = qs.count()
-    rows = list(qs.select_related("unit", "ethnicity")[offset:offset + limit])
+    rows, total = page_rows(qs.select_related("unit", "ethnicity"), offset=offset, limit=limit)
+    if total is None:
+        total = qs.count()
     flags = children_flags(rows, day=list_day(f["as_of"]))
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}
 

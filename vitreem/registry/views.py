@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -45,6 +45,7 @@ from .selectors import (
     household_members_for_user,
     households_for_user,
     list_day,
+    page_rows,
 )
 
 PAGE_SIZE = 50
@@ -64,6 +65,23 @@ class CappedPaginator(Paginator):
     @property
     def exact(self) -> bool:
         return self.count <= COUNT_CAP
+
+
+def _page(paginator: Paginator, number: str | None) -> Page:
+    """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
+    try:
+        wanted = max(1, int(number or 1))
+    except ValueError:
+        wanted = 1
+    rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
+                            limit=paginator.per_page)
+    if total is None:
+        page = paginator.get_page(wanted)
+        if page.number == wanted:
+            return Page(rows, wanted, paginator)
+        return page  # beyond the last page: Django's get_page shows the last one
+    paginator.__dict__["count"] = total  # fills the cached_property: no COUNT query
+    return Page(rows, wanted, paginator)
 
 
 @dataclass
@@ -131,7 +149,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     # browsing list counts up to COUNT_CAP only, so the province's 200,000 rows are not counted
     # on every keystroke.
     paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
-    page = paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]
