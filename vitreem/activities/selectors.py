@@ -38,14 +38,17 @@ def _scope_ids(user) -> frozenset[int]:
 
 # ---------------------------------------------------------------- the units a figure covers
 
-def _communes_of(unit_id: int, cache: dict) -> frozenset[int]:
-    key = ("communes", unit_id)
-    if key not in cache:
-        from vitreem.places.selectors import communes_under
-
-        unit = AdminUnit.objects.get(pk=unit_id)
-        cache[key] = frozenset(communes_under(unit).values_list("pk", flat=True))
-    return cache[key]
+def _communes_by_ancestor(ancestors: set[int]) -> dict[int, set[int]]:
+    """For each district/province id, the ids of all communes below it (one query)."""
+    out: dict[int, set[int]] = {a: set() for a in ancestors}
+    rows = (AdminUnit.objects.filter(level="commune")
+            .filter(Q(parent__in=ancestors) | Q(parent__parent__in=ancestors))
+            .values_list("pk", "parent_id", "parent__parent_id"))
+    for pk, parent, grand in rows:
+        for a in (parent, grand):
+            if a in out:
+                out[a].add(pk)
+    return out
 
 
 def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
@@ -64,7 +67,8 @@ def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
                           .values_list("parent_id", flat=True))
             parents |= set(AdminUnit.objects.filter(pk__in=parents).exclude(parent=None)
                            .values_list("parent_id", flat=True))
-            above = {p for p in parents if (c := _communes_of(p, cache)) and c <= communes}
+            below = _communes_by_ancestor(parents)
+            above = {p for p, c in below.items() if c and c <= communes}
             ids = frozenset(communes | above)
         if params.user is not None:
             scope = _scope_ids(params.user)

@@ -248,3 +248,18 @@ def test_nav_home_panel_and_allowance_row(units, officer, worker_a, outsider):
     assert ('id="allowance-row"' in page.text) == bool(code)
     assert page.context["table"]["allocated"] == 9_000_000_000
     assert "9.000.000.000" not in login(outsider).get("/activities/budget/?year=2022").text
+
+
+def test_overview_and_budget_pages_query_budget(units, officer, worker_a, django_assert_max_num_queries):
+    for i in range(3):
+        talk(worker_a, units.commune_a, day=dt.date(2022, 3, 1 + i))
+        training(worker_a, units.commune_a, day=dt.date(2022, 4, 1 + i))
+    line = services.allocation_create(actor=officer, year=2022, unit=units.district, source="district",
+                                      purpose="training", amount=50_000_000)
+    services.spending_record(actor=officer, allocation=line, amount=1_000_000, spent_on=dt.date(2022, 5, 5))
+    c = login(officer)
+    c.get("/activities/?year=2022&unit=legacy:62")  # warm the unit caches of the engine
+    with django_assert_max_num_queries(45):
+        assert c.get("/activities/?year=2022&unit=legacy:62").status_code == 200
+    with django_assert_max_num_queries(35):
+        assert c.get("/activities/budget/?year=2022&unit=legacy:62").status_code == 200
