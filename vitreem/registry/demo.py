@@ -140,7 +140,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
                     .select_related("parent").order_by("code"))
     successor = dict(UnitSuccession.objects.filter(is_default=True, old__in=communes).values_list("old_id", "new_id"))
     ethnic_ids = dict(Ethnicity.objects.values_list("code", "pk"))
-    groups = {g.code: g for g in SpecialGroup.objects.all()}
+    groups = {g.code: g for g in SpecialGroup.objects.select_related("parent")}  # no lazy query inside COPY
     factors = list(RiskFactor.objects.filter(active=True).values_list("pk", flat=True))
 
     # Commune sizes: the provincial city and district towns are bigger; minority shares grow with distance.
