@@ -53,6 +53,8 @@ CHANNEL_MIX = [(Channel.HOTLINE, 20), (Channel.POLICE, 15), (Channel.SCHOOL, 20)
 PLACES = ["Tại nhà", "Trên đường đi học", "Tại trường", "Trên nương rẫy", "Bờ suối", "Nhà người quen", "Chợ"]
 # Order of the steps; a forced stop leaves a case at that step (open, often overdue).
 STOPS = ["intake", "emergency", "verify", "assess", "plan", "approve", "review", "close"]
+MIN_DAYS_BACK = {"intake": 0, "emergency": 1, "verify": 4, "assess": 12, "plan": 26, "approve": 32, "review": 112,
+                 "close": 125}
 
 
 def _pick(rng, mix):
@@ -142,8 +144,9 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
             continue
         child_id, birth = rng.choice(pool[uid])
         first = max(START, birth + dt.timedelta(days=365))
-        last = min(last_day, birth.replace(year=birth.year + 16) - dt.timedelta(days=1)) if not (
-            birth.month == 2 and birth.day == 29) else min(last_day, dt.date(birth.year + 16, 2, 28))
+        child_last = (dt.date(birth.year + 16, 2, 28) if (birth.month, birth.day) == (2, 29)
+                      else birth.replace(year=birth.year + 16) - dt.timedelta(days=1))
+        last = min(last_day, child_last)
         if first > last:
             continue
         # A caseload that grows over the years (better reporting), with recent cases still open.
@@ -151,7 +154,12 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
         day = first + dt.timedelta(days=int(span * (rng.random() ** 0.7)))
         forced = STOPS[len(picked) % len(STOPS)] if len(picked) < 2 * len(STOPS) or rng.random() < 0.12 else None
         if forced and len(picked) < 2 * len(STOPS):
-            day = max(first, min(last, today - dt.timedelta(days=rng.randint(1, 60))))
+            # Far enough back for every step up to the stop to have happened by today.
+            back = MIN_DAYS_BACK[forced] + rng.randint(1, 30)
+            # These few are today's open work (with deadlines near or missed), whatever today is.
+            day = today - dt.timedelta(days=back)
+            if not first <= day <= min(today, child_last):
+                continue
         picked.append((uid, child_id, day, forced))
 
     # The commune a case belongs to is the child's commune on the day it was received.
@@ -170,7 +178,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
         owner = worker_cache.get(uid) or _worker_for(units[uid], worker_cache)
         received = _at(day, rng.randint(7, 21))
         concern = _pick(rng, CONCERN_MIX)
-        in_danger = concern in (Concern.SEXUAL_ABUSE, Concern.TRAFFICKING) or rng.random() < 0.15
+        in_danger = concern in (Concern.SEXUAL_ABUSE, Concern.TRAFFICKING) or rng.random() < 0.15 or forced == "emergency"
         counter[day.year] += 1
         case = Case(code=f"VV-{day.year}-D{counter[day.year]:05d}", child_id=child_id, unit_id=unit_id, owner=owner,
                     created_by=owner, received_at=received, channel=_pick(rng, CHANNEL_MIX), concern=concern,
