@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from .engine import indicators, params_for
 from .rollups import figures
-from .selectors import unit_for_user, year_clean
+from .selectors import drill, unit_for_user, year_clean
 
 router = Router(tags=["stats"])
 
@@ -53,4 +53,4 @@ def figures_get(request, year: int | None = None, unit: str = "", codes: str = "
     values = figures(units=[unit_obj], days=[day], codes=wanted, user=request.user)[(unit_obj.pk, day)]
     params = params_for(year=year, unit=unit_obj, user=request.user)
     return {"year": year, "as_of": day.isoformat(), "unit": unit_obj.ref, "figures": values,
-            "drilldown": {c: registry[c].drilldown(params) if registry[c].drilldown else None for c in wanted}}
+            "drilldown": {c: drill(c, params) for c in wanted}}

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # Indicators that depend on the clock, not only on the records, are never stored.
 DEFAULT_MODES = {"cases_overdue": "live"}
 
+# Changes in these apps never alter an indicator (generated reports, user accounts, the rollups).
+FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
+
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
 
@@ -163,6 +166,8 @@ def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
     everything = False
     child_ids: set[str] = set()
     for entry in entries:
+        if entry.object_type.split(".")[0] in FIGURE_FREE_APPS:
+            continue
         if entry.unit_id:
             unit_ids.add(entry.unit_id)
         elif entry.object_type != "registry.child":

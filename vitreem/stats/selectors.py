@@ -89,7 +89,7 @@ def unit_choices(user, day: dt.date) -> list[AdminUnit]:
     ids = scope_for(user).unit_ids
     qs = AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
     units = list(qs.only("pk", "name", "version", "code", "level", "parent_id"))
-    order = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
+    order: dict[str, int] = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
     return sorted(units, key=lambda u: (u.version != version_on(day), order.get(u.level, 9), u.name))
 
 
@@ -97,9 +97,15 @@ def can_open_cases(user) -> bool:
     return scope_for(user).read_case_details
 
 
+def drill(code: str, params) -> str | None:
+    """The list behind an indicator's figure (its `drilldown`), or None when it has none."""
+    fn = indicators()[code].drilldown
+    return fn(params) if fn is not None else None
+
+
 def _figure(code: str, value: Any, prev: Any, params, user) -> dict[str, Any]:
     ind = indicators()[code]
-    url = ind.drilldown(params) if ind.drilldown else None
+    url = drill(code, params)
     if code in CASE_CODES and not can_open_cases(user):
         url = None  # leaders see case counts, never the case list (Decree 56/2017: case details are confidential)
     change = value - prev if isinstance(value, (int, float)) and isinstance(prev, (int, float)) else None
@@ -145,7 +151,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
             p = params_for(year=year, unit=u, user=user)
             v = values[(u.pk, day)]
             table.append({"unit": u, "values": [
-                {"code": c, "value": v[c], "url": indicators()[c].drilldown(p) if indicators()[c].drilldown else None}
+                {"code": c, "value": v[c], "url": drill(c, p)}
                 for c in table_codes]})
         table = _sorted(table, sort, table_codes)
 
@@ -166,7 +172,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
         if communes:
             values = figures(units=communes, days=[day], codes=["children"], user=user)
             points = [{"name": c.name, "lat": c.latitude, "lon": c.longitude, "value": values[(c.pk, day)]["children"],
-                       "url": indicators()["children"].drilldown(params_for(year=year, unit=c, user=user))}
+                       "url": drill("children", params_for(year=year, unit=c, user=user))}
                       for c in communes]
 
     return {"year": year, "day": day, "prev_year": year - 1, "unit": unit_obj, "params": params,

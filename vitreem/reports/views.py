@@ -1,0 +1,93 @@
+"""Report pages: request a report (generated in the background), download it, replace the Word template."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from vitreem.core.errors import DomainError, NotFound, PermissionDenied
+from vitreem.stats.selectors import require_figures, unit_choices
+
+from .models import Format, GeneratedReport, ReportTemplate
+from .services import report_request, reports_for_user, require_template_admin, template_upload
+
+
+def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        return render(request, "404.html", {"message": exc.message}, status=404)
+    return render(request, "403.html", {"message": exc.message}, status=403)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_list(request: HttpRequest) -> HttpResponse:
+    try:
+        require_figures(request.user)
+    except PermissionDenied as exc:
+        return _error_page(request, exc)
+    error = None
+    if request.method == "POST":
+        try:
+            status = report_request(actor=request.user, year=request.POST.get("year"),
+                                    unit=request.POST.get("unit") or None, fmt=request.POST.get("format", ""))
+        except (NotFound, PermissionDenied) as exc:
+            return _error_page(request, exc)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect("core:task_status", status_id=status.pk)
+    today = timezone.localdate()
+    ctx = {"reports": reports_for_user(user=request.user)[:50], "units": unit_choices(request.user, today),
+           "years": list(range(today.year, 2020, -1)), "formats": Format.choices, "error": error,
+           "default_year": today.year - 1}
+    return render(request, "reports/report_list.html", ctx, status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def report_download(request: HttpRequest, report_id: int) -> HttpResponseBase:
+    report = reports_for_user(user=request.user).filter(pk=report_id).first()
+    if report is None or not report.file:
+        return render(request, "404.html", status=404)
+    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_list(request: HttpRequest) -> HttpResponse:
+    try:
+        require_template_admin(request.user)
+    except PermissionDenied as exc:
+        return _error_page(request, exc)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            template_upload(actor=request.user, name=(upload.name or "") if upload else "",
+                            data=upload.read() if upload else b"")
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Đã nhận mẫu báo cáo mới; các báo cáo từ nay dùng mẫu này."))
+            return redirect("reports:templates")
+    current = ReportTemplate.objects.filter(valid=True).first()
+    return render(request, "reports/templates.html", {"current": current, "error": error,
+                                                      "templates": ReportTemplate.objects.all()[:20]},
+                  status=400 if error else 200)
+
+
+@login_required
+@require_GET
+def template_default(request: HttpRequest) -> HttpResponseBase:
+    """The default template, to start editing from."""
+    from .render import DEFAULT_TEMPLATE
+
+    return FileResponse(DEFAULT_TEMPLATE.open("rb"), as_attachment=True, filename=DEFAULT_TEMPLATE.name)
+
+
+__all__ = ["GeneratedReport"]
