@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from vitreem.core.audit import audit_change
 from vitreem.core.errors import Conflict, DomainError, NotFound
@@ -54,7 +54,7 @@ from .models import (
 log = logging.getLogger(__name__)
 
 # A pair at or above this is written to the review queue by the scan.
-SCAN_THRESHOLD = 0.8
+SCAN_THRESHOLD = 0.85
 # Registration warns from a slightly lower score: a false warning costs one click, a missed
 # duplicate costs a double-counted child.
 NEW_THRESHOLD = 0.75
@@ -63,6 +63,8 @@ CERTAIN = 0.9
 # Blocks larger than this are skipped (a placeholder ID such as 000000000000 typed for hundreds of
 # children would otherwise explode into a quadratic number of pairs).
 MAX_BLOCK = 400
+# Above this many namesakes born the same year, a year-only birth date is compared within the commune.
+COMMON_BLOCK = 30
 
 # Weights of the three parts of the score (they sum to 1).
 W_NAME, W_BIRTH, W_CONTEXT = 0.5, 0.35, 0.15
@@ -95,6 +97,9 @@ def reason_text(code: str) -> str:
         "same_household": _("Cùng hộ gia đình"),
         "guardian_similar": _("Người nuôi dưỡng trùng tên"),
         "same_unit": _("Cùng xã/phường"),
+        "other_unit": _("Khác xã/phường"),
+        "other_household": _("Thuộc hai hộ gia đình khác nhau"),
+        "name_common": _("Họ tên phổ biến, dễ trùng ngẫu nhiên"),
     }
     text = texts.get(key, key)
     return text % {"p": arg} if "%(p)s" in text else text
@@ -131,6 +136,8 @@ def _birth(a: Rec, b: Rec) -> tuple[float, str]:
     if BirthPrecision.MONTH in (a.precision, b.precision):
         if (da.year, da.month) == (db.year, db.month):
             return 0.9, "birth_month"
+        if da.month == db.month and abs(da.year - db.year) == 1:
+            return 0.7, "birth_year_off"
         return (0.4, "birth_year") if da.year == db.year else (0.0, "birth_differs")
     if da == db:
         return 1.0, "birth_same"
@@ -155,17 +162,73 @@ def _guardians_match(a: Rec, b: Rec) -> bool:
     return any(fuzz.token_sort_ratio(ga, gb) >= 90 for ga in a.guardians for gb in b.guardians)
 
 
-def pair_score(a: Rec, b: Rec) -> tuple[float, list[str]]:
-    """Score 0–1 that `a` and `b` are the same child, and the reason codes (see `reason_text`)."""
+# How likely two different children agree on the birth date this way by chance: a pattern's share
+# of the ~5,840 birth dates of 16 years of children (a year-only date: one of 16 years).
+_CHANCE = {
+    "birth_same": 1 / 5840, "birth_swapped": 1 / 5840, "birth_year_off": 2 / 5840,
+    "birth_swapped_year_off": 4 / 5840, "birth_day_differs": 30 / 5840, "birth_month": 1 / 192,
+    "birth_year": 1 / 16, "birth_year_near": 2 / 16, "birth_differs": 1.0,
+}
+# Expected chance matches at which the commonness penalty is full.
+COMMON_REF = 0.1
+COMMON_PENALTY = 0.25
+RARE_NAME = 3
+
+
+@dataclass
+class Freq:
+    """How many records carry each folded name (in the province, in each commune) and each given
+    name. A match on "A Tin" (one child in 150 in the demo province) is weak evidence; a match on a
+    rare name is strong — the frequency-based weighting of record linkage (Fellegi–Sunter)."""
+
+    names: dict[str, int]
+    names_in_unit: dict[tuple[str, int | None], int]
+    given: dict[str, int]
+
+    @classmethod
+    def of(cls, recs: Iterable[Rec]) -> Freq:
+        names: dict[str, int] = defaultdict(int)
+        in_unit: dict[tuple[str, int | None], int] = defaultdict(int)
+        given: dict[str, int] = defaultdict(int)
+        for r in recs:
+            names[r.name_key] += 1
+            in_unit[(r.name_key, r.unit_id)] += 1
+            given[r.given_key] += 1
+        return cls(dict(names), dict(in_unit), dict(given))
+
+
+def _typo_of(x: str, y: str, freq: Freq | None) -> bool:
+    """One letter dropped, added or two letters swapped ("Hân"/"Hn", "Sêm"/"Smê") — and, when the
+    frequencies are known, one of the two spellings is rare (An/Anh are two real names, not a typo)."""
+    if not x or not y or OSA.distance(x, y) != 1 or (len(x) == len(y) and sorted(x) != sorted(y)):
+        return False
+    return freq is None or _rare_spelling(x, y, freq)
+
+
+def _rare_spelling(x: str, y: str, freq: Freq) -> bool:
+    """One of two given names is rare, absolutely or next to the other (a repeated typo stays rare)."""
+    low, high = sorted((freq.given.get(x, 0), freq.given.get(y, 0)))
+    return low <= RARE_NAME or low <= 0.01 * high
+
+
+def pair_score(a: Rec, b: Rec, freq: Freq | None = None) -> tuple[float, list[str]]:
+    """Score 0–1 that `a` and `b` are the same child, and the reason codes (see `reason_text`).
+    With `freq`, agreement on a common name (or a loose date) counts for less."""
     reasons: list[str] = []
     given = JaroWinkler.normalized_similarity(a.given_key, b.given_key)
+    typo = given < 0.9 and _typo_of(a.given_key, b.given_key, freq)
+    if typo:
+        given = 0.9
+    # Two given names both in common use ("Thịnh", "Thiện") are two names, however alike.
+    two_names = (freq is not None and a.given_key != b.given_key and not typo
+                 and not _rare_spelling(a.given_key, b.given_key, freq))
     full = fuzz.token_sort_ratio(a.name_key, b.name_key) / 100
     name = 0.6 * given + 0.4 * full
     if a.name_key == b.name_key:
         reasons.append("name_same" if a.full_name == b.full_name else "name_folded")
     else:
         reasons.append(f"name_similar:{round(100 * name)}")
-    if given < 0.85:
+    if given < 0.85 or two_names:
         # Siblings and twins differ by the given name only: a different given name is strong evidence.
         name *= 0.6
         reasons.append("given_differs")
@@ -173,19 +236,41 @@ def pair_score(a: Rec, b: Rec) -> tuple[float, list[str]]:
     birth, birth_reason = _birth(a, b)
     reasons.append(birth_reason)
 
+    same_unit = a.unit_id is not None and a.unit_id == b.unit_id
+    guardians = bool(a.guardians and b.guardians and _guardians_match(a, b))
     if a.household_id is not None and a.household_id == b.household_id:
         context = 1.0
         reasons.append("same_household")
-    elif a.guardians and b.guardians and _guardians_match(a, b):
-        context = 1.0
+    elif same_unit:
+        if guardians:
+            context = 1.0
+            reasons.append("guardian_similar")
+        elif a.household_id is not None and b.household_id is not None:
+            context = 0.1  # two households of the commune: more likely two children
+            reasons.append("same_unit")
+            reasons.append("other_household")
+        else:
+            context = 0.7
+            reasons.append("same_unit")
+    elif guardians:
+        context = 0.6
         reasons.append("guardian_similar")
-    elif a.unit_id is not None and a.unit_id == b.unit_id:
-        context = 0.7
-        reasons.append("same_unit")
     else:
-        context = 0.4
+        context = 0.0
+        reasons.append("other_unit")
 
     score = W_NAME * name + W_BIRTH * birth + W_CONTEXT * context
+    if freq is not None:
+        # Expected number of other children who would agree this well by chance.
+        if same_unit:
+            namesakes = max(freq.names_in_unit.get((a.name_key, a.unit_id), 1),
+                            freq.names_in_unit.get((b.name_key, b.unit_id), 1))
+        else:
+            namesakes = max(freq.names.get(a.name_key, 1), freq.names.get(b.name_key, 1))
+        expected = namesakes * _CHANCE[birth_reason]
+        if expected > COMMON_REF / 4:
+            reasons.append("name_common")
+        score -= COMMON_PENALTY * min(1.0, expected / COMMON_REF)
     if a.sex and b.sex and a.sex != b.sex:
         score -= SEX_PENALTY
         reasons.append("sex_differs")
@@ -224,52 +309,60 @@ def _family(rec: Rec) -> str:
 
 
 def _blocks(recs: list[Rec]) -> Iterator[list[int]]:
-    """Groups of record ids to compare all-against-all. A pair may be in several blocks."""
+    """Groups of record ids to compare all-against-all. A pair may be in several blocks.
+
+    Measured on the demo province (250,000 records): blocking by given name and day/month, or by
+    commune and day/month, gives 1–4 million pairs because given names (and whole minority names
+    such as "A Tin") are shared by hundreds; these keys give about a million."""
     by_id: dict[str, list[int]] = defaultdict(list)
-    by_given_dm: dict[tuple, list[int]] = defaultdict(list)
-    by_unit_dm: dict[tuple, list[int]] = defaultdict(list)
+    by_name_dm: dict[tuple, list[int]] = defaultdict(list)
     by_family_date: dict[tuple, list[int]] = defaultdict(list)
+    by_name_month: dict[tuple, list[int]] = defaultdict(list)
     by_name_year: dict[tuple, list[int]] = defaultdict(list)
-    by_given_year: dict[tuple, list[int]] = defaultdict(list)
     partial: list[Rec] = []
     for r in recs:
         if r.personal_id:
             by_id[r.personal_id].append(r.id)
-        year = r.birth_date.year
-        by_given_year[(r.given_key, year)].append(r.id)
+        born = r.birth_date
+        by_name_year[(r.name_key, born.year)].append(r.id)
+        # A mistyped given name: the family name and the birth date agree (any commune).
+        by_family_date[(_family(r), born)].append(r.id)
+        by_name_month[(r.name_key, born.year, born.month)].append(r.id)  # a mistyped day
         if r.precision != BirthPrecision.DAY:
             partial.append(r)
             continue
-        d, m = r.birth_date.day, r.birth_date.month
-        dm = (min(d, m), max(d, m))  # unordered: a swapped day/month lands in the same block
-        by_given_dm[(r.given_key, dm)].append(r.id)  # catches year ±1 and swaps
-        by_unit_dm[(r.unit_id, dm)].append(r.id)  # catches a mistyped given name in the same commune
-        by_family_date[(_family(r), r.birth_date)].append(r.id)  # ... anywhere in the province
-        by_name_year[(r.name_key, year)].append(r.id)  # catches a mistyped day or month
-    for index in (by_id, by_given_dm, by_unit_dm, by_family_date, by_name_year):
+        dm = (min(born.day, born.month), max(born.day, born.month))  # unordered: a swap lands in the same block
+        by_name_dm[(r.name_key, dm)].append(r.id)  # year ±1 and swapped day/month
+    for index in (by_id, by_name_dm, by_family_date, by_name_month):
         for ids in index.values():
             if 1 < len(ids) <= MAX_BLOCK:
                 yield ids
-    # A year- or month-only birth date has no day/month: compare with the same given name born
-    # within a year of it.
+    # A year- or month-only birth date has no day/month: compare with the same name born within a
+    # year of it, in the same commune when the name is common (a year of "A Tin" births is a hundred
+    # children: without a date, another commune's namesake is no evidence at all).
+    by_name_year_unit: dict[tuple, list[int]] = defaultdict(list)
+    if partial:
+        for r in recs:
+            by_name_year_unit[(r.name_key, r.birth_date.year, r.unit_id)].append(r.id)
     for r in partial:
         for year in (r.birth_date.year - 1, r.birth_date.year, r.birth_date.year + 1):
-            ids = by_given_year.get((r.given_key, year), [])
+            ids = by_name_year.get((r.name_key, year), [])
+            if len(ids) > COMMON_BLOCK:
+                ids = by_name_year_unit.get((r.name_key, year, r.unit_id), [])
             if ids and len(ids) <= MAX_BLOCK:
                 yield [r.id, *ids]
 
 
 def _pairs(recs: list[Rec]) -> set[tuple[int, int]]:
-    pairs: set[tuple[int, int]] = set()
-    for ids in _blocks(recs):
-        n = len(ids)
-        for i in range(n):
-            a = ids[i]
-            for j in range(i + 1, n):
-                b = ids[j]
-                if a != b:
-                    pairs.add((a, b) if a < b else (b, a))
-    return pairs
+    pairs: set[int] = set()
+    update = pairs.update
+    for block in _blocks(recs):
+        ids = sorted(set(block))
+        for i in range(len(ids) - 1):
+            high = ids[i] << 32  # one int per pair: half the memory and time of tuples
+            update([high | b for b in ids[i + 1:]])
+    mask = (1 << 32) - 1
+    return {(key >> 32, key & mask) for key in pairs}
 
 
 def _decided_pairs() -> set[tuple[int, int]]:
@@ -283,6 +376,21 @@ class ScanResult:
     seconds: float
 
 
+def _may_reach(a: Rec, b: Rec, freq: Freq | None, threshold: float) -> bool:
+    """A cheap upper bound of pair_score: most blocked pairs (same family name and birth date,
+    different given names) cannot reach the threshold and skip the full scoring."""
+    if a.personal_id and a.personal_id == b.personal_id:
+        return True
+    birth = _birth(a, b)[0]
+    best_name = 1.0
+    if a.given_key != b.given_key:
+        jw = JaroWinkler.normalized_similarity(a.given_key, b.given_key)
+        typo = jw < 0.9 and _typo_of(a.given_key, b.given_key, freq)
+        if not typo and (jw < 0.85 or (freq is not None and not _rare_spelling(a.given_key, b.given_key, freq))):
+            best_name = 0.6
+    return W_NAME * best_name + W_BIRTH * birth + W_CONTEXT >= threshold
+
+
 def duplicates_find(qs: models.QuerySet[Child] | None = None, *, threshold: float = SCAN_THRESHOLD,
                     skip_decided: bool = True) -> ScanResult:
     """Compare the children of `qs` (active children by default) within blocks; no writes."""
@@ -291,13 +399,14 @@ def duplicates_find(qs: models.QuerySet[Child] | None = None, *, threshold: floa
     recs = _recs(qs)
     by_id = {r.id: r for r in recs}
     pairs = _pairs(recs)
+    freq = Freq.of(recs)
     if skip_decided:
         pairs -= _decided_pairs()
-    _attach_guardians(by_id, {c for pair in pairs for c in pair if by_id[pair[0]].household_id is None
-                              or by_id[pair[0]].household_id != by_id[pair[1]].household_id})
+    hopeful = [(a, b) for a, b in pairs if _may_reach(by_id[a], by_id[b], freq, threshold)]
+    _attach_guardians(by_id, {c for pair in hopeful for c in pair})
     found = []
-    for a, b in pairs:
-        score, reasons = pair_score(by_id[a], by_id[b])
+    for a, b in hopeful:
+        score, reasons = pair_score(by_id[a], by_id[b], freq)
         if score >= threshold:
             found.append((a, b, score, reasons))
     found.sort(key=lambda row: (-row[2], row[0], row[1]))
