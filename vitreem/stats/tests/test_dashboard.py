@@ -1,0 +1,114 @@
+"""Dashboard page, home panel and API: figures, drill-downs that open the records behind them, scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import login
+from vitreem.stats.engine import compute, params_for
+
+pytestmark = pytest.mark.django_db
+
+DRILLED = ["children", "poor_household_children", "near_poor_household_children", "special_circumstances", "at_risk"]
+
+
+def test_province_dashboard(demo):
+    client = login(demo.users["province"])
+    resp = client.get("/stats/?year=2022&unit=legacy:62")
+    assert resp.status_code == 200
+    page = resp.content.decode()
+    ctx = resp.context
+    expected = compute(params_for(year=2022, unit=demo.province), DRILLED)
+    values = {f["code"]: f for f in ctx["headline"]}
+    for code in DRILLED:
+        assert values[code]["value"] == expected[code]
+    prev = compute(params_for(year=2021, unit=demo.province), ["children"])["children"]
+    assert values["children"]["change"] == expected["children"] - prev
+    assert len(ctx["table"]) == 10  # Kon Tum's districts (legacy, 2022)
+    assert sum(r["values"][0]["value"] for r in ctx["table"]) == expected["children"]
+    assert len(ctx["groups"]) == 14 and sum(1 for p in ctx["points"] if p["lat"] is not None) > 50
+    assert '<svg class="chart"' in page and '<svg class="chart map"' in page
+    assert "/registry/children/?as_of=2022-12-31" in page
+
+
+def test_sorting_by_unit_table(demo):
+    client = login(demo.users["province"])
+    rows = client.get("/stats/?year=2022&unit=legacy:62&sort=-children").context["table"]
+    values = [r["values"][0]["value"] for r in rows]
+    assert values == sorted(values, reverse=True)
+
+
+def test_drilldown_counts_equal_headline(demo):
+    client = login(demo.users["province"])
+    headline = {f["code"]: f for f in client.get("/stats/?year=2022&unit=legacy:62").context["headline"]}
+    for code in DRILLED:
+        resp = client.get(headline[code]["url"])
+        assert resp.status_code == 200, code
+        assert resp.context["page"].paginator.count == headline[code]["value"], code
+    group = client.get("/stats/?year=2022&unit=legacy:62").context["groups"][3]
+    assert client.get(group["url"]).context["page"].paginator.count == group["value"]
+
+
+def test_commune_worker_sees_own_commune_only(demo):
+    worker_a, worker_b = demo.users["commune"], demo.users["commune2"]
+    client_b = login(worker_b)
+    assert client_b.get("/stats/?year=2022&unit=legacy:23500").status_code == 403
+    assert client_b.get("/stats/?year=2022&unit=legacy:62").status_code == 403
+    assert client_b.get("/api/stats/figures?year=2022&unit=legacy:23500").status_code == 403
+    own = client_b.get("/stats/?year=2022")
+    assert own.status_code == 200 and own.context["unit"].ref == "legacy:23512"
+    a_value = compute(params_for(year=2022, unit=demo.commune_a), ["children"])["children"]
+    b_value = compute(params_for(year=2022, unit=demo.commune_b), ["children"])["children"]
+    assert {f["code"]: f["value"] for f in own.context["headline"]}["children"] == b_value != a_value
+    # the home panel: their commune's figures and work lists
+    home = login(worker_a).get("/")
+    panel = next(p for p in home.context["panels"] if p["template"] == "stats/home_panel.html")["context"]
+    assert panel["unit"].pk in {demo.commune_a.pk, demo.commune_a_2025.pk}
+    assert panel["work"] and all(f["code"] != "children" for f in panel["work"])
+
+
+def test_leader_sees_figures_but_no_case_lists(demo):
+    resp = login(demo.users["leader"]).get("/stats/?year=2022&unit=legacy:62")
+    assert resp.status_code == 200
+    cases = [f for f in resp.context["headline"] if f["code"].startswith("cases_")]
+    assert cases and all(f["url"] is None for f in cases)
+    assert "/cases/?" not in resp.content.decode()  # no link to a case list (the nav is the cases app's)
+    officer = login(demo.users["province"]).get("/stats/?year=2022&unit=legacy:62")
+    assert any(f["url"] for f in officer.context["headline"] if f["code"].startswith("cases_"))
+
+
+def test_reporter_sees_no_child_figures(demo):
+    client = login(demo.users["reporter"])
+    assert client.get("/stats/").status_code == 403
+    assert client.get("/api/stats/figures?year=2022").status_code == 403
+    home = client.get("/")
+    assert all(p["template"] != "stats/home_panel.html" for p in home.context["panels"])
+
+
+def test_bad_input(demo):
+    client = login(demo.users["province"])
+    resp = client.get("/stats/?year=abc")
+    assert resp.status_code == 400 and "Năm không hợp lệ" in resp.content.decode()
+    assert client.get("/stats/?year=1990").status_code == 400
+    assert client.get("/stats/?year=2022&unit=legacy:99999").status_code == 404
+    assert client.post("/stats/").status_code == 405
+    empty = client.get("/stats/?year=2005&unit=legacy:62")
+    assert empty.status_code == 200 and empty.context["no_data"]
+    api = client.get("/api/stats/figures?year=2022&codes=nope")
+    assert api.status_code == 400 and "nope" in api.json()["message"]
+
+
+def test_api_figures(demo):
+    client = login(demo.users["province"])
+    body = client.get("/api/stats/figures?year=2022&unit=2025:51&codes=children,special_circumstances").json()
+    assert body["unit"] == "2025:51" and body["as_of"] == "2022-12-31"
+    assert body["figures"] == compute(params_for(year=2022, unit=demo.province_2025), ["children", "special_circumstances"])
+    assert body["drilldown"]["children"].startswith("/registry/children/?as_of=2022-12-31")
+    assert any(i["code"] == "children" for i in client.get("/api/stats/indicators").json())
+
+
+def test_dashboard_reads_rollups(demo, django_assert_max_num_queries):
+    client = login(demo.users["province"])
+    client.get("/stats/?year=2022&unit=legacy:62")  # fills the rollups
+    with django_assert_max_num_queries(60):
+        assert client.get("/stats/?year=2022&unit=legacy:62").status_code == 200
