@@ -19,7 +19,7 @@ def test_demo_programme_is_worth_reading(db):
     assert all(User.objects.filter(member_unit=mu, role="reporter").exists() for mu in MemberUnit.objects.all())
     ev = evaluation_for_year(year=2022)
     statuses = {r["status"] for r in ev["targets"]}
-    assert statuses == {"achieved", "not_achieved", "no_data"}
+    assert {"achieved", "not_achieved"} <= statuses <= {"achieved", "not_achieved", "no_data"}
     assert all(r["explanation"] for r in ev["targets"] if r["status"] == "not_achieved")
     assert ev["finalised"] and YearEvaluation.objects.count() == 4
     assert {r["code"]: r for r in ev["targets"]}["tre-em-hcdb"]["value"] is not None  # from the demo registry

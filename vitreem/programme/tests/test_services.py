@@ -382,7 +382,8 @@ def test_computed_indicator_from_the_engine(catalogue, officer, units):
     inds = list(Indicator.objects.filter(code__in=["tre-em-hcdb", "tre-em-hcdb-duoc-tro-giup"]))
     values = indicator_values(indicators=inds, years=[2022])
     assert values["tre-em-hcdb"][2022] == D("12.50")  # 1 of 8 children
-    assert values["tre-em-hcdb-duoc-tro-giup"][2022] is None  # "special_assisted" not registered: no data
+    # Assisted = allowance recipients (benefits) over children in special circumstances: none enrolled here.
+    assert values["tre-em-hcdb-duoc-tro-giup"][2022] == D("0.00")
     from vitreem.stats.engine import compute, params_for
 
     assert compute(params_for(year=2022), ["special_circumstances_share"])["special_circumstances_share"] == 0.125
