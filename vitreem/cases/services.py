@@ -8,6 +8,7 @@ its order, records a timeline event and an audit row. Bad input raises and write
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -239,7 +240,7 @@ def case_intake(*, actor, received_at: dt.datetime, channel: str, place: str, co
     require_unit(actor, child_obj.unit)
 
     case = Case(child=child_obj, unit=child_obj.unit, owner=actor, created_by=actor, received_at=received_at,
-                status=Status.RECEIVED, code=f"tmp-{now.timestamp()}-{actor.pk}", **data)
+                status=Status.RECEIVED, code=f"tmp-{uuid.uuid4().hex[:16]}", **data)
     if case.in_danger:
         # Decree 56/2017, Art. 23: emergency intervention within 12 hours of receiving the information.
         case.emergency_due_at = deadlines.emergency_due(received_at)
