@@ -70,13 +70,17 @@ def run(emit) -> None:
     baseline = _exact_id_pairs()
     baseline_seconds = time.perf_counter() - started
 
+    cpu = time.process_time()
     result = duplicates_find(threshold=SCAN_THRESHOLD, skip_decided=False)
+    cpu = time.process_time() - cpu
     found = {(a, b) for a, b, _s, _r in result.found}
     precision, recall = _quality(found, truth)
     base_precision, base_recall = _quality(baseline, truth)
 
     emit("duplicates.scan_seconds", result.seconds, "s", "exact_id.seconds", baseline_seconds,
          target=60.0, pairs_compared=result.pairs_compared)
+    # CPU time of the scan process: on a busy machine the wall time above also counts waiting.
+    emit("duplicates.scan_cpu_seconds", cpu, "s")
     emit("duplicates.recall", recall, "ratio", "exact_id.recall", base_recall, target=0.95)
     emit("duplicates.precision", precision, "ratio", "exact_id.precision", base_precision, target=0.95)
     emit("duplicates.pairs_found", len(found), "pairs", "exact_id.pairs_found", len(baseline))

@@ -313,7 +313,7 @@ def _blocks(recs: list[Rec]) -> Iterator[list[int]]:
 
     Measured on the demo province (250,000 records): blocking by given name and day/month, or by
     commune and day/month, gives 1–4 million pairs because given names (and whole minority names
-    such as "A Tin") are shared by hundreds; these keys give about a million."""
+    such as "A Tin") are shared by hundreds; these keys give well under a million."""
     by_id: dict[str, list[int]] = defaultdict(list)
     by_name_dm: dict[tuple, list[int]] = defaultdict(list)
     by_family_date: dict[tuple, list[int]] = defaultdict(list)
@@ -325,8 +325,10 @@ def _blocks(recs: list[Rec]) -> Iterator[list[int]]:
             by_id[r.personal_id].append(r.id)
         born = r.birth_date
         by_name_year[(r.name_key, born.year)].append(r.id)
-        # A mistyped given name: the family name and the birth date agree (any commune).
-        by_family_date[(_family(r), born)].append(r.id)
+        # A mistyped given name: the family name, the birth date and the given name's first letter
+        # agree (any commune). Without the letter this block alone gives 400,000 pairs, nearly all
+        # siblings-in-name only.
+        by_family_date[(_family(r), born, r.given_key[:1])].append(r.id)
         by_name_month[(r.name_key, born.year, born.month)].append(r.id)  # a mistyped day
         if r.precision != BirthPrecision.DAY:
             partial.append(r)
@@ -341,8 +343,9 @@ def _blocks(recs: list[Rec]) -> Iterator[list[int]]:
     # year of it, in the same commune when the name is common (a year of "A Tin" births is a hundred
     # children: without a date, another commune's namesake is no evidence at all).
     by_name_year_unit: dict[tuple, list[int]] = defaultdict(list)
-    if partial:
-        for r in recs:
+    partial_names = {r.name_key for r in partial}
+    for r in recs:
+        if r.name_key in partial_names:
             by_name_year_unit[(r.name_key, r.birth_date.year, r.unit_id)].append(r.id)
     for r in partial:
         for year in (r.birth_date.year - 1, r.birth_date.year, r.birth_date.year + 1):
@@ -357,7 +360,7 @@ def _pairs(recs: list[Rec]) -> set[tuple[int, int]]:
     pairs: set[int] = set()
     update = pairs.update
     for block in _blocks(recs):
-        ids = sorted(set(block))
+        ids = sorted(set(block))  # a partial-date block holds its own record too
         for i in range(len(ids) - 1):
             high = ids[i] << 32  # one int per pair: half the memory and time of tuples
             update([high | b for b in ids[i + 1:]])
@@ -467,6 +470,20 @@ def _rec_from_data(data: dict[str, Any], unit: Any) -> Rec:
                unit_id=getattr(unit, "pk", unit), guardians=guardians)
 
 
+def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec]) -> Freq:
+    """The name frequencies the scan would use, for the names in play only (two grouped queries)."""
+    names = {new.name_key, *(r.name_key for r in recs)}
+    given = {new.given_key, *(r.given_key for r in recs)}
+    in_unit: dict[tuple[str, int | None], int] = {}
+    totals: dict[str, int] = defaultdict(int)
+    rows = pool.filter(name_key__in=names).values_list("name_key", "unit_id").annotate(n=models.Count("pk"))
+    for name_key, unit_id, n in rows:
+        in_unit[(name_key, unit_id)] = n
+        totals[name_key] += n
+    given_counts = dict(pool.filter(given_key__in=given).values_list("given_key").annotate(n=models.Count("pk")))
+    return Freq(dict(totals), in_unit, given_counts)
+
+
 def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
                        threshold: float = NEW_THRESHOLD) -> list[dict[str, Any]]:
     """Existing active children that may be the one described by `data` (cleaned registration data:
@@ -502,9 +519,10 @@ def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
         new = Rec(0, "", "", "", recs[0].birth_date, BirthPrecision.YEAR, "", data["personal_id"], None, None)
     by_id = {r.id: r for r in recs}
     _attach_guardians(by_id, by_id)
+    freq = _freq_around(pool, new, recs)
     scored = []
     for rec in recs:
-        score, reasons = pair_score(new, rec)
+        score, reasons = pair_score(new, rec, freq)
         if score >= threshold:
             scored.append((score, rec.id, reasons))
     scored.sort(key=lambda row: (-row[0], row[1]))

@@ -214,6 +214,7 @@ def planted(units):
         kid(a, "Nguyễn Văn Lộc", dt.date(2017, 1, 20), household=hh),  # twins
         kid(a, "Đinh Văn Hải", dt.date(2010, 10, 10)),
         kid(a, "Đinh Thị Hải", dt.date(2010, 10, 10), sex="F"),
+        kid(a, "Hoàng Văn Một", dt.date(2012, 1, 1), precision="year"),  # alone in its block: no pair with itself
     ]
     return originals, copies, noise
 
