@@ -25,6 +25,10 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
      "label": _("Cán bộ BVTE Xã Đăk Mar")},
     {"username": "reporter", "role": "reporter", "full_name": "Lê Thị Thu", "units": DEMO_PROVINCE,
      "member_unit": "so-gddt", "label": _("Báo cáo viên Sở Giáo dục và Đào tạo")},
+    {"username": "chairman", "role": "chairman", "full_name": "Lê Văn Bình", "units": DEMO_COMMUNE,
+     "label": _("Chủ tịch UBND Thị trấn Đăk Hà (phê duyệt kế hoạch hỗ trợ)")},
+    {"username": "supervisor", "role": "case_supervisor", "full_name": "Phạm Thị Ngọc", "units": DEMO_PROVINCE,
+     "label": _("Giám sát quản lý trường hợp cấp tỉnh")},
 ]
 
 # The committee's usual members (Kon Tum's committee, 2023). The standing agency is a setting:

@@ -25,11 +25,11 @@ def test_login_page_lists_demo_accounts_only_in_demo_mode():
 
 def test_demo_accounts_are_created_once_with_their_units():
     users = {u.username: u for u in demo_accounts_ensure()}
-    assert set(users) == {"admin", "province", "leader", "commune", "commune2", "reporter"}
+    assert set(users) == {"admin", "province", "leader", "commune", "commune2", "reporter", "chairman", "supervisor"}
     assert {u.ref for u in users["commune"].units.all()} == {"legacy:23500", "2025:23500"}
     assert users["reporter"].member_unit.code == "so-gddt"
     assert users["commune"].check_password("vitreem-demo")
-    assert len(demo_accounts_ensure()) == 6  # idempotent
+    assert len(demo_accounts_ensure()) == 8  # idempotent
 
 
 def test_login_logout_and_home_shows_the_commune(worker_a):
