@@ -63,7 +63,7 @@ def _notify(entries: list[AuditEntry]) -> None:
     def run() -> None:
         import logging
 
-        for callback in list(_LISTENERS):
+        for callback in _LISTENERS:
             try:
                 callback(entries)
             except Exception:  # a listener's bug must not turn a committed change into an error
