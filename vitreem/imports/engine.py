@@ -123,7 +123,7 @@ class Importer:
         self._allowed_units: set[int] = set()
         self._keys: set[tuple[Any, ...]] | None = None
         self._any: bool | None = None
-        self._households: dict[tuple[int, str, str], Household] = {}
+        self._household_cache: dict[tuple[int, str, str], Household] = {}
         self.out = Outcome()
 
     # ------------------------------------------------------------ reading cells
@@ -483,32 +483,64 @@ class Importer:
                           action=action, object_type=obj_type, object_id=str(obj_id), unit_id=unit_id,
                           changes=changes, source=self.source)
 
-    def _household_for(self, p: Prepared, audits: list[AuditEntry]) -> Household | None:
+    @staticmethod
+    def _household_key(p: Prepared) -> tuple[int, str, str] | None:
         if p.poverty is None or not p.guardians:
             return None
-        head = p.guardians[0]["full_name"]
-        village = p.data.get("village", "")
-        key = (p.unit.pk, fold(village), fold(head))
-        household = self._households.get(key)
-        if household is None:
-            household = Household.objects.filter(unit=p.unit, head_key=fold(head), village=village).first()
-            if household is None:
-                household = Household(unit=p.unit, head_name=nfc(head), head_key=fold(head), village=village)
-                household.save()
-                audits.append(self._audit("household.create", "registry.household", household.pk, p.unit.pk,
-                                          snapshot(household)))
-            self._households[key] = household
-        return household
+        return (p.unit.pk, fold(p.data.get("village", "")), fold(p.guardians[0]["full_name"]))
 
-    def _poverty_set(self, household: Household, status: str, audits: list[AuditEntry]) -> None:
-        year = self.today.year
-        row = HouseholdPoverty.objects.filter(household=household, year=year).first()
-        if row is not None and row.status == status:
+    def _households(self, rows: list[Prepared], audits: list[AuditEntry]) -> dict[int, Household]:
+        """Row number → household, for rows that state a poverty status (the first guardian is the
+        head). Siblings in one file share it; an existing household of the same head and village is
+        reused. A few queries per chunk, whatever its size."""
+        wanted: dict[tuple[int, str, str], Prepared] = {}
+        for p in rows:
+            key = self._household_key(p)
+            if key is not None:
+                wanted.setdefault(key, p)
+        missing = [k for k in wanted if k not in self._household_cache]
+        if missing:
+            for h in Household.objects.filter(unit_id__in={k[0] for k in missing},
+                                              head_key__in={k[2] for k in missing}):
+                key = (h.unit_id, fold(h.village), h.head_key)
+                if key in wanted:
+                    self._household_cache.setdefault(key, h)
+            new = {k: Household(unit=wanted[k].unit, head_name=nfc(wanted[k].guardians[0]["full_name"]), head_key=k[2],
+                                village=wanted[k].data.get("village", ""))
+                   for k in missing if k not in self._household_cache}
+            Household.objects.bulk_create(list(new.values()), batch_size=2000)
+            audits.extend(self._audit("household.create", "registry.household", h.pk, h.unit_id, snapshot(h))
+                          for h in new.values())
+            self._household_cache.update(new)
+        out = {}
+        status: dict[int, str] = {}
+        for p in rows:
+            key = self._household_key(p)
+            if key is not None:
+                household = self._household_cache[key]
+                out[p.row] = household
+                status.setdefault(household.pk, p.poverty)  # type: ignore[arg-type]
+        self._poverty_set(status, audits)
+        return out
+
+    def _poverty_set(self, status: dict[int, str], audits: list[AuditEntry]) -> None:
+        """This year's classification of each household (Decree 07/2021 standard), as household_poverty_set
+        records it, in bulk."""
+        if not status:
             return
-        before = row.status if row else None
-        HouseholdPoverty.objects.update_or_create(household=household, year=year, defaults={"status": status})
-        audits.append(self._audit("household.poverty_set", "registry.household", household.pk, household.unit_id,
-                                  {"status": [before, status], "year": [None, year]}))
+        year = self.today.year
+        current = dict(HouseholdPoverty.objects.filter(household_id__in=list(status), year=year)
+                       .values_list("household_id", "status"))
+        HouseholdPoverty.objects.bulk_create([HouseholdPoverty(household_id=pk, year=year, status=s)
+                                              for pk, s in status.items() if pk not in current], batch_size=2000)
+        for pk, s in status.items():
+            if pk in current and current[pk] != s:
+                HouseholdPoverty.objects.filter(household_id=pk, year=year).update(status=s)
+        units = dict(Household.objects.filter(pk__in=[pk for pk, s in status.items() if current.get(pk) != s])
+                     .values_list("pk", "unit_id")) if any(current.get(pk) != s for pk, s in status.items()) else {}
+        audits.extend(self._audit("household.poverty_set", "registry.household", pk, units.get(pk),
+                                  {"status": [current.get(pk), s], "year": [None, year]})
+                      for pk, s in status.items() if current.get(pk) != s)
 
     def _create(self, rows: list[Prepared]) -> list[Child]:
         """The same records child_register makes (child, residence from birth, guardians, audit row),
@@ -518,10 +550,9 @@ class Importer:
         audits: list[AuditEntry] = []
         actor = self.actor if getattr(self.actor, "pk", None) else None
         children = []
+        households = self._households(rows, audits)
         for p in rows:
-            household = self._household_for(p, audits)
-            if household is not None:
-                self._poverty_set(household, p.poverty, audits)  # type: ignore[arg-type]
+            household = households.get(p.row)
             child = Child(**p.data, unit=p.unit, household=household, ethnicity_id=p.ethnicity_id,
                           source=self.source, created_by=actor)
             if household is not None and not child.village:
@@ -623,13 +654,13 @@ class Importer:
         if poverty_change:
             if household is None:
                 audits: list[AuditEntry] = []
-                household = self._household_for(p, audits)
+                household = self._households([p], audits).get(p.row)
                 from vitreem.core.audit import audit_changes_bulk
 
                 audit_changes_bulk(audits)
                 if household is not None and household.unit_id == child.unit_id:
                     reg.child_update(actor=self.actor, child=child, data={}, household=household, on=self.today)
-            if household is not None:
+            elif household is not None:
                 reg.household_poverty_set(actor=self.actor, household=household, year=self.today.year,
                                           status=p.poverty)  # type: ignore[arg-type]
         return True

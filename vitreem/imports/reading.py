@@ -68,13 +68,16 @@ class Table:
 # ---------------------------------------------------------------- files
 
 def _decode_csv(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    sample = data[:4000]
-    if sample and sample.count(0) > len(sample) // 4:  # UTF-16 without a BOM: every other byte is 0
-        return data.decode("utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"), "utf-16"
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16"), "utf-16"
+        sample = data[:4000]
+        if sample and sample.count(0) > len(sample) // 4:  # UTF-16 without a BOM: every other byte is 0
+            return data.decode("utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"), "utf-16"
+    except UnicodeDecodeError:
+        raise ReadError(_("Tệp CSV không đúng mã hoá UTF-8/UTF-16 (tệp hỏng hoặc không phải CSV).")) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
