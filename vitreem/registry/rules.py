@@ -1,7 +1,7 @@
 """The registry's counting rules, in one place. Stats, lists and eligibility all use these.
 
 - A child *counts* on day D when born on or before D, under 16 on D, and their record has not
-  ended (death, leaving the province, merged duplicate) on or before D.
+  ended (death, leaving the province) on or before D; a merged duplicate never counts.
 - A child is *in special circumstances* on D when an episode covers D (start ≤ D, no end or end ≥ D).
 - A child is *at risk* on D when at least one risk factor covers D and they are not in special
   circumstances on D (Law on Children Art. 10 and the provincial definition of "nguy cơ").
@@ -32,8 +32,9 @@ def covers(day: dt.date, prefix: str = "") -> Q:
 
 def q_child_on(day: dt.date) -> Q:
     """Children under 16 and on the register on `day`."""
+    # A merged duplicate never counted: it was the same child as its survivor, on every date.
     return (Q(birth_date__lte=day) & Q(birth_date__gt=sixteen_years_before(day))
-            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day)))
+            & (Q(ended_on__isnull=True) | Q(ended_on__gt=day)) & ~Q(end_reason="merged"))
 
 
 def q_lives_in(day: dt.date, unit_ids: Iterable[int] | None) -> Q:
