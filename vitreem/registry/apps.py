@@ -8,6 +8,12 @@ def _reads_children(user) -> bool:
     return scope_for(user).read_children
 
 
+def _merges_children(user) -> bool:
+    from vitreem.core.scope import scope_for
+
+    return scope_for(user).write_children
+
+
 class RegistryConfig(AppConfig):
     name = "vitreem.registry"
     label = "registry"
@@ -17,3 +23,4 @@ class RegistryConfig(AppConfig):
         from vitreem.core.nav import register_nav
 
         register_nav("registry:children", _("Trẻ em"), order=10, visible=_reads_children)
+        register_nav("registry:duplicates:list", _("Hồ sơ trùng"), order=12, visible=_merges_children)
