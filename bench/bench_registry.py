@@ -41,6 +41,12 @@ def run(emit) -> None:
         demo_seed(children=max(CHILDREN, 1000), log=lambda *_: None)
         total = Child.objects.filter(ended_on__isnull=True).count()
     emit("registry.children", total, "children")
+    # Planner statistics, as autovacuum (PostgreSQL) or a routine ANALYZE (SQLite) would have them
+    # after the bulk load: without them PostgreSQL guesses a few hundred rows and picks bad plans.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
     leader = User.objects.get(username="leader")
     client = Client(HTTP_HOST="127.0.0.1")
