@@ -1,0 +1,174 @@
+"""Dashboards and the annual report on the demo province (BENCH_CHILDREN, default 200,000).
+
+- province dashboard p50/p95 over 100 requests at 1 and at 20 concurrent connections, served by a
+  real gunicorn (2 sync workers) on 127.0.0.1, reading rollups; baseline: the same headline figures
+  computed by live COUNT queries through the engine with no rollups;
+- time from a registry change (special_episode_open) to the dashboard showing it;
+- .docx and .pdf generation time of the 2022 annual report.
+Loops are bounded in count and time; traffic only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+CHILDREN = int(os.environ.get("BENCH_CHILDREN", "200000"))
+ROOT = Path(__file__).resolve().parent.parent
+URL = "/stats/?unit=legacy:62"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _session_for(user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key or ""
+
+
+def _get(port: int, cookie: str, path: str = URL) -> tuple[int, str, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"})
+    resp = conn.getresponse()
+    body = resp.read().decode("utf-8", "replace")
+    conn.close()
+    return resp.status, body, (time.perf_counter() - started) * 1000
+
+
+def _figure(body: str, code: str) -> int | None:
+    m = re.search(rf'data-figure="{code}">([\d.]+)<', body)
+    return int(m.group(1).replace(".", "")) if m else None
+
+
+def _concurrent(port: int, cookie: str, total: int, workers: int) -> list[float]:
+    samples: list[float] = []
+    lock = threading.Lock()
+    per = total // workers
+    deadline = time.perf_counter() + 300
+
+    def worker() -> None:
+        for _ in range(per):
+            if time.perf_counter() > deadline:
+                return
+            status, _body, ms = _get(port, cookie)
+            with lock:
+                samples.append(ms if status == 200 else float("inf"))
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return samples
+
+
+def run(emit) -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from bench.common import ensure_demo, p50_p95
+    from vitreem.accounts.models import User
+    from vitreem.places.selectors import unit_resolve
+    from vitreem.reports.services import report_build
+    from vitreem.stats.engine import compute, params_for
+    from vitreem.stats.rollups import rollups_clear
+    from vitreem.stats.selectors import HEADLINE, available, dashboard
+
+    ensure_demo(CHILDREN)
+    province = unit_resolve("legacy:62")
+    leader = User.objects.get(username="leader")  # province-wide, reads figures, no second factor needed
+    year = timezone.localdate().year
+    codes = available(HEADLINE)
+
+    # baseline: the headline figures of the year and the previous year by live COUNT queries, no rollups
+    started = time.perf_counter()
+    compute(params_for(year=year, unit=province, user=leader), codes)
+    compute(params_for(year=year - 1, unit=province, user=leader), codes)
+    live_ms = (time.perf_counter() - started) * 1000
+    emit("stats.headline_live_count", live_ms, "ms")
+
+    rollups_clear()
+    started = time.perf_counter()
+    dashboard(user=leader, year=year, unit="legacy:62")
+    fill_ms = (time.perf_counter() - started) * 1000
+    emit("stats.dashboard_first_fill", fill_ms, "ms", "stats.headline_live_count", live_ms)
+
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.base"),
+           "VITREEM_VAR_DIR": str(settings.VAR_DIR), "CONN_MAX_AGE": "60", "DEBUG": "0"}
+    server = subprocess.Popen(  # noqa: S603 — our own gunicorn, bound to 127.0.0.1
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        cookie = _session_for(leader)
+        deadline = time.perf_counter() + 60
+        while True:
+            try:
+                status, body, _ = _get(port, cookie)
+                break
+            except OSError:
+                if time.perf_counter() > deadline:
+                    raise
+                time.sleep(0.3)
+        assert status == 200, body[:500]
+        for _ in range(4):  # both workers warm
+            _get(port, cookie)
+
+        one = [_get(port, cookie)[2] for _ in range(100)]
+        p50, p95 = p50_p95(one)
+        emit("stats.dashboard_p50_1conn", p50, "ms", "stats.headline_live_count", live_ms)
+        emit("stats.dashboard_p95_1conn", p95, "ms", "stats.headline_live_count", live_ms)
+        many = _concurrent(port, cookie, 100, 20)
+        p50, p95 = p50_p95(many)
+        emit("stats.dashboard_p50_20conn", p50, "ms", "stats.headline_live_count", live_ms)
+        emit("stats.dashboard_p95_20conn", p95, "ms", "stats.headline_live_count", live_ms)
+
+        # a registry change, then poll the dashboard until it shows it
+        from vitreem.registry import services
+        from vitreem.registry.models import Child, SpecialGroup
+        from vitreem.registry.rules import q_child_on, q_special_on
+
+        today = timezone.localdate()
+        before = _figure(_get(port, cookie)[1], "special_circumstances")
+        child = (Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
+                 .order_by("pk").first())
+        officer = User.objects.get(username="province")
+        changed = time.perf_counter()
+        episode = services.special_episode_open(actor=officer, child=child, group=SpecialGroup.objects.get(code="3"),
+                                                start=today - dt.timedelta(days=1))
+        seen = None
+        while time.perf_counter() - changed < 120:
+            if _figure(_get(port, cookie)[1], "special_circumstances") == (before or 0) + 1:
+                seen = time.perf_counter() - changed
+                break
+            time.sleep(0.05)
+        emit("stats.change_to_dashboard", (seen if seen is not None else float("nan")) * 1000, "ms",
+             "stats.headline_live_count", live_ms)
+        services.special_episode_close(actor=officer, episode=episode, end=today - dt.timedelta(days=1))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    for fmt in ("docx", "pdf"):
+        started = time.perf_counter()
+        report_build(year=2022, unit=province, fmt=fmt)
+        emit(f"reports.annual_2022_{fmt}", time.perf_counter() - started, "s")
