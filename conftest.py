@@ -32,9 +32,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def ensure_places() -> None:
-    """Transactional tests (the browser tests) flush the tables: reload the units when they are gone."""
+    """Transactional tests (the browser tests) flush the tables: reload the units and the code tables
+    that data migrations load (registry codes, benefit rules) when they are gone."""
+    from vitreem.benefits.defaults import rules_load
+    from vitreem.registry.codes import codes_load
+    from vitreem.registry.models import Ethnicity
+
     if not AdminUnit.objects.exists():
         places_load()
+    if not Ethnicity.objects.exists():
+        codes_load()
+        rules_load()
 
 
 def _make(username: str, role: str, refs, **extra):

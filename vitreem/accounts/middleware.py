@@ -43,7 +43,9 @@ class SessionExpiryMiddleware:
         had_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
         user = getattr(request, "user", None)
         location = response.get("Location", "")
+        # Not on /accounts/ itself: logging out also ends at the login page, and that is no expiry.
         if had_cookie and user is not None and not user.is_authenticated and response.status_code == 302 \
+                and not request.path.startswith("/accounts/") \
                 and location.startswith(reverse("accounts:login")) and "expired=" not in location:
             response["Location"] = location + ("&" if "?" in location else "?") + "expired=1"
         return response

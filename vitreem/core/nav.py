@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -60,9 +61,16 @@ def register_home_panel(template: str, context: Callable[[Any], dict | None], *,
 
 def home_panels(request) -> list[dict]:
     """Render-ready panels; a panel whose context function returns None is not shown to this user."""
+    from .errors import DomainError
+
     panels = []
     for panel in sorted(_PANELS, key=lambda p: p.order):
-        ctx = panel.context(request)
+        try:
+            ctx = panel.context(request)
+        except DomainError:
+            # A panel whose data is not set up yet (e.g. no rule in force) must not take the home page down.
+            logging.getLogger("vitreem.nav").exception("home panel %s failed", panel.template)
+            continue
         if ctx is not None:
             panels.append({"template": panel.template, "context": ctx})
     return panels
