@@ -136,6 +136,20 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     return {key: {c: values[c] for c in codes} for key, values in out.items()}
 
 
+def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
+    """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
+    kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""
+    store = _Store()
+    store.load([key], {unit.pk}, {day})
+    value = store.values.get((key, unit.pk, day), ...)
+    if value is ...:
+        started = timezone.now()
+        value = compute_fn()
+        store.pending.append(Rollup(code=key, unit_id=unit.pk, as_of=day, value=value, computed_at=started))
+        store.save()
+    return value
+
+
 def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
     return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
 
