@@ -136,6 +136,12 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     return {key: {c: values[c] for c in codes} for key, values in out.items()}
 
 
+def unit_stamp(unit_pk: int) -> tuple:
+    """The last change stamps that concern a unit's figures (its own and "all"), for caches above rollups."""
+    stamps, stamp_all = _stamp_times([unit_pk])
+    return (stamps.get(unit_pk), stamp_all)
+
+
 def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
     """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
     kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""

@@ -42,3 +42,11 @@ def demo(demo_province, db):
             username__in=["province", "leader", "commune", "commune2", "reporter", "admin"])}
 
     return Demo
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Kept dashboard pages live in the process cache: start each test without them."""
+    from django.core.cache import cache
+
+    cache.clear()

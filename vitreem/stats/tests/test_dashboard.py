@@ -112,3 +112,29 @@ def test_dashboard_reads_rollups(demo, django_assert_max_num_queries):
     client.get("/stats/?year=2022&unit=legacy:62")  # fills the rollups
     with django_assert_max_num_queries(60):
         assert client.get("/stats/?year=2022&unit=legacy:62").status_code == 200
+
+
+def test_kept_page_follows_a_registry_change(demo, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_special_on
+
+    client = login(demo.users["province"])
+
+    def shown() -> int:
+        resp = client.get("/stats/?unit=2025:51")
+        return {f["code"]: f["value"] for f in resp.context["headline"]}["special_circumstances"]
+
+    before = shown()
+    assert shown() == before  # the kept page
+    today = timezone.localdate()
+    child = (Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
+             .order_by("pk").first())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.special_episode_open(actor=demo.users["province"], child=child,
+                                      group=SpecialGroup.objects.get(code="2"), start=today - dt.timedelta(days=2))
+    assert shown() == before + 1
