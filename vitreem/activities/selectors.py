@@ -297,7 +297,8 @@ def budget_table(params) -> dict[str, Any]:
     for s_row in (budget_spendings(params).values("allocation__unit_id", "allocation__member_unit_id")
                   .annotate(n=Sum("amount"))):
         spent[(s_row["allocation__unit_id"], s_row["allocation__member_unit_id"])] = int(s_row["n"] or 0)
-    keys = sorted({(u, m) for (u, m, _s) in alloc} | set(spent))
+    # Member unit may be None (a unit's own budget): sort None first instead of comparing it with ints.
+    keys = sorted({(u, m) for (u, m, _s) in alloc} | set(spent), key=lambda k: (k[0], k[1] or 0))
     units = AdminUnit.objects.in_bulk([u for u, _m in keys])
     from vitreem.accounts.models import MemberUnit
 
