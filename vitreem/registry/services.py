@@ -194,57 +194,134 @@ def child_update(*, actor, child: Child, data: dict[str, Any], expected_version:
     return child
 
 
+def _require_version(child: Child, expected_version: int | None) -> None:
+    """Optimistic lock: the version the user saw must still be the record's (see child_update)."""
+    if expected_version is not None and int(expected_version) != child.version:
+        raise Conflict(_("Hồ sơ đã được người khác sửa trong lúc bạn đang sửa. Hãy tải lại trang và nhập lại thay đổi."))
+
+
+def _require_open(child: Child) -> None:
+    if child.ended_on is not None:
+        raise DomainError(_("Hồ sơ đã kết thúc (%(r)s), không sửa được.") % {"r": child.get_end_reason_display()})
+
+
 @transaction.atomic
-def child_move(*, actor, child: Child, unit: AdminUnit | str, on: dt.date, household: Household | None = None) -> Child:
-    """The child moved to another commune on `on`: the old residence ends the day before."""
+def child_move(*, actor, child: Child, unit: AdminUnit | str, on: dt.date, household: Household | None = None,
+               village: str | None = None, expected_version: int | None = None) -> Child:
+    """The child moved to another commune on `on`: the old residence ends the day before.
+
+    The receiving commune must be in the actor's scope as well as the current one. A commune worker
+    therefore moves a child only between communes they are assigned; a move to another commune of the
+    province is recorded by a provincial officer, and a move out of the province ends the record
+    (child_end, reason "left"). Letting a worker place a child in a commune they cannot see would make
+    the record vanish from their lists with nobody on the receiving side told about it.
+    """
     child = Child.objects.select_for_update().get(pk=child.pk)
     require_unit(actor, child.unit)
+    _require_version(child, expected_version)
+    _require_open(child)
+    today = _today()
+    if on > today:
+        raise ValidationFailed({"on": _("Ngày chuyển đến ở tương lai.")})
+    if on < child.birth_date:
+        raise ValidationFailed({"on": _("Ngày chuyển đến trước ngày sinh của trẻ.")})
     new_unit = _commune(unit, on)
+    if not new_unit.valid_on(today):
+        # The child's current address is always a unit in force today (the reform moved everyone).
+        raise DomainError(_("Đơn vị %(n)s (%(r)s) không còn hiệu lực; hãy chọn xã/phường hiện hành.")
+                          % {"n": new_unit.name, "r": new_unit.ref}, field="unit", code="unit_wrong_version")
+    require_unit(actor, new_unit)
+    if new_unit.pk == child.unit_id:
+        raise ValidationFailed({"unit": _("Trẻ đang cư trú tại %(n)s; hãy chọn xã/phường khác.") % {"n": new_unit.name}})
+    if household is not None and household.unit_id != new_unit.pk:
+        raise ValidationFailed({"household": _("Hộ gia đình thuộc đơn vị khác với nơi cư trú của trẻ.")})
     current = child.residences.filter(end__isnull=True).order_by("-start").first()
     if current and on <= current.start:
-        raise ValidationFailed({"on": _("Ngày chuyển đến phải sau ngày bắt đầu cư trú hiện tại.")})
+        raise ValidationFailed({"on": _("Ngày chuyển đến phải sau ngày bắt đầu cư trú hiện tại (%(d)s).")
+                                % {"d": current.start.strftime("%d/%m/%Y")}})
     if current:
         current.end = on - dt.timedelta(days=1)
         current.save(update_fields=["end"])
     Residence.objects.create(child=child, unit=new_unit, start=on)
-    before = child.unit_id
+    before = snapshot(child, ["unit_id", "household_id", "village"])
     child.unit, child.household = new_unit, household
+    # The old village belongs to the old commune: keep it only if the user typed none and no household says.
+    child.village = nfc(village) if village else (household.village if household is not None else "")
     child.version += 1
-    child.save(update_fields=["unit", "household", "version", "updated_at"])
+    child.save(update_fields=["unit", "household", "village", "version", "updated_at"])
     audit_change(actor=actor, action="child.move", obj=child, unit=new_unit,
-                 changes={"unit_id": [before, new_unit.pk], "on": on})
+                 changes={**diff(before, snapshot(child, ["unit_id", "household_id", "village"])), "on": on})
     return child
 
 
 @transaction.atomic
-def child_end(*, actor, child: Child, on: dt.date, reason: str) -> Child:
-    """A record ends (death, leaving the province); it is never deleted."""
+def child_end(*, actor, child: Child, on: dt.date, reason: str, note: str = "",
+              expected_version: int | None = None) -> Child:
+    """A record ends (death, leaving the province, another reason); it is never deleted.
+
+    The child stops counting from `on` (rules.q_child_on: ended_on > day); the current residence
+    ends on that day. `note` (the evidence or the circumstances) is kept in the audit row.
+    """
     child = Child.objects.select_for_update().get(pk=child.pk)
     require_unit(actor, child.unit)
-    if reason not in (EndReason.DIED, EndReason.LEFT_PROVINCE):
+    _require_version(child, expected_version)
+    _require_open(child)
+    # "merged" is set only by the duplicate merge, never by hand.
+    if reason not in set(EndReason.values) - {EndReason.MERGED}:
         raise ValidationFailed({"reason": _("Lý do kết thúc không hợp lệ.")})
-    if on < child.birth_date or on > _today():
-        raise ValidationFailed({"on": _("Ngày kết thúc không hợp lệ.")})
+    if on > _today():
+        raise ValidationFailed({"on": _("Ngày kết thúc ở tương lai.")})
+    if on < child.birth_date:
+        raise ValidationFailed({"on": _("Ngày kết thúc trước ngày sinh của trẻ.")})
+    current = child.residences.filter(end__isnull=True).order_by("-start").first()
+    if current and on < current.start:
+        raise ValidationFailed({"on": _("Ngày kết thúc trước ngày trẻ đến nơi ở hiện tại (%(d)s).")
+                                % {"d": current.start.strftime("%d/%m/%Y")}})
+    note = nfc(note)
+    if len(note) > 255:
+        raise ValidationFailed({"note": _("Ghi chú dài quá 255 ký tự.")})
     child.ended_on, child.end_reason = on, reason
     child.version += 1
     child.save(update_fields=["ended_on", "end_reason", "version", "updated_at"])
     child.residences.filter(end__isnull=True).update(end=on)
-    audit_change(actor=actor, action="child.end", obj=child, unit=child.unit, changes={"ended_on": on, "reason": reason})
+    changes: dict[str, Any] = {"ended_on": on, "reason": reason}
+    if note:
+        changes["note"] = note
+    audit_change(actor=actor, action="child.end", obj=child, unit=child.unit, changes=changes)
     return child
 
 
+_PHONE_SEPARATORS = str.maketrans("", "", " .-()")
+
+
+@transaction.atomic
 def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phone: str = "",
                  is_primary: bool = True, _audit: bool = True) -> Guardian:
+    """Add a parent or caregiver. With `_audit=False` the caller (child_register) has already checked
+    the scope and records the guardians in its own audit row."""
+    if _audit:
+        require_unit(actor, child.unit)
+        _require_open(child)
+    errors = {}
     if relationship not in Guardian.Relationship.values:
-        raise ValidationFailed({"relationship": _("Quan hệ với trẻ không hợp lệ.")})
-    name = nfc(full_name)
+        errors["relationship"] = _("Quan hệ với trẻ không hợp lệ.")
+    name = nfc(full_name or "")
     if not name:
-        raise ValidationFailed({"guardian": _("Tên người nuôi dưỡng không được để trống.")})
+        errors["guardian"] = _("Tên người nuôi dưỡng không được để trống.")
+    elif len(name) > 150:
+        errors["guardian"] = _("Tên người nuôi dưỡng dài quá 150 ký tự.")
+    phone = nfc(phone or "").translate(_PHONE_SEPARATORS)
+    # Vietnamese numbers: 10 digits from 0 (mobile), or +84 followed by 9; landlines 10–11 digits.
+    if phone and not (phone.isdigit() and 9 <= len(phone) <= 11
+                      or phone.startswith("+") and phone[1:].isdigit() and 10 <= len(phone) - 1 <= 13):
+        errors["phone"] = _("Số điện thoại không hợp lệ: %(v)s.") % {"v": phone}
+    if errors:
+        raise ValidationFailed(errors)
     guardian = Guardian.objects.create(child=child, full_name=name, name_key=fold(name), relationship=relationship,
-                                       phone=nfc(phone), is_primary=is_primary)
+                                       phone=phone, is_primary=is_primary)
     if _audit:
         audit_change(actor=actor, action="child.guardian_add", obj=child, unit=child.unit,
-                     changes={"guardian": name, "relationship": relationship})
+                     changes={"guardian": name, "relationship": relationship, "phone": phone})
     return guardian
 
 
