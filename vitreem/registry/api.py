@@ -15,7 +15,7 @@ from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
 from . import services
-from .models import Child, Household, RiskAssessment, SpecialEpisode
+from .models import Child, Guardian, Household, RiskAssessment, SpecialEpisode
 from .selectors import (
     child_get_for_user,
     children_filter,
@@ -153,6 +153,21 @@ class ChildPatch(Schema):
     dropout_date: dt.date | None = None
     disability: str | None = None
     note: str | None = None
+
+
+class MoveIn(Schema):
+    version: int = Field(description="The version you read; 409 if someone changed the record since")
+    unit: str = Field(description="Receiving commune ref, in force today and in your scope, e.g. '2025:23512'")
+    on: dt.date = Field(description="Day the child started living there (the old residence ends the day before)")
+    household_id: int | None = Field(None, description="A household of the receiving commune")
+    village: str = Field("", description="Village at the new address; empty: the household's")
+
+
+class EndIn(Schema):
+    version: int = Field(description="The version you read; 409 if someone changed the record since")
+    reason: str = Field(description="'died', 'left' (left the province) or another reason of EndReason except 'merged'")
+    on: dt.date = Field(description="The child stops counting from this day")
+    note: str = Field("", description="Evidence or circumstances (kept in the audit log)")
 
 
 class EpisodeIn(Schema):
@@ -353,6 +368,52 @@ def update_child(request, child_id: int, payload: ChildPatch):
     services.child_update(actor=request.user, child=child, data=data, expected_version=version, **kwargs)
     child = child_get_for_user(user=request.user, child_id=child.pk, audit=False)
     return _child_detail(request.user, child)
+
+
+@router.post("/children/{child_id}/move", response=ChildDetailOut)
+def move_child(request, child_id: int, payload: MoveIn):
+    """The child moved to another commune. The receiving commune must be in your scope too: a commune
+    worker moves between their own communes, a provincial officer anywhere in the province; a move out
+    of the province is `/end` with reason `left`."""
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    household = _household(request.user, payload.household_id)
+    services.child_move(actor=request.user, child=child, unit=payload.unit, on=payload.on, household=household,
+                        village=payload.village or None, expected_version=payload.version)
+    child = child_get_for_user(user=request.user, child_id=child.pk, audit=False)
+    return _child_detail(request.user, child)
+
+
+@router.post("/children/{child_id}/end", response=ChildDetailOut)
+def end_child(request, child_id: int, payload: EndIn):
+    """End the record (death, leaving the province…): it stays, is shown as ended and stops counting
+    from `on`."""
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    services.child_end(actor=request.user, child=child, on=payload.on, reason=payload.reason, note=payload.note,
+                       expected_version=payload.version)
+    child = child_get_for_user(user=request.user, child_id=child.pk, audit=False)
+    return _child_detail(request.user, child)
+
+
+def _guardian_out(g: Guardian) -> dict[str, Any]:
+    return {"full_name": g.full_name, "relationship": g.relationship, "phone": g.phone, "is_primary": g.is_primary}
+
+
+@router.get("/children/{child_id}/guardians", response=list[GuardianOut])
+def list_guardians(request, child_id: int):
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    return [_guardian_out(g) for g in child.guardians.order_by("pk")]
+
+
+@router.post("/children/{child_id}/guardians", response={201: GuardianOut})
+def add_guardian(request, child_id: int, payload: GuardianIn):
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    try:
+        guardian = services.guardian_add(actor=request.user, child=child, full_name=payload.full_name,
+                                         relationship=payload.relationship, phone=payload.phone)
+    except ValidationFailed as exc:
+        # The service names the guardian's name "guardian" (the registration form's field); here it is full_name.
+        raise ValidationFailed({("full_name" if k == "guardian" else k): v for k, v in exc.errors.items()}) from None
+    return Status(201, _guardian_out(guardian))
 
 
 # ---------------------------------------------------------------- episodes and risk

@@ -19,7 +19,9 @@ from vitreem.places.models import AdminUnit, Level
 
 from .models import (
     BirthPrecision,
+    Child,
     Disability,
+    EndReason,
     Ethnicity,
     Guardian,
     PovertyStatus,
@@ -29,7 +31,7 @@ from .models import (
     Sex,
     SpecialGroup,
 )
-from .selectors import AGE_BANDS, units_for_user
+from .selectors import AGE_BANDS, households_for_user, units_for_user
 
 DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"]
 
@@ -145,7 +147,7 @@ class ChildFilterForm(forms.Form):
 # ---------------------------------------------------------------- a child
 
 class ChildForm(ServiceErrorsMixin, forms.Form):
-    field_map = {"guardian": "guardian_name", "relationship": "guardian_relationship"}
+    field_map = {"guardian": "guardian_name", "relationship": "guardian_relationship", "phone": "guardian_phone"}
 
     full_name = forms.CharField(label=_l("Họ và tên"), max_length=150,
                                 help_text=_l("Họ, tên đệm, tên — như trong giấy khai sinh."))
@@ -258,6 +260,67 @@ class PovertyForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("initial", {"year": timezone.localdate().year})
         super().__init__(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- moving, ending, guardians
+
+HOUSEHOLD_CHOICES_MAX = 500
+
+
+class MoveForm(ServiceErrorsMixin, forms.Form):
+    """Move a child to another commune. The communes offered are those of the user's scope in force
+    today (the service refuses any other); the households offered are those of the chosen commune."""
+
+    unit = forms.ChoiceField(label=_l("Chuyển đến xã/phường"))
+    on = date_field(_l("Ngày chuyển đến"))
+    household = forms.ChoiceField(label=_l("Hộ gia đình ở nơi mới"), required=False,
+                                  help_text=_l("Để trống nếu chưa có hộ ở nơi mới."))
+    village = forms.CharField(label=_l("Thôn, làng, tổ dân phố ở nơi mới"), required=False, max_length=120,
+                              help_text=_l("Để trống để lấy theo hộ gia đình."))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user, child: Child, url: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        communes = units_for_user(user=user, level=Level.COMMUNE, on=timezone.localdate()).exclude(pk=child.unit_id)
+        self.units = {u.ref: u for u in communes}
+        set_choices(self.fields["unit"], _blank("—") + [(ref, u.name) for ref, u in self.units.items()])
+        # The household list follows the chosen commune (htmx reloads it when the commune changes).
+        chosen = self.units.get(str(self.data.get("unit") or self.initial.get("unit") or ""))
+        self.households: dict[str, Any] = {}
+        if chosen is not None:
+            rows = households_for_user(user=user).filter(unit=chosen).order_by("head_key", "pk")
+            self.households = {str(h.pk): h for h in rows[:HOUSEHOLD_CHOICES_MAX]}
+        set_choices(self.fields["household"], _blank("—") + [
+            (pk, f"{h.head_name}{' — ' + h.village if h.village else ''}") for pk, h in self.households.items()])
+        if url:
+            self.fields["unit"].widget.attrs.update({
+                "hx-get": url, "hx-trigger": "change", "hx-target": "#id_household_field",
+                "hx-select": "#id_household_field", "hx-swap": "outerHTML", "hx-include": "this"})
+
+    def clean_unit(self) -> AdminUnit:
+        return self.units[self.cleaned_data["unit"]]
+
+    def clean_household(self):  # type: ignore[no-untyped-def]
+        return self.households.get(self.cleaned_data.get("household") or "")
+
+
+class EndForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.ChoiceField(label=_l("Lý do kết thúc"),
+                               choices=_blank("—") + [c for c in EndReason.choices if c[0] != EndReason.MERGED])
+    on = date_field(_l("Ngày kết thúc"), required=True)
+    note = forms.CharField(label=_l("Căn cứ, ghi chú"), required=False, max_length=255,
+                           help_text=_l("Ví dụ: số giấy báo tử, nơi chuyển đến."))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class GuardianForm(ServiceErrorsMixin, forms.Form):
+    field_map = {"guardian": "full_name"}
+
+    full_name = forms.CharField(label=_l("Họ và tên"), max_length=150)
+    relationship = forms.ChoiceField(label=_l("Quan hệ với trẻ"),
+                                     choices=_blank("—") + list(Guardian.Relationship.choices))
+    phone = forms.CharField(label=_l("Điện thoại"), required=False, max_length=20)
 
 
 def today() -> dt.date:

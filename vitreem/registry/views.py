@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -28,9 +29,12 @@ from . import services
 from .forms import (
     ChildFilterForm,
     ChildForm,
+    EndForm,
     EpisodeCloseForm,
     EpisodeOpenForm,
+    GuardianForm,
     HouseholdForm,
+    MoveForm,
     PovertyForm,
     RiskAssessForm,
 )
@@ -185,6 +189,10 @@ def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
         "history": list(history_for(child).filter(kind=AuditEntry.Kind.CHANGE)[:100]),
         "can_write": scope_for(request.user).write_children and child.ended_on is None,
     }
+    if child.ended_on is not None:
+        # The evidence typed when the record was ended lives in that change's audit row.
+        ended = next((h for h in ctx["history"] if h.action == "child.end"), None)
+        ctx["end_note"] = (ended.changes or {}).get("note", "") if ended else ""
     return render(request, "registry/child_detail.html", ctx)
 
 
@@ -328,6 +336,89 @@ def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
             return redirect("registry:child", child_id=child.pk)
     return render(request, "registry/simple_form.html", {
         "form": form, "child": child, "title": _("Đánh giá nguy cơ"), "submit": _("Lưu")})
+
+
+# ---------------------------------------------------------------- moving, ending, guardians
+
+def _service_error(form, exc: DomainError) -> None:
+    """A service refusal goes on the form; "not found" stays a 404 (nothing to reveal)."""
+    if isinstance(exc, NotFound) or (isinstance(exc, PermissionDenied) and exc.field != "unit"):
+        raise exc
+    form.add_domain_error(exc)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    url = reverse("registry:child_move", args=[child.pk])
+    if request.method == "POST":
+        form = MoveForm(request.POST, user=request.user, child=child, url=url)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.child_move(actor=request.user, child=child, unit=d["unit"], on=d["on"],
+                                    household=d.get("household"), village=d.get("village") or None,
+                                    expected_version=d.get("version"))
+            except DomainError as exc:
+                _service_error(form, exc)
+            else:
+                messages.success(request, _("Đã ghi nhận trẻ chuyển đến %(u)s.") % {"u": d["unit"].name})
+                return redirect("registry:child", child_id=child.pk)
+    else:
+        # ?unit= comes from the commune select: htmx reloads the household list of that commune.
+        form = MoveForm(initial={"on": timezone.localdate(), "version": child.version,
+                                 "unit": request.GET.get("unit", "")}, user=request.user, child=child, url=url)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "submit": _("Lưu"),
+        "title": _("Chuyển nơi ở: %(n)s") % {"n": child.full_name},
+        "intro": _("Nơi ở hiện tại: %(u)s. Trẻ chuyển khỏi tỉnh thì dùng “Kết thúc hồ sơ”.") % {"u": child.unit.name}})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    form = EndForm(request.POST or None, initial={"on": timezone.localdate(), "version": child.version})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.child_end(actor=request.user, child=child, on=d["on"], reason=d["reason"],
+                               note=d.get("note") or "", expected_version=d.get("version"))
+        except DomainError as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("Đã kết thúc hồ sơ của %(n)s.") % {"n": child.full_name})
+            return redirect("registry:child", child_id=child.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "submit": _("Kết thúc hồ sơ"),
+        "title": _("Kết thúc hồ sơ: %(n)s") % {"n": child.full_name},
+        "intro": _("Hồ sơ không bị xoá: trẻ vẫn có trong lịch sử nhưng không được tính từ ngày kết thúc.")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
+    _require_write(request.user)
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    form = GuardianForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.guardian_add(actor=request.user, child=child, full_name=d["full_name"],
+                                  relationship=d["relationship"], phone=d.get("phone") or "")
+        except DomainError as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, _("Đã thêm %(n)s.") % {"n": d["full_name"]})
+            return redirect("registry:child", child_id=child.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "submit": _("Lưu"), "title": _("Thêm cha, mẹ, người nuôi dưỡng")})
 
 
 # ---------------------------------------------------------------- households
