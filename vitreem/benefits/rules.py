@@ -288,6 +288,7 @@ def best_group(verdicts: list[Verdict], rules: RuleBook, f: Facts, month: dt.dat
 def facts_load(children: list[Any], *, day: dt.date) -> dict[int, Facts]:
     """Facts for many children in two queries (episodes, poverty), whatever their number."""
     from vitreem.registry.models import HouseholdPoverty, SpecialEpisode
+    from vitreem.registry.rules import poverty_year_on
 
     ids = [c.pk for c in children]
     episodes: dict[int, list[tuple[str, str, dt.date, dt.date | None]]] = {}
@@ -297,8 +298,9 @@ def facts_load(children: list[Any], *, day: dt.date) -> dict[int, Facts]:
             episodes.setdefault(row[0], []).append((row[1], row[2] or "", row[3], row[4]))
     households = list({c.household_id for c in children if c.household_id})
     poverty: dict[int, str] = {}
+    review = poverty_year_on(day)
     for chunk in _chunks(households, 5000):
-        poverty.update(HouseholdPoverty.objects.filter(household_id__in=chunk, year=day.year)
+        poverty.update(HouseholdPoverty.objects.filter(household_id__in=chunk, year=review)
                        .values_list("household_id", "status"))
     return {c.pk: Facts(child=c, day=day, age=max(0, age_on(c.birth_date, day)), episodes=episodes.get(c.pk, []),
                         poverty=poverty.get(c.household_id) if c.household_id else None,

@@ -6,6 +6,10 @@
 - A child is *at risk* on D when at least one risk factor covers D and they are not in special
   circumstances on D (Law on Children Art. 10 and the provincial definition of "nguy cơ").
 - A child *lives in* a set of units on D through the residence that covers D.
+- A household's poverty status on D is its classification in the review *in force* on D: the
+  review of D's year once any household has been classified for that year, else the latest
+  earlier review. The annual review (rà soát hộ nghèo) ends in December; until its results are
+  recorded, the previous year's list is the one communes and allowances use.
 """
 
 from __future__ import annotations
@@ -52,6 +56,15 @@ def q_special_on(day: dt.date, group_codes: Iterable[str] | None = None) -> Q:
 
 def q_at_risk_on(day: dt.date) -> Q:
     return Q(Exists(ChildRisk.objects.filter(covers(day), child=OuterRef("pk")))) & ~q_special_on(day)
+
+
+def poverty_year_on(day: dt.date) -> int:
+    """The year of the poverty review in force on `day` (see the module docstring); `day.year`
+    when no review at all is recorded. One indexed MAX query."""
+    from django.db.models import Max
+
+    latest = HouseholdPoverty.objects.filter(year__lte=day.year).aggregate(y=Max("year"))["y"]
+    return int(latest) if latest is not None else day.year
 
 
 def q_poverty(year: int, status: str) -> Q:

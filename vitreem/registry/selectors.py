@@ -79,8 +79,8 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     counted on that day (rules.q_child_on) and lived in `unit` then (rules.q_lives_in, through the
     stats engine's unit → communes mapping), so the count equals the indicator's. Without it, `unit`
     filters the current address. Flags (poverty, special, at-risk, age) are evaluated on `as_of`
-    (or today); poverty for `poverty_year` (default: that day's year). Ordered by given name, then
-    full name — the way Vietnamese lists are sorted.
+    (or today); poverty for `poverty_year` (default: the review in force that day,
+    rules.poverty_year_on). Ordered by given name, then full name — the way Vietnamese lists are sorted.
     """
     from django.db.models import Exists, OuterRef, Q, Value
     from django.db.models.functions import Coalesce
@@ -89,7 +89,7 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     from vitreem.stats.engine import params_for
 
     from .models import Guardian, SpecialEpisode, SpecialGroup
-    from .rules import covers, q_at_risk_on, q_child_on, q_lives_in, q_poverty, q_special_on
+    from .rules import covers, poverty_year_on, q_at_risk_on, q_child_on, q_lives_in, q_poverty, q_special_on
 
     day = list_day(as_of)
     if as_of is not None:
@@ -108,7 +108,7 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     if ethnicity:
         qs = qs.filter(ethnicity__code=ethnicity)
     if poverty:
-        qs = qs.filter(q_poverty(poverty_year or day.year, poverty))
+        qs = qs.filter(q_poverty(poverty_year or poverty_year_on(day), poverty))
     if special == "any":
         qs = qs.filter(q_special_on(day))
     elif special:
@@ -151,16 +151,16 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
 
 
 def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str, Any]]:
-    """Badges for one page of the list, in three queries whatever the page size: special
-    circumstances and at-risk on `day`, the household's poverty status for `day`'s year."""
+    """Badges for one page of the list, in four queries whatever the page size: special
+    circumstances and at-risk on `day`, the household's poverty status in the review in force."""
     from .models import ChildRisk, HouseholdPoverty, SpecialEpisode
-    from .rules import covers
+    from .rules import covers, poverty_year_on
 
     ids = [c.pk for c in children]
     special = set(SpecialEpisode.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True))
     risk = set(ChildRisk.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True)) - special
     households = {c.household_id for c in children if c.household_id}
-    poverty = dict(HouseholdPoverty.objects.filter(household_id__in=households, year=day.year)
+    poverty = dict(HouseholdPoverty.objects.filter(household_id__in=households, year=poverty_year_on(day))
                    .values_list("household_id", "status"))
     return {c.pk: {"special": c.pk in special, "at_risk": c.pk in risk,
                    "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}

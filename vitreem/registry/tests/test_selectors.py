@@ -88,7 +88,7 @@ def test_poverty_year(world, worker_a):
 
 def test_flags(world, django_assert_num_queries):
     children = list(Child.objects.filter(pk__in=[world.an.pk, world.hoa.pk, world.binh.pk]))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # special, at risk, the review year in force, poverty: not one per child
         flags = children_flags(children, day=today())
     assert flags[world.an.pk] == {"special": True, "at_risk": False, "poverty": "poor"}
     assert flags[world.hoa.pk] == {"special": False, "at_risk": True, "poverty": None}
@@ -111,3 +111,27 @@ def test_episode_and_members_scope(world, worker_a, worker_b):
         episode_get_for_user(user=worker_b, episode_id=episode.pk)
     assert list(household_members_for_user(user=worker_a, household=world.household_a)) == [world.an]
     assert list(household_members_for_user(user=worker_b, household=world.household_a)) == []
+
+
+def test_poverty_uses_the_review_in_force(units, worker_a):
+    """Until this year's review is recorded, last year's list is the one in force (lists, badges, indicators)."""
+    from vitreem.registry.rules import poverty_year_on
+    from vitreem.stats.engine import compute, params_for
+
+    year = today().year
+    household = services.household_create(actor=worker_a, unit=units.commune_a_2025, head_name="Y Blưm")
+    services.household_poverty_set(actor=worker_a, household=household, year=year - 1, status="poor")
+    child = register(worker_a, "A Thương", years_ago(5), "M", units.commune_a_2025, household=household)
+    assert poverty_year_on(today()) == year - 1
+    assert names(listing(worker_a, poverty="poor")) == ["A Thương"]
+    assert children_flags([child], day=today())[child.pk]["poverty"] == "poor"
+    figures = compute(params_for(year=year, unit=units.commune_a_2025, user=worker_a), ["poor_household_children"])
+    assert figures["poor_household_children"] == 1
+
+    # The new review is recorded for another household: this year's list is now the one in force.
+    other = services.household_create(actor=worker_a, unit=units.commune_a_2025, head_name="Y Hơn")
+    services.household_poverty_set(actor=worker_a, household=other, year=year, status="near_poor")
+    assert poverty_year_on(today()) == year
+    assert names(listing(worker_a, poverty="poor")) == []
+    assert names(listing(worker_a, poverty="poor", poverty_year=year - 1)) == ["A Thương"]
+    assert poverty_year_on(dt.date(2000, 6, 1)) == 2000  # no review at all: the year itself
