@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -18,27 +23,47 @@ from .rollups import unit_stamp
 from .selectors import dashboard, home_figures, unit_choices, unit_for_user, year_clean
 
 CACHE_SECONDS = 3600
+# The kept page holds this instead of the CSRF token (a token is per browser and masked per
+# response); the real token replaces it when the page is served. Letters only: escaping keeps it.
+CSRF_PLACEHOLDER = "vitreemCsrfTokenPlaceholder"
 
 
-def _cache_key(request: HttpRequest, unit_pk: int, year: int) -> str:
+def _cache_key(request: HttpRequest, day: Any) -> str:
     lang = getattr(request, "LANGUAGE_CODE", "vi")
-    return f"stats:dashboard:{request.user.pk}:{unit_pk}:{year}:{request.GET.get('sort', '')}:{lang}"
+    # the full path: the year, unit and sort, and the "next" of the language form in the page
+    path = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    return f"stats:page:{request.user.pk}:{lang}:{day}:{path}"
+
+
+def _user_fingerprint(user) -> tuple:
+    """What the page of a user depends on besides the figures: their role and assigned units (their
+    scope: a kept page is never served once the user's scope changed) and the name in the header.
+    One query."""
+    return (user.role, user.display_name, tuple(sorted(user.units.values_list("pk", flat=True))))
+
+
+def _serve(request: HttpRequest, html: str) -> HttpResponse:
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
 @login_required
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    """The rendered figures are kept (per user, unit, year, sort, language) while no change has stamped
-    the unit since: a change anywhere below a unit stamps it (stats.rollups), so one query tells
-    whether the kept page is still current."""
+    """The whole page (per user, address and language) is kept while no change has stamped the unit
+    since and the user's scope is unchanged: a change anywhere below a unit stamps it
+    (stats.rollups), so two small queries tell whether the kept page is still current. Serving it
+    then costs no scope computation and no template rendering (the profile of a served page was
+    two thirds template rendering — the unit selector has ~200 options — and scope queries)."""
     try:
         year = year_clean(request.GET.get("year"))
-        unit = unit_for_user(request.user, request.GET.get("unit") or None, day=params_for(year=year).as_of)
-        key = _cache_key(request, unit.pk, year)
+        day = params_for(year=year).as_of  # in the key: this year's figures are as of today
+        key = _cache_key(request, day)
+        kept = cache.get(key)
+        if kept is not None and kept["fingerprint"] == _user_fingerprint(request.user) \
+                and kept["stamp"] == unit_stamp(kept["unit_pk"]):
+            return _serve(request, kept["html"])
+        unit = unit_for_user(request.user, request.GET.get("unit") or None, day=day)
         stamp = unit_stamp(unit.pk)
-        cached = cache.get(key)
-        if cached is not None and cached[0] == stamp:
-            return render(request, "stats/dashboard.html", cached[1])
         data = dashboard(user=request.user, year=year, unit=unit.ref, sort=request.GET.get("sort", ""))
     except NotFound as exc:
         return render(request, "404.html", {"message": exc.message}, status=404)
@@ -54,9 +79,14 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     data["units"] = unit_choices(request.user, data["day"])
     data["years"] = _years()
     data["body"] = render_to_string("stats/_dashboard_body.html", data, request)
-    kept = {k: v for k, v in data.items() if k not in {"params", "prev_params", "trend_chart", "group_chart", "map"}}
-    cache.set(key, (stamp, kept), CACHE_SECONDS)
-    return render(request, "stats/dashboard.html", data)
+    # Messages waiting for the user are shown (and consumed) by this rendering only: a page that
+    # holds them is not kept, or it would show them again.
+    keep = len(messages.get_messages(request)) == 0
+    html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER}, request)
+    if keep:
+        cache.set(key, {"stamp": stamp, "unit_pk": unit.pk, "fingerprint": _user_fingerprint(request.user),
+                        "html": html}, CACHE_SECONDS)
+    return _serve(request, html)
 
 
 def _years() -> list[int]:

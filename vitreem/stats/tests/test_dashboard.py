@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import login
@@ -45,8 +47,25 @@ def test_drilldown_counts_equal_headline(demo):
         resp = client.get(headline[code]["url"])
         assert resp.status_code == 200, code
         assert resp.context["page"].paginator.count == headline[code]["value"], code
-    group = client.get("/stats/?year=2022&unit=legacy:62").context["groups"][3]
-    assert client.get(group["url"]).context["page"].paginator.count == group["value"]
+
+
+@pytest.mark.parametrize("unit", ["legacy:62", "2025:51", "legacy:615"])
+def test_by_group_drilldown_counts_equal_figures(demo, unit):
+    """Special circumstances by group: each group's number in the page links to the child list
+    filtered on that group, and that list holds exactly that many children."""
+    from html import unescape
+
+    client = login(demo.users["province"])
+    resp = client.get(f"/stats/?year=2022&unit={unit}")
+    page = unescape(resp.content.decode())
+    groups = resp.context["groups"]
+    assert len(groups) == 14 and sum(g["value"] for g in groups) >= 1
+    for g in groups:
+        assert g["url"] and f"special={g['code']}" in g["url"]
+        assert f'href="{g["url"]}"' in page, g["code"]  # the number in the table is the link
+        listed = client.get(g["url"])
+        assert listed.status_code == 200, g["code"]
+        assert listed.context["page"].paginator.count == g["value"], g["code"]
 
 
 def test_commune_worker_sees_own_commune_only(demo):
@@ -126,8 +145,9 @@ def test_kept_page_follows_a_registry_change(demo, django_capture_on_commit_call
     client = login(demo.users["province"])
 
     def shown() -> int:
-        resp = client.get("/stats/?unit=2025:51")
-        return {f["code"]: f["value"] for f in resp.context["headline"]}["special_circumstances"]
+        # read from the HTML: a kept page is served without rendering a template (no resp.context)
+        page = client.get("/stats/?unit=2025:51").content.decode()
+        return int(re.search(r'data-figure="special_circumstances">([\d.]+)<', page).group(1).replace(".", ""))
 
     before = shown()
     assert shown() == before  # the kept page
@@ -138,3 +158,58 @@ def test_kept_page_follows_a_registry_change(demo, django_capture_on_commit_call
         services.special_episode_open(actor=demo.users["province"], child=child,
                                       group=SpecialGroup.objects.get(code="2"), start=today - dt.timedelta(days=2))
     assert shown() == before + 1
+
+
+def test_kept_page_carries_a_real_csrf_token(demo):
+    from vitreem.stats.views import CSRF_PLACEHOLDER
+
+    client = login(demo.users["province"])
+    first = client.get("/stats/?year=2022&unit=legacy:62")
+    kept = client.get("/stats/?year=2022&unit=legacy:62")
+    assert first.context is not None and kept.context is None  # the second is the kept page, not rendered
+    for resp in (first, kept):
+        page = resp.content.decode()
+        assert CSRF_PLACEHOLDER not in page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        assert len(token) == 64 and f'"X-CSRFToken": "{token}"' in page
+    # the language form works from the kept page: its token is accepted
+    client.enforce_csrf_checks = True
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', kept.content.decode()).group(1)
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/stats/", "csrfmiddlewaretoken": token}
+                       ).status_code == 302
+
+
+def test_kept_page_is_not_served_after_scope_change(demo):
+    from vitreem.accounts.models import UnitMembership
+
+    worker = demo.users["commune"]
+    client = login(worker)
+    url = f"/stats/?year=2022&unit={demo.commune_a.ref}"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # kept
+    UnitMembership.objects.filter(user=worker, unit=demo.commune_a).delete()
+    worker.refresh_from_db()
+    assert client.get(url).status_code == 403
+
+
+def test_kept_page_is_per_user(demo):
+    url = f"/stats/?year=2022&unit={demo.commune_a.ref}"
+    assert login(demo.users["province"]).get(url).status_code == 200  # kept for the officer
+    assert login(demo.users["commune2"]).get(url).status_code == 403  # another commune's worker
+
+
+def test_pending_messages_are_not_kept(demo):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    client = login(demo.users["province"])
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(constants.INFO, "thong-bao-mot-lan")
+    response = HttpResponse()
+    storage.update(response)
+    client.cookies[storage.cookie_name] = response.cookies[storage.cookie_name].value
+    assert "thong-bao-mot-lan" in client.get("/stats/?year=2022&unit=legacy:62").content.decode()
+    again = client.get("/stats/?year=2022&unit=legacy:62")
+    assert "thong-bao-mot-lan" not in again.content.decode()
