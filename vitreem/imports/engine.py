@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.core.audit import snapshot
 from vitreem.core.errors import DomainError
+from vitreem.core.middleware import request_id_var
 from vitreem.core.models import AuditEntry
 from vitreem.core.scope import require_unit
 from vitreem.core.text import detect_column_encoding, fold, nfc, to_unicode
@@ -56,8 +57,9 @@ from .values import (
     parse_sex,
     parse_sex_marks,
 )
+from .writing import Copy, reserve_ids, to_json
 
-CHUNK = 2000
+CHUNK = 5000
 # Duplicate-detection scores (registry.duplicates): at or above MATCH the row is that child;
 # between REVIEW and MATCH an officer decides in the duplicate review queue.
 MATCH_SCORE = 0.9
@@ -65,7 +67,31 @@ REVIEW_SCORE = 0.6
 TEXT_FIELDS = {"full_name", "family_middle", "given_name", "ethnicity", "village", "unit", "guardian", "father",
                "mother", "relationship", "poverty", "special", "risk", "schooling", "disability", "note", "sex"}
 ENCODING_SAMPLE = 3000
+# Columns whose cells repeat a lot (ethnicity, village, commune, sex, poverty…): each distinct text is
+# converted and parsed once per import. Names, IDs and dates are nearly unique, so caching them
+# would only fill memory.
+UNIQUE_FIELDS = {"seq", "full_name", "family_middle", "given_name", "personal_id", "birth_date", "guardian", "father",
+                 "mother", "note"}
+# The column reporting a child_clean error on each cleaned field.
+CLEANED_COLUMN = {"birth_date": "birth_date", "birth_precision": "birth_date", "personal_id": "personal_id",
+                  "schooling": "schooling", "school_level": "schooling", "dropout_date": "schooling",
+                  "disability": "disability"}
 MAX_ERRORS_KEPT = 50_000
+
+
+class HouseholdRef(NamedTuple):
+    """A household the import found or made (the bulk path needs only these three)."""
+
+    pk: int
+    unit_id: int
+    village: str
+
+
+# Child columns the import writes from a row (the rest take their defaults: not ended, version 1).
+CHILD_COLUMNS = ["family_name", "middle_name", "given_name", "full_name", "name_key", "given_key", "birth_date",
+                 "birth_precision", "sex", "ethnicity_id", "personal_id", "personal_id_mismatch", "birth_registered",
+                 "household_id", "unit_id", "village", "schooling", "school_level", "dropout_date", "disability",
+                 "note"]
 
 
 @dataclass
@@ -92,6 +118,7 @@ class Prepared:
     poverty: str | None = None
     groups: list[SpecialGroup] = field(default_factory=list)
     risks: list[RiskFactor] = field(default_factory=list)
+    household_key: tuple[int, str, str] | None = None
 
 
 @dataclass
@@ -123,7 +150,18 @@ class Importer:
         self._allowed_units: set[int] = set()
         self._keys: set[tuple[Any, ...]] | None = None
         self._any: bool | None = None
-        self._household_cache: dict[tuple[int, str, str], Household] = {}
+        self._household_cache: dict[tuple[int, str, str], HouseholdRef] = {}
+        self._memo: dict[int, dict[str, str]] = {i: {} for i, f in self.mapping.items() if f not in UNIQUE_FIELDS}
+        self._parse_cache: dict[str, dict[tuple[type, Any], tuple]] = {}
+        self._ethnicity_codes: dict[int, str] = {}
+        self.cleaned_column = {**CLEANED_COLUMN, "full_name": "full_name" if "full_name" in self.col else "family_middle",
+                               "sex": "sex" if "sex" in self.col else "sex_male"}
+        self._poverty_known: dict[int, str | None] = {}
+        self._folded_village: dict[str, str] = {}
+        self._had_ids: bool | None = None
+        self._had_households = True
+        self._actor_id = actor.pk if getattr(actor, "pk", None) else None
+        self._request_id = request_id_var.get() or ""
         self.out = Outcome()
 
     # ------------------------------------------------------------ reading cells
@@ -152,14 +190,45 @@ class Importer:
         return self.table.headers[index] if index is not None else str(FIELDS.get(name, name))
 
     def _cell(self, cells: list[Any], name: str) -> Any:
+        """One cell of a row as the engine reads it (legacy encodings converted, text in NFC)."""
         index = self.col.get(name)
         if index is None or index >= len(cells):
             return ""
-        value = cells[index]
-        if isinstance(value, str):
-            encoding = self.encodings.get(index, "unicode")
-            return to_unicode(value, encoding) if encoding in ("tcvn3", "vni") else nfc(value)
-        return value
+        return self._convert(index, cells[index])
+
+    def _convert(self, index: int, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        memo = self._memo.get(index)
+        if memo is not None:
+            hit = memo.get(value)
+            if hit is not None:
+                return hit
+        encoding = self.encodings.get(index, "unicode")
+        out = to_unicode(value, encoding) if encoding in ("tcvn3", "vni") else nfc(value)
+        if memo is not None:
+            memo[value] = out
+        return out
+
+    def _values(self, cells: list[Any]) -> dict[str, Any]:
+        """Every mapped field of a row, read once (the parsers below look at a field several times)."""
+        n = len(cells)
+        return {name: self._convert(index, cells[index]) if index < n else "" for name, index in self.col.items()}
+
+    def _parsed(self, kind: str, parse: Callable[[Any], Any], value: Any) -> Any:
+        """parse(value), remembered per distinct cell (by type too: 1.0, 1 and True read differently)."""
+        cache = self._parse_cache.setdefault(kind, {})
+        key = (type(value), value)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = (True, parse(value))
+            except CellError as exc:
+                hit = (False, exc.code, exc.message, exc.candidates)
+            cache[key] = hit
+        if hit[0]:
+            return hit[1]
+        raise CellError(hit[1], hit[2], candidates=hit[3])
 
     # ------------------------------------------------------------ one row
 
@@ -167,23 +236,27 @@ class Importer:
         errors: list[RowIssue] = []
         warnings: list[RowIssue] = []
         given: set[str] = set()
+        v = self._values(cells)
+
+        def t(name: str) -> str:
+            value = v.get(name, "")
+            return value if isinstance(value, str) else cell_text(value)
 
         def fail(name: str, exc: CellError, value: Any = None) -> None:
-            shown = cell_text(self._cell(cells, name) if value is None else value)
+            shown = t(name) if value is None else cell_text(value)
             errors.append(RowIssue(rownum, self.header(name), shown[:200], exc.code, exc.message))
 
         raw: dict[str, Any] = {}
-        name = self._cell(cells, "full_name")
+        name = v.get("full_name", "")
         if not name and ("family_middle" in self.col or "given_name" in self.col):
-            name = " ".join(p for p in (cell_text(self._cell(cells, "family_middle")),
-                                        cell_text(self._cell(cells, "given_name"))) if p)
-        raw["full_name"] = cell_text(name)
-        if not any(cell_text(self._cell(cells, f)) for f in self.col):
+            name = " ".join(p for p in (t("family_middle"), t("given_name")) if p)
+        raw["full_name"] = name if isinstance(name, str) else cell_text(name)
+        if not any(t(f) for f in self.col):
             return None, [], []  # a row with only a sequence number
-        birth = self._cell(cells, "birth_date")
+        birth = v.get("birth_date", "")
         if birth not in ("", None):
             try:
-                raw["birth_date"], raw["birth_precision"] = parse_date(birth, today=self.today)
+                raw["birth_date"], raw["birth_precision"] = self._parsed("date", self._parse_date, birth)
                 if raw["birth_precision"] == "year":
                     warnings.append(RowIssue(rownum, self.header("birth_date"), cell_text(birth), "year_only",
                                              _("Chỉ có năm sinh: ghi nhận ngày 01/01 và đánh dấu là chỉ có năm.")))
@@ -191,57 +264,53 @@ class Importer:
                 fail("birth_date", exc)
         try:
             if "sex" in self.col:
-                raw["sex"] = parse_sex(self._cell(cells, "sex"))
+                raw["sex"] = self._parsed("sex", parse_sex, v["sex"])
             elif "sex_male" in self.col or "sex_female" in self.col:
-                raw["sex"] = parse_sex_marks(self._cell(cells, "sex_male"), self._cell(cells, "sex_female"))
+                raw["sex"] = self._parsed("sex_marks", lambda pair: parse_sex_marks(*pair),
+                                          (v.get("sex_male", ""), v.get("sex_female", "")))
         except CellError as exc:
             fail("sex" if "sex" in self.col else "sex_male", exc)
-        pid_cell = self._cell(cells, "personal_id")
-        if cell_text(pid_cell):
+        pid_cell = v.get("personal_id", "")
+        if t("personal_id"):
             raw["personal_id"], note = parse_personal_id(pid_cell)
             given.add("personal_id")
             if note:
                 warnings.append(RowIssue(rownum, self.header("personal_id"), cell_text(pid_cell), "id_leading_zero",
                                          note))
-        if cell_text(self._cell(cells, "schooling")):
+        if t("schooling"):
             try:
-                raw["schooling"], raw["school_level"] = parse_schooling(self._cell(cells, "schooling"))
+                raw["schooling"], raw["school_level"] = self._parsed("schooling", parse_schooling, v["schooling"])
                 given.add("schooling")
             except CellError as exc:
                 fail("schooling", exc)
-        if cell_text(self._cell(cells, "disability")):
+        if t("disability"):
             try:
-                raw["disability"] = parse_disability(self._cell(cells, "disability"))
+                raw["disability"] = self._parsed("disability", parse_disability, v["disability"])
                 given.add("disability")
             except CellError as exc:
                 fail("disability", exc)
         for key in ("village", "note"):
-            text = cell_text(self._cell(cells, key))
+            text = t(key)
             if text:
                 raw[key] = text
                 given.add(key)
 
         cleaned = child_clean(raw, on=self.today, strict_id=False)
-        column_of = {"full_name": "full_name" if "full_name" in self.col else "family_middle",
-                     "birth_date": "birth_date", "birth_precision": "birth_date",
-                     "sex": "sex" if "sex" in self.col else "sex_male", "personal_id": "personal_id",
-                     "schooling": "schooling", "school_level": "schooling", "dropout_date": "schooling",
-                     "disability": "disability"}
-        reported = {e.column for e in errors}
-        for fname, message in cleaned.errors.items():
-            col = column_of.get(fname, fname)
-            if self.header(col) in reported:
-                continue  # the cell parser already said what is wrong
-            errors.append(RowIssue(rownum, self.header(col), cell_text(self._cell(cells, col))[:200],
-                                   cleaned.codes.get(fname, "invalid"), message))
+        if cleaned.errors:
+            reported = {e.column for e in errors}
+            for fname, message in cleaned.errors.items():
+                col = self.cleaned_column.get(fname, fname)
+                if self.header(col) in reported:
+                    continue  # the cell parser already said what is wrong
+                errors.append(RowIssue(rownum, self.header(col), t(col)[:200], cleaned.codes.get(fname, "invalid"),
+                                       message))
         for fname, message in cleaned.warnings.items():
-            col = column_of.get(fname, fname)
-            warnings.append(RowIssue(rownum, self.header(col), cell_text(self._cell(cells, col)), "id_mismatch",
-                                     message))
+            col = self.cleaned_column.get(fname, fname)
+            warnings.append(RowIssue(rownum, self.header(col), t(col), "id_mismatch", message))
 
         unit = None
         try:
-            unit = self.units.resolve(cell_text(self._cell(cells, "unit")), cell_text(self._cell(cells, "unit_code")))
+            unit = self.units.resolve(t("unit"), t("unit_code"))
             if unit.pk not in self._allowed_units:
                 try:
                     require_unit(self.actor, unit)
@@ -249,54 +318,57 @@ class Importer:
                     raise CellError("out_of_scope", str(exc.message)) from None
                 self._allowed_units.add(unit.pk)
         except CellError as exc:
-            fail("unit_code" if "unit_code" in self.col and cell_text(self._cell(cells, "unit_code")) else "unit", exc)
+            fail("unit_code" if "unit_code" in self.col and t("unit_code") else "unit", exc)
             if exc.code == "unit_split":
-                self.out.splits.setdefault(cell_text(self._cell(cells, "unit")), exc.candidates)
+                self.out.splits.setdefault(t("unit"), exc.candidates)
 
         prepared = Prepared(row=rownum, data=cleaned.data, unit=unit, given=given)  # type: ignore[arg-type]
         try:
-            prepared.ethnicity_id = self.codes.parse_ethnicity(self._cell(cells, "ethnicity"))
+            prepared.ethnicity_id = self._parsed("ethnicity", self.codes.parse_ethnicity, v.get("ethnicity", ""))
             if prepared.ethnicity_id:
                 given.add("ethnicity")
         except CellError as exc:
             fail("ethnicity", exc)
         for key, rel in (("guardian", None), ("father", "father"), ("mother", "mother")):
-            text = cell_text(self._cell(cells, key))
+            text = t(key)
             if not text:
                 continue
             if any(ch.isdigit() for ch in text) or len(text) > 150:
                 fail(key, CellError("invalid_name", _("Tên người nuôi dưỡng không hợp lệ: %(v)s.") % {"v": text[:60]}))
                 continue
-            relationship = rel or parse_relationship(self._cell(cells, "relationship"))
+            relationship = rel or self._parsed("relationship", parse_relationship, v.get("relationship", ""))
             prepared.guardians.append({"full_name": text, "relationship": relationship})
         try:
             if "poverty" in self.col:
-                prepared.poverty = parse_poverty(self._cell(cells, "poverty"))
-            elif is_mark(self._cell(cells, "near_poor")):
+                prepared.poverty = self._parsed("poverty", parse_poverty, v["poverty"])
+            elif self._parsed("mark", is_mark, v.get("near_poor", "")):
                 prepared.poverty = PovertyStatus.NEAR_POOR
-            elif is_mark(self._cell(cells, "poor")):
+            elif self._parsed("mark", is_mark, v.get("poor", "")):
                 prepared.poverty = PovertyStatus.POOR
         except CellError as exc:
             fail("poverty", exc)
         if prepared.poverty in (PovertyStatus.POOR, PovertyStatus.NEAR_POOR) and not prepared.guardians:
-            warnings.append(RowIssue(rownum, self.header("poverty"), cell_text(self._cell(cells, "poverty")),
+            warnings.append(RowIssue(rownum, self.header("poverty"), t("poverty"),
                                      "poverty_no_head", _("Chưa ghi được hộ nghèo/cận nghèo: thiếu tên cha, mẹ hoặc "
                                                          "người nuôi dưỡng (chủ hộ).")))
             prepared.poverty = None
         try:
-            prepared.groups = self.codes.parse_groups(self._cell(cells, "special"))
+            prepared.groups = list(self._parsed("special", self.codes.parse_groups, v.get("special", "")))
         except CellError as exc:
             fail("special", exc)
         try:
-            prepared.risks, note = self.codes.parse_risks(self._cell(cells, "risk"))
+            risks, note = self._parsed("risk", self.codes.parse_risks, v.get("risk", ""))
+            prepared.risks = list(risks)
             if note:
-                warnings.append(RowIssue(rownum, self.header("risk"), cell_text(self._cell(cells, "risk")),
-                                         "risk_unspecified", note))
+                warnings.append(RowIssue(rownum, self.header("risk"), t("risk"), "risk_unspecified", note))
         except CellError as exc:
             fail("risk", exc)
         if errors or unit is None:
             return None, errors, warnings
         return prepared, errors, warnings
+
+    def _parse_date(self, cell: Any) -> tuple[dt.date, str]:
+        return parse_date(cell, today=self.today)
 
     # ------------------------------------------------------------ the whole table
 
@@ -344,6 +416,14 @@ class Importer:
 
     # ------------------------------------------------------------ matching
 
+    def _before(self) -> None:
+        """What the register held before this import wrote anything, asked once: whether any child has a
+        personal ID and whether any household exists. When not (an empty register), the per-chunk
+        look-ups for them are skipped; what this import itself creates is tracked in memory."""
+        if self._had_ids is None:
+            self._had_ids = Child.objects.filter(ended_on__isnull=True).exclude(personal_id="").exists()
+            self._had_households = Household.objects.exists()
+
     def _may_have_any(self) -> bool:
         if self._any is None:
             from vitreem.registry.selectors import children_for_user
@@ -390,7 +470,8 @@ class Importer:
         scope = scope_for(self.actor)
         ids = [p.data["personal_id"] for p in chunk if p.data.get("personal_id")]
         by_id: dict[str, tuple[int, int]] = {}
-        if ids:
+        self._before()
+        if ids and self._had_ids:
             for pk, pid, unit_id in Child.objects.filter(personal_id__in=ids, ended_on__isnull=True).values_list(
                     "pk", "personal_id", "unit_id"):
                 by_id.setdefault(pid, (pk, unit_id))
@@ -457,10 +538,9 @@ class Importer:
         children = self._create([*create, *(p for p, _c in review)])
         out.created += len(children)
         if review:
-            made = {p.row: child for p, child in zip([*create, *(p for p, _c in review)], children, strict=True)}
-            rows = [DuplicateCandidate(child_a=made[p.row], child_b_id=int(c["id"]), score=float(c["score"]),
-                                       reasons=c.get("reasons") or [], source=self.source,
-                                       unit_id=made[p.row].unit_id)
+            made = {p.row: child_id for p, child_id in zip([*create, *(p for p, _c in review)], children, strict=True)}
+            rows = [DuplicateCandidate(child_a_id=made[p.row], child_b_id=int(c["id"]), score=float(c["score"]),
+                                       reasons=c.get("reasons") or [], source=self.source, unit_id=p.unit.pk)
                     for p, found in review for c in found]
             DuplicateCandidate.objects.bulk_create(rows, ignore_conflicts=True)
             out.review += len(review)
@@ -478,18 +558,41 @@ class Importer:
 
     # ------------------------------------------------------------ creating in bulk
 
-    def _audit(self, action: str, obj_type: str, obj_id: Any, unit_id: int | None, changes: dict) -> AuditEntry:
-        return AuditEntry(actor=self.actor if getattr(self.actor, "pk", None) else None, kind=AuditEntry.Kind.CHANGE,
-                          action=action, object_type=obj_type, object_id=str(obj_id), unit_id=unit_id,
-                          changes=changes, source=self.source)
+    def _audit(self, audits: list[tuple], action: str, obj_type: str, obj_id: Any, unit_id: int | None,
+               changes: dict) -> None:
+        """One change row of the audit log, written with the chunk (same table and columns as
+        core.audit.audit_change; the import is its source)."""
+        audits.append((self._actor_id, AuditEntry.Kind.CHANGE, action, obj_type, str(obj_id), unit_id,
+                       to_json(changes), self.source, self._request_id))
 
-    @staticmethod
-    def _household_key(p: Prepared) -> tuple[int, str, str] | None:
+    def _write_audits(self, audits: list[tuple], now: dt.datetime) -> None:
+        if not audits:
+            return
+        copy = Copy(AuditEntry, ["actor_id", "kind", "action", "object_type", "object_id", "unit_id", "changes",
+                                 "source", "request_id"], now=now)
+        for row in audits:
+            copy.add(*row)
+        copy.flush()
+        # Tell the audit listeners (the statistics rollups) which units changed, as audit_changes_bulk
+        # would: one entry per unit stands for all the rows of that unit (new records live in it alone).
+        from vitreem.core.audit import _notify
+
+        _notify([AuditEntry(kind=AuditEntry.Kind.CHANGE, action="import.rows", object_type="registry.child",
+                            unit_id=unit_id, changes={}, source=self.source)
+                 for unit_id in sorted({row[5] for row in audits if row[5] is not None})])
+
+    def _household_key(self, p: Prepared) -> tuple[int, str, str] | None:
         if p.poverty is None or not p.guardians:
             return None
-        return (p.unit.pk, fold(p.data.get("village", "")), fold(p.guardians[0]["full_name"]))
+        if p.household_key is None:
+            village = p.data.get("village", "")
+            folded = self._folded_village.get(village)
+            if folded is None:
+                folded = self._folded_village[village] = fold(village)
+            p.household_key = (p.unit.pk, folded, fold(p.guardians[0]["full_name"]))
+        return p.household_key
 
-    def _households(self, rows: list[Prepared], audits: list[AuditEntry]) -> dict[int, Household]:
+    def _households(self, rows: list[Prepared], audits: list[tuple], now: dt.datetime) -> dict[int, HouseholdRef]:
         """Row number → household, for rows that state a poverty status (the first guardian is the
         head). Siblings in one file share it; an existing household of the same head and village is
         reused. A few queries per chunk, whatever its size."""
@@ -499,19 +602,28 @@ class Importer:
             if key is not None:
                 wanted.setdefault(key, p)
         missing = [k for k in wanted if k not in self._household_cache]
-        if missing:
-            for h in Household.objects.filter(unit_id__in={k[0] for k in missing},
-                                              head_key__in={k[2] for k in missing}):
-                key = (h.unit_id, fold(h.village), h.head_key)
+        self._before()
+        if missing and self._had_households:
+            for pk, unit_id, village, head_key in Household.objects.filter(
+                    unit_id__in={k[0] for k in missing}, head_key__in={k[2] for k in missing}).values_list(
+                    "pk", "unit_id", "village", "head_key"):
+                key = (unit_id, fold(village), head_key)
                 if key in wanted:
-                    self._household_cache.setdefault(key, h)
-            new = {k: Household(unit=wanted[k].unit, head_name=nfc(wanted[k].guardians[0]["full_name"]), head_key=k[2],
-                                village=wanted[k].data.get("village", ""))
-                   for k in missing if k not in self._household_cache}
-            Household.objects.bulk_create(list(new.values()), batch_size=2000)
-            audits.extend(self._audit("household.create", "registry.household", h.pk, h.unit_id, snapshot(h))
-                          for h in new.values())
-            self._household_cache.update(new)
+                    self._household_cache.setdefault(key, HouseholdRef(pk, unit_id, village))
+        new = [k for k in missing if k not in self._household_cache]
+        if new:
+            copy = Copy(Household, ["id", "unit_id", "head_name", "head_key", "village", "address"], now=now)
+            created_at = now.isoformat()
+            for pk, key in zip(reserve_ids(Household, len(new)), new, strict=True):
+                p = wanted[key]
+                head, village = nfc(p.guardians[0]["full_name"]), p.data.get("village", "")
+                copy.add(pk, key[0], head, key[2], village, "")
+                self._audit(audits, "household.create", "registry.household", pk, key[0],
+                            {"id": pk, "unit_id": key[0], "village": village, "head_name": head, "head_key": key[2],
+                             "address": "", "created_at": created_at})
+                self._household_cache[key] = HouseholdRef(pk, key[0], village)
+                self._poverty_known[pk] = None  # new: no classification yet
+            copy.flush()
         out = {}
         status: dict[int, str] = {}
         for p in rows:
@@ -520,78 +632,96 @@ class Importer:
                 household = self._household_cache[key]
                 out[p.row] = household
                 status.setdefault(household.pk, p.poverty)  # type: ignore[arg-type]
-        self._poverty_set(status, audits)
+        self._poverty_set(status, {h.pk: h.unit_id for h in out.values()}, audits, now)
         return out
 
-    def _poverty_set(self, status: dict[int, str], audits: list[AuditEntry]) -> None:
+    def _poverty_set(self, status: dict[int, str], units: dict[int, int], audits: list[tuple],
+                     now: dt.datetime) -> None:
         """This year's classification of each household (Decree 07/2021 standard), as household_poverty_set
         records it, in bulk."""
         if not status:
             return
         year = self.today.year
-        current = dict(HouseholdPoverty.objects.filter(household_id__in=list(status), year=year)
-                       .values_list("household_id", "status"))
-        HouseholdPoverty.objects.bulk_create([HouseholdPoverty(household_id=pk, year=year, status=s)
-                                              for pk, s in status.items() if pk not in current], batch_size=2000)
+        # This year's status of households this import made or already classified is known here;
+        # only households that were in the register before are looked up.
+        unknown = [pk for pk in status if pk not in self._poverty_known]
+        if unknown:
+            found = dict(HouseholdPoverty.objects.filter(household_id__in=unknown, year=year)
+                         .values_list("household_id", "status"))
+            self._poverty_known.update({pk: found.get(pk) for pk in unknown})
+        copy = Copy(HouseholdPoverty, ["household_id", "year", "status"], now=now)
         for pk, s in status.items():
-            if pk in current and current[pk] != s:
+            current = self._poverty_known[pk]
+            if current == s:
+                continue
+            if current is None:
+                copy.add(pk, year, s)
+            else:
                 HouseholdPoverty.objects.filter(household_id=pk, year=year).update(status=s)
-        units = dict(Household.objects.filter(pk__in=[pk for pk, s in status.items() if current.get(pk) != s])
-                     .values_list("pk", "unit_id")) if any(current.get(pk) != s for pk, s in status.items()) else {}
-        audits.extend(self._audit("household.poverty_set", "registry.household", pk, units.get(pk),
-                                  {"status": [current.get(pk), s], "year": [None, year]})
-                      for pk, s in status.items() if current.get(pk) != s)
+            self._poverty_known[pk] = s
+            self._audit(audits, "household.poverty_set", "registry.household", pk, units.get(pk),
+                        {"status": [current, s], "year": [None, year]})
+        copy.flush()
 
-    def _create(self, rows: list[Prepared]) -> list[Child]:
+    def _create(self, rows: list[Prepared]) -> list[int]:
         """The same records child_register makes (child, residence from birth, guardians, audit row),
-        in a few INSERTs per chunk; plus the episodes, risks and poverty the list states."""
+        plus the episodes, risks and poverty the list states: ids reserved up front, then one COPY per
+        table per chunk. Returns the new children's ids, in the order of `rows`."""
         if not rows:
             return []
-        audits: list[AuditEntry] = []
-        actor = self.actor if getattr(self.actor, "pk", None) else None
-        children = []
-        households = self._households(rows, audits)
-        for p in rows:
+        now = timezone.now()
+        audits: list[tuple] = []
+        actor_id = self._actor_id
+        households = self._households(rows, audits, now)
+        ids = reserve_ids(Child, len(rows))
+        children = Copy(Child, [*CHILD_COLUMNS, "id", "source", "created_by_id"], now=now)
+        residences = Copy(Residence, ["child_id", "unit_id", "start"], now=now)
+        guardians = Copy(Guardian, ["child_id", "full_name", "name_key", "relationship", "is_primary"], now=now)
+        episodes: list[tuple[int, int, Prepared, SpecialGroup]] = []
+        assessments: list[tuple[int, int, list[RiskFactor]]] = []
+        for child_id, p in zip(ids, rows, strict=True):
+            d = p.data
             household = households.get(p.row)
-            child = Child(**p.data, unit=p.unit, household=household, ethnicity_id=p.ethnicity_id,
-                          source=self.source, created_by=actor)
-            if household is not None and not child.village:
-                child.village = household.village
-            children.append(child)
-        Child.objects.bulk_create(children, batch_size=1000)
-        Residence.objects.bulk_create([Residence(child=c, unit_id=c.unit_id, start=c.birth_date) for c in children],
-                                      batch_size=2000)
-        guardians: list[Guardian] = []
-        episodes: list[SpecialEpisode] = []
-        assessments: list[tuple[Child, RiskAssessment, list[RiskFactor]]] = []
-        for p, child in zip(rows, children, strict=True):
-            guardians.extend(Guardian(child=child, full_name=nfc(g["full_name"]), name_key=fold(g["full_name"]),
-                                      relationship=g["relationship"], is_primary=i == 0)
-                             for i, g in enumerate(p.guardians))
-            audits.append(self._audit("child.register", "registry.child", child.pk, child.unit_id,
-                                      {**snapshot(child, CHILD_FIELDS), "guardians": p.guardians}))
-            for group in p.groups:
-                top = group.parent or group
-                episodes.append(SpecialEpisode(child=child, group=top, subgroup=group if group.parent_id else None,
-                                               start=self.today, recorded_by=actor))
+            values = {**d, "ethnicity_id": p.ethnicity_id, "household_id": household.pk if household else None,
+                      "unit_id": p.unit.pk, "ended_on": None, "end_reason": ""}
+            if household is not None and not values.get("village"):
+                values["village"] = household.village
+            children.add(*(values[c] for c in CHILD_COLUMNS), child_id, self.source, actor_id)
+            residences.add(child_id, p.unit.pk, d["birth_date"])
+            for i, g in enumerate(p.guardians):
+                guardians.add(child_id, nfc(g["full_name"]), fold(g["full_name"]), g["relationship"], i == 0)
+            self._audit(audits, "child.register", "registry.child", child_id, p.unit.pk,
+                        {**{k: values[k] for k in CHILD_FIELDS}, "guardians": p.guardians})
+            episodes.extend((child_id, p.unit.pk, p, group) for group in p.groups)
             if p.risks:
-                assessments.append((child, RiskAssessment(child=child, assessed_on=self.today, assessed_by=actor),
-                                    p.risks))
-        Guardian.objects.bulk_create(guardians, batch_size=2000)
-        SpecialEpisode.objects.bulk_create(episodes, batch_size=2000)
-        audits.extend(self._audit("child.special_open", "registry.child", e.child.pk, e.child.unit_id,
-                                  {"episode": e.pk, "group": (e.subgroup or e.group).code, "start": e.start, "end": None})
-                      for e in episodes)
-        RiskAssessment.objects.bulk_create([a for _c, a, _f in assessments], batch_size=2000)
-        ChildRisk.objects.bulk_create([ChildRisk(child=c, factor=f, start=self.today, assessment=a)
-                                       for c, a, factors in assessments for f in factors], batch_size=2000)
-        for c, _a, factors in assessments:
-            audits.append(self._audit("child.risk_assess", "registry.child", c.pk, c.unit_id,
-                                      {"assessed_on": self.today, "factors": sorted(f.code for f in factors)}))
-        from vitreem.core.audit import audit_changes_bulk
-
-        audit_changes_bulk(audits)
-        return children
+                assessments.append((child_id, p.unit.pk, p.risks))
+        children.flush()
+        residences.flush()
+        guardians.flush()
+        if episodes:
+            copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "recorded_by_id"],
+                        now=now)
+            for pk, (child_id, unit_id, _p, group) in zip(reserve_ids(SpecialEpisode, len(episodes)), episodes,
+                                                          strict=True):
+                top_id = group.parent_id or group.pk
+                copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today, actor_id)
+                self._audit(audits, "child.special_open", "registry.child", child_id, unit_id,
+                            {"episode": pk, "group": group.code, "start": self.today, "end": None})
+            copy.flush()
+        if assessments:
+            copy = Copy(RiskAssessment, ["id", "child_id", "assessed_on", "assessed_by_id"], now=now)
+            links = Copy(ChildRisk, ["child_id", "factor_id", "start", "assessment_id"], now=now)
+            for pk, (child_id, unit_id, factors) in zip(reserve_ids(RiskAssessment, len(assessments)), assessments,
+                                                        strict=True):
+                copy.add(pk, child_id, self.today, actor_id)
+                for f in factors:
+                    links.add(child_id, f.pk, self.today, pk)
+                self._audit(audits, "child.risk_assess", "registry.child", child_id, unit_id,
+                            {"assessed_on": self.today, "factors": sorted(f.code for f in factors)})
+            copy.flush()
+            links.flush()
+        self._write_audits(audits, now)
+        return ids
 
     # ------------------------------------------------------------ updating one matched child
 
@@ -638,11 +768,12 @@ class Importer:
         if not write or not changed:
             return changed
         if data or ethnicity_changed:
+            # The import's ID rule, as at creation: a mismatching ID is flagged, not refused.
             if ethnicity_changed:
-                reg.child_update(actor=self.actor, child=child, data=data, on=self.today,
+                reg.child_update(actor=self.actor, child=child, data=data, on=self.today, strict_id=False,
                                  ethnicity=self.codes_code(p.ethnicity_id) if p.ethnicity_id else None)
             else:
-                reg.child_update(actor=self.actor, child=child, data=data, on=self.today)
+                reg.child_update(actor=self.actor, child=child, data=data, on=self.today, strict_id=False)
             child.refresh_from_db()
         for g in new_guardians:
             reg.guardian_add(actor=self.actor, child=child, full_name=g["full_name"], relationship=g["relationship"])
@@ -653,13 +784,13 @@ class Importer:
             reg.risk_assess(actor=self.actor, child=child, assessed_on=self.today, factors=keep + new_risks)
         if poverty_change:
             if household is None:
-                audits: list[AuditEntry] = []
-                household = self._households([p], audits).get(p.row)
-                from vitreem.core.audit import audit_changes_bulk
-
-                audit_changes_bulk(audits)
-                if household is not None and household.unit_id == child.unit_id:
-                    reg.child_update(actor=self.actor, child=child, data={}, household=household, on=self.today)
+                audits: list[tuple] = []
+                now = timezone.now()
+                ref = self._households([p], audits, now).get(p.row)
+                self._write_audits(audits, now)
+                if ref is not None and ref.unit_id == child.unit_id:
+                    reg.child_update(actor=self.actor, child=child, data={}, household=Household.objects.get(pk=ref.pk),
+                                     on=self.today, strict_id=False)
             elif household is not None:
                 reg.household_poverty_set(actor=self.actor, household=household, year=self.today.year,
                                           status=p.poverty)  # type: ignore[arg-type]
@@ -668,4 +799,6 @@ class Importer:
     def codes_code(self, ethnicity_id: int) -> str:
         from vitreem.registry.models import Ethnicity
 
-        return Ethnicity.objects.only("code").get(pk=ethnicity_id).code
+        if ethnicity_id not in self._ethnicity_codes:
+            self._ethnicity_codes[ethnicity_id] = Ethnicity.objects.only("code").get(pk=ethnicity_id).code
+        return self._ethnicity_codes[ethnicity_id]

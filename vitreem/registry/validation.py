@@ -15,6 +15,13 @@ from vitreem.core.text import fold, nfc
 from .models import CHILD_AGE_LIMIT, BirthPrecision, Disability, Schooling, SchoolLevel, Sex
 
 ID_RE = re.compile(r"^\d{12}$")
+# Django rebuilds `Choices.values` on every access (about 20 µs each); child_clean runs for every row
+# of a 200,000-row import, so the allowed values are taken once here.
+_PRECISIONS = frozenset(BirthPrecision.values)
+_SEXES = frozenset(Sex.values)
+_SCHOOLINGS = frozenset(Schooling.values)
+_LEVELS = frozenset(SchoolLevel.values)
+_DISABILITIES = frozenset(Disability.values)
 
 
 def split_name(full_name: str) -> tuple[str, str, str]:
@@ -81,7 +88,7 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
 
     birth = raw.get("birth_date")
     precision = raw.get("birth_precision") or BirthPrecision.DAY
-    if precision not in BirthPrecision.values:
+    if precision not in _PRECISIONS:
         out.error("birth_precision", "invalid_choice", _("Độ chính xác ngày sinh không hợp lệ."))
     if not isinstance(birth, dt.date):
         out.error("birth_date", "required", _("Ngày sinh không được để trống."))
@@ -96,7 +103,7 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         d["birth_precision"] = precision
 
     sex = raw.get("sex")
-    if sex not in Sex.values:
+    if sex not in _SEXES:
         out.error("sex", "required", _("Giới tính phải là Nam hoặc Nữ."))
     else:
         d["sex"] = sex
@@ -120,11 +127,11 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         d["personal_id_mismatch"] = False
 
     schooling = raw.get("schooling") or Schooling.UNKNOWN
-    if schooling not in Schooling.values:
+    if schooling not in _SCHOOLINGS:
         out.error("schooling", "invalid_choice", _("Tình trạng đi học không hợp lệ."))
     d["schooling"] = schooling
     level = raw.get("school_level") or ""
-    if level and level not in SchoolLevel.values:
+    if level and level not in _LEVELS:
         out.error("school_level", "invalid_choice", _("Cấp học không hợp lệ."))
     d["school_level"] = level if schooling == Schooling.IN_SCHOOL else ""
     dropout = raw.get("dropout_date")
@@ -136,7 +143,7 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         d["dropout_date"] = None
 
     disability = raw.get("disability") or Disability.NONE
-    if disability not in Disability.values:
+    if disability not in _DISABILITIES:
         out.error("disability", "invalid_choice", _("Mức độ khuyết tật không hợp lệ."))
     d["disability"] = disability
     d["birth_registered"] = bool(raw.get("birth_registered", True))
