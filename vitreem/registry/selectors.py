@@ -139,14 +139,16 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
         for word in fold(guardian).split(" "):
             match &= _word_prefix("name_key", word)
         qs = qs.filter(Exists(Guardian.objects.filter(match, child=OuterRef("pk"))))
-    narrowed = any((as_of, age_band, sex, ethnicity, poverty, special, at_risk, schooling, disability, text,
-                    guardian.strip()))
-    if not narrowed:
-        # Browsing: PostgreSQL walks the given_key index in order and stops after one page.
+    if not (text or guardian.strip()):
+        # Browsing or a filter (a dashboard's drill-down): PostgreSQL walks the given_key index in
+        # order and stops after one page; it estimates the filters' selectivity well and sorts instead
+        # when they are rare (measured on the demo province: the 44,000 at-risk children of 2022,
+        # 130 ms sorted → 10 ms walked; a sub-group of 17 children, 3 ms either way).
         return qs.order_by("given_key", "name_key", "pk")
-    # Filtered: the same order, through an expression no index provides, so the database filters
-    # first and sorts the (few) rows found. Walking the index instead and testing every row until a
-    # page is full takes seconds on 200,000 children when the search finds fewer than a page.
+    # A name search: the same order, through an expression no index provides, so the database
+    # filters first and sorts the (few) rows found. It cannot estimate LIKE patterns: walking the
+    # index and testing every row until a page is full takes seconds when the search finds fewer
+    # than a page.
     return qs.order_by(Coalesce("given_key", Value("")), "name_key", "pk")
 
 
