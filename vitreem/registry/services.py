@@ -160,9 +160,14 @@ def child_register(*, actor, data: dict[str, Any], unit: AdminUnit | str, househ
 
 @transaction.atomic
 def child_update(*, actor, child: Child, data: dict[str, Any], expected_version: int | None = None,
-                 ethnicity: Any = ..., household: Household | None | Any = ..., on: dt.date | None = None) -> Child:
+                 ethnicity: Any = ..., household: Household | None | Any = ..., on: dt.date | None = None,
+                 strict_id: bool = True) -> Child:
     """Change a child's facts. `expected_version` (the version the user saw) guards against
-    overwriting someone else's change; the address is changed with child_move."""
+    overwriting someone else's change; the address is changed with child_move.
+
+    `strict_id=False` is the import's rule (as at registration from a list): a personal ID whose
+    structure contradicts the birth year or sex is kept and flagged (`personal_id_mismatch`) rather
+    than refused, so a child flagged once can still be updated from the next list."""
     on = on or _today()
     child = Child.objects.select_for_update().get(pk=child.pk)
     require_unit(actor, child.unit)
@@ -174,7 +179,8 @@ def child_update(*, actor, child: Child, data: dict[str, Any], expected_version:
                                                "schooling", "school_level", "dropout_date", "disability",
                                                "birth_registered", "village", "note")}
     # Validate against the registration date: a child registered at 15 stays in the register.
-    cleaned = child_clean({**current, **data}, on=min(on, child.created_at.date()) if "birth_date" not in data else on)
+    cleaned = child_clean({**current, **data}, on=min(on, child.created_at.date()) if "birth_date" not in data else on,
+                          strict_id=strict_id)
     if cleaned.errors:
         raise ValidationFailed(cleaned.errors)
     before = snapshot(child, CHILD_FIELDS)

@@ -179,3 +179,33 @@ def test_odd_and_huge_cells_never_crash(worker_a, units, cells, size):
     if result is not None and not result["written"]:
         assert Child.objects.filter(source__startswith="import:").count() == 0
     Child.objects.all().delete()
+
+
+def test_child_with_a_flagged_id_is_still_updated_by_an_import(worker_a, units, run_import):
+    """A personal ID that contradicts the birth year is flagged at import, not refused, and the next
+    list can still update that child (child_update keeps the import's non-strict ID rule)."""
+    born = years_ago(6)
+    wrong = pid_for(born.replace(year=born.year - 1), "F", 3)  # the ID says a year earlier
+    _b, first = run_import(worker_a, "ds.xlsx", xlsx([HEAD, ["Lê Thị Mai", born, "Nữ", wrong, ""]]))
+    assert first["created"] == 1 and any(w["code"] == "id_mismatch" for w in first["warnings"])
+    child = Child.objects.get()
+    assert child.personal_id_mismatch is True
+    _b, second = run_import(worker_a, "ds.xlsx", xlsx([HEAD, ["Lê Thị Mai", born, "Nữ", wrong, "Thôn 3"]]))
+    assert (second["updated"], second["invalid"], second["written"]) == (1, 0, True), second["errors"]
+    child.refresh_from_db()
+    assert child.village == "Thôn 3" and child.personal_id == wrong and child.personal_id_mismatch is True
+    assert AuditEntry.objects.filter(action="child.update", object_id=str(child.pk)).exists()
+
+
+def test_child_update_strict_id_is_the_default_and_imports_can_relax_it(worker_a, units):
+    from vitreem.core.errors import ValidationFailed
+
+    born = years_ago(5)
+    wrong = pid_for(born, "M", 4)  # says a boy
+    child = reg.child_register(actor=worker_a, unit=units.commune_a_2025,
+                               data={"full_name": "Hồ Thị Lan", "birth_date": born, "sex": "F"})
+    with pytest.raises(ValidationFailed):
+        reg.child_update(actor=worker_a, child=child, data={"personal_id": wrong}, on=timezone.localdate())
+    child = reg.child_update(actor=worker_a, child=child, data={"personal_id": wrong}, on=timezone.localdate(),
+                             strict_id=False)
+    assert child.personal_id == wrong and child.personal_id_mismatch is True
