@@ -377,8 +377,11 @@ def move_child(request, child_id: int, payload: MoveIn):
     of the province is `/end` with reason `left`."""
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     household = _household(request.user, payload.household_id)
-    services.child_move(actor=request.user, child=child, unit=payload.unit, on=payload.on, household=household,
-                        village=payload.village or None, expected_version=payload.version)
+    try:
+        services.child_move(actor=request.user, child=child, unit=payload.unit, on=payload.on, household=household,
+                            village=payload.village or None, expected_version=payload.version)
+    except ValidationFailed as exc:
+        raise ValidationFailed({("household_id" if k == "household" else k): v for k, v in exc.errors.items()}) from None
     child = child_get_for_user(user=request.user, child_id=child.pk, audit=False)
     return _child_detail(request.user, child)
 

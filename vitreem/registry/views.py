@@ -374,7 +374,9 @@ def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
     return render(request, "registry/simple_form.html", {
         "form": form, "child": child, "submit": _("Lưu"),
         "title": _("Chuyển nơi ở: %(n)s") % {"n": child.full_name},
-        "intro": _("Nơi ở hiện tại: %(u)s. Trẻ chuyển khỏi tỉnh thì dùng “Kết thúc hồ sơ”.") % {"u": child.unit.name}})
+        "intro": _("Nơi ở hiện tại: %(u)s. Trẻ chuyển khỏi tỉnh thì dùng “Kết thúc hồ sơ”.") % {"u": child.unit.name}
+        + ("" if form.units else " " + _("Bạn chỉ chuyển được trẻ giữa các xã/phường thuộc phạm vi của mình; "
+                                          "chuyển sang xã/phường khác trong tỉnh do cán bộ cấp tỉnh ghi nhận."))})
 
 
 @login_required

@@ -128,6 +128,7 @@ def test_commune_worker_cannot_move_a_child_out_of_their_scope(world, worker_a, 
     r = login(worker_a).post(f"/registry/children/{world.an.pk}/move/", {
         "unit": units.commune_b_2025.ref, "on": ago(2).isoformat(), "version": world.an.version})
     assert r.status_code == 200 and "unit" in r.context["form"].errors
+    assert "do cán bộ cấp tỉnh ghi nhận" in r.content.decode()  # the page says who records such a move
     with pytest.raises(PermissionDenied) as info:
         services.child_move(actor=worker_a, child=world.an, unit=units.commune_b_2025, on=ago(2))
     assert info.value.field == "unit"
@@ -321,6 +322,10 @@ def test_api_move(world, officer, worker_a, units, household_b):
             assert r.json()["field"] == field, r.json()
         else:
             assert r.status_code == 409 and r.json()["code"] == "conflict"
+    # A household of the commune the child leaves, not of the receiving one.
+    r = post_json(client, url, {"unit": units.commune_b_2025.ref, "on": ago(3), "version": 1,
+                                "household_id": world.household_a.pk})
+    assert r.status_code == 400 and r.json()["field"] == "household_id"
     assert state(world.an) == before
     r = post_json(client, url, {"unit": units.commune_b_2025.ref, "on": ago(3), "version": 1,
                                 "household_id": household_b.pk})
