@@ -1,4 +1,5 @@
-"""Spreadsheets built in the tests: .xlsx with XlsxWriter, .ods with a small writer, .csv in any encoding."""
+"""Spreadsheets built in the tests: .xlsx with XlsxWriter, .xls with xlwt, .ods with a small writer, .csv in any
+encoding."""
 
 from __future__ import annotations
 
@@ -36,6 +37,30 @@ def xlsx(rows: list[list], *, sheet: str = "Danh sách", merges: tuple[Merge, ..
             for r1, c1, r2, c2 in merges:
                 ws.merge_range(r1, c1, r2, c2, content[r1][c1])
     wb.close()
+    return buffer.getvalue()
+
+
+def xls(rows: list[list], *, sheet: str = "Danh sách", merges: tuple[Merge, ...] | list[Merge] = ()) -> bytes:
+    """A real Excel 97–2003 .xls (BIFF8, as old Excel and many commune PCs still save), written with
+    xlwt: dates as date cells, numbers as numbers, merged header cells as merged ranges."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet(sheet)
+    date_style = xlwt.easyxf(num_format_str="dd/mm/yyyy")
+    covered = {(r, c) for r1, c1, r2, c2 in merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if (r, c) in covered or value is None or value == "":
+                continue
+            if isinstance(value, dt.date):
+                ws.write(r, c, value, date_style)
+            else:
+                ws.write(r, c, value)
+    for r1, c1, r2, c2 in merges:
+        ws.write_merge(r1, r2, c1, c2, rows[r1][c1])
+    buffer = io.BytesIO()
+    wb.save(buffer)
     return buffer.getvalue()
 
 

@@ -9,7 +9,7 @@ from vitreem.imports.columns import guess_mapping, match_header
 from vitreem.registry.models import Child
 
 from .conftest import years_ago
-from .files import csv_bytes, ods, xlsx
+from .files import csv_bytes, ods, xls, xlsx
 
 
 @pytest.mark.parametrize(("header", "field"), [
@@ -108,6 +108,26 @@ def test_ods(worker_a, units, run_import):
     assert r["errors"] == [], r["errors"]
     assert r["header_row"] == 3 and r["created"] == 2
     assert Child.objects.get(full_name="Nguyễn Thị Huyền").birth_date == years_ago(4)
+
+
+def test_xls(worker_a, units, run_import):
+    """A real .xls (BIFF8) list: titles, the messy merged two-row header, TCVN3 names, serial dates."""
+    _b, r = run_import(worker_a, "hcdb.xls", xls(messy_rows(), merges=MERGES), unit=units.commune_a_2025)
+    assert r["errors"] == [], r["errors"]
+    assert r["header_row"] == 4 and r["encoding"] == "tcvn3" and r["created"] == 3
+    assert r["mapping"]["Giới tính / Nữ"] == "sex_female"
+    hoa = Child.objects.get(full_name="Nguyễn Thị Hoà")
+    assert hoa.sex == "F" and hoa.birth_date == years_ago(6)
+
+
+def test_xls_with_date_cells(worker_a, units, run_import):
+    rows = [["DANH SÁCH TRẺ EM"], [], *plain_rows()]
+    rows[3][1] = years_ago(4)  # a real date cell
+    _b, r = run_import(worker_a, "ds.xls", xls(rows), unit=units.commune_a_2025)
+    assert r["errors"] == [], r["errors"]
+    assert r["header_row"] == 3 and r["created"] == 2
+    assert Child.objects.get(full_name="Nguyễn Thị Huyền").birth_date == years_ago(4)
+    assert Child.objects.get(full_name="Đinh Văn Lực").ethnicity.code == "14"
 
 
 def test_sheet_choice(worker_a, units, run_import):
