@@ -116,6 +116,7 @@ def report_data(*, year: Any, unit: str | AdminUnit | None = None, user: Any = N
     ctx["annex_unit_headers"] = [ANNEX_HEADERS[c] for c in ANNEX_CODES if c in registry]
     ctx["annex_units"], ctx["annex_total"] = _annex_units(unit_obj, day, year, user, f)
     ctx["annex_groups"] = _annex_groups(f, params)
+    ctx["charts"] = _charts(unit_obj, year, user, ctx)
     ctx["generated_at"] = timezone.localtime().strftime("%d/%m/%Y %H:%M")
     return ctx
 
@@ -277,6 +278,39 @@ def _annex_groups(f: dict, params) -> list[dict]:
     names = dict(SpecialGroup.objects.filter(parent__isnull=True).values_list("code", "name"))
     return [{"code": c, "name": names.get(c, c), "value": exact(n)}
             for c, n in sorted(f["by_group"].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 99)]
+
+
+TREND_CODES = ["poor_household_children", "near_poor_household_children", "at_risk"]  # of like size: one scale
+
+
+def _charts(unit: AdminUnit, year: int, user: Any, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """The annex's charts (PNG): children by unit, special circumstances by group, and a trend of the
+    poverty and at-risk counts over the years since the programme began — the same figures as the
+    annex tables and the dashboard, through the same rollups."""
+    from vitreem.stats.selectors import FIRST_YEAR
+
+    from . import charts
+
+    out = []
+    by_unit = charts.bar_chart([(r["name"], r["values"].get("children")) for r in ctx["annex_units"]],
+                               title=f"Số trẻ em dưới 16 tuổi theo đơn vị đến ngày {ctx['as_of']}")
+    if by_unit:
+        out.append({"title": "Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị", "png": by_unit})
+    groups = charts.bar_chart([(f"{r['code']}. {r['name']}", ctx["figures"]["by_group"].get(r["code"]))
+                               for r in ctx["annex_groups"]],
+                              title="Trẻ em có hoàn cảnh đặc biệt theo nhóm") if ctx["annex_groups"] else None
+    if groups:
+        out.append({"title": "Biểu đồ 2. Trẻ em có hoàn cảnh đặc biệt theo nhóm", "png": groups})
+    registry = indicators()
+    codes = [c for c in TREND_CODES if c in registry]
+    days = {y: params_for(year=y).as_of for y in range(max(FIRST_YEAR, year - 4), year + 1)}
+    if codes and len(days) > 1:
+        rows = figures(units=[unit], days=list(days.values()), codes=codes, user=user)
+        trend = charts.line_chart({str(registry[c].label): [(y, rows[(unit.pk, d)][c]) for y, d in days.items()]
+                                   for c in codes}, title="Trẻ em thuộc hộ nghèo, cận nghèo và có nguy cơ qua các năm")
+        if trend:
+            out.append({"title": f"Biểu đồ {len(out) + 1}. Xu hướng từ năm {min(days)} đến năm {year}", "png": trend})
+    return out
 
 
 __all__ = ["report_data", "approx_count"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ def _sample_context() -> dict[str, Any]:
             "cases_paragraphs": text, "communication_paragraphs": text, "targets_paragraphs": text,
             "limitations": text, "directions": text, "annex_unit_headers": ["—"] * 6, "annex_units": [row],
             "annex_total": row, "annex_groups": [row], "annex_targets": [row], "annex_members": [row],
-            "targets_note": "", "members_note": "", "generated_at": "—"}
+            "targets_note": "", "members_note": "", "generated_at": "—",
+            "annex_charts": [{"title": "—", "image": ""}]}
 
 
 def template_check(data: bytes) -> None:
@@ -70,14 +72,28 @@ def render_docx(ctx: dict[str, Any], template: Path | bytes | None = None) -> by
 
     source: Any = io.BytesIO(template) if isinstance(template, bytes) else (template or DEFAULT_TEMPLATE)
     tpl = DocxTemplate(source)
-    tpl.render(ctx)
+    tpl.render({**ctx, "annex_charts": _docx_images(tpl, ctx)})
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
 
 
+CHART_WIDTH_MM = 160  # the A4 text width between the Decree 30 margins (210 − 30 − 15 mm), less a little
+
+
+def _docx_images(tpl: Any, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """The charts as docxtpl images (an image must be made for the template it goes into)."""
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    return [{"title": c["title"], "image": InlineImage(tpl, io.BytesIO(c["png"]), width=Mm(CHART_WIDTH_MM))}
+            for c in ctx.get("charts", [])]
+
+
 def render_html(ctx: dict[str, Any]) -> str:
-    return render_to_string("reports/annual_pdf.html", ctx)
+    charts = [{"title": c["title"], "src": "data:image/png;base64," + base64.b64encode(c["png"]).decode()}
+              for c in ctx.get("charts", [])]
+    return render_to_string("reports/annual_pdf.html", {**ctx, "annex_charts": charts})
 
 
 def render_pdf(ctx: dict[str, Any]) -> bytes:

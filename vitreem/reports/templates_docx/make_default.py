@@ -184,6 +184,15 @@ def build() -> Path:
     table(doc, ["Đơn vị", "Nhiệm vụ hoàn thành", "Báo cáo đúng hạn", "Chỉ tiêu đạt", "Xếp loại"],
           ["{{ r.name }}", "{{ r.tasks }}", "{{ r.reports }}", "{{ r.indicators }}", "{{ r.rating }}"],
           "annex_members", widths=[60, 26, 26, 23, 30])
+    # Charts: docxtpl images made by render.render_docx (a paragraph repeated per chart, the image in it)
+    para(doc, "{%p if annex_charts %}", indent=False)
+    para(doc, "PHỤ LỤC 5", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    para(doc, "BIỂU ĐỒ", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(doc, "{%p for c in annex_charts %}", indent=False)
+    para(doc, "{{ c.image }}", indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    para(doc, "{{ c.title }}", size=12, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(doc, "{%p endfor %}", indent=False)
+    para(doc, "{%p endif %}", indent=False)
     para(doc, "Số liệu do hệ thống vitreem tổng hợp lúc {{ generated_at }} từ cơ sở dữ liệu trẻ em của {{ unit_name }}.",
          size=11, italic=True, indent=False)
     doc.save(str(OUT))

@@ -87,3 +87,14 @@ def pdf_text(data: bytes) -> str:
                 for h in hexes:
                     out.extend(font.get(int(h[i:i + 4], 16), "") for i in range(0, len(h), 4))
     return "".join(out)
+
+
+def pdf_images(data: bytes) -> list[tuple[int, int]]:
+    """(width, height) of every raster image object in the PDF (inside object streams too)."""
+    out = []
+    for body in _objects(data).values():
+        head = body.split(b"stream", 1)[0]
+        if re.search(rb"/Subtype\s*/Image", head):
+            w, h = re.search(rb"/Width\s+(\d+)", head), re.search(rb"/Height\s+(\d+)", head)
+            out.append((int(w.group(1)) if w else 0, int(h.group(1)) if h else 0))
+    return out

@@ -23,7 +23,7 @@ from vitreem.reports.services import report_build, template_upload
 from vitreem.reports.wording import approx_count
 from vitreem.stats.engine import compute, params_for
 
-from .pdftext import pdf_text
+from .pdftext import pdf_images, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,12 @@ def test_docx_of_2022(demo):
     doc = Document(io.BytesIO(data))
     assert doc.styles["Normal"].font.name == "Times New Roman"
     assert round(doc.sections[0].left_margin.mm) == 30 and round(doc.sections[0].page_width.mm) == 210
+    # the annex's charts: PNG image parts shown inline, each with its caption
+    assert len(doc.inline_shapes) >= 3
+    media = [p for p in doc.part.package.parts if p.partname.startswith("/word/media/")]
+    assert len(media) >= 3 and all(p.content_type == "image/png" for p in media)
+    assert all(p.blob.startswith(b"\x89PNG") for p in media)
+    assert "PHỤ LỤC 5" in text and "Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị" in text
 
 
 def test_pdf_of_2022(demo):
@@ -77,6 +83,10 @@ def test_pdf_of_2022(demo):
     assert squash(f"{format_number(f['poor_household_children'])} trẻ em thuộc hộ nghèo và "
                   f"{format_number(f['near_poor_household_children'])} trẻ em thuộc hộ cận nghèo") in text
     assert squash("PHỤ LỤC 1") in text
+    # the annex's charts are images in the PDF, with their captions
+    images = pdf_images(data)
+    assert len(images) >= 3 and all(w >= 400 and h >= 100 for w, h in images), images
+    assert squash("PHỤ LỤC 5") in text and squash("Biểu đồ 2. Trẻ em có hoàn cảnh đặc biệt theo nhóm") in text
 
 
 def test_sections_without_data_say_so(demo):
