@@ -7,7 +7,8 @@
   the workers' CPU time per request comes from /proc; baseline: the same headline figures computed
   by live COUNT queries through the engine with no rollups; the first fill of the rollups is shown too;
 - time from a registry change (special_episode_open) to the dashboard showing it;
-- .docx and .pdf generation time of the 2022 annual report (target: ≤ 15 s together);
+- .docx and .pdf generation time of the 2022 annual report (target: ≤ 15 s together): the .docx first,
+  computing the year's figures, then the .pdf and a second .docx reading them;
 - the load average at the start and with each timing (2 cores, shared with other work).
 Loops are bounded in count and time; traffic only to 127.0.0.1.
 """
@@ -201,11 +202,16 @@ def run(emit) -> None:
         server.terminate()
         server.wait(timeout=30)
 
+    # The first build computes the 2022 figures (the rollups were cleared above and the dashboard
+    # filled only this year's), the next ones read them: both are shown.
     together = 0.0
     for fmt in ("docx", "pdf"):
         started = time.perf_counter()
         report_build(year=2022, unit=province, fmt=fmt)
         spent = time.perf_counter() - started
         together += spent
-        emit(f"reports.annual_2022_{fmt}", spent, "s", load=_load())
+        emit(f"reports.annual_2022_{fmt}" + ("_first" if fmt == "docx" else ""), spent, "s", load=_load())
     emit("reports.annual_2022_docx_and_pdf", together, "s", load=_load())
+    started = time.perf_counter()
+    report_build(year=2022, unit=province, fmt="docx")
+    emit("reports.annual_2022_docx_figures_stored", time.perf_counter() - started, "s", load=_load())

@@ -1,5 +1,6 @@
 """End to end in a real browser: a commune worker opens the dashboard, picks 2022, follows a figure to
-the list of children behind it, and the list has as many children as the figure says."""
+the list of children behind it, and the list has as many children as the figure says; then the same
+for a group of special circumstances."""
 
 import re
 
@@ -28,6 +29,20 @@ def test_dashboard_and_drilldown(browser_page):
     assert shown > 0
     figure.click()
     page.wait_for_url("**/registry/children/?as_of=2022-12-31*")
+    text = page.locator("main").inner_text()
+    total = re.search(r"(\d[\d.]*)\s+trẻ\b", text)
+    assert total is not None, text[:500]
+    assert int(total.group(1).replace(".", "")) == shown
+
+    # special circumstances by group: a group's number opens the list of that group's children
+    page.go_back()
+    page.wait_for_url("**/stats/?year=2022*")
+    page.locator("#h-groups ~ details summary").click()
+    links = page.locator("#h-groups ~ details a")
+    group_link = next(links.nth(i) for i in range(links.count()) if links.nth(i).inner_text() != "0")
+    shown = int(group_link.inner_text().replace(".", ""))
+    group_link.click()
+    page.wait_for_url("**/registry/children/?*special=*")
     text = page.locator("main").inner_text()
     total = re.search(r"(\d[\d.]*)\s+trẻ\b", text)
     assert total is not None, text[:500]
