@@ -8,6 +8,7 @@ stays within memory and each chunk costs a handful of queries.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ from .values import (
     parse_sex,
     parse_sex_marks,
 )
-from .writing import Copy, reserve_ids, to_json
+from .writing import Copy, Writer, reserve_ids, to_json
 
 CHUNK = 5000
 # Duplicate-detection scores (registry.duplicates): at or above MATCH the row is that child;
@@ -160,6 +161,7 @@ class Importer:
         self._folded_village: dict[str, str] = {}
         self._had_ids: bool | None = None
         self._had_households = True
+        self.writer = Writer()
         self._actor_id = actor.pk if getattr(actor, "pk", None) else None
         self._request_id = request_id_var.get() or ""
         self.out = Outcome()
@@ -373,6 +375,27 @@ class Importer:
     # ------------------------------------------------------------ the whole table
 
     def run(self, *, write: bool, valid_only: bool) -> Outcome:
+        """Read, validate, match and (when `write`) write every row, chunk by chunk.
+
+        A chunk's COPYs may still be running in the writer's thread while the next chunk is read;
+        every query this thread makes through Django first waits for them (an execute wrapper), so
+        the two never use the connection at once, whichever code path asks."""
+        from django.db import connection
+
+        def after_writes(execute, sql, params, many, context):
+            self.writer.wait()
+            return execute(sql, params, many, context)
+
+        try:
+            with connection.execute_wrapper(after_writes):
+                return self._run(write=write, valid_only=valid_only)
+        finally:
+            # Stop the writer before the caller commits or rolls back. On success _run has waited
+            # already; on an error that error is what the caller must see, not a second one.
+            with contextlib.suppress(Exception):
+                self.writer.close()
+
+    def _run(self, *, write: bool, valid_only: bool) -> Outcome:
         out = self.out
         chunk: list[Prepared] = []
         seen: dict[tuple[Any, ...], int] = {}
@@ -412,6 +435,7 @@ class Importer:
                     self.progress(min(done, total), total)
         if chunk:
             self._flush(chunk, write=write and (valid_only or not out.invalid))
+        self.writer.wait()
         return out
 
     # ------------------------------------------------------------ matching
@@ -523,6 +547,7 @@ class Importer:
         self.out.errors.append(RowIssue(p.row, self.header(name), value, code, message))
 
     def _flush(self, chunk: list[Prepared], *, write: bool) -> None:
+        self.writer.wait()  # the previous chunk's COPYs: the queries below use the connection
         create, update, review = self._match(chunk)
         out = self.out
         if not write:
@@ -537,6 +562,8 @@ class Importer:
             return
         children = self._create([*create, *(p for p, _c in review)])
         out.created += len(children)
+        if review or update:
+            self.writer.wait()
         if review:
             made = {p.row: child_id for p, child_id in zip([*create, *(p for p, _c in review)], children, strict=True)}
             rows = [DuplicateCandidate(child_a_id=made[p.row], child_b_id=int(c["id"]), score=float(c["score"]),
@@ -569,7 +596,7 @@ class Importer:
         if not audits:
             return
         copy = Copy(AuditEntry, ["actor_id", "kind", "action", "object_type", "object_id", "unit_id", "changes",
-                                 "source", "request_id"], now=now)
+                                 "source", "request_id"], now=now, writer=self.writer)
         for row in audits:
             copy.add(*row)
         copy.flush()
@@ -612,7 +639,7 @@ class Importer:
                     self._household_cache.setdefault(key, HouseholdRef(pk, unit_id, village))
         new = [k for k in missing if k not in self._household_cache]
         if new:
-            copy = Copy(Household, ["id", "unit_id", "head_name", "head_key", "village", "address"], now=now)
+            copy = Copy(Household, ["id", "unit_id", "head_name", "head_key", "village", "address"], now=now, writer=self.writer)
             created_at = now.isoformat()
             for pk, key in zip(reserve_ids(Household, len(new)), new, strict=True):
                 p = wanted[key]
@@ -645,11 +672,13 @@ class Importer:
         # This year's status of households this import made or already classified is known here;
         # only households that were in the register before are looked up.
         unknown = [pk for pk in status if pk not in self._poverty_known]
+        if unknown or any(self._poverty_known.get(pk) not in (None, s) for pk, s in status.items()):
+            self.writer.wait()
         if unknown:
             found = dict(HouseholdPoverty.objects.filter(household_id__in=unknown, year=year)
                          .values_list("household_id", "status"))
             self._poverty_known.update({pk: found.get(pk) for pk in unknown})
-        copy = Copy(HouseholdPoverty, ["household_id", "year", "status"], now=now)
+        copy = Copy(HouseholdPoverty, ["household_id", "year", "status"], now=now, writer=self.writer)
         for pk, s in status.items():
             current = self._poverty_known[pk]
             if current == s:
@@ -672,11 +701,14 @@ class Importer:
         now = timezone.now()
         audits: list[tuple] = []
         actor_id = self._actor_id
-        households = self._households(rows, audits, now)
+        # Every id first: once a COPY is sent the connection belongs to the writer until wait().
         ids = reserve_ids(Child, len(rows))
-        children = Copy(Child, [*CHILD_COLUMNS, "id", "source", "created_by_id"], now=now)
-        residences = Copy(Residence, ["child_id", "unit_id", "start"], now=now)
-        guardians = Copy(Guardian, ["child_id", "full_name", "name_key", "relationship", "is_primary"], now=now)
+        episode_ids = iter(reserve_ids(SpecialEpisode, sum(len(p.groups) for p in rows)))
+        assessment_ids = iter(reserve_ids(RiskAssessment, sum(1 for p in rows if p.risks)))
+        households = self._households(rows, audits, now)
+        children = Copy(Child, [*CHILD_COLUMNS, "id", "source", "created_by_id"], now=now, writer=self.writer)
+        residences = Copy(Residence, ["child_id", "unit_id", "start"], now=now, writer=self.writer)
+        guardians = Copy(Guardian, ["child_id", "full_name", "name_key", "relationship", "is_primary"], now=now, writer=self.writer)
         episodes: list[tuple[int, int, Prepared, SpecialGroup]] = []
         assessments: list[tuple[int, int, list[RiskFactor]]] = []
         for child_id, p in zip(ids, rows, strict=True):
@@ -700,8 +732,8 @@ class Importer:
         guardians.flush()
         if episodes:
             copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "recorded_by_id"],
-                        now=now)
-            for pk, (child_id, unit_id, _p, group) in zip(reserve_ids(SpecialEpisode, len(episodes)), episodes,
+                        now=now, writer=self.writer)
+            for pk, (child_id, unit_id, _p, group) in zip(episode_ids, episodes,
                                                           strict=True):
                 top_id = group.parent_id or group.pk
                 copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today, actor_id)
@@ -709,9 +741,9 @@ class Importer:
                             {"episode": pk, "group": group.code, "start": self.today, "end": None})
             copy.flush()
         if assessments:
-            copy = Copy(RiskAssessment, ["id", "child_id", "assessed_on", "assessed_by_id"], now=now)
-            links = Copy(ChildRisk, ["child_id", "factor_id", "start", "assessment_id"], now=now)
-            for pk, (child_id, unit_id, factors) in zip(reserve_ids(RiskAssessment, len(assessments)), assessments,
+            copy = Copy(RiskAssessment, ["id", "child_id", "assessed_on", "assessed_by_id"], now=now, writer=self.writer)
+            links = Copy(ChildRisk, ["child_id", "factor_id", "start", "assessment_id"], now=now, writer=self.writer)
+            for pk, (child_id, unit_id, factors) in zip(assessment_ids, assessments,
                                                         strict=True):
                 copy.add(pk, child_id, self.today, actor_id)
                 for f in factors:
@@ -788,6 +820,7 @@ class Importer:
                 now = timezone.now()
                 ref = self._households([p], audits, now).get(p.row)
                 self._write_audits(audits, now)
+                self.writer.wait()
                 if ref is not None and ref.unit_id == child.unit_id:
                     reg.child_update(actor=self.actor, child=child, data={}, household=Household.objects.get(pk=ref.pk),
                                      on=self.today, strict_id=False)

@@ -58,7 +58,8 @@ class Copy:
     """Rows for one table: `add(*values)` in the order of `given` (attnames); the other columns take
     their field default, computed once. `flush()` writes what was added."""
 
-    def __init__(self, model: type[models.Model], given: Sequence[str], *, now: dt.datetime):
+    def __init__(self, model: type[models.Model], given: Sequence[str], *, now: dt.datetime,
+                 writer: Writer | None = None):
         fields = {f.attname: f for f in model._meta.concrete_fields}
         unknown = [name for name in given if name not in fields]
         if unknown:
@@ -78,6 +79,7 @@ class Copy:
         self.columns = [fields[name].column for name in [*given, *tail_names]]
         self.tail = tuple(tail)
         self.rows: list[tuple[Any, ...]] = []
+        self.writer = writer
 
     @staticmethod
     def _constant(f: models.Field, value: Any) -> Any:
@@ -94,4 +96,65 @@ class Copy:
 
     def flush(self) -> int:
         rows, self.rows = self.rows, []
+        if self.writer is not None:
+            self.writer.write(self.model, self.columns, rows)
+            return len(rows)
         return insert_rows(self.model, self.columns, rows) if rows else 0
+
+
+class Writer:
+    """Where Copy.flush() sends its rows.
+
+    On PostgreSQL the COPYs of one chunk run in a background thread on the same connection (the same
+    transaction) while the engine reads and validates the next chunk: the server's work (indexes,
+    constraints) then overlaps the Python work instead of following it. The engine calls `wait()`
+    before it uses the connection itself; the connection is never used by both at once. Elsewhere
+    (SQLite) each flush writes at once through core.bulk.insert_rows.
+    """
+
+    def __init__(self, *, background: bool | None = None):
+        self.background = connection.vendor == "postgresql" if background is None else background
+        self._pool: Any = None
+        self._pending: list[Any] = []
+
+    def write(self, model: type[models.Model], columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if not self.background:
+            insert_rows(model, columns, rows)
+            return
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            connection.ensure_connection()
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy")
+        raw = connection.connection
+        table = model._meta.db_table
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        self._pending.append(self._pool.submit(_copy_raw, raw, f"COPY {table} ({quoted}) FROM STDIN", rows))
+
+    def wait(self) -> None:
+        """Block until every write sent so far is done; re-raise the first failure."""
+        pending, self._pending = self._pending, []
+        error = None
+        for future in pending:
+            try:
+                future.result()
+            except Exception as exc:  # noqa: BLE001 — kept, raised once all writes stopped
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+
+def _copy_raw(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
