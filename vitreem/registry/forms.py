@@ -293,6 +293,7 @@ class MoveForm(ServiceErrorsMixin, forms.Form):
             self.households = {str(h.pk): h for h in rows[:HOUSEHOLD_CHOICES_MAX]}
         set_choices(self.fields["household"], _blank("—") + [
             (pk, f"{h.head_name}{' — ' + h.village if h.village else ''}") for pk, h in self.households.items()])
+        fast_selects(self)  # a provincial officer is offered every commune of the province
         if url:
             self.fields["unit"].widget.attrs.update({
                 "hx-get": url, "hx-trigger": "change", "hx-target": "#id_household_field",
