@@ -197,7 +197,7 @@ class ReferralCloseIn(Versioned):
     result: str = ""
 
 
-class ReviewIn(Versioned):
+class CaseReviewIn(Versioned):
     reviewed_on: dt.date
     harm: str
     perpetrator_access: str
@@ -292,7 +292,7 @@ _step("isolation-end", services.case_isolation_end, IsolationEndIn, "Kết thúc
 _step("assess", services.case_assess, AssessIn, "Đánh giá chi tiết và họp (mẫu 03)")
 _step("approve", services.plan_approve, ApproveIn, "Phê duyệt kế hoạch (mẫu 05)")
 _step("notes", services.case_note, NoteIn, "Ghi chú, thăm gia đình")
-_step("review", services.case_review, ReviewIn, "Rà soát, đánh giá (mẫu 06)")
+_step("review", services.case_review, CaseReviewIn, "Rà soát, đánh giá (mẫu 06)")
 _step("close", services.case_close, CloseIn, "Đóng vụ việc (chủ tịch UBND xã)")
 _step("reopen", services.case_reopen, ReopenIn, "Mở lại vụ việc")
 

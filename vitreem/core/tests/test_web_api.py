@@ -112,3 +112,27 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = subprocess.run([sys.executable, "-m", "vitreem.cli", "check"], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_every_api_schema_name_is_unique():
+    """The OpenAPI document keys request/response schemas by class name: two apps' `ReviewIn` once made
+    /api/docs show the programme's body for the case review endpoint."""
+    import inspect
+    import sys
+
+    from ninja import Schema
+
+    from vitreem.core.api import api
+
+    api.get_openapi_schema()  # every router is imported by now
+    seen: dict[str, str] = {}
+    clashes = []
+    for name, module in list(sys.modules.items()):
+        if not (name.startswith("vitreem.") and name.endswith(".api")):
+            continue
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Schema) and cls.__module__ == name:
+                if cls_name in seen and seen[cls_name] != name:
+                    clashes.append(f"{cls_name}: {seen[cls_name]} and {name}")
+                seen[cls_name] = name
+    assert len(seen) > 20 and not clashes
