@@ -174,6 +174,22 @@ def _fill(route: str, values: dict[str, Any]) -> str:
     return "/" + path.lstrip("^").rstrip("$")
 
 
+# Links to records in a page: /registry/children/12/, /cases/3/, /benefits/recipients/5/ ...
+LINKS = {
+    "registry.Child": re.compile(r'href="/registry/children/(\d+)/'),
+    "cases.Case": re.compile(r'href="/cases/(\d+)/'),
+    "benefits.Allowance": re.compile(r'href="/benefits/recipients/(\d+)/'),
+    "registry.Household": re.compile(r'href="/registry/households/(\d+)/'),
+}
+
+
+def _pages() -> list[str]:
+    """Routes without parameters that are pages, not files or actions."""
+    return sorted({"/" + r for r in _walk(get_resolver().url_patterns)
+                   if "<" not in r and "(" not in r and not r.startswith(("admin/", "api/", "accounts/"))
+                   and not r.endswith((".xlsx", ".csv", ".docx", ".pdf", ".json"))})
+
+
 def _routes() -> list[str]:
     routes = [r for r in _walk(get_resolver().url_patterns) if "<" in r and not r.startswith("admin/")]
     return sorted(set(routes))
@@ -225,16 +241,36 @@ def test_another_communes_records_are_refused_on_every_route(demo_world):
             if status not in REFUSED:
                 leaks.append(f"{method.upper()} {url} → {status}")
         swept += 1
+    # Nothing changed: no child record was touched, and every write was refused before any audit row.
+    assert list(Child.objects.order_by("pk").values_list("pk", "version")) == before_children
+    changes = AuditEntry.objects.filter(pk__gt=last_audit, actor=user, kind=AuditEntry.Kind.CHANGE)
+    assert list(changes.values_list("action", flat=True)) == []
+
+    # Every page of the site, as she sees it, links only to records of her own commune.
+    linked = 0
+    for page in _pages():
+        response = client.get(page)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        for model_path, pattern in LINKS.items():
+            ids = {int(i) for i in pattern.findall(html)}
+            if not ids:
+                continue
+            model = _model(model_path)
+            allowed = set(model._default_manager.filter(pk__in=ids, unit__in=outside.units)
+                          .values_list("pk", flat=True))
+            linked += len(ids)
+            if ids - allowed:
+                leaks.append(f"{page} links to {model_path} {sorted(ids - allowed)[:5]} of another commune")
+    assert linked > 0  # the pages did list her own records
+
     mine = outside.token()
     client.post(f"/accounts/profile/tokens/{mine}/revoke/")
     assert ApiToken.objects.get(pk=mine).revoked_at is None  # another user's token: untouched
     assert not unknown, "routes with a parameter the sweep does not know (add it to _values):\n" + "\n".join(unknown)
     assert not leaks, "another commune's records reachable:\n" + "\n".join(leaks)
     assert swept >= 60  # the sweep really walked the routes (about 80 when this was written)
-    # Nothing changed: no child record was touched, and every write attempt was refused before any audit row.
-    assert list(Child.objects.order_by("pk").values_list("pk", "version")) == before_children
-    changes = AuditEntry.objects.filter(pk__gt=last_audit, actor=user, kind=AuditEntry.Kind.CHANGE)
-    assert list(changes.values_list("action", flat=True)) == []
 
 
 def _send(client, method: str, route: str, url: str, headers: dict[str, str]) -> int:
