@@ -133,6 +133,7 @@ class EndReason(models.TextChoices):
     DIED = "died", _("Đã mất")
     LEFT_PROVINCE = "left", _("Chuyển khỏi tỉnh")
     MERGED = "merged", _("Hồ sơ trùng, đã gộp")
+    OTHER = "other", _("Lý do khác (ghi rõ)")
 
 
 class BirthPrecision(models.TextChoices):

@@ -283,9 +283,11 @@ def child_end(*, actor, child: Child, on: dt.date, reason: str, note: str = "",
     if current and on < current.start:
         raise ValidationFailed({"on": _("Ngày kết thúc trước ngày trẻ đến nơi ở hiện tại (%(d)s).")
                                 % {"d": current.start.strftime("%d/%m/%Y")}})
-    note = nfc(note)
+    note = nfc(note).strip()
     if len(note) > 255:
         raise ValidationFailed({"note": _("Ghi chú dài quá 255 ký tự.")})
+    if reason == EndReason.OTHER and not note:
+        raise ValidationFailed({"note": _("Lý do khác: ghi rõ lý do trong phần ghi chú.")})
     child.ended_on, child.end_reason = on, reason
     child.version += 1
     child.save(update_fields=["ended_on", "end_reason", "version", "updated_at"])

@@ -187,6 +187,7 @@ def test_end_screen(world, worker_a):
     ({"on": (today() + dt.timedelta(days=1)).isoformat()}, "on"),
     ({"on": years_ago(20).isoformat()}, "on"),
     ({"note": "x" * 300}, "note"),
+    ({"reason": "other", "note": "  "}, "note"),  # another reason must be written out
 ])
 def test_end_bad_input(world, worker_a, over, field):
     before = state(world.binh)
@@ -195,6 +196,16 @@ def test_end_bad_input(world, worker_a, over, field):
     assert r.status_code == 200
     assert field in r.context["form"].errors, r.context["form"].errors
     assert state(world.binh) == before
+
+
+def test_end_for_another_reason_with_its_note(world, worker_a):
+    r = login(worker_a).post(f"/registry/children/{world.binh.pk}/end/", {
+        "reason": "other", "on": ago(1).isoformat(), "note": "Đăng ký nhầm: trẻ không có thật",
+        "version": world.binh.version})
+    assert r.status_code == 302
+    world.binh.refresh_from_db()
+    assert world.binh.end_reason == "other"
+    assert AuditEntry.objects.filter(action="child.end").latest("pk").changes["note"] == "Đăng ký nhầm: trẻ không có thật"
 
 
 def test_end_before_the_current_residence_and_stale(world, officer, units):
