@@ -159,6 +159,7 @@ class Importer:
                                "sex": "sex" if "sex" in self.col else "sex_male"}
         self._poverty_known: dict[int, str | None] = {}
         self._folded_village: dict[str, str] = {}
+        self._folded_names: dict[str, str] = {}
         self._had_ids: bool | None = None
         self._had_households = True
         self.writer = Writer()
@@ -335,7 +336,7 @@ class Importer:
             text = t(key)
             if not text:
                 continue
-            if any(ch.isdigit() for ch in text) or len(text) > 150:
+            if any(map(str.isdigit, text)) or len(text) > 150:
                 fail(key, CellError("invalid_name", _("Tên người nuôi dưỡng không hợp lệ: %(v)s.") % {"v": text[:60]}))
                 continue
             relationship = rel or self._parsed("relationship", parse_relationship, v.get("relationship", ""))
@@ -435,7 +436,7 @@ class Importer:
                     self.progress(min(done, total), total)
         if chunk:
             self._flush(chunk, write=write and (valid_only or not out.invalid))
-        self.writer.wait()
+        self.writer.close()
         return out
 
     # ------------------------------------------------------------ matching
@@ -608,6 +609,13 @@ class Importer:
                             unit_id=unit_id, changes={}, source=self.source)
                  for unit_id in sorted({row[5] for row in audits if row[5] is not None})])
 
+    def _fold_name(self, name: str) -> str:
+        """fold() of a guardian's name, once per distinct name (parents of siblings, common names)."""
+        key = self._folded_names.get(name)
+        if key is None:
+            key = self._folded_names[name] = fold(name)
+        return key
+
     def _household_key(self, p: Prepared) -> tuple[int, str, str] | None:
         if p.poverty is None or not p.guardians:
             return None
@@ -616,7 +624,7 @@ class Importer:
             folded = self._folded_village.get(village)
             if folded is None:
                 folded = self._folded_village[village] = fold(village)
-            p.household_key = (p.unit.pk, folded, fold(p.guardians[0]["full_name"]))
+            p.household_key = (p.unit.pk, folded, self._fold_name(p.guardians[0]["full_name"]))
         return p.household_key
 
     def _households(self, rows: list[Prepared], audits: list[tuple], now: dt.datetime) -> dict[int, HouseholdRef]:
@@ -721,7 +729,7 @@ class Importer:
             children.add(*(values[c] for c in CHILD_COLUMNS), child_id, self.source, actor_id)
             residences.add(child_id, p.unit.pk, d["birth_date"])
             for i, g in enumerate(p.guardians):
-                guardians.add(child_id, nfc(g["full_name"]), fold(g["full_name"]), g["relationship"], i == 0)
+                guardians.add(child_id, g["full_name"], self._fold_name(g["full_name"]), g["relationship"], i == 0)
             self._audit(audits, "child.register", "registry.child", child_id, p.unit.pk,
                         {**{k: values[k] for k in CHILD_FIELDS}, "guardians": p.guardians})
             episodes.extend((child_id, p.unit.pk, p, group) for group in p.groups)

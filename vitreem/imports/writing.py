@@ -126,7 +126,12 @@ class Writer:
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            connection.ensure_connection()
+            # Django's foreign keys are checked at commit (deferred): for a whole import that is one
+            # long serial step at the end. Checked at the end of each COPY instead, the checks run
+            # in the writer's time, beside the reading of the next chunk. The rows of a chunk are
+            # sent parents first, so immediate checks hold; close() puts the deferral back.
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-copy")
         raw = connection.connection
         table = model._meta.db_table
@@ -152,6 +157,8 @@ class Writer:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+                with connection.cursor() as cur:
+                    cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _copy_raw(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:

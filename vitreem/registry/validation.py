@@ -78,7 +78,7 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         p for p in (raw.get("family_name"), raw.get("middle_name"), raw.get("given_name")) if p))
     if not full:
         out.error("full_name", "required", _("Họ và tên không được để trống."))
-    elif len(full) > 150 or any(ch.isdigit() for ch in full):
+    elif len(full) > 150 or any(map(str.isdigit, full)):
         out.error("full_name", "invalid_name", _("Họ và tên không hợp lệ: %(v)s.") % {"v": full[:60]})
     else:
         d["family_name"], d["middle_name"], d["given_name"] = split_name(full)
