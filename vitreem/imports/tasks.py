@@ -19,6 +19,43 @@ def import_check(*, status_id: str, import_id: int, user_id: int, valid_only: bo
     _import(status_id=status_id, import_id=import_id, user_id=user_id, valid_only=valid_only, dry_run=True)
 
 
+def progress_outside(status_id: str):
+    """A progress callback for a job whose work is one long transaction (an import).
+
+    Written on the job's own connection the progress would stay invisible to the page polling it
+    until the import commits. On PostgreSQL each report is written from a short-lived thread, which
+    has its own connection and so its own, immediately committed, transaction. SQLite has a single
+    writer (the import holds it), so there the report waits for the end like everything else."""
+    from django.db import connection
+
+    def direct(done: int, total: int) -> None:
+        job_progress(status_id, progress=done, total=total)
+
+    if connection.vendor != "postgresql":
+        return direct
+
+    def outside(done: int, total: int) -> None:
+        import threading
+
+        from django.db import connections
+
+        def run() -> None:
+            try:
+                job_progress(status_id, progress=done, total=total)
+            except Exception:  # noqa: BLE001 — a progress bar must never break the import
+                import logging
+
+                logging.getLogger("vitreem.imports").warning("progress report failed", exc_info=True)
+            finally:
+                connections.close_all()  # this thread's connection only
+
+        thread = threading.Thread(target=run, name="import-progress", daemon=True)
+        thread.start()
+        thread.join(timeout=10)
+
+    return outside
+
+
 def _import(*, status_id: str, import_id: int, user_id: int, valid_only: bool, dry_run: bool) -> None:
     from vitreem.accounts.models import User
 
@@ -31,7 +68,7 @@ def _import(*, status_id: str, import_id: int, user_id: int, valid_only: bool, d
     url = reverse("imports:detail", args=[batch.pk])
     try:
         result = import_execute(actor=user, batch=batch, valid_only=valid_only, dry_run=dry_run,
-                                progress=lambda done, total: job_progress(status_id, progress=done, total=total))
+                                progress=progress_outside(status_id))
     except ReadError as exc:
         job_fail(status_id, message=str(exc))
         return
