@@ -185,6 +185,7 @@ def run(emit) -> None:
         before = _figure(_get(port, cookie)[1], "special_circumstances")
         child = (Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
                  .order_by("pk").first())
+        assert child is not None, "no child without special circumstances in a 2025 unit"
         officer = User.objects.get(username="province")
         changed = time.perf_counter()
         episode = services.special_episode_open(actor=officer, child=child, group=SpecialGroup.objects.get(code="3"),

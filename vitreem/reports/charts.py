@@ -59,17 +59,17 @@ def _short(text: str, n: int) -> str:
 
 def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, width: int = 900) -> bytes | None:
     """Horizontal bars with their values: (label, value)."""
-    items = [(label, value or 0) for label, value in items]
-    if not items or not any(v for _l, v in items):
+    bars: list[tuple[str, float]] = [(label, value or 0) for label, value in items]
+    if not bars or not any(v for _l, v in bars):
         return None
     s = SCALE
     row, label_w, pad, head = 30, 420, 90, 44
-    height = head + row * len(items) + 10
+    height = head + row * len(bars) + 10
     img = Image.new("RGB", (width * s, height * s), "white")
     draw = ImageDraw.Draw(img)
     draw.text((10 * s, 10 * s), title, fill="black", font=_font(16))
-    top = max(v for _l, v in items) or 1
-    for i, (label, value) in enumerate(items):
+    top = max(v for _l, v in bars) or 1
+    for i, (label, value) in enumerate(bars):
         y = (head + i * row) * s
         w = (width - label_w - pad) * value / top * s
         draw.text(((label_w - 8) * s, y + 5 * s), _short(label, 52), fill="black", font=_font(13), anchor="ra")
@@ -114,8 +114,8 @@ def line_chart(series: dict[str, list[tuple[int, float | None]]], *, title: str,
         known = [(px(x), py(v)) for x, v in values if v is not None]
         if len(known) > 1:
             draw.line(known, fill=color, width=3 * s)
-        for x, y in known:
-            draw.ellipse((x - 4 * s, y - 4 * s, x + 4 * s, y + 4 * s), fill=color)
+        for cx, cy in known:
+            draw.ellipse((cx - 4 * s, cy - 4 * s, cx + 4 * s, cy + 4 * s), fill=color)
         ly = (height + 26 * i) * s
         draw.rectangle((left * s, ly + 6 * s, (left + 16) * s, ly + 12 * s), fill=color)
         draw.text(((left + 24) * s, ly), name, fill="black", font=_font(13))
