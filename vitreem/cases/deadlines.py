@@ -79,8 +79,8 @@ def _lost_days(start: dt.date, end: dt.date, overrides: dict[dt.date, bool]) -> 
         if start < day <= end and day.weekday() < 5 and overrides.get(day, False) is False:
             lost += 1
     for day, working in overrides.items():
-        if not start < day <= end or day in off:
-            continue
+        if not start < day <= end or (day in off and day.weekday() < 5):
+            continue  # a weekday holiday was settled above; a weekend holiday made a working day is not
         if day.weekday() < 5 and not working:
             lost += 1
         elif day.weekday() >= 5 and working:
