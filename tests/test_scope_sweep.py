@@ -38,19 +38,23 @@ def _params(route: str) -> list[str]:
     return [name.split(":")[-1] for name in re.findall(r"<([^>]+)>", route)]
 
 
-class Outside:
-    """Records of the demo province outside commune2's scope (her commune is legacy/2025 23512)."""
+class Records:
+    """Records of the demo province outside `user`'s scope (inside=False) or inside it (inside=True);
+    files, tasks and tokens are made for `other` outside, for the user herself inside."""
 
-    def __init__(self, user, other) -> None:
+    def __init__(self, user, other, *, inside: bool = False) -> None:
         from vitreem.core.scope import scope_for
 
-        self.user, self.other = user, other
+        self.user, self.inside = user, inside
+        self.other = user if inside else other
         self.units = scope_for(user).unit_ids
 
     def pick(self, model: type[Model], unit_field: str = "unit", **extra: Any) -> int:
-        qs = model._default_manager.exclude(**{f"{unit_field}__in": self.units}).filter(**extra).order_by("pk")
+        manager = model._default_manager
+        where = {f"{unit_field}__in": self.units}
+        qs = (manager.filter(**where) if self.inside else manager.exclude(**where)).filter(**extra).order_by("pk")
         obj = qs.first()
-        assert obj is not None, f"the demo has no {model.__name__} outside commune 23512"
+        assert obj is not None, f"the demo has no {model.__name__} {'in' if self.inside else 'outside'} her scope"
         return int(obj.pk)
 
     def child(self) -> int:
@@ -95,7 +99,8 @@ class Outside:
         """A report of the commune of the other worker (generated reports are kept per unit)."""
         from vitreem.reports.models import GeneratedReport
 
-        unit = self.other.units.exclude(pk__in=self.units).first()
+        units = self.other.units.all()
+        unit = units.filter(pk__in=self.units).first() if self.inside else units.exclude(pk__in=self.units).first()
         return GeneratedReport.objects.create(year=2022, unit=unit, format="xlsx", created_by=self.other).pk
 
     def task_status(self) -> str:
@@ -112,12 +117,15 @@ class Outside:
         from vitreem.programme.models import Submission
 
         mine = getattr(self.user, "member_unit_id", None)
-        row = Submission.objects.exclude(member_unit_id=mine).exclude(unit_id__in=self.units).order_by("pk").first()
+        rows = Submission.objects.order_by("pk")
+        rows = (rows.filter(unit_id__in=self.units) if self.inside
+                else rows.exclude(member_unit_id=mine).exclude(unit_id__in=self.units))
+        row = rows.first()
         assert row is not None
         return int(row.pk)
 
 
-def _values(outside: Outside) -> dict[tuple[str, str], Callable[[], Any] | None]:
+def _values(outside: Records) -> dict[tuple[str, str], Callable[[], Any] | None]:
     """(first path segment, parameter) → a value naming a record outside the scope; None for a
     parameter that names no record (a code, a year, a format, an action)."""
     from vitreem.registry.models import DuplicateCandidate, Household, SpecialEpisode
@@ -158,10 +166,10 @@ def _model(path: str):
     return apps.get_model(path)
 
 
-def _candidate(outside: Outside, model) -> int:
+def _candidate(outside: Records, model) -> int:
     from vitreem.registry.duplicates import duplicates_scan
 
-    if not model.objects.exclude(unit__in=outside.units).exists():
+    if not model.objects.exists():
         duplicates_scan()
     return outside.pick(model)
 
@@ -210,7 +218,7 @@ def test_another_communes_records_are_refused_on_every_route(demo_world):
 
     user = User.objects.get(username="commune2")
     other = User.objects.get(username="commune")  # another commune's worker owns the files and tasks
-    outside = Outside(user, other)
+    outside = Records(user, other)
     known = _values(outside)
     client = login(user)
     token = token_create(user=user, name="sweep")[1]
@@ -271,6 +279,61 @@ def test_another_communes_records_are_refused_on_every_route(demo_world):
     assert not unknown, "routes with a parameter the sweep does not know (add it to _values):\n" + "\n".join(unknown)
     assert not leaks, "another commune's records reachable:\n" + "\n".join(leaks)
     assert swept >= 60  # the sweep really walked the routes (about 80 when this was written)
+
+
+# Routes that name a record but are not its detail view, so opening them writes no access row. Every
+# other route that answers a GET with a record's data must write one (tested below).
+NOT_DETAIL = {
+    "registry/children/<int:child_id>/end/": "a one-action form; it names the child only",
+    "registry/children/<int:child_id>/move/": "a one-action form; it names the child only",
+    "registry/children/<int:child_id>/episodes/new/": "a one-action form; it names the child only",
+    "registry/children/<int:child_id>/guardians/new/": "a one-action form; it names the child only",
+    "registry/children/<int:child_id>/risk/new/": "a one-action form; it names the child only",
+    "registry/episodes/<int:episode_id>/close/": "a one-action form; it names the child only",
+    "registry/households/<int:household_id>/poverty/": "a one-action form; it names the head only",
+    "imports/<int:import_id>/": "the user's own uploaded file, before it is in the register",
+    "imports/<int:import_id>/preview/": "the user's own uploaded file, before it is in the register",
+    "imports/<int:import_id>/errors.xlsx": "the user's own uploaded file, before it is in the register",
+    "api/imports/<import_id>": "the user's own uploaded file, before it is in the register",
+    "tasks/<uuid:status_id>/": "the progress of the user's own job",
+    "activities/<int:pk>/": "an event (course, campaign), not a child's record",
+    "activities/<int:pk>/edit/": "an event (course, campaign), not a child's record",
+    "api/activities/activities/<activity_id>": "an event (course, campaign), not a child's record",
+    "api/activities/activities/<activity_id>/participants": "an event's participants, not a child's record",
+}
+
+
+def test_every_detail_view_of_her_own_records_is_audited(demo_world):
+    """The worker opens each of her commune's records by every route: each answer with a record's data
+    writes an access row to the audit log (who read which child's data, and when)."""
+    from vitreem.accounts.models import User
+    from vitreem.accounts.services import token_create
+    from vitreem.core.models import AuditEntry
+
+    user = User.objects.get(username="commune")
+    records = Records(user, None, inside=True)
+    known = _values(records)
+    client = login(user)
+    api_headers = {"HTTP_AUTHORIZATION": f"Bearer {token_create(user=user, name='sweep')[1]}"}
+    silent, audited = [], 0
+    for route in _routes():
+        segment = route.split("/")[1] if route.startswith("api/") else route.split("/")[0]
+        names = _params(route)
+        if any((segment, n) not in known for n in names) or not any(known[(segment, n)] for n in names):
+            continue  # the other test fails on unknown parameters
+        if segment == "programme":
+            continue  # member units' reports, not children's data
+        url = _fill(route, {n: (known[(segment, n)]() if known[(segment, n)] else _code_for(n)) for n in names})
+        last = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        response = client.get(url, **(api_headers if route.startswith("api/") else {}))
+        if response.status_code != 200 or route in NOT_DETAIL:
+            continue
+        if AuditEntry.objects.filter(pk__gt=last, actor=user, kind=AuditEntry.Kind.ACCESS).exists():
+            audited += 1
+        else:
+            silent.append(url)
+    assert not silent, "record pages read without an access row:\n" + "\n".join(silent)
+    assert audited >= 12
 
 
 def _send(client, method: str, route: str, url: str, headers: dict[str, str]) -> int:

@@ -303,7 +303,8 @@ def action_view(request, case_id: int, action: str):
 @require_http_methods(["GET", "POST"])
 def edit_view(request, case_id: int):
     try:
-        case = case_get_for_user(user=request.user, case_id=case_id, audit=False)
+        # The form shows the whole case: opening it is a read like the case page (audited); a save is a change.
+        case = case_get_for_user(user=request.user, case_id=case_id, audit=request.method == "GET")
     except DomainError as exc:
         return _error_page(request, exc)
     initial = {name: getattr(case, name) for name in services.EDITABLE_FIELDS} | {"version": case.version}

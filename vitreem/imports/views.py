@@ -257,5 +257,9 @@ def export(request: HttpRequest) -> HttpResponseBase:
 @domain_errors
 def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     found = export_get_for_user(user=request.user, export_id=export_id)
+    from vitreem.core.audit import audit_access
+
+    # A list of children leaves the system: who took it, and when.
+    audit_access(actor=request.user, obj=found, action="download")
     content_type = XLSX if found.filename.endswith(".xlsx") else "text/csv; charset=utf-8"
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.filename, content_type=content_type)

@@ -403,7 +403,7 @@ def _guardian_out(g: Guardian) -> dict[str, Any]:
 
 @router.get("/children/{child_id}/guardians", response=list[GuardianOut])
 def list_guardians(request, child_id: int):
-    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    child = child_get_for_user(user=request.user, child_id=child_id)
     return [_guardian_out(g) for g in child.guardians.order_by("pk")]
 
 
@@ -423,7 +423,7 @@ def add_guardian(request, child_id: int, payload: GuardianIn):
 
 @router.get("/children/{child_id}/episodes", response=list[EpisodeOut])
 def list_episodes(request, child_id: int):
-    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    child = child_get_for_user(user=request.user, child_id=child_id)
     return [_episode_out(e) for e in child.special_episodes.select_related("group", "subgroup").order_by("start")]
 
 
@@ -444,7 +444,7 @@ def close_episode(request, episode_id: int, payload: EpisodeCloseIn):
 
 @router.get("/children/{child_id}/risk-assessments", response=list[RiskOut])
 def list_risk_assessments(request, child_id: int):
-    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    child = child_get_for_user(user=request.user, child_id=child_id)
     return [_risk_out(a) for a in child.risk_assessments.prefetch_related("risks__factor").order_by("assessed_on", "pk")]
 
 

@@ -32,8 +32,13 @@ def households_for_user(*, user) -> QuerySet[Household]:
     return scope_filter(Household.objects.all(), user)
 
 
-def household_get_for_user(*, user, household_id: int) -> Household:
-    return get_in_scope(Household.objects.select_related("unit"), user, pk=household_id)
+def household_get_for_user(*, user, household_id: int, audit: bool = False) -> Household:
+    """One household the user may see (404 otherwise); with `audit`, opening its page (the children
+    in it, its poverty by year) writes an access row."""
+    household = get_in_scope(Household.objects.select_related("unit"), user, pk=household_id)
+    if audit:
+        audit_access(actor=user, obj=household, unit=household.unit_id)
+    return household
 
 
 def age_band_bounds(band: str, on: dt.date) -> tuple[dt.date, dt.date] | None:

@@ -445,7 +445,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @domain_errors
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
-    household = household_get_for_user(user=request.user, household_id=household_id)
+    household = household_get_for_user(user=request.user, household_id=household_id, audit=True)
     members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
     return render(request, "registry/household_detail.html", {
         "household": household, "members": members, "poverty": list(household.poverty.order_by("-year")),
