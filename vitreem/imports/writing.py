@@ -76,7 +76,7 @@ class Copy:
             tail_names.append(name)
             tail.append(self._constant(f, value))
         self.model = model
-        self.columns = [fields[name].column for name in [*given, *tail_names]]
+        self.columns: list[str] = [str(fields[name].column) for name in [*given, *tail_names]]
         self.tail = tuple(tail)
         self.rows: list[tuple[Any, ...]] = []
         self.writer = writer
