@@ -272,6 +272,31 @@ def child_edit(request: HttpRequest, child_id: int) -> HttpResponse:
     return render(request, "registry/child_form.html", {"form": form, "child": child, "candidates": []})
 
 
+# ---------------------------------------------------------------- one-action forms of a child's page
+
+def _service_error(form, exc: DomainError) -> None:
+    """A service refusal goes on the form; "not found" stays a 404 (nothing to reveal)."""
+    if isinstance(exc, NotFound) or (isinstance(exc, PermissionDenied) and exc.field != "unit"):
+        raise exc
+    form.add_domain_error(exc)
+
+
+def _child_action(request: HttpRequest, *, child, form, act: Callable[[dict[str, Any]], object],
+                  done: Callable[[dict[str, Any]], str], title: str, submit: str, intro: str = "") -> HttpResponse:
+    """A form that records one thing about a child: on a valid POST `act` (a service) runs; its refusal
+    is shown on the form, its success on the child's page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except DomainError as exc:
+            _service_error(form, exc)
+        else:
+            messages.success(request, done(form.cleaned_data))
+            return redirect("registry:child", child_id=child.pk)
+    return render(request, "registry/simple_form.html", {
+        "form": form, "child": child, "title": title, "submit": submit, "intro": intro})
+
+
 # ---------------------------------------------------------------- episodes and risk
 
 @login_required
@@ -280,19 +305,11 @@ def child_edit(request: HttpRequest, child_id: int) -> HttpResponse:
 def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
-    form = EpisodeOpenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.special_episode_open(actor=request.user, child=child, group=d["group"], start=d["start"],
-                                          end=d.get("end"), evidence=d.get("evidence") or "")
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Đã ghi nhận hoàn cảnh đặc biệt."))
-            return redirect("registry:child", child_id=child.pk)
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": child, "title": _("Ghi nhận hoàn cảnh đặc biệt"), "submit": _("Lưu")})
+    return _child_action(
+        request, child=child, form=EpisodeOpenForm(request.POST or None),
+        act=lambda d: services.special_episode_open(actor=request.user, child=child, group=d["group"], start=d["start"],
+                                                    end=d.get("end"), evidence=d.get("evidence") or ""),
+        done=lambda d: _("Đã ghi nhận hoàn cảnh đặc biệt."), title=_("Ghi nhận hoàn cảnh đặc biệt"), submit=_("Lưu"))
 
 
 @login_required
@@ -301,18 +318,11 @@ def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
 def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
     _require_write(request.user)
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
-    form = EpisodeCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.special_episode_close(actor=request.user, episode=episode, end=form.cleaned_data["end"])
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Đã kết thúc đợt hoàn cảnh đặc biệt."))
-            return redirect("registry:child", child_id=episode.child_id)
-    title = _("Kết thúc: %(g)s") % {"g": episode.subgroup or episode.group}
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": episode.child, "title": title, "submit": _("Kết thúc")})
+    return _child_action(
+        request, child=episode.child, form=EpisodeCloseForm(request.POST or None),
+        act=lambda d: services.special_episode_close(actor=request.user, episode=episode, end=d["end"]),
+        done=lambda d: _("Đã kết thúc đợt hoàn cảnh đặc biệt."),
+        title=_("Kết thúc: %(g)s") % {"g": episode.subgroup or episode.group}, submit=_("Kết thúc"))
 
 
 @login_required
@@ -323,29 +333,14 @@ def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     initial = {"assessed_on": timezone.localdate(),
                "factors": list(child.risks.filter(end__isnull=True).values_list("factor__code", flat=True))}
-    form = RiskAssessForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.risk_assess(actor=request.user, child=child, assessed_on=d["assessed_on"], factors=d["factors"],
-                                 note=d.get("note") or "")
-        except DomainError as exc:
-            form.add_domain_error(exc)
-        else:
-            messages.success(request, _("Đã ghi nhận đánh giá nguy cơ."))
-            return redirect("registry:child", child_id=child.pk)
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": child, "title": _("Đánh giá nguy cơ"), "submit": _("Lưu")})
+    return _child_action(
+        request, child=child, form=RiskAssessForm(request.POST or None, initial=initial),
+        act=lambda d: services.risk_assess(actor=request.user, child=child, assessed_on=d["assessed_on"],
+                                           factors=d["factors"], note=d.get("note") or ""),
+        done=lambda d: _("Đã ghi nhận đánh giá nguy cơ."), title=_("Đánh giá nguy cơ"), submit=_("Lưu"))
 
 
 # ---------------------------------------------------------------- moving, ending, guardians
-
-def _service_error(form, exc: DomainError) -> None:
-    """A service refusal goes on the form; "not found" stays a 404 (nothing to reveal)."""
-    if isinstance(exc, NotFound) or (isinstance(exc, PermissionDenied) and exc.field != "unit"):
-        raise exc
-    form.add_domain_error(exc)
-
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -356,27 +351,20 @@ def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
     url = reverse("registry:child_move", args=[child.pk])
     if request.method == "POST":
         form = MoveForm(request.POST, user=request.user, child=child, url=url)
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.child_move(actor=request.user, child=child, unit=d["unit"], on=d["on"],
-                                    household=d.get("household"), village=d.get("village") or None,
-                                    expected_version=d.get("version"))
-            except DomainError as exc:
-                _service_error(form, exc)
-            else:
-                messages.success(request, _("Đã ghi nhận trẻ chuyển đến %(u)s.") % {"u": d["unit"].name})
-                return redirect("registry:child", child_id=child.pk)
     else:
         # ?unit= comes from the commune select: htmx reloads the household list of that commune.
         form = MoveForm(initial={"on": timezone.localdate(), "version": child.version,
                                  "unit": request.GET.get("unit", "")}, user=request.user, child=child, url=url)
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": child, "submit": _("Lưu"),
-        "title": _("Chuyển nơi ở: %(n)s") % {"n": child.full_name},
-        "intro": _("Nơi ở hiện tại: %(u)s. Trẻ chuyển khỏi tỉnh thì dùng “Kết thúc hồ sơ”.") % {"u": child.unit.name}
+    return _child_action(
+        request, child=child, form=form,
+        act=lambda d: services.child_move(actor=request.user, child=child, unit=d["unit"], on=d["on"],
+                                          household=d.get("household"), village=d.get("village") or None,
+                                          expected_version=d.get("version")),
+        done=lambda d: _("Đã ghi nhận trẻ chuyển đến %(u)s.") % {"u": d["unit"].name},
+        title=_("Chuyển nơi ở: %(n)s") % {"n": child.full_name}, submit=_("Lưu"),
+        intro=_("Nơi ở hiện tại: %(u)s. Trẻ chuyển khỏi tỉnh thì dùng “Kết thúc hồ sơ”.") % {"u": child.unit.name}
         + ("" if form.units else " " + _("Bạn chỉ chuyển được trẻ giữa các xã/phường thuộc phạm vi của mình; "
-                                          "chuyển sang xã/phường khác trong tỉnh do cán bộ cấp tỉnh ghi nhận."))})
+                                          "chuyển sang xã/phường khác trong tỉnh do cán bộ cấp tỉnh ghi nhận.")))
 
 
 @login_required
@@ -385,21 +373,14 @@ def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
 def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
-    form = EndForm(request.POST or None, initial={"on": timezone.localdate(), "version": child.version})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.child_end(actor=request.user, child=child, on=d["on"], reason=d["reason"],
-                               note=d.get("note") or "", expected_version=d.get("version"))
-        except DomainError as exc:
-            _service_error(form, exc)
-        else:
-            messages.success(request, _("Đã kết thúc hồ sơ của %(n)s.") % {"n": child.full_name})
-            return redirect("registry:child", child_id=child.pk)
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": child, "submit": _("Kết thúc hồ sơ"),
-        "title": _("Kết thúc hồ sơ: %(n)s") % {"n": child.full_name},
-        "intro": _("Hồ sơ không bị xoá: trẻ vẫn có trong lịch sử nhưng không được tính từ ngày kết thúc.")})
+    return _child_action(
+        request, child=child,
+        form=EndForm(request.POST or None, initial={"on": timezone.localdate(), "version": child.version}),
+        act=lambda d: services.child_end(actor=request.user, child=child, on=d["on"], reason=d["reason"],
+                                         note=d.get("note") or "", expected_version=d.get("version")),
+        done=lambda d: _("Đã kết thúc hồ sơ của %(n)s.") % {"n": child.full_name},
+        title=_("Kết thúc hồ sơ: %(n)s") % {"n": child.full_name}, submit=_("Kết thúc hồ sơ"),
+        intro=_("Hồ sơ không bị xoá: trẻ vẫn có trong lịch sử nhưng không được tính từ ngày kết thúc."))
 
 
 @login_required
@@ -408,19 +389,12 @@ def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
 def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
-    form = GuardianForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.guardian_add(actor=request.user, child=child, full_name=d["full_name"],
-                                  relationship=d["relationship"], phone=d.get("phone") or "")
-        except DomainError as exc:
-            _service_error(form, exc)
-        else:
-            messages.success(request, _("Đã thêm %(n)s.") % {"n": d["full_name"]})
-            return redirect("registry:child", child_id=child.pk)
-    return render(request, "registry/simple_form.html", {
-        "form": form, "child": child, "submit": _("Lưu"), "title": _("Thêm cha, mẹ, người nuôi dưỡng")})
+    return _child_action(
+        request, child=child, form=GuardianForm(request.POST or None),
+        act=lambda d: services.guardian_add(actor=request.user, child=child, full_name=d["full_name"],
+                                            relationship=d["relationship"], phone=d.get("phone") or ""),
+        done=lambda d: _("Đã thêm %(n)s.") % {"n": d["full_name"]},
+        title=_("Thêm cha, mẹ, người nuôi dưỡng"), submit=_("Lưu"))
 
 
 # ---------------------------------------------------------------- households
