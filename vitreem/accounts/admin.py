@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from vitreem.core.admin import AuditedAdmin, AuditedMixin
+
 from .models import ApiToken, MemberUnit, UnitMembership, User
 
 
@@ -11,7 +13,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedMixin, BaseUserAdmin):
     list_display = ("username", "full_name", "role", "member_unit", "is_active")
     list_filter = ("role", "is_active")
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("vitreem", {"fields": ("role", "full_name", "phone", "member_unit")}))
@@ -19,11 +21,11 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(MemberUnit)
-class MemberUnitAdmin(admin.ModelAdmin):
+class MemberUnitAdmin(AuditedAdmin):
     list_display = ("code", "name", "kind", "is_standing_agency", "active")
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ("user", "name", "hint", "created_at", "revoked_at")
     readonly_fields = ("key_hash", "hint")

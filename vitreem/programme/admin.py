@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from vitreem.core.admin import AuditedAdmin
+
 from .models import (
     DataElement,
     Indicator,
@@ -14,7 +16,7 @@ from .models import (
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditedAdmin):
     list_display = ("code", "name", "measure", "direction", "source", "owner", "national_2025", "national_2030")
     list_filter = ("source", "objective", "owner")
     search_fields = ("code", "name", "name_en")
@@ -32,14 +34,14 @@ class RuleInline(admin.TabularInline):
 
 
 @admin.register(ReportForm)
-class ReportFormAdmin(admin.ModelAdmin):
+class ReportFormAdmin(AuditedAdmin):
     list_display = ("code", "name", "period_type", "deadline_days", "for_communes", "active")
     filter_horizontal = ("member_units",)
     inlines = [DataElementInline, RuleInline]
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(AuditedAdmin):
     list_display = ("indicator", "year", "value")
     list_filter = ("year",)
     # Targets change through the pages or the API so that every change is audited.
@@ -50,7 +52,7 @@ class TargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(AuditedAdmin):
     list_display = ("form", "period", "assignee_key", "status", "due_on", "first_submitted_at")
     list_filter = ("status", "form")
 
@@ -64,10 +66,10 @@ class TaskInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedAdmin):
     list_display = ("title", "year", "kind", "member_unit")
     list_filter = ("year", "kind")
     inlines = [TaskInline]
 
 
-admin.site.register(MemberUnitEvaluation)
+admin.site.register(MemberUnitEvaluation, AuditedAdmin)
