@@ -345,3 +345,27 @@ def document(request, case_id: int, form: str, format: str = "docx"):  # noqa: A
 
 
 __all__ = ["router", "FORMS"]
+
+
+class ReassignIn(Versioned):
+    owner_id: int | None = None
+    reason: str = ""
+
+
+@router.get("/{case_id}/owner-candidates", summary="Người có thể nhận vụ việc (người làm công tác BVTE của xã)")
+def owner_candidates(request, case_id: int):
+    case = case_get_for_user(user=request.auth, case_id=case_id, audit=False)
+    if request.auth.role not in services.REASSIGN_ROLES:
+        from django.utils.translation import gettext as _
+
+        from vitreem.core.errors import PermissionDenied
+
+        raise PermissionDenied(_("Vai trò của bạn không được giao lại vụ việc."), code="forbidden_role")
+    return [{"id": u.pk, "name": u.display_name, "username": u.username} for u in services.owner_candidates(case)]
+
+
+@router.post("/{case_id}/reassign", summary="Giao lại vụ việc cho người khác của xã (giám sát, cán bộ tỉnh)")
+def reassign(request, case_id: int, payload: ReassignIn):
+    services.case_reassign(actor=request.auth, case=case_id, expected_version=payload.version,
+                           owner=payload.owner_id, reason=payload.reason)
+    return _fresh(request, case_id)

@@ -194,3 +194,15 @@ class ReopenForm(VersionedForm):
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("Tệp (pdf, jpg, png, docx, xlsx)"))
     description = forms.CharField(label=_("Mô tả"), required=False)
+
+
+class ReassignForm(VersionedForm):
+    # Typed as an integer, not a choice: the service names the refusal (not a worker, not of
+    # this commune) in its own words instead of a generic "not one of the choices".
+    owner = forms.IntegerField(label=_("Giao cho"), required=False, widget=forms.Select)
+    reason = text(_("Lý do giao lại"), required=False, rows=2)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].widget.choices = [("", "—")] + [
+            (u.pk, u.display_name) for u in candidates]

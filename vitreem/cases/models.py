@@ -215,6 +215,7 @@ class CaseEvent(models.Model):
         CLOSE = "close", _("Đóng vụ việc")
         REOPEN = "reopen", _("Mở lại")
         ATTACHMENT = "attachment", _("Đính kèm tệp")
+        REASSIGN = "reassign", _("Giao lại vụ việc")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

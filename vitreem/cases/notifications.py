@@ -1,15 +1,21 @@
-"""Deadline notices: in-app (Notification rows shown on the home page) and e-mail when the owner
-has an address. Run by the task `deadlines_notify` (see tasks.py) or `vitreem cases_notify`."""
+"""Case notices: in-app (Notification rows shown on the home page) and e-mail when the recipient
+has an address. Deadline notices are sent by the task `deadlines_notify` (scheduled by
+`vitreem run_worker`, see schedule.py) or `vitreem cases_notify`; an assignment notice is sent by
+`case_reassign` itself."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from vitreem.accounts.models import Role
+from vitreem.core.scope import scope_for
 
 from .deadlines import due_soon_hours
 from .models import OPEN_STATUSES, Case, Notification
@@ -20,47 +26,103 @@ DUE_LABELS = {
     "plan": _("lập kế hoạch hỗ trợ, can thiệp"),
     "review": _("rà soát kế hoạch"),
 }
+# Deadlines whose next step is the commune chairman's decision: the end (or extension, by his
+# decision) of temporary isolation — Decree 56/2017, Art. 24. The other deadlines are the worker's.
+CHAIRMAN_DUE_KINDS = {"isolation"}
+ASSIGNED = "assigned"
 
 
 def due_label(kind: str) -> str:
     return str(DUE_LABELS.get(kind, kind))
 
 
+def _send(notice: Notification, user) -> bool:
+    """E-mail a notice created just now. The message names the case code only: no child's name
+    leaves the system by e-mail."""
+    if not user.email:
+        return False
+    send_mail(subject=f"[vitreem] {notice.message}", message=notice.message, from_email=None,
+              recipient_list=[user.email], fail_silently=True)
+    Notification.objects.filter(pk=notice.pk).update(emailed=True)
+    return True
+
+
+def _overseers() -> tuple[list, dict[int, list]]:
+    """Active case supervisors (with their scope) and commune chairmen by unit, read once per run."""
+    supervisors = list(_active(Role.CASE_SUPERVISOR))
+    chairmen: dict[int, list] = defaultdict(list)
+    for user in _active(Role.CHAIRMAN):
+        for unit_id in scope_for(user).unit_ids:
+            chairmen[unit_id].append(user)
+    return supervisors, chairmen
+
+
+def _active(role: str):
+    from vitreem.accounts.models import User
+
+    return User.objects.filter(role=role, is_active=True).prefetch_related("units")
+
+
+def _recipients(case: Case, kind: str, supervisors: list, chairmen: dict[int, list]) -> list:
+    """The owner always; for an overdue deadline also the province's case supervisors and, when the
+    next step is his decision, the commune chairman."""
+    users = [case.owner]
+    if kind == "overdue":
+        users += [s for s in supervisors if scope_for(s).sees_unit(case.unit_id)]
+        if case.next_due_kind in CHAIRMAN_DUE_KINDS:
+            users += chairmen.get(case.unit_id, [])
+    seen: set[int] = set()
+    return [u for u in users if not (u.pk in seen or seen.add(u.pk))]
+
+
 def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Create one notice per case, deadline and kind (due soon / overdue) for the case owner.
+    """Create one notice per recipient, case, deadline and kind (due soon / overdue).
     Idempotent: running it twice sends nothing new."""
     now = now or timezone.now()
     horizon = now + dt.timedelta(hours=int(getattr(settings, "VITREEM_CASE_DUE_SOON_HOURS", 48)))
     created = emailed = 0
     cases = (Case.objects.filter(status__in=OPEN_STATUSES, next_due_at__lte=horizon)
              .select_related("owner", "unit"))
+    supervisors: list | None = None
+    chairmen: dict[int, list] = {}
     for case in cases.iterator(chunk_size=500):
         if case.next_due_at is None:
             continue
         if case.next_due_at > now + dt.timedelta(hours=due_soon_hours(case.unit)):
             continue
         kind = "overdue" if case.next_due_at <= now else "due_soon"
+        if kind == "overdue" and supervisors is None:
+            supervisors, chairmen = _overseers()
         when = timezone.localtime(case.next_due_at).strftime("%H:%M %d/%m/%Y")
-        if kind == "overdue":
-            message = _("Vụ việc %(c)s đã quá hạn %(k)s (hạn %(t)s).")
-        else:
-            message = _("Vụ việc %(c)s sắp đến hạn %(k)s (hạn %(t)s).")
-        message = message % {"c": case.code, "k": due_label(case.next_due_kind), "t": when}
-        try:
-            with transaction.atomic():
-                notice = Notification.objects.create(user=case.owner, case=case, kind=kind,
-                                                     due_kind=case.next_due_kind, due_at=case.next_due_at,
-                                                     message=message)
-        except IntegrityError:
-            continue
-        created += 1
-        if case.owner.email:
-            # The message names the case code only: no child's name leaves the system by e-mail.
-            send_mail(subject=f"[vitreem] {message}", message=message, from_email=None,
-                      recipient_list=[case.owner.email], fail_silently=True)
-            Notification.objects.filter(pk=notice.pk).update(emailed=True)
-            emailed += 1
+        values = {"c": case.code, "k": due_label(case.next_due_kind), "t": when, "o": case.owner.display_name}
+        for user in _recipients(case, kind, supervisors or [], chairmen):
+            if user.pk != case.owner_id:
+                message = _("Vụ việc %(c)s (phụ trách: %(o)s) đã quá hạn %(k)s (hạn %(t)s).") % values
+            elif kind == "overdue":
+                message = _("Vụ việc %(c)s đã quá hạn %(k)s (hạn %(t)s).") % values
+            else:
+                message = _("Vụ việc %(c)s sắp đến hạn %(k)s (hạn %(t)s).") % values
+            try:
+                with transaction.atomic():
+                    notice = Notification.objects.create(user=user, case=case, kind=kind,
+                                                         due_kind=case.next_due_kind, due_at=case.next_due_at,
+                                                         message=message)
+            except IntegrityError:
+                continue
+            created += 1
+            emailed += _send(notice, user)
     return {"created": created, "emailed": emailed}
+
+
+def assignment_notify(*, case: Case, owner, actor, at: dt.datetime) -> Notification:
+    """Tell the new owner that the case is now theirs (called inside the reassignment's transaction;
+    the e-mail leaves only once it commits)."""
+    message = _("Bạn được giao phụ trách vụ việc %(c)s (người giao: %(u)s).") % {
+        "c": case.code, "u": actor.display_name}
+    notice = Notification.objects.create(user=owner, case=case, kind=ASSIGNED, due_kind="", due_at=at,
+                                         message=message)
+    transaction.on_commit(lambda: _send(notice, owner))
+    return notice
 
 
 def notifications_for_user(*, user, unread_only: bool = True):

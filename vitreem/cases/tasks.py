@@ -7,7 +7,8 @@ from django_tasks import task
 
 @task()
 def deadlines_notify() -> dict[str, int]:
-    """Send the deadline notices (schedule it hourly: `vitreem cases_notify` from cron does the same)."""
+    """Send the deadline notices. `vitreem run_worker` enqueues it once per period (schedule.py);
+    `vitreem cases_notify` does the same work in the foreground."""
     from .notifications import deadline_notifications_send
 
     return deadline_notifications_send()

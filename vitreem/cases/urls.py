@@ -11,6 +11,7 @@ urlpatterns = [
     path("stats/", views.stats_view, name="stats"),
     path("<int:case_id>/", views.detail_view, name="detail"),
     path("<int:case_id>/edit/", views.edit_view, name="edit"),
+    path("<int:case_id>/reassign/", views.reassign_view, name="reassign"),
     path("<int:case_id>/do/<slug:action>/", views.action_view, name="action"),
     path("<int:case_id>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("<int:case_id>/attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),

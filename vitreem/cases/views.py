@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -193,6 +194,10 @@ def _detail_context(request, case, *, forms_override: dict[str, Any] | None = No
                                                             "until": today + dt.timedelta(days=14)})
         if case.isolation_active:
             actions["isolation_extend"] = forms.ExtendForm(initial=v)
+    can_reassign = role in services.REASSIGN_ROLES and scope_for(user).sees_unit(case.unit_id)
+    candidates = list(services.owner_candidates(case)) if can_reassign and s != Status.CLOSED else []
+    if can_reassign and s != Status.CLOSED:
+        actions["reassign"] = forms.ReassignForm(initial=v, candidates=candidates)
     if (is_worker or is_chair) and case.isolation_active:
         actions["isolation_end"] = forms.IsolationEndForm(initial={**v, "ended_on": today})
     if (is_worker or is_chair) and s == Status.CLOSED:
@@ -213,7 +218,7 @@ def _detail_context(request, case, *, forms_override: dict[str, Any] | None = No
         "item_statuses": forms.PlanItem.ItemStatus.choices, "approved_state": Plan.State.APPROVED,
         "due_label": due_label(case.next_due_kind),
         "overdue": bool(case.next_due_at and case.next_due_at <= timezone.now()),
-        "child_age": case.child.age_on(today),
+        "child_age": case.child.age_on(today), "reassign_candidates": bool(candidates),
     }
 
 
@@ -295,6 +300,51 @@ def action_view(request, case_id: int, action: str):
     ctx = _detail_context(request, case, forms_override={action: form} if action not in ("item", "referral_close")
                           else None)
     ctx["failed_action"] = action
+    ctx["failed_errors"] = [str(e) for errs in form.errors.values() for e in errs]
+    return render(request, "cases/detail.html", ctx, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reassign_view(request, case_id: int):
+    """Hand the case to another worker of its commune (htmx form on the case page; a plain POST
+    works too). With htmx a refusal answers the form with its messages and status 200, because
+    htmx swaps only 2xx answers; a success sends the browser back to the case page."""
+    from django_htmx.http import HttpResponseClientRedirect
+
+    try:
+        case = case_get_for_user(user=request.user, case_id=case_id, audit=False)
+    except DomainError as exc:
+        return _error_page(request, exc)
+    if request.user.role not in services.REASSIGN_ROLES:
+        return render(request, "403.html", {"message": _("Vai trò của bạn không được giao lại vụ việc.")},
+                      status=403)
+    candidates = list(services.owner_candidates(case))
+    form = forms.ReassignForm(request.POST or None, initial={"version": case.version}, candidates=candidates)
+    form.auto_id = "reassign-%s"
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                services.case_reassign(actor=request.user, case=case.pk, expected_version=data["version"],
+                                       owner=data["owner"], reason=data["reason"])
+            except DomainError as exc:
+                if exc.status in (403, 404) and not getattr(exc, "errors", None):
+                    return _error_page(request, exc)
+                status = exc.status
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Đã giao lại vụ việc."))
+                target = reverse("cases:detail", kwargs={"case_id": case.pk})
+                return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    if request.htmx or request.method == "GET":
+        return render(request, "cases/_reassign_form.html",
+                      {"form": form, "case": case, "has_candidates": bool(candidates)},
+                      status=200 if request.htmx else status)
+    ctx = _detail_context(request, case, forms_override={"reassign": form})
+    ctx["failed_action"] = "reassign"
     ctx["failed_errors"] = [str(e) for errs in form.errors.values() for e in errs]
     return render(request, "cases/detail.html", ctx, status=status)
 

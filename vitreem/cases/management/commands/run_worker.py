@@ -1,0 +1,53 @@
+"""`vitreem run_worker`: the task worker (like `vitreem db_worker`) that also schedules the case
+deadline notices, so no cron is needed.
+
+django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
+(schedule.py), run every ready task (django_tasks_db's worker in batch mode), sleep, repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands.db_worker import Worker
+
+from vitreem.cases.schedule import notify_schedule
+
+logger = logging.getLogger("vitreem.worker")
+
+
+class Command(BaseCommand):
+    help = "Run the background task worker and enqueue the case deadline notices once per period."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME,
+                            help="Queues to process, comma-separated (default: %(default)s).")
+        parser.add_argument("--interval", type=float, default=5.0,
+                            help="Seconds to wait when the queue is empty (default: %(default)s).")
+        parser.add_argument("--once", action="store_true",
+                            help="Schedule, run the ready tasks, then exit (for checks and tests).")
+
+    def handle(self, *, queue_name: str, interval: float, once: bool, verbosity: int, **options):
+        if verbosity and not logger.hasHandlers():
+            logger.addHandler(logging.StreamHandler(self.stdout))
+            logger.setLevel(logging.INFO)
+        worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=True,
+                        backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
+                        worker_id=get_random_string(32), excluded_queue_names=[])
+        if not once:
+            worker.configure_signals()
+        while worker.running:
+            close_old_connections()
+            if notify_schedule():
+                logger.info("case deadline notices enqueued")
+            # Batch mode returns as soon as the queue is empty, which gives the loop its turn.
+            worker.run()
+            if once:
+                break
+            if worker.running:
+                time.sleep(interval)
