@@ -24,6 +24,7 @@ from .models import (
     Partner,
     PartnerKind,
     PlayPointType,
+    Project,
     Purpose,
     Source,
     Status,
@@ -269,3 +270,26 @@ def parse_month(value) -> dt.date:
     except (TypeError, ValueError):
         today = timezone.localdate()
         return today.replace(day=1)
+
+
+class PartnerEditForm(PartnerForm):
+    active = forms.BooleanField(label=_("Còn hợp tác"), required=False)
+
+
+class AllocationEditForm(AllocationForm):
+    project = forms.ModelChoiceField(label=_("Dự án (nếu có)"), required=False, queryset=Project.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        from .selectors import projects_for_user
+
+        _set_queryset(self, "project", projects_for_user(user=user))
+
+
+def initial_of(obj, names) -> dict:
+    """A form's initial values from a record (many-to-many as lists)."""
+    out = {}
+    for name in names:
+        value = getattr(obj, name)
+        out[name] = list(value.all()) if hasattr(value, "all") else value
+    return out

@@ -413,3 +413,11 @@ def report_section(*, year: int, unit: AdminUnit | None = None, user=None) -> di
         },
         "allowance": table["allowance"],
     }
+
+
+def spending_get_for_user(*, user, spending_id: int) -> Spending:
+    spending = (Spending.objects.select_related("allocation", "allocation__unit", "activity")
+                .filter(pk=spending_id, allocation__unit__in=_scope_ids(user)).first())
+    if spending is None:
+        raise NotFound(_("Không tìm thấy khoản chi hoặc bạn không có quyền xem."))
+    return spending

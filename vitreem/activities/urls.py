@@ -20,4 +20,9 @@ urlpatterns = [
     path("play-points/", views.play_points, name="play_points"),
     path("partners/", views.partners, name="partners"),
     path("budget/", views.budget, name="budget"),
+    path("partners/<int:partner_id>/edit/", views.partner_edit, name="partner_edit"),
+    path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
+    path("budget/lines/", views.budget_lines, name="budget_lines"),
+    path("budget/lines/<int:allocation_id>/edit/", views.allocation_edit, name="allocation_edit"),
+    path("budget/spendings/<int:spending_id>/edit/", views.spending_edit, name="spending_edit"),
 ]

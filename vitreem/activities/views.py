@@ -13,9 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vitreem.accounts.models import Role
+from vitreem.core.audit import history_for
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
@@ -364,7 +367,8 @@ def partners(request):
     return render(request, "activities/partners.html", {
         "partners": sel.partners_list(), "projects": sel.projects_for_user(user=request.user).prefetch_related(
             "communes"), "partner_form": partner_form, "project_form": project_form,
-        "province": scope_for(request.user).province_wide, "can_write": can_write(request.user)},
+        "province": scope_for(request.user).province_wide, "can_write": can_write(request.user),
+        "can_edit": request.user.role in {Role.ADMIN, Role.PROVINCE_OFFICER}},
         status=400 if (partner_form.errors or project_form.errors) else 200)
 
 
@@ -398,6 +402,96 @@ def budget(request):
         "year": year, "unit": unit, "table": table, "alloc_form": alloc_form, "spend_form": spend_form,
         "can_write": can_write(request.user)},
         status=400 if (alloc_form.errors or spend_form.errors) else 200)
+
+
+# ---------------------------------------------------------------- settings screens (standing agency only)
+
+
+def _edit_page(request, *, form, title: str, save, back: str, obj, extra: dict | None = None):
+    """One edit screen: the officer's form → the service → back to the list, or the refusal on the form
+    (nothing saved). Everyone else gets a 403 page, on GET as on POST."""
+    services.require_officer(request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(dict(form.cleaned_data))
+        except PermissionDenied:
+            raise
+        except DomainError as exc:
+            f.put_errors(form, exc)
+        else:
+            messages.success(request, _("Đã lưu."))
+            return redirect(back)
+    return render(request, "activities/edit.html", {
+        "form": form, "title": title, "back": back, "history": history_for(obj)[:20], **(extra or {})},
+        status=400 if form.errors else 200)
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def partner_edit(request, partner_id: int):
+    services.require_officer(request.user)
+    partner = Partner.objects.filter(pk=partner_id).first()
+    if partner is None:
+        raise NotFound(_("Không tìm thấy đối tác."))
+    form = f.PartnerEditForm(request.POST or None,
+                             initial=f.initial_of(partner, ["name", "kind", "country", "contact", "active"]))
+    return _edit_page(request, form=form, obj=partner, title=_("Sửa đối tác: %(n)s") % {"n": partner.name},
+                      back=reverse("activities:partners"),
+                      save=lambda data: services.partner_update(actor=request.user, partner=partner, data=data))
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def project_edit(request, project_id: int):
+    services.require_officer(request.user)
+    project = sel.project_get_for_user(user=request.user, project_id=project_id)
+    form = f.ProjectForm(request.POST or None, user=request.user, initial=f.initial_of(project, [
+        "partner", "name", "model_type", "unit", "start_date", "end_date", "funding", "communes", "results"]))
+
+    def save(data):
+        data["communes"] = list(data.get("communes") or [])
+        data["funding"] = data.get("funding") or 0
+        services.project_update(actor=request.user, project=project, data=data)
+
+    return _edit_page(request, form=form, obj=project, title=_("Sửa dự án, mô hình: %(n)s") % {"n": project.name},
+                      back=reverse("activities:partners"), save=save)
+
+
+@domain_errors
+@require_GET
+def budget_lines(request):
+    """The budget lines of a year with their spending, each with its edit link (officers)."""
+    year = f.parse_year(request.GET.get("year"))
+    lines = list(sel.allocations_for_user(user=request.user, year=year).select_related("project")
+                 .prefetch_related("spendings"))
+    return render(request, "activities/budget_lines.html", {
+        "year": year, "lines": lines, "can_edit": request.user.role in {Role.ADMIN, Role.PROVINCE_OFFICER}})
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def allocation_edit(request, allocation_id: int):
+    services.require_officer(request.user)
+    line = sel.allocation_get_for_user(user=request.user, allocation_id=allocation_id)
+    form = f.AllocationEditForm(request.POST or None, user=request.user, initial=f.initial_of(line, [
+        "year", "unit", "member_unit", "source", "purpose", "amount", "project", "note"]))
+    return _edit_page(request, form=form, obj=line, title=_("Sửa dòng dự toán: %(n)s") % {"n": str(line)},
+                      back=f"{reverse('activities:budget_lines')}?year={line.year}",
+                      save=lambda data: services.allocation_update(actor=request.user, line=line, data=data))
+
+
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def spending_edit(request, spending_id: int):
+    services.require_officer(request.user)
+    spending = sel.spending_get_for_user(user=request.user, spending_id=spending_id)
+    form = f.SpendingForm(request.POST or None, user=request.user, initial=f.initial_of(spending, [
+        "allocation", "spent_on", "amount", "description"]))
+    return _edit_page(request, form=form, obj=spending,
+                      title=_("Sửa khoản chi ngày %(d)s") % {"d": spending.spent_on.strftime("%d/%m/%Y")},
+                      back=f"{reverse('activities:budget_lines')}?year={spending.allocation.year}",
+                      save=lambda data: services.spending_update(actor=request.user, spending=spending, data=data),
+                      extra={"activity": spending.activity})
 
 
 def home_panel(request):
