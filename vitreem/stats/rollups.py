@@ -54,10 +54,38 @@ def scope_ids_of(user: Any) -> frozenset[int] | None:
     return params_for(year=2000, user=user).scope_ids
 
 
-def _stamp_times(unit_ids: Iterable[int]) -> tuple[dict[int, dt.datetime], dt.datetime | None]:
-    keys = [f"u:{pk}" for pk in unit_ids] + ["all"]
-    rows = dict(UnitStamp.objects.filter(key__in=keys).values_list("key", "changed_at"))
-    return {int(k[2:]): v for k, v in rows.items() if k.startswith("u:")}, rows.get("all")
+# Dated stamps. A change that can only alter figures from a known date on (an episode opened with its
+# start date, an episode's end, a risk assessment) stamps "u:<id>:y<year>" instead of "u:<id>": a
+# stored value as of day D is then stale only if such a stamp of a year <= D.year is newer than it
+# (conservative: the whole year of the date). So opening an episode today recomputes this year's
+# figures, not those of every past year. Years before DATED_FROM_YEAR (the first year of the
+# dashboards) stamp "u:<id>" (all dates), which bounds the keys to read.
+DATED_FROM_YEAR = 2021
+# action → the field of its `changes` holding the first date the change can affect (a date, or a
+# [before, after] pair: the earlier counts). Registry services (registry/services.py):
+# special_episode_open changes days >= start; special_episode_close days >= min(old end, new end);
+# risk_assess opens factors from assessed_on and ends others the day before (so days >= assessed_on).
+DATED_ACTIONS = {"child.special_open": "start", "child.special_close": "end", "child.risk_assess": "assessed_on"}
+
+
+def _dated_years(until: int) -> range:
+    return range(DATED_FROM_YEAR, max(until, DATED_FROM_YEAR - 1) + 1)
+
+
+class _Stamps:
+    """The stamps of a set of units, read in one query: `latest(unit, day)` is the time of the last
+    change that can alter the unit's figures as of `day`."""
+
+    def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
+        unit_ids = list(unit_ids)
+        years = _dated_years(until_year)
+        keys = ["all"] + [f"u:{pk}" for pk in unit_ids] + [f"u:{pk}:y{y}" for pk in unit_ids for y in years]
+        self.rows = dict(UnitStamp.objects.filter(key__in=keys).values_list("key", "changed_at"))
+
+    def latest(self, unit_id: int, day: dt.date) -> dt.datetime | None:
+        times = [self.rows.get("all"), self.rows.get(f"u:{unit_id}")]
+        times += [self.rows.get(f"u:{unit_id}:y{y}") for y in _dated_years(day.year)]
+        return max(filter(None, times), default=None)
 
 
 class _Store:
@@ -70,11 +98,11 @@ class _Store:
     def load(self, codes: list[str], unit_ids: set[int], days: set[dt.date]) -> None:
         if not codes or not unit_ids or not days:
             return
-        stamps, stamp_all = _stamp_times(unit_ids)
+        stamps = _Stamps(unit_ids, max(d.year for d in days))
         rows = Rollup.objects.filter(code__in=codes, unit_id__in=unit_ids, as_of__in=days).values_list(
             "code", "unit_id", "as_of", "value", "computed_at")
         for code, unit_id, as_of, value, computed_at in rows:
-            stamp = max(filter(None, (stamps.get(unit_id), stamp_all)), default=None)
+            stamp = stamps.latest(unit_id, as_of)
             if stamp is None or computed_at >= stamp:
                 self.values[(code, unit_id, as_of)] = value
 
@@ -137,9 +165,10 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
 
 
 def unit_stamp(unit_pk: int) -> tuple:
-    """The last change stamps that concern a unit's figures (its own and "all"), for caches above rollups."""
-    stamps, stamp_all = _stamp_times([unit_pk])
-    return (stamps.get(unit_pk), stamp_all)
+    """The last change stamps that concern a unit's figures (its own, dated or not, and "all"), for
+    caches above rollups: any change to the unit changes the tuple."""
+    rows = _Stamps([unit_pk], timezone.localdate().year + 1).rows
+    return tuple(sorted(rows.items()))
 
 
 def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
@@ -180,6 +209,32 @@ def _related_units(unit_ids: set[int]) -> set[int]:
     return ids
 
 
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _since_of(entry: Any) -> dt.date | None:
+    """The first day whose figures the audited change can alter, or None (any day)."""
+    field = DATED_ACTIONS.get(getattr(entry, "action", ""))
+    if field is None:
+        return None
+    value = (entry.changes or {}).get(field)
+    values = value if isinstance(value, list) else [value]
+    days = [d for d in map(_as_date, values) if d is not None]
+    if not days or (isinstance(value, list) and len(days) < len([v for v in values if v is not None])):
+        return None  # not a date we can read: every day
+    return min(days)
+
+
 def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
     """(unit ids, everything?) for a list of AuditEntry rows."""
     unit_ids: set[int] = set()
@@ -207,10 +262,12 @@ def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
     return unit_ids, everything
 
 
-def stamp_units(unit_ids: Iterable[int] | None) -> None:
-    """Mark the figures of these units (None: of everything) as changed now."""
+def stamp_units(unit_ids: Iterable[int] | None, *, since: dt.date | None = None) -> None:
+    """Mark the figures of these units (None: of everything) as changed now — as of every day, or
+    only as of days from `since` on (rounded down to its year; see DATED_ACTIONS)."""
     now = timezone.now()
-    keys = ["all"] if unit_ids is None else [f"u:{pk}" for pk in _related_units(set(unit_ids))]
+    suffix = f":y{since.year}" if since is not None and since.year >= DATED_FROM_YEAR else ""
+    keys = ["all"] if unit_ids is None else [f"u:{pk}{suffix}" for pk in _related_units(set(unit_ids))]
     UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
                                   unique_fields=["key"], update_fields=["changed_at"])
 
@@ -221,7 +278,11 @@ def invalidate_entries(entries: list[Any]) -> None:
     if everything:
         stamp_units(None)
     elif unit_ids:
-        stamp_units(unit_ids)
+        # the units of the whole batch get the earliest date of its entries (any undated one: all days)
+        relevant = [e for e in entries if e.object_type.split(".")[0] not in FIGURE_FREE_APPS]
+        sinces = [_since_of(e) for e in relevant]
+        since = None if not sinces or any(d is None for d in sinces) else min(d for d in sinces if d is not None)
+        stamp_units(unit_ids, since=since)
 
 
 def rollups_clear() -> int:

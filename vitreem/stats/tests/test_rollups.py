@@ -106,3 +106,72 @@ def test_modes():
     assert mode_of("children") == "cache"
     assert mode_of("cases_overdue") == "live" or "cases_overdue" not in indicators()
     assert mode_of("population") == "cache"
+
+
+def _stored_at(unit, day, code):
+    return Rollup.objects.get(unit=unit, as_of=day, code=code).computed_at
+
+
+def test_change_from_a_date_keeps_earlier_years(demo, django_capture_on_commit_callbacks):
+    """An episode opened yesterday cannot alter 2022: the stored 2022 value stays, this year's is
+    recomputed and equals the engine's."""
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_special_on
+
+    officer = demo.users["province"]
+    today = timezone.localdate()
+    past, now = params_for(year=2022).as_of, params_for(year=today.year).as_of
+    codes = ["special_circumstances", "at_risk"]
+    before = figures(units=[demo.province], days=[past, now], codes=codes)
+    kept_at = _stored_at(demo.province, past, "special_circumstances")
+    child = (Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
+             .order_by("pk").first())
+    with django_capture_on_commit_callbacks(execute=True):
+        episode = services.special_episode_open(actor=officer, child=child, group=SpecialGroup.objects.get(code="3"),
+                                                start=today - dt.timedelta(days=1))
+    after = figures(units=[demo.province], days=[past, now], codes=codes)
+    assert _stored_at(demo.province, past, "special_circumstances") == kept_at  # not recomputed
+    assert after[(demo.province.pk, past)] == before[(demo.province.pk, past)]
+    assert after[(demo.province.pk, now)] == compute(params_for(year=today.year, unit=demo.province), codes)
+    assert after[(demo.province.pk, now)]["special_circumstances"] == (
+        before[(demo.province.pk, now)]["special_circumstances"] + 1)
+    # closing it again: this year's figure goes back, and is again the engine's
+    with django_capture_on_commit_callbacks(execute=True):
+        services.special_episode_close(actor=officer, episode=episode, end=today - dt.timedelta(days=1))
+    closed = figures(units=[demo.province], days=[now], codes=codes)[(demo.province.pk, now)]
+    assert closed == compute(params_for(year=today.year, unit=demo.province), codes)
+
+
+def test_undated_change_still_invalidates_every_year(demo, django_capture_on_commit_callbacks):
+    from vitreem.registry import services
+    from vitreem.registry.models import Child
+    from vitreem.registry.rules import q_child_on
+
+    past = params_for(year=2022).as_of
+    figures(units=[demo.province], days=[past], codes=["children"])
+    kept_at = _stored_at(demo.province, past, "children")
+    child = Child.objects.filter(q_child_on(past), unit__version="2025").order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.child_end(actor=demo.users["province"], child=child,  # "child.end": not dated
+                           on=timezone.localdate() - dt.timedelta(days=1), reason="left")
+    value = figures(units=[demo.province], days=[past], codes=["children"])[(demo.province.pk, past)]["children"]
+    assert _stored_at(demo.province, past, "children") > kept_at
+    assert value == compute(params_for(year=2022, unit=demo.province), ["children"])["children"]
+
+
+def test_since_of_entries():
+    from types import SimpleNamespace
+
+    from vitreem.stats.rollups import _since_of
+
+    def entry(action, **changes):
+        return SimpleNamespace(action=action, changes=changes)
+
+    assert _since_of(entry("child.special_open", start="2026-11-29", end=None)) == dt.date(2026, 11, 29)
+    assert _since_of(entry("child.special_close", end=[None, "2025-02-01"])) == dt.date(2025, 2, 1)
+    assert _since_of(entry("child.special_close", end=["2024-05-01", "2025-02-01"])) == dt.date(2024, 5, 1)
+    assert _since_of(entry("child.risk_assess", assessed_on=dt.date(2023, 1, 5))) == dt.date(2023, 1, 5)
+    assert _since_of(entry("child.update", birth_date=["2010-01-01", "2011-01-01"])) is None  # not dated: all days
+    assert _since_of(entry("child.special_open", start="không rõ")) is None
+    assert _since_of(entry("child.special_close", end=["??", "2025-02-01"])) is None
