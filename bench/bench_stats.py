@@ -9,7 +9,8 @@
 - time from a registry change (special_episode_open) to the dashboard showing it;
 - .docx and .pdf generation time of the 2022 annual report (target: ≤ 15 s together): the .docx first,
   computing the year's figures, then the .pdf and a second .docx reading them;
-- the load average at the start and with each timing (2 cores, shared with other work).
+- the load average at the start and with each timing (2 cores, shared with other work);
+- for comparison, the 20-connection figures again with SESSION_SAVE_EVERY_REQUEST=0 (a second gunicorn).
 Loops are bounded in count and time; traffic only to 127.0.0.1.
 """
 
@@ -108,6 +109,32 @@ def _concurrent(port: int, cookie: str, total: int, workers: int) -> list[float]
     return samples
 
 
+def _serve(var_dir, **extra_env: str) -> tuple[int, subprocess.Popen]:
+    """Our own gunicorn (2 sync workers, DEBUG off) on a free port of 127.0.0.1."""
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.base"),
+           "VITREEM_VAR_DIR": str(var_dir), "CONN_MAX_AGE": "60", "DEBUG": "0", **extra_env}
+    server = subprocess.Popen(  # noqa: S603 — our own gunicorn, bound to 127.0.0.1
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=env)
+    return port, server
+
+
+def _wait_ready(port: int, cookie: str) -> None:
+    deadline = time.perf_counter() + 60
+    while True:
+        try:
+            status, body, _ = _get(port, cookie)
+            break
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.3)
+    assert status == 200, body[:500]
+    for _ in range(4):  # both workers warm
+        _get(port, cookie)
+
+
 def run(emit) -> None:
     from django.conf import settings
     from django.utils import timezone
@@ -140,26 +167,10 @@ def run(emit) -> None:
     fill_ms = (time.perf_counter() - started) * 1000
     emit("stats.dashboard_first_fill", fill_ms, "ms", "stats.headline_live_count", live_ms)
 
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.base"),
-           "VITREEM_VAR_DIR": str(settings.VAR_DIR), "CONN_MAX_AGE": "60", "DEBUG": "0"}
-    server = subprocess.Popen(  # noqa: S603 — our own gunicorn, bound to 127.0.0.1
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--timeout", "300", "--log-level", "warning"], cwd=ROOT, env=env)
+    port, server = _serve(settings.VAR_DIR)
     try:
         cookie = _session_for(leader)
-        deadline = time.perf_counter() + 60
-        while True:
-            try:
-                status, body, _ = _get(port, cookie)
-                break
-            except OSError:
-                if time.perf_counter() > deadline:
-                    raise
-                time.sleep(0.3)
-        assert status == 200, body[:500]
-        for _ in range(4):  # both workers warm
-            _get(port, cookie)
+        _wait_ready(port, cookie)
 
         cpu = _cpu_seconds_of_children(server.pid)
         one = [_get(port, cookie)[2] for _ in range(100)]
@@ -199,6 +210,19 @@ def run(emit) -> None:
         emit("stats.change_to_dashboard", (seen if seen is not None else float("nan")) * 1000, "ms",
              "stats.headline_live_count", live_ms)
         services.special_episode_close(actor=officer, episode=episode, end=today - dt.timedelta(days=1))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    # For the lead: the same 20 connections with the session not saved on every request (an UPDATE and
+    # a commit per page; turning it off changes the 8-hour idle timeout into 8 hours from login).
+    port, server = _serve(settings.VAR_DIR, SESSION_SAVE_EVERY_REQUEST="0")
+    try:
+        cookie = _session_for(leader)
+        _wait_ready(port, cookie)
+        p50, p95 = p50_p95(_concurrent(port, cookie, 100, 20))
+        emit("stats.dashboard_p50_20conn_session_not_saved", p50, "ms", load=_load())
+        emit("stats.dashboard_p95_20conn_session_not_saved", p95, "ms", load=_load())
     finally:
         server.terminate()
         server.wait(timeout=30)
