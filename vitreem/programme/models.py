@@ -148,6 +148,9 @@ class DataElement(models.Model):
                                 help_text="The whole this element is a part of (it may not exceed it)")
     required = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # An element with values in reports is never deleted (the values keep it); it is switched off:
+    # new reports no longer ask for it, old ones still show it.
+    active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -178,6 +181,9 @@ class ValidationRule(models.Model):
     threshold = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
                                     help_text="For 'change': relative change (0.5 = ±50%)")
     message = models.CharField(max_length=300, blank=True)
+    # A rule that has checked submitted reports is switched off, not deleted, so the warnings confirmed
+    # on those reports ("rule:<id>") still name it.
+    active = models.BooleanField(default=True)
 
 
 class SubmissionStatus(models.TextChoices):
