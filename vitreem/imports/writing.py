@@ -148,17 +148,21 @@ class Writer:
             except Exception as exc:  # noqa: BLE001 — kept, raised once all writes stopped
                 error = error or exc
         if error is not None:
-            raise error
+            with connection.wrap_database_errors:  # the driver's error as Django's (IntegrityError…)
+                raise error
 
     def close(self) -> None:
+        """Wait for the writes, stop the thread and put Django's deferred checks back. After a failed
+        write the transaction is aborted: only the thread is stopped and the failure raised."""
         try:
             self.wait()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
-                with connection.cursor() as cur:
-                    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=True)
+        if pool is not None:
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _copy_raw(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:

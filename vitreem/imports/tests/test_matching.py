@@ -209,3 +209,56 @@ def test_child_update_strict_id_is_the_default_and_imports_can_relax_it(worker_a
     child = reg.child_update(actor=worker_a, child=child, data={"personal_id": wrong}, on=timezone.localdate(),
                              strict_id=False)
     assert child.personal_id == wrong and child.personal_id_mismatch is True
+
+
+def test_chunks_written_in_the_background_match_one_chunk(worker_a, units, run_import, monkeypatch):
+    """Chunks of one row: every chunk's COPYs (a writer thread on PostgreSQL) and the next chunk's
+    queries take turns; siblings in later chunks share the household made in an earlier one; the
+    result equals a one-chunk import, with one audit row per record made."""
+    from vitreem.imports import engine
+    from vitreem.registry.models import ChildRisk, HouseholdPoverty
+
+    born = years_ago(9)
+    header = ["Họ và tên", "Ngày sinh", "Giới tính", "Thôn/Tổ", "Họ tên cha/mẹ/người nuôi dưỡng", "Hộ nghèo/cận nghèo",
+              "Nhóm HCĐB", "Nguy cơ"]
+    rows = [header,
+            ["A Thắng", born, "Nam", "Thôn 3", "A Phơi", "HN", "1; 4.2", "Gia đình có bạo lực"],
+            ["Y Duyên", years_ago(4), "Nữ", "Thôn 3", "A Phơi", "HN", "", ""],
+            ["Y Hoa", years_ago(6), "Nữ", "Thôn 3", "A Phơi", "HN", "", ""],
+            ["Trần Minh Khang", years_ago(12), "Nam", "Tổ 2", "Trần Văn Tư", "CN", "", "Gia đình có bạo lực"]]
+    monkeypatch.setattr(engine, "CHUNK", 1)
+    batch, r = run_import(worker_a, "ds.xlsx", xlsx(rows), unit=units.commune_a_2025)
+    assert r["errors"] == [] and (r["created"], r["written"]) == (4, True), r
+    assert Household.objects.count() == 2 and HouseholdPoverty.objects.count() == 2
+    assert Child.objects.filter(household__head_name="A Phơi").count() == 3
+    assert SpecialEpisode.objects.count() == 2 and ChildRisk.objects.count() == 2
+    actions = list(AuditEntry.objects.filter(source=f"import:{batch.pk}").values_list("action", flat=True))
+    assert sorted(actions) == sorted(["child.register"] * 4 + ["household.create"] * 2
+                                     + ["household.poverty_set"] * 2 + ["child.special_open"] * 2
+                                     + ["child.risk_assess"] * 2 + ["import.commit"])
+    before = snapshot_registry()
+    _b, again = run_import(worker_a, "ds.xlsx", xlsx(rows), unit=units.commune_a_2025)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 4), again
+    assert snapshot_registry() == before
+
+
+def test_a_failed_write_leaves_nothing(worker_a, units, run_import, monkeypatch):
+    """An error while the rows are written (here: a household the database refuses, a missing head
+    name) rolls the whole import back, whichever thread met it."""
+    from vitreem.imports import writing
+
+    real = writing.Copy.flush
+
+    def broken(self):
+        if self.model is Household:
+            self.rows = [(*row[:2], None, *row[3:]) for row in self.rows]  # head_name is NOT NULL
+        return real(self)
+
+    monkeypatch.setattr(writing.Copy, "flush", broken)
+    header = ["Họ và tên", "Ngày sinh", "Giới tính", "Họ tên cha/mẹ/người nuôi dưỡng", "Hộ nghèo/cận nghèo"]
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        run_import(worker_a, "ds.xlsx", xlsx([header, ["A Thắng", years_ago(9), "Nam", "A Phơi", "HN"]]),
+                   unit=units.commune_a_2025)
+    assert Child.objects.count() == 0 and Household.objects.count() == 0
