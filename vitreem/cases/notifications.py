@@ -71,8 +71,10 @@ def _recipients(case: Case, kind: str, supervisors: list, chairmen: dict[int, li
         users += [s for s in supervisors if scope_for(s).sees_unit(case.unit_id)]
         if case.next_due_kind in CHAIRMAN_DUE_KINDS:
             users += chairmen.get(case.unit_id, [])
-    seen: set[int] = set()
-    return [u for u in users if not (u.pk in seen or seen.add(u.pk))]
+    unique: dict[int, object] = {}
+    for user in users:
+        unique.setdefault(user.pk, user)
+    return list(unique.values())
 
 
 def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, int]:

@@ -772,7 +772,8 @@ def owner_candidates(case: Case):
     above it), current owner excluded: who may receive the case."""
     from vitreem.accounts.models import User
 
-    covering, unit = [], case.unit
+    covering: list[int] = []
+    unit: Any = case.unit
     while unit is not None:
         covering.append(unit.pk)
         unit = unit.parent
