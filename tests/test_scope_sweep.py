@@ -155,6 +155,11 @@ def _values(outside: Records) -> dict[tuple[str, str], Callable[[], Any] | None]
              ("benefits", "action"), ("activities", "kind"), ("programme", "code"), ("programme", "form_code"),
              ("programme", "period"), ("programme", "year"), ("programme", "action"), ("programme", "plan_id"),
              ("programme", "task_id"),
+             # Settings of the programme (data elements, validation rules of report forms) and of the
+             # activities' money (partners, projects, budget lines, spending): the province's own setup,
+             # no child's data; only province officers and admins open them (their tests check the 403).
+             ("programme", "element_id"), ("programme", "rule_id"), ("activities", "partner_id"),
+             ("activities", "project_id"), ("activities", "allocation_id"), ("activities", "spending_id"),
              # A personal API token is no child's data; revoking another user's is checked below.
              ("accounts", "token_id")}
     return {**child_data, **dict.fromkeys(codes)}

@@ -95,6 +95,8 @@ def _indicator_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
     for name in ("national_2025", "national_2030", "baseline_value"):
         if name in data:
             out[name] = _decimal(data[name], name, errors) if data[name] not in (None, "") else None
+    if "active" in data:
+        out["active"] = bool(data["active"])
     if "baseline_year" in data:
         out["baseline_year"] = _small_int(data["baseline_year"], "baseline_year", errors, low=2000, high=2030,
                                           label=_("Năm cơ sở"))
@@ -121,6 +123,8 @@ def indicator_create(*, actor, code: str, data: Mapping[str, Any]) -> Indicator:
     code = (code or "").strip().lower()
     if not code or len(code) > 60 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
         raise ValidationFailed({"code": _("Mã chỉ tiêu chỉ gồm chữ không dấu, số, '-' và '_'.")})
+    if code == "new":  # the settings screens' "create" address
+        raise ValidationFailed({"code": _("Mã 'new' được dành riêng; hãy chọn mã khác.")})
     if Indicator.objects.filter(code=code).exists():
         raise ValidationFailed({"code": _("Mã chỉ tiêu %(c)s đã tồn tại.") % {"c": code}})
     indicator = Indicator.objects.create(code=code, **_indicator_fields(data, partial=False))
@@ -183,6 +187,33 @@ def target_set(*, actor, indicator: Indicator, year: int, value: Any, note: str 
     return target
 
 
+@transaction.atomic
+def targets_set(*, actor, indicator: Indicator, values: Mapping[int, tuple[Any, str]]) -> list[Target]:
+    """Several years' targets at once (the indicator's edit screen): a year whose value and note are
+    unchanged is left alone, so its history shows only real changes. One bad year refuses all of them;
+    the error is keyed "target_<year>"."""
+    current = {t.year: t for t in Target.objects.filter(indicator=indicator)}
+    errors: dict[str, str] = {}
+    saved: list[Target] = []
+    for year, (value, note) in sorted(values.items()):
+        if value in (None, ""):
+            continue
+        old = current.get(year)
+        if old is not None:
+            parsed: dict[str, str] = {}
+            number = _decimal(value, "value", parsed)
+            if number == old.value and _text(note)[:300] == old.note:
+                continue
+        try:
+            with transaction.atomic():
+                saved.append(target_set(actor=actor, indicator=indicator, year=year, value=value, note=note))
+        except ValidationFailed as exc:
+            errors[f"target_{year}"] = _("Mục tiêu năm %(y)s: %(m)s") % {"y": year, "m": " ".join(exc.errors.values())}
+    if errors:
+        raise ValidationFailed(errors)
+    return saved
+
+
 # ---------------------------------------------------------------- report forms
 
 
@@ -216,6 +247,8 @@ def _code(raw: Any, field_name: str, what: str, errors: dict[str, str]) -> str:
     code = (raw or "").strip().lower()
     if not code or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code) or len(code) > 60:
         errors[field_name] = _("Mã %(w)s chỉ gồm chữ không dấu, số, '-' và '_' (tối đa 60 ký tự).") % {"w": what}
+    elif code == "new":  # the settings screens' "create" address
+        errors[field_name] = _("Mã 'new' được dành riêng; hãy chọn mã khác.")
     return code
 
 
@@ -422,7 +455,7 @@ def _rule_fields(form: ReportForm, data: Mapping[str, Any], errors: dict[str, st
             errors["minimum"] = _("Quy tắc 'trong khoảng' cần giá trị nhỏ nhất hoặc lớn nhất.")
         elif low is not None and high is not None and low > high:
             errors["maximum"] = _("Giá trị lớn nhất (%(b)s) nhỏ hơn giá trị nhỏ nhất (%(a)s).") % {
-                "a": format_number(low, 2), "b": format_number(high, 2)}
+                "a": format_number(low, 0 if low % 1 == 0 else 2), "b": format_number(high, 0 if high % 1 == 0 else 2)}
     elif kind == ValidationRule.Kind.CHANGE:
         threshold = out["threshold"]
         if threshold is None and "threshold" not in errors:

@@ -20,4 +20,12 @@ urlpatterns = [
     path("plans/", views.plan_list, name="plans"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/indicators/new/", views.settings_indicator, name="settings_indicator_new"),
+    path("settings/indicators/<slug:code>/", views.settings_indicator, name="settings_indicator"),
+    path("settings/forms/new/", views.settings_form, name="settings_form_new"),
+    path("settings/forms/<slug:form_code>/", views.settings_form, name="settings_form"),
+    path("settings/forms/<slug:form_code>/elements/<int:element_id>/", views.settings_element,
+         name="settings_element"),
+    path("settings/forms/<slug:form_code>/rules/<int:rule_id>/", views.settings_rule, name="settings_rule"),
 ]

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,10 +23,31 @@ from vitreem.places.models import AdminUnit
 
 from . import selectors as sel
 from . import services as sv
-from .forms import ExplanationForm, PlanForm, RatingForm, ReviewForm, TargetForm, TaskForm, TaskUpdateForm
-from .models import DISAGGREGATION_OPTIONS, Plan, ReportForm, Submission, SubmissionStatus, Target, Task
+from .forms import (
+    ElementForm,
+    ExplanationForm,
+    IndicatorForm,
+    PlanForm,
+    RatingForm,
+    ReportFormForm,
+    ReviewForm,
+    RuleForm,
+    TargetForm,
+    TaskForm,
+    TaskUpdateForm,
+)
+from .models import (
+    DISAGGREGATION_OPTIONS,
+    Indicator,
+    Plan,
+    ReportForm,
+    Submission,
+    SubmissionStatus,
+    Target,
+    Task,
+)
 from .periods import period_parse
-from .permissions import is_manager, is_reporter, reads_all, require_reader
+from .permissions import is_manager, is_reporter, reads_all, require_manager, require_reader
 
 TARGET_YEARS = [2021, 2022, 2023, 2024, 2025, 2030]
 
@@ -146,6 +169,9 @@ def _assignee_from(request, form: ReportForm) -> tuple[MemberUnit | None, AdminU
 def _entry_rows(form: ReportForm, values: dict[str, Any], errors: dict[str, str]) -> list[dict[str, Any]]:
     rows = []
     for element in form.elements.all():
+        # a switched-off element is shown only where a report already holds a value of it
+        if not element.active and not any(k == element.code or k.startswith(f"{element.code}.") for k in values):
+            continue
         cells = [{"name": element.code, "label": _("Tổng số"), "value": values.get(element.code, ""),
                   "error": errors.get(element.code, "")}]
         for dim in element.disaggregations:
@@ -455,3 +481,203 @@ def home_panel_context(request) -> dict | None:
         return None
     due = sel.reports_due_for_user(user=user)[:5]
     return {"due": due} if due else None
+
+
+# ---------------------------------------------------------------- settings: indicators, forms, elements, rules
+# The standing agency's maintenance screens (like DHIS2's maintenance app, simpler). Everyone else gets a
+# 403 page, on GET as on POST. Services validate, audit and keep what reports already use.
+
+
+def _put_errors(form, exc: ValidationFailed) -> None:
+    for name, message in exc.errors.items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+@programme_view
+def settings_index(request):
+    require_manager(request.user)
+    indicators = Indicator.objects.select_related("owner").order_by("objective", "order", "code")
+    forms = ReportForm.objects.annotate(n_elements=Count("elements", filter=Q(elements__active=True)),
+                                        n_rules=Count("rules", filter=Q(rules__active=True), distinct=True))
+    return render(request, "programme/settings_index.html", {"indicators": indicators, "forms": forms})
+
+
+_INDICATOR_FIELDS = ["name", "name_en", "definition", "objective", "measure", "direction", "disaggregations",
+                     "source", "owner", "numerator_code", "denominator_code", "numerator_element",
+                     "denominator_element", "national_2025", "national_2030", "national_note", "baseline_year",
+                     "baseline_value", "order", "active"]
+
+
+def _initial(obj, names) -> dict[str, Any]:
+    out = {}
+    for name in names:
+        value = getattr(obj, name)
+        out[name] = list(value.all()) if hasattr(value, "all") else ("" if value is None else value)
+    return out
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def settings_indicator(request, code: str | None = None):
+    """Create (no code) or edit an indicator with its targets for 2021–2030, saved together or not at all."""
+    require_manager(request.user)
+    indicator = sel.indicator_get(code=code) if code else None
+    initial: dict[str, Any] = {"active": True}
+    if indicator is not None:
+        initial = _initial(indicator, _INDICATOR_FIELDS)
+        for t in Target.objects.filter(indicator=indicator):
+            initial[f"target_{t.year}"], initial[f"target_note_{t.year}"] = _fmt(t.value), t.note
+    form = IndicatorForm(request.POST or None, initial=initial, creating=indicator is None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                if indicator is None:
+                    saved = sv.indicator_create(actor=request.user, code=request.POST.get("code", ""),
+                                                data=form.indicator_data())
+                else:
+                    saved = sv.indicator_update(actor=request.user, indicator=indicator, data=form.indicator_data())
+                sv.targets_set(actor=request.user, indicator=saved, values=form.target_values())
+        except ValidationFailed as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Đã lưu chỉ tiêu %(n)s.") % {"n": saved.name})
+            return redirect("programme:settings_indicator", code=saved.code)
+    history = history_for(indicator)[:20] if indicator is not None else []
+    return render(request, "programme/settings_indicator.html", {
+        "form": form, "indicator": indicator, "history": history}, status=400 if form.errors else 200)
+
+
+def _form_get(code: str) -> ReportForm:
+    form = ReportForm.objects.filter(code=code).first()
+    if form is None:
+        raise NotFound(_("Không tìm thấy biểu mẫu."))
+    return form
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def settings_form(request, form_code: str | None = None):
+    """Create (no code) or edit a report form; its page also lists and adds its elements and rules."""
+    require_manager(request.user)
+    report_form = _form_get(form_code) if form_code else None
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("which", "form")
+    initial = _initial(report_form, ["name", "period_type", "deadline_days", "remind_days_before", "member_units",
+                                     "for_communes", "province", "active"]) if report_form else {}
+    form = ReportFormForm(posted if which == "form" else None, initial=initial, creating=report_form is None)
+    element_form = rule_form = None
+    if report_form is not None:
+        element_form = ElementForm(posted if which == "element" else None, report_form=report_form,
+                                   initial={"required": True, "measure": "number"})
+        rule_form = RuleForm(posted if which == "rule" else None, report_form=report_form)
+    bound = {"form": form, "element": element_form, "rule": rule_form}.get(which)
+    if request.method == "POST" and bound is not None and bound.is_valid():
+        data = dict(bound.cleaned_data)
+        try:
+            with transaction.atomic():  # a new form and its reminder setting together, or nothing
+                report_form = _settings_form_save(request, which, report_form, data)
+        except ValidationFailed as exc:
+            _put_errors(bound, exc)
+        else:
+            messages.success(request, _("Đã lưu."))
+            return redirect("programme:settings_form", form_code=report_form.code)
+    context = {"form": form, "report_form": report_form, "element_form": element_form, "rule_form": rule_form,
+               "history": history_for(report_form)[:20] if report_form else []}
+    if report_form is not None:
+        context["elements"] = list(report_form.elements.select_related("part_of"))
+        context["rules"] = list(report_form.rules.select_related("left", "right"))
+    errors = any(f is not None and f.errors for f in (form, element_form, rule_form))
+    return render(request, "programme/settings_form.html", context, status=400 if errors else 200)
+
+
+def _settings_form_save(request, which: str, report_form: ReportForm | None, data: dict[str, Any]) -> ReportForm:
+    """The write behind one of the three forms of the report-form page; returns the report form."""
+    if report_form is None:  # only the form's own fields are posted when it is being created
+        saved = sv.form_create(actor=request.user, code=data.pop("code"), name=data.pop("name"),
+                               period_type=data.pop("period_type"), deadline_days=data.pop("deadline_days"),
+                               member_units=data.pop("member_units"), for_communes=data.pop("for_communes"),
+                               province=data.pop("province"))
+        if data.get("remind_days_before") not in (None, ""):
+            sv.form_update(actor=request.user, form=saved, data={"remind_days_before": data["remind_days_before"]})
+        return saved
+    if which == "form":
+        sv.form_update(actor=request.user, form=report_form, data=data)
+    elif which == "element":
+        sv.element_add(actor=request.user, form=report_form, **data)
+    else:
+        sv.rule_add(actor=request.user, form=report_form, **data)
+    return report_form
+
+
+def _remove_or_restore(request, *, obj, remove, restore, label: str) -> str | None:
+    action = request.POST.get("action")
+    if action == "remove":
+        outcome = remove(actor=request.user, **obj)
+        messages.success(request, _("Đã xoá %(l)s.") % {"l": label} if outcome == "deleted" else
+                         _("%(l)s đã có số liệu báo cáo nên được ngừng sử dụng (không xoá).") % {"l": label})
+        return outcome
+    if action == "restore":
+        restore(actor=request.user, **obj)
+        messages.success(request, _("Đã dùng lại %(l)s.") % {"l": label})
+        return "restored"
+    return None
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def settings_element(request, form_code: str, element_id: int):
+    require_manager(request.user)
+    report_form = _form_get(form_code)
+    element = report_form.elements.filter(pk=element_id).first()
+    if element is None:
+        raise NotFound(_("Không tìm thấy chỉ tiêu báo cáo."))
+    back = redirect("programme:settings_form", form_code=report_form.code)
+    if request.method == "POST" and _remove_or_restore(
+            request, obj={"element": element}, remove=sv.element_remove, restore=sv.element_restore,
+            label=element.name):
+        return back
+    form = ElementForm(request.POST or None, report_form=report_form, element=element,
+                       initial=_initial(element, ["code", "name", "measure", "disaggregations", "part_of",
+                                                  "required", "order"]))
+    if request.method == "POST" and form.is_valid():
+        try:
+            sv.element_update(actor=request.user, element=element, data=form.cleaned_data)
+        except ValidationFailed as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Đã lưu."))
+            return back
+    return render(request, "programme/settings_item.html", {
+        "form": form, "report_form": report_form, "item": element, "used": sv.element_used(element),
+        "title": _("Chỉ tiêu báo cáo: %(n)s") % {"n": element.name}, "history": history_for(element)[:20],
+    }, status=400 if form.errors else 200)
+
+
+@programme_view
+@require_http_methods(["GET", "POST"])
+def settings_rule(request, form_code: str, rule_id: int):
+    require_manager(request.user)
+    report_form = _form_get(form_code)
+    rule = report_form.rules.filter(pk=rule_id).select_related("left").first()
+    if rule is None:
+        raise NotFound(_("Không tìm thấy quy tắc kiểm tra."))
+    back = redirect("programme:settings_form", form_code=report_form.code)
+    label = _("quy tắc kiểm tra %(n)s") % {"n": rule.left.name}
+    if request.method == "POST" and _remove_or_restore(
+            request, obj={"rule": rule}, remove=sv.rule_remove, restore=sv.rule_restore, label=label):
+        return back
+    initial = _initial(rule, ["kind", "severity", "left", "right", "message"])
+    initial.update({name: _fmt(getattr(rule, name)) for name in ("minimum", "maximum", "threshold")})
+    form = RuleForm(request.POST or None, report_form=report_form, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sv.rule_update(actor=request.user, rule=rule, data=form.cleaned_data)
+        except ValidationFailed as exc:
+            _put_errors(form, exc)
+        else:
+            messages.success(request, _("Đã lưu."))
+            return back
+    return render(request, "programme/settings_item.html", {
+        "form": form, "report_form": report_form, "item": rule, "used": sv.rule_used(rule),
+        "title": _("Quy tắc kiểm tra: %(n)s") % {"n": rule.left.name}, "history": history_for(rule)[:20],
+    }, status=400 if form.errors else 200)
