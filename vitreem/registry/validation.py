@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,18 @@ _DISABILITIES = frozenset(Disability.values)
 
 def split_name(full_name: str) -> tuple[str, str, str]:
     """"Nguyễn Thị Hoa" → ("Nguyễn", "Thị", "Hoa"): family first, given name last."""
-    parts = nfc(full_name).split(" ")
+    return _split_normalised(nfc(full_name))
+
+
+def _split_normalised(full: str) -> tuple[str, str, str]:
+    parts = full.split(" ")
     if len(parts) == 1:
         return "", "", parts[0]
     return parts[0], " ".join(parts[1:-1]), parts[-1]
+
+
+# Given names repeat a great deal (a few thousand cover a province): their folded keys are kept.
+_fold_given = functools.lru_cache(maxsize=8192)(fold)
 
 
 def personal_id_problem(pid: str, *, birth_date: dt.date | None, sex: str | None) -> tuple[str, str] | None:
@@ -81,10 +90,10 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
     elif len(full) > 150 or any(map(str.isdigit, full)):
         out.error("full_name", "invalid_name", _("Họ và tên không hợp lệ: %(v)s.") % {"v": full[:60]})
     else:
-        d["family_name"], d["middle_name"], d["given_name"] = split_name(full)
+        d["family_name"], d["middle_name"], d["given_name"] = _split_normalised(full)  # `full` is NFC already
         d["full_name"] = full
         d["name_key"] = fold(full)
-        d["given_key"] = fold(d["given_name"])
+        d["given_key"] = _fold_given(d["given_name"])
 
     birth = raw.get("birth_date")
     precision = raw.get("birth_precision") or BirthPrecision.DAY
