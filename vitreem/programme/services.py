@@ -320,8 +320,10 @@ def _element_fields(form: ReportForm, data: Mapping[str, Any], errors: dict[str,
     out: dict[str, Any] = {}
     if element is None or "code" in data:
         out["code"] = _code(data.get("code"), "code", _("chỉ tiêu báo cáo"), errors)
-        if "code" not in errors and form.elements.filter(code=out["code"]).exclude(
-                pk=getattr(element, "pk", None)).exists():
+        same = form.elements.filter(code=out["code"])
+        if element is not None:
+            same = same.exclude(pk=element.pk)
+        if "code" not in errors and same.exists():
             errors["code"] = _("Biểu mẫu đã có chỉ tiêu mã %(c)s.") % {"c": out["code"]}
     if element is None or "name" in data:
         out["name"] = _text(data.get("name"))[:300]
