@@ -250,8 +250,16 @@ def db_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-def test_run_worker_sends_the_notices_once_a_day(db_tasks, worker_a, child_a):
+def test_run_worker_sends_the_notices_once_a_day(db_tasks, worker_a, child_a, monkeypatch):
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.models import DBTaskResult
+
+    from vitreem.cases.management.commands import run_worker
+
+    # The worker drops stale connections between tasks; inside the test's transaction (PostgreSQL)
+    # that would close the connection holding the test data.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)
 
     case = intake(worker_a, child_a, in_danger=True, received_at=timezone.now() - dt.timedelta(hours=13))
     call_command("run_worker", "--once", verbosity=0)
