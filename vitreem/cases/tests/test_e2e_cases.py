@@ -96,3 +96,40 @@ def test_hotline_call_to_closure(browser_page):
     case.refresh_from_db()
     assert case.status == Status.CLOSED
     assert "Phê duyệt kế hoạch" in page.locator("ol.timeline").inner_text()
+
+
+def test_supervisor_reassigns_a_case_with_the_htmx_form(browser_page):
+    from django.utils import timezone
+
+    from conftest import PROVINCE
+    from vitreem.cases.services import case_intake
+
+    units = [unit_resolve(r) for r in COMMUNE_A]
+    worker = user_create(username="commune", password=PASSWORD, role=Role.COMMUNE_WORKER, full_name="Y Hiền",
+                         units=units)
+    user_create(username="commune2", password=PASSWORD, role=Role.COMMUNE_WORKER, full_name="A Tú", units=units)
+    user_create(username="supervisor", password=PASSWORD, role=Role.CASE_SUPERVISOR, full_name="Trần Thu",
+                units=[unit_resolve(r) for r in PROVINCE])
+    child = child_register(actor=worker, data={"full_name": "A Thắng", "birth_date": dt.date(2013, 5, 6),
+                                               "sex": "M"}, unit=units[1], confirm_not_duplicate=True)
+    case = case_intake(actor=worker, child=child, received_at=timezone.now(), channel="hotline_111", place="Thôn 1",
+                       concern="neglect", summary="Trẻ ở nhà một mình", reporter_anonymous=True)
+    page = browser_page
+    browser_login(page, "supervisor")
+    page.wait_for_url("**/")
+    page.goto(f"/cases/{case.pk}/")
+    page.get_by_text("Giao lại vụ việc cho người khác").click()
+    form = page.locator("#form-reassign")
+    form.get_by_label("Giao cho").select_option(label="A Tú")
+    form.get_by_role("button", name="Giao lại").click()
+    # The refusal is swapped into the form in place: the page is not reloaded, the choice is kept.
+    page.locator("#form-reassign .error").wait_for()
+    assert "Lý do: chưa nhập" in page.locator("#form-reassign").inner_text()
+    form = page.locator("#form-reassign")
+    form.get_by_label("Lý do giao lại").fill("Chị Hiền nghỉ phép")
+    form.get_by_role("button", name="Giao lại").click()
+    page.wait_for_url(f"**/cases/{case.pk}/")
+    page.get_by_text("Đã giao lại vụ việc.").wait_for()
+    assert "Phụ trách: A Tú" in page.locator(".cards").inner_text()
+    case.refresh_from_db()
+    assert case.owner.username == "commune2"
