@@ -497,7 +497,7 @@ def _put_errors(form, exc: ValidationFailed) -> None:
 def settings_index(request):
     require_manager(request.user)
     indicators = Indicator.objects.select_related("owner").order_by("objective", "order", "code")
-    forms = ReportForm.objects.annotate(n_elements=Count("elements", filter=Q(elements__active=True)),
+    forms = ReportForm.objects.annotate(n_elements=Count("elements", filter=Q(elements__active=True), distinct=True),
                                         n_rules=Count("rules", filter=Q(rules__active=True), distinct=True))
     return render(request, "programme/settings_index.html", {"indicators": indicators, "forms": forms})
 

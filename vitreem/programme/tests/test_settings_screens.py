@@ -134,6 +134,9 @@ def test_officer_creates_a_form_adds_elements_and_rules(catalogue, officer, memb
         assert AuditEntry.objects.filter(action=action, actor=officer).exists()
     page = c.get(url).content.decode()
     assert "Số ca tử vong" in page and f"/rules/{rule.pk}/" in page
+    sv.rule_add(actor=officer, form=form, kind="le", left=deaths, right=cases)
+    listed = {f.code: (f.n_elements, f.n_rules) for f in c.get("/programme/settings/").context["forms"]}
+    assert listed[form.code] == (2, 2)
 
 
 @pytest.mark.parametrize("post,field_text", [
