@@ -2,7 +2,8 @@
 (`vitreem run_worker`) calls `notify_schedule` between batches of tasks, and it enqueues
 `deadlines_notify` when none was enqueued in the current period.
 
-The period is `VITREEM_CASE_NOTIFY_EVERY_HOURS` (default 24: once a day, from local midnight).
+The period is `VITREEM_CASE_NOTIFY_EVERY_HOURS` (default 24: once a day, from local midnight; 1 gives
+the 12-hour emergency deadline its due-soon notice in time).
 Enqueuing twice in a period (two workers racing) is harmless: the notices are unique per
 recipient, case, deadline and kind, so a second run sends nothing new.
 """
@@ -10,13 +11,18 @@ recipient, case, deadline and kind, so a second run sends nothing new.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from django.conf import settings
 from django.utils import timezone
 
 
 def notify_period_hours() -> int:
-    return max(1, min(24, int(getattr(settings, "VITREEM_CASE_NOTIFY_EVERY_HOURS", 24))))
+    """Hours between runs, 1–24: the Django setting, else the environment variable (operators set
+    it without editing the settings), else 24."""
+    value = getattr(settings, "VITREEM_CASE_NOTIFY_EVERY_HOURS", None) or os.environ.get(
+        "VITREEM_CASE_NOTIFY_EVERY_HOURS") or 24
+    return max(1, min(24, int(value)))
 
 
 def period_start(now: dt.datetime | None = None) -> dt.datetime:

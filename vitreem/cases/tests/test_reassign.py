@@ -271,10 +271,10 @@ def test_run_worker_sends_the_notices_once_a_day(db_tasks, worker_a, child_a, mo
     assert runs.count() == 1 and Notification.objects.count() == 1
 
 
-def test_schedule_enqueues_again_in_the_next_period(db_tasks, settings):
+def test_schedule_enqueues_again_in_the_next_period(db_tasks, settings, monkeypatch):
     from django_tasks_db.models import DBTaskResult
 
-    from vitreem.cases.schedule import notify_schedule, period_start
+    from vitreem.cases.schedule import notify_period_hours, notify_schedule, period_start
 
     assert notify_schedule() is True and notify_schedule() is False
     # Yesterday's run does not count for today.
@@ -283,3 +283,8 @@ def test_schedule_enqueues_again_in_the_next_period(db_tasks, settings):
     settings.VITREEM_CASE_NOTIFY_EVERY_HOURS = 6
     start = period_start()
     assert start.hour % 6 == 0 and start <= timezone.localtime() < start + dt.timedelta(hours=6)
+    del settings.VITREEM_CASE_NOTIFY_EVERY_HOURS
+    monkeypatch.setenv("VITREEM_CASE_NOTIFY_EVERY_HOURS", "1")
+    assert notify_period_hours() == 1
+    monkeypatch.delenv("VITREEM_CASE_NOTIFY_EVERY_HOURS")
+    assert notify_period_hours() == 24
