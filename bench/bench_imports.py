@@ -5,6 +5,9 @@ Figures, all measured in the same run on the same rows:
 - the floor: python-calamine read + PostgreSQL COPY of the same rows into a bare table;
 - naive Django: Child.save() + Residence.save() + one audit row per row, on a 5,000-row sample;
 - peak memory (max RSS of the process) after the import;
+- the import's CPU seconds in this process and in its PostgreSQL backend (read from /proc, the server
+  is local), and the load average when it started: the machine is shared, and CPU seconds say what
+  the import itself cost when the wall time is stretched by others;
 - export of the imported children to .xlsx (XlsxWriter, constant memory) beside openpyxl writing the
   same rows (openpyxl is stopped after OPENPYXL_BUDGET seconds and its time extrapolated).
 
