@@ -7,18 +7,16 @@ django-tasks has no periodic tasks. The loop: enqueue the notices if this period
 
 from __future__ import annotations
 
-import logging
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 
 from vitreem.cases.schedule import notify_schedule
-
-logger = logging.getLogger("vitreem.worker")
 
 
 class Command(BaseCommand):
@@ -33,9 +31,6 @@ class Command(BaseCommand):
                             help="Schedule, run the ready tasks, then exit (for checks and tests).")
 
     def handle(self, *, queue_name: str, interval: float, once: bool, verbosity: int, **options):
-        if verbosity and not logger.hasHandlers():
-            logger.addHandler(logging.StreamHandler(self.stdout))
-            logger.setLevel(logging.INFO)
         worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=True,
                         backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
                         worker_id=get_random_string(32), excluded_queue_names=[])
@@ -43,8 +38,8 @@ class Command(BaseCommand):
             worker.configure_signals()
         while worker.running:
             close_old_connections()
-            if notify_schedule():
-                logger.info("case deadline notices enqueued")
+            if notify_schedule() and verbosity:
+                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} case deadline notices enqueued")
             # Batch mode returns as soon as the queue is empty, which gives the loop its turn.
             worker.run()
             if once:
