@@ -344,8 +344,11 @@ def play_points(request):
 @domain_errors
 @require_http_methods(["GET", "POST"])
 def partners(request):
-    partner_form = f.PartnerForm(request.POST if request.POST.get("form") == "partner" else None)
-    project_form = f.ProjectForm(request.POST if request.POST.get("form") == "project" else None, user=request.user)
+    # two forms on one page: distinct element ids, so each label names its own input
+    partner_form = f.PartnerForm(request.POST if request.POST.get("form") == "partner" else None,
+                                 auto_id="partner_%s")
+    project_form = f.ProjectForm(request.POST if request.POST.get("form") == "project" else None, user=request.user,
+                                 auto_id="project_%s")
     if request.method == "POST":
         form = partner_form if request.POST.get("form") == "partner" else project_form
         if form.is_valid():
@@ -379,8 +382,9 @@ def budget(request):
     unit = _unit_param(request, year)
     which = request.POST.get("form")
     alloc_form = f.AllocationForm(request.POST if which == "allocation" else None, user=request.user,
-                                  initial={"year": year})
-    spend_form = f.SpendingForm(request.POST if which == "spending" else None, user=request.user, year=year)
+                                  initial={"year": year}, auto_id="allocation_%s")
+    spend_form = f.SpendingForm(request.POST if which == "spending" else None, user=request.user, year=year,
+                                auto_id="spending_%s")
     if request.method == "POST":
         form = alloc_form if which == "allocation" else spend_form
         if form.is_valid():

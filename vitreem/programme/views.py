@@ -567,9 +567,10 @@ def settings_form(request, form_code: str | None = None):
     form = ReportFormForm(posted if which == "form" else None, initial=initial, creating=report_form is None)
     element_form = rule_form = None
     if report_form is not None:
+        # three forms on one page: distinct element ids, so each label names its own input
         element_form = ElementForm(posted if which == "element" else None, report_form=report_form,
-                                   initial={"required": True, "measure": "number"})
-        rule_form = RuleForm(posted if which == "rule" else None, report_form=report_form)
+                                   initial={"required": True, "measure": "number"}, auto_id="element_%s")
+        rule_form = RuleForm(posted if which == "rule" else None, report_form=report_form, auto_id="rule_%s")
     bound = {"form": form, "element": element_form, "rule": rule_form}.get(which)
     if request.method == "POST" and bound is not None and bound.is_valid():
         data = dict(bound.cleaned_data)
