@@ -141,13 +141,10 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
-# Sessions end 8 hours after they were last written (the login), and when the browser closes.
+# Sessions end after 8 hours without activity, and when the browser closes. Not saved on every request
+# (an UPDATE and a commit per page doubled the dashboard's p95 at 20 connections, bench/bench_stats.py);
+# accounts.middleware.SessionExpiryMiddleware renews a session at most every five minutes instead.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
-# Not saved on every request: saving would make the 8 hours an idle timeout, but costs an UPDATE and a
-# commit on every page; with 2 workers under 20 connections that wait doubled the dashboard's p95
-# (bench/bench_stats.py, 200,000-child demo: 312 → 129 ms and 211 → 147 ms at the same load). A session
-# thus never lives longer than with the idle timeout (login + 8 h ≤ last request + 8 h); a user working
-# all day logs in again after 8 hours. SESSION_SAVE_EVERY_REQUEST=1 restores the idle timeout.
 SESSION_SAVE_EVERY_REQUEST = env_bool("SESSION_SAVE_EVERY_REQUEST", False)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

@@ -146,3 +146,26 @@ def test_an_expired_session_says_so_on_the_login_page(worker_a):
     assert "hết hạn" in response.content.decode()
     api = client.get("/api/places/units")
     assert api.status_code == 401 and "hết hạn" in api.json()["message"]
+
+
+def test_activity_renews_the_session_at_most_every_five_minutes(worker_a, monkeypatch):
+    """The idle timeout: a request renews the session's expiry, but saves it only when the last renewal
+    is five minutes old, not on every page."""
+    import time as time_module
+
+    from django.contrib.sessions.models import Session
+
+    from vitreem.accounts import middleware
+
+    client = login(worker_a)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(time_module, "time", lambda: now[0])
+    client.get("/")
+    first = Session.objects.get(session_key=key).expire_date
+    now[0] += 60
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date == first  # a minute later: not written again
+    now[0] += middleware.SESSION_TOUCH_SECONDS
+    client.get("/")
+    assert Session.objects.get(session_key=key).expire_date > first  # renewed: 8 hours from this request
