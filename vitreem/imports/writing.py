@@ -49,9 +49,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# One encoder for the whole import: json.dumps(..., default=…) builds a new encoder on every call,
+# which costs more than encoding a child's audit snapshot.
+_ENCODER = json.JSONEncoder(default=_json_default)
+
+
 def to_json(value: Any) -> str:
     """A JSONField value as the column stores it (dates as ISO text, like core.audit's snapshots)."""
-    return json.dumps(value, default=_json_default)
+    return _ENCODER.encode(value)
 
 
 class Copy:
