@@ -2,8 +2,8 @@
 (`vitreem run_worker`) calls `notify_schedule` between batches of tasks, and it enqueues
 `deadlines_notify` when none was enqueued in the current period.
 
-The period is `VITREEM_CASE_NOTIFY_EVERY_HOURS` (default 24: once a day, from local midnight; 1 gives
-the 12-hour emergency deadline its due-soon notice in time).
+The period is `VITREEM_CASE_NOTIFY_EVERY_HOURS` (default 1, counted from local midnight: the 12-hour
+emergency deadline gets its due-soon notice in time; a run that finds nothing new sends nothing).
 Enqueuing twice in a period (two workers racing) is harmless: the notices are unique per
 recipient, case, deadline and kind, so a second run sends nothing new.
 """
@@ -19,9 +19,9 @@ from django.utils import timezone
 
 def notify_period_hours() -> int:
     """Hours between runs, 1–24: the Django setting, else the environment variable (operators set
-    it without editing the settings), else 24."""
+    it without editing the settings), else 1."""
     value = getattr(settings, "VITREEM_CASE_NOTIFY_EVERY_HOURS", None) or os.environ.get(
-        "VITREEM_CASE_NOTIFY_EVERY_HOURS") or 24
+        "VITREEM_CASE_NOTIFY_EVERY_HOURS") or 1
     return max(1, min(24, int(value)))
 
 

@@ -284,7 +284,7 @@ def test_schedule_enqueues_again_in_the_next_period(db_tasks, settings, monkeypa
     start = period_start()
     assert start.hour % 6 == 0 and start <= timezone.localtime() < start + dt.timedelta(hours=6)
     del settings.VITREEM_CASE_NOTIFY_EVERY_HOURS
-    monkeypatch.setenv("VITREEM_CASE_NOTIFY_EVERY_HOURS", "1")
-    assert notify_period_hours() == 1
-    monkeypatch.delenv("VITREEM_CASE_NOTIFY_EVERY_HOURS")
+    monkeypatch.setenv("VITREEM_CASE_NOTIFY_EVERY_HOURS", "24")
     assert notify_period_hours() == 24
+    monkeypatch.delenv("VITREEM_CASE_NOTIFY_EVERY_HOURS")
+    assert notify_period_hours() == 1  # hourly by default: the 12-hour emergency deadline
