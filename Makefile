@@ -21,6 +21,8 @@ demo: setup
 	$(BIN)/vitreem migrate --noinput
 	$(BIN)/vitreem load_places
 	$(BIN)/vitreem seed_demo --if-empty
+	# The task worker (imports, exports, reports, case notices) runs beside the web server and stops with it.
+	VITREEM_DEMO=1 $(BIN)/vitreem run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	VITREEM_DEMO=1 $(BIN)/vitreem runserver 127.0.0.1:$(PORT)
 
 test: setup
