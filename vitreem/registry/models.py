@@ -148,19 +148,24 @@ class Child(models.Model):
     middle_name = models.CharField(max_length=60, blank=True)
     given_name = models.CharField(max_length=40)
     full_name = models.CharField(max_length=150)
-    name_key = models.CharField(max_length=150, db_index=True, help_text="Folded full name for search")
-    given_key = models.CharField(max_length=40, db_index=True)
+    # Indexed in Meta (plain b-tree): the name search is a word search no LIKE index serves, and
+    # db_index=True would add a second, pattern-ops index on PostgreSQL to every write.
+    name_key = models.CharField(max_length=150, help_text="Folded full name for search")
+    given_key = models.CharField(max_length=40)
 
     birth_date = models.DateField(db_index=True, help_text="For partial dates: the 1st of the month/year")
     birth_precision = models.CharField(max_length=5, choices=BirthPrecision.choices, default=BirthPrecision.DAY)
     sex = models.CharField(max_length=1, choices=Sex.choices)
-    ethnicity = models.ForeignKey(Ethnicity, null=True, blank=True, on_delete=models.PROTECT)
+    # Not indexed: 54 values over 200,000 children, never selective enough to be used (one index fewer
+    # to maintain on every write; the same holds for merged_into, ended_on and created_by).
+    ethnicity = models.ForeignKey(Ethnicity, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
     personal_id = models.CharField(max_length=12, blank=True, db_index=True)
     personal_id_mismatch = models.BooleanField(default=False, help_text="ID structure contradicts birth year/sex")
     birth_registered = models.BooleanField(default=True)
 
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+",
+    # Indexed through the two (unit, …) indexes of Meta, which serve unit lookups as well.
+    unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+", db_index=False,
                              help_text="Current commune of residence; scope filters on it")
     village = models.CharField(max_length=120, blank=True)
 
@@ -169,9 +174,10 @@ class Child(models.Model):
     dropout_date = models.DateField(null=True, blank=True)
     disability = models.CharField(max_length=20, choices=Disability.choices, default=Disability.NONE)
 
-    ended_on = models.DateField(null=True, blank=True, db_index=True)
+    ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    db_index=False)
 
     note = models.TextField(blank=True)
     source = models.CharField(max_length=40, blank=True, help_text="form, api, import:<id>, demo…")
@@ -179,12 +185,14 @@ class Child(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
 
     class Meta:
         indexes = [
             models.Index(fields=["unit", "given_key", "name_key"]),
             models.Index(fields=["unit", "birth_date"]),
+            models.Index(fields=["given_key", "name_key", "id"], name="child_list_order"),
+            models.Index(fields=["name_key"], name="child_name_key"),
         ]
 
     def __str__(self) -> str:
