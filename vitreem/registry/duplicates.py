@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,26 +394,38 @@ def _may_reach(a: Rec, b: Rec, freq: Freq | None, threshold: float) -> bool:
     return W_NAME * best_name + W_BIRTH * birth + W_CONTEXT >= threshold
 
 
-def duplicates_find(qs: models.QuerySet[Child] | None = None, *, threshold: float = SCAN_THRESHOLD,
-                    skip_decided: bool = True) -> ScanResult:
-    """Compare the children of `qs` (active children by default) within blocks; no writes."""
-    started = time.perf_counter()
-    qs = Child.objects.filter(ended_on__isnull=True) if qs is None else qs
-    recs = _recs(qs)
+def pairs_among(recs: list[Rec], *, threshold: float, skip: set[tuple[int, int]] | None = None,
+                guardians: Callable[[dict[int, Rec], set[int]], None] | None = None
+                ) -> tuple[int, list[tuple[int, int, float, list[str]]]]:
+    """Pairs of `recs` scoring at least `threshold`: (pairs compared, [(a, b, score, reasons)], a < b).
+    The one scan, for the register (ids are children) and for the rows of an imported file (ids are
+    row numbers). `guardians` fills in the guardians of the hopeful pairs' records when they are not
+    on the records yet (a query for the register's)."""
     by_id = {r.id: r for r in recs}
     pairs = _pairs(recs)
     freq = Freq.of(recs)
-    if skip_decided:
-        pairs -= _decided_pairs()
+    if skip:
+        pairs -= skip
     hopeful = [(a, b) for a, b in pairs if _may_reach(by_id[a], by_id[b], freq, threshold)]
-    _attach_guardians(by_id, {c for pair in hopeful for c in pair})
+    if guardians is not None:
+        guardians(by_id, {c for pair in hopeful for c in pair})
     found = []
     for a, b in hopeful:
         score, reasons = pair_score(by_id[a], by_id[b], freq)
         if score >= threshold:
             found.append((a, b, score, reasons))
     found.sort(key=lambda row: (-row[2], row[0], row[1]))
-    return ScanResult(pairs_compared=len(pairs), found=found, seconds=time.perf_counter() - started)
+    return len(pairs), found
+
+
+def duplicates_find(qs: models.QuerySet[Child] | None = None, *, threshold: float = SCAN_THRESHOLD,
+                    skip_decided: bool = True) -> ScanResult:
+    """Compare the children of `qs` (active children by default) within blocks; no writes."""
+    started = time.perf_counter()
+    qs = Child.objects.filter(ended_on__isnull=True) if qs is None else qs
+    compared, found = pairs_among(_recs(qs), threshold=threshold,
+                                  skip=_decided_pairs() if skip_decided else None, guardians=_attach_guardians)
+    return ScanResult(pairs_compared=compared, found=found, seconds=time.perf_counter() - started)
 
 
 def _scan_queryset(unit: AdminUnit | None) -> models.QuerySet[Child]:
@@ -453,7 +465,8 @@ def duplicates_scan(*, unit: AdminUnit | None = None, threshold: float = SCAN_TH
 
 # ---------------------------------------------------------------- at registration
 
-def _rec_from_data(data: dict[str, Any], unit: Any) -> Rec:
+def rec_from_data(data: dict[str, Any], unit: Any, *, rec_id: int = 0) -> Rec:
+    """A record about to be written (a form's or a file row's cleaned data) in the scorer's terms."""
     full_name = data.get("full_name") or " ".join(
         p for p in (data.get("family_name"), data.get("middle_name"), data.get("given_name")) if p)
     name_key = data.get("name_key") or fold(full_name)
@@ -464,7 +477,7 @@ def _rec_from_data(data: dict[str, Any], unit: Any) -> Rec:
     household_obj: Any = data.get("household")
     household = data.get("household_id") or getattr(household_obj, "pk", household_obj)
     guardians = tuple(fold(g.get("full_name", "")) for g in data.get("guardians") or () if g.get("full_name"))
-    return Rec(id=0, full_name=full_name, name_key=name_key, given_key=given_key, birth_date=birth,
+    return Rec(id=rec_id, full_name=full_name, name_key=name_key, given_key=given_key, birth_date=birth,
                precision=data.get("birth_precision") or BirthPrecision.DAY, sex=data.get("sex") or "",
                personal_id=data.get("personal_id") or "", household_id=household,
                unit_id=getattr(unit, "pk", unit), guardians=guardians)
@@ -500,7 +513,7 @@ def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
         q |= Q(personal_id=data["personal_id"])
     new: Rec | None = None
     if data.get("birth_date"):
-        new = _rec_from_data(data, unit)
+        new = rec_from_data(data, unit)
         born, year = new.birth_date, new.birth_date.year
         years = (year - 1, year + 1)
         q |= Q(given_key=new.given_key, birth_date__year__gte=years[0], birth_date__year__lte=years[1])
