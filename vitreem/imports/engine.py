@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +24,7 @@ from vitreem.core.models import AuditEntry
 from vitreem.core.scope import require_unit
 from vitreem.core.text import detect_column_encoding, fold, nfc, to_unicode
 from vitreem.places.models import AdminUnit
+from vitreem.registry.duplicates import Rec
 from vitreem.registry.models import (
     Child,
     ChildRisk,
@@ -163,6 +164,11 @@ class Importer:
         self._had_ids: bool | None = None
         self._had_households = True
         self.writer = Writer()
+        # Rows created by this file (row number → child id; None in a dry run), for the scan of
+        # near-duplicates among the file's own rows at the end.
+        self._file_recs: list[Rec] = []
+        self._made: dict[int, int | None] = {}
+        self._review_rows: set[int] = set()
         self._actor_id = actor.pk if getattr(actor, "pk", None) else None
         self._request_id = request_id_var.get() or ""
         self.out = Outcome()
@@ -427,7 +433,14 @@ class Importer:
                     out.errors.extend(errors)
                 continue
             out.valid += 1
-            chunk.append(prepared)  # type: ignore[arg-type]
+            assert prepared is not None
+            d = prepared.data  # already folded: the scorer's record straight from it
+            self._file_recs.append(Rec(
+                id=rownum, full_name=d["full_name"], name_key=d["name_key"], given_key=d["given_key"],
+                birth_date=d["birth_date"], precision=d["birth_precision"], sex=d["sex"],
+                personal_id=d.get("personal_id") or "", household_id=None, unit_id=prepared.unit.pk,
+                guardians=tuple(self._fold_name(g["full_name"]) for g in prepared.guardians)))
+            chunk.append(prepared)
             if len(chunk) >= CHUNK:
                 self._flush(chunk, write=write and (valid_only or not out.invalid))
                 done = rownum - self.table.data_start
@@ -437,7 +450,41 @@ class Importer:
         if chunk:
             self._flush(chunk, write=write and (valid_only or not out.invalid))
         self.writer.close()
+        self._near_duplicates_in_file(write=write and (valid_only or not out.invalid))
         return out
+
+    def _near_duplicates_in_file(self, *, write: bool) -> None:
+        """Two rows of the file that are probably one child written twice (a typo, dropped diacritics,
+        day and month swapped) but not the very same record, which is refused above: both are
+        created and the pair goes to the duplicate review queue, scored as the register's scan scores
+        (registry.duplicates.pairs_among), from the score at which registration warns."""
+        from vitreem.registry.duplicates import NEW_THRESHOLD, pairs_among
+
+        recs = [r for r in self._file_recs if r.id in self._made]
+        self._file_recs = []
+        if len(recs) < 2:
+            return
+        _compared, found = pairs_among(recs, threshold=NEW_THRESHOLD)
+        if not found:
+            return
+        by_row = {r.id: r for r in recs}
+        for a, b, score, _reasons in found:
+            for row, other in ((a, b), (b, a)):
+                self.out.warnings.append(RowIssue(
+                    row, self.header("full_name"), by_row[row].full_name, "duplicate_in_file_possible",
+                    _("Có thể trùng với dòng %(r)s của tệp (điểm %(s)s): cả hai được ghi và đưa vào danh sách "
+                      "chờ xét trùng.") % {"r": other, "s": f"{score:.2f}"}))
+        rows = {a for a, *_ in found} | {b for _a, b, *_ in found}
+        self.out.review += len(rows - self._review_rows)
+        if not write:
+            return
+        made = {row: child for row, child in self._made.items() if child is not None}
+        candidates = []
+        for a, b, score, reasons in found:
+            low, high = sorted((made[a], made[b]))
+            candidates.append(DuplicateCandidate(child_a_id=low, child_b_id=high, score=score, reasons=reasons,
+                                                 source=self.source, unit_id=cast(int, by_row[a].unit_id)))
+        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
 
     # ------------------------------------------------------------ matching
 
@@ -551,7 +598,9 @@ class Importer:
         self.writer.wait()  # the previous chunk's COPYs: the queries below use the connection
         create, update, review = self._match(chunk)
         out = self.out
+        self._review_rows.update(p.row for p, _c in review)
         if not write:
+            self._made.update((p.row, None) for p in [*create, *(p for p, _c in review)])
             out.created += len(create) + len(review)
             out.review += len(review)
             for p, child_id in update:
@@ -562,6 +611,7 @@ class Importer:
                     out.unchanged += 1
             return
         children = self._create([*create, *(p for p, _c in review)])
+        self._made.update(zip((p.row for p in [*create, *(p for p, _c in review)]), children, strict=True))
         out.created += len(children)
         if review or update:
             self.writer.wait()

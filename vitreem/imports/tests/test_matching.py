@@ -262,3 +262,24 @@ def test_a_failed_write_leaves_nothing(worker_a, units, run_import, monkeypatch)
         run_import(worker_a, "ds.xlsx", xlsx([header, ["A Thắng", years_ago(9), "Nam", "A Phơi", "HN"]]),
                    unit=units.commune_a_2025)
     assert Child.objects.count() == 0 and Household.objects.count() == 0
+
+
+def test_near_duplicate_rows_of_one_file_go_to_review(worker_a, units, run_import):
+    """The same girl twice in one list — diacritics dropped, day and month swapped — is not refused like
+    an exact repeat: both rows are written and the pair waits in the review queue."""
+    born = dt.date(years_ago(6).year, 3, 11)
+    rows = [HEAD, ["Y Blưm Niê", born, "Nữ", "", "Thôn 2"],
+            ["Đinh Văn Tâm", years_ago(9), "Nam", "", "Thôn 2"],
+            ["Y Blum Nie", born.replace(month=11, day=3), "Nữ", "", "Thôn 2"]]
+    _b, dry = run_import(worker_a, "ds.xlsx", xlsx(rows), dry_run=True)
+    assert (dry["created"], dry["review"], dry["invalid"]) == (3, 2, 0)
+    assert not DuplicateCandidate.objects.exists() and not Child.objects.exists()
+
+    batch, r = run_import(worker_a, "ds.xlsx", xlsx(rows))
+    assert (r["created"], r["review"], r["written"]) == (3, 2, True)
+    pair = DuplicateCandidate.objects.get()
+    names = {pair.child_a.full_name, pair.child_b.full_name}
+    assert names == {"Y Blưm Niê", "Y Blum Nie"} and pair.source == f"import:{batch.pk}" and pair.status == "open"
+    assert "birth_swapped" in pair.reasons and pair.unit_id == units.commune_a_2025.pk
+    flagged = {w["row"] for w in r["warnings"] if w["code"] == "duplicate_in_file_possible"}
+    assert flagged == {2, 4}  # the spreadsheet's own row numbers (header on row 1)
