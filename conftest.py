@@ -29,6 +29,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if not AdminUnit.objects.exists():
             places_load()
+    yield
+    # A connection some thread of a test left open (the live server's, a progress reporter's) would
+    # stop PostgreSQL from dropping the test database at the end ("being accessed by other users").
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def ensure_places() -> None:
