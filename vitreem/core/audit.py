@@ -56,7 +56,10 @@ def on_change(callback: Callable[[list[AuditEntry]], None]) -> None:
         _LISTENERS.append(callback)
 
 
-def _notify(entries: list[AuditEntry]) -> None:
+def notify_listeners(entries: list[AuditEntry]) -> None:
+    """Tell the listeners, once the transaction commits, about change rows. audit_change and
+    audit_changes_bulk call it; a writer that puts its audit rows in with COPY (the import) calls it
+    itself."""
     if not _LISTENERS or not entries:
         return
 
@@ -104,7 +107,7 @@ def audit_change(
         source=source or source_var.get(),
         request_id=request_id_var.get(),
     )
-    _notify([entry])
+    notify_listeners([entry])
     return entry
 
 
@@ -116,7 +119,7 @@ def audit_changes_bulk(rows: list[AuditEntry]) -> None:
         row.source = row.source or src
         row.changes = _jsonable(row.changes)
     AuditEntry.objects.bulk_create(rows, batch_size=2000)
-    _notify(list(rows))
+    notify_listeners(list(rows))
 
 
 def audit_access(*, actor: Any, obj: models.Model, unit: Any = None, action: str = "view") -> AuditEntry:

@@ -653,11 +653,11 @@ class Importer:
         copy.flush()
         # Tell the audit listeners (the statistics rollups) which units changed, as audit_changes_bulk
         # would: one entry per unit stands for all the rows of that unit (new records live in it alone).
-        from vitreem.core.audit import _notify
+        from vitreem.core.audit import notify_listeners
 
-        _notify([AuditEntry(kind=AuditEntry.Kind.CHANGE, action="import.rows", object_type="registry.child",
-                            unit_id=unit_id, changes={}, source=self.source)
-                 for unit_id in sorted({row[5] for row in audits if row[5] is not None})])
+        notify_listeners([AuditEntry(kind=AuditEntry.Kind.CHANGE, action="import.rows", object_type="registry.child",
+                                     unit_id=unit_id, changes={}, source=self.source)
+                          for unit_id in sorted({row[5] for row in audits if row[5] is not None})])
 
     def _fold_name(self, name: str) -> str:
         """fold() of a guardian's name, once per distinct name (parents of siblings, common names)."""
