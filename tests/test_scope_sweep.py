@@ -128,12 +128,13 @@ class Records:
 def _values(outside: Records) -> dict[tuple[str, str], Callable[[], Any] | None]:
     """(first path segment, parameter) → a value naming a record outside the scope; None for a
     parameter that names no record (a code, a year, a format, an action)."""
-    from vitreem.registry.models import DuplicateCandidate, Household, SpecialEpisode
+    from vitreem.registry.models import DuplicateCandidate, Guardian, Household, SpecialEpisode
 
     child_data: dict[tuple[str, str], Callable[[], Any] | None] = {
         ("registry", "child_id"): outside.child,
         ("registry", "episode_id"): lambda: outside.pick(SpecialEpisode, "child__unit"),
         ("registry", "household_id"): lambda: outside.pick(Household),
+        ("registry", "guardian_id"): lambda: outside.pick(Guardian, "child__unit"),
         ("registry", "pk"): lambda: _candidate(outside, DuplicateCandidate),
         ("imports", "import_id"): outside.import_batch,
         ("imports", "export_id"): outside.export,
@@ -295,6 +296,8 @@ NOT_DETAIL = {
     "registry/children/<int:child_id>/guardians/new/": "a one-action form; it names the child only",
     "registry/children/<int:child_id>/risk/new/": "a one-action form; it names the child only",
     "registry/episodes/<int:episode_id>/close/": "a one-action form; it names the child only",
+    "registry/guardians/<int:guardian_id>/edit/": "a one-action form about a guardian",
+    "registry/guardians/<int:guardian_id>/remove/": "a one-action form about a guardian",
     "registry/households/<int:household_id>/poverty/": "a one-action form; it names the head only",
     "imports/<int:import_id>/": "the user's own uploaded file, before it is in the register",
     "imports/<int:import_id>/preview/": "the user's own uploaded file, before it is in the register",

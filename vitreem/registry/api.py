@@ -22,6 +22,7 @@ from .selectors import (
     children_flags,
     children_for_user,
     episode_get_for_user,
+    guardian_get_for_user,
     household_get_for_user,
     households_for_user,
     list_day,
@@ -65,6 +66,7 @@ class ChildOut(Schema):
 
 
 class GuardianOut(Schema):
+    id: int
     full_name: str
     relationship: str
     phone: str
@@ -322,8 +324,7 @@ def _child_detail(user, child: Child) -> dict[str, Any]:
     today = timezone.localdate()
     return {
         **_child_out(child, children_flags([child], day=today)[child.pk]),
-        "guardians": [{"full_name": g.full_name, "relationship": g.relationship, "phone": g.phone,
-                       "is_primary": g.is_primary} for g in child.guardians.all()],
+        "guardians": [_guardian_out(g) for g in child.guardians.all()],
         "residences": [{"unit": r.unit.ref, "unit_name": r.unit.name, "start": r.start, "end": r.end}
                        for r in child.residences.select_related("unit").order_by("start")],
         "episodes": [_episode_out(e) for e in child.special_episodes.select_related("group", "subgroup")
@@ -398,7 +399,8 @@ def end_child(request, child_id: int, payload: EndIn):
 
 
 def _guardian_out(g: Guardian) -> dict[str, Any]:
-    return {"full_name": g.full_name, "relationship": g.relationship, "phone": g.phone, "is_primary": g.is_primary}
+    return {"id": g.pk, "full_name": g.full_name, "relationship": g.relationship, "phone": g.phone,
+            "is_primary": g.is_primary}
 
 
 @router.get("/children/{child_id}/guardians", response=list[GuardianOut])
@@ -414,9 +416,31 @@ def add_guardian(request, child_id: int, payload: GuardianIn):
         guardian = services.guardian_add(actor=request.user, child=child, full_name=payload.full_name,
                                          relationship=payload.relationship, phone=payload.phone)
     except ValidationFailed as exc:
-        # The service names the guardian's name "guardian" (the registration form's field); here it is full_name.
-        raise ValidationFailed({("full_name" if k == "guardian" else k): v for k, v in exc.errors.items()}) from None
+        raise _guardian_errors(exc) from None
     return Status(201, _guardian_out(guardian))
+
+
+def _guardian_errors(exc: ValidationFailed) -> ValidationFailed:
+    # The service names the guardian's name "guardian" (the registration form's field); here it is full_name.
+    return ValidationFailed({("full_name" if k == "guardian" else k): v for k, v in exc.errors.items()})
+
+
+@router.put("/guardians/{guardian_id}", response=GuardianOut)
+def update_guardian(request, guardian_id: int, payload: GuardianIn):
+    guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
+    try:
+        guardian = services.guardian_update(actor=request.user, guardian=guardian, full_name=payload.full_name,
+                                            relationship=payload.relationship, phone=payload.phone)
+    except ValidationFailed as exc:
+        raise _guardian_errors(exc) from None
+    return _guardian_out(guardian)
+
+
+@router.delete("/guardians/{guardian_id}", response={204: None})
+def remove_guardian(request, guardian_id: int, reason: str = ""):
+    guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
+    services.guardian_remove(actor=request.user, guardian=guardian, reason=reason)
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------- episodes and risk

@@ -324,5 +324,10 @@ class GuardianForm(ServiceErrorsMixin, forms.Form):
     phone = forms.CharField(label=_l("Điện thoại"), required=False, max_length=20)
 
 
+class GuardianRemoveForm(ServiceErrorsMixin, forms.Form):
+    reason = forms.CharField(label=_l("Lý do"), required=False, max_length=255,
+                             help_text=_l("Ví dụ: ghi nhầm; không còn chăm sóc trẻ."))
+
+
 def today() -> dt.date:
     return timezone.localdate()

@@ -187,6 +187,13 @@ def units_for_user(*, user, level: str | None = None, on: dt.date | None = None)
     return qs.order_by("version", "code")
 
 
+def guardian_get_for_user(*, user, guardian_id: int):
+    from .models import Guardian
+
+    return get_in_scope(Guardian.objects.select_related("child", "child__unit"), user, unit_field="child__unit",
+                        pk=guardian_id)
+
+
 def episode_get_for_user(*, user, episode_id: int):
     from .models import SpecialEpisode
 

@@ -302,18 +302,12 @@ def child_end(*, actor, child: Child, on: dt.date, reason: str, note: str = "",
 _PHONE_SEPARATORS = str.maketrans("", "", " .-()")
 
 
-@transaction.atomic
-def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phone: str = "",
-                 is_primary: bool = True, _audit: bool = True) -> Guardian:
-    """Add a parent or caregiver. With `_audit=False` the caller (child_register) has already checked
-    the scope and records the guardians in its own audit row."""
-    if _audit:
-        require_unit(actor, child.unit)
-        _require_open(child)
+def _guardian_clean(full_name: str, relationship: str, phone: str) -> tuple[str, str]:
+    """The name and phone of a parent or caregiver as stored; refuses what a form or a file got wrong."""
     errors = {}
     if relationship not in Guardian.Relationship.values:
         errors["relationship"] = _("Quan hệ với trẻ không hợp lệ.")
-    name = nfc(full_name or "")
+    name = nfc(full_name or "").strip()
     if not name:
         errors["guardian"] = _("Tên người nuôi dưỡng không được để trống.")
     elif len(name) > 150:
@@ -325,12 +319,62 @@ def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phon
         errors["phone"] = _("Số điện thoại không hợp lệ: %(v)s.") % {"v": phone}
     if errors:
         raise ValidationFailed(errors)
+    return name, phone
+
+
+@transaction.atomic
+def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phone: str = "",
+                 is_primary: bool = True, _audit: bool = True) -> Guardian:
+    """Add a parent or caregiver. With `_audit=False` the caller (child_register) has already checked
+    the scope and records the guardians in its own audit row."""
+    if _audit:
+        require_unit(actor, child.unit)
+        _require_open(child)
+    name, phone = _guardian_clean(full_name, relationship, phone)
     guardian = Guardian.objects.create(child=child, full_name=name, name_key=fold(name), relationship=relationship,
                                        phone=phone, is_primary=is_primary)
     if _audit:
         audit_change(actor=actor, action="child.guardian_add", obj=child, unit=child.unit,
                      changes={"guardian": name, "relationship": relationship, "phone": phone})
     return guardian
+
+
+_GUARDIAN_FIELDS = ("full_name", "relationship", "phone")
+
+
+@transaction.atomic
+def guardian_update(*, actor, guardian: Guardian, full_name: str, relationship: str, phone: str = "") -> Guardian:
+    """Correct a parent's or caregiver's name, relationship or phone (in the child's history)."""
+    guardian = Guardian.objects.select_for_update().select_related("child__unit").get(pk=guardian.pk)
+    child = guardian.child
+    require_unit(actor, child.unit)
+    _require_open(child)
+    name, phone = _guardian_clean(full_name, relationship, phone)
+    before = snapshot(guardian, _GUARDIAN_FIELDS)
+    guardian.full_name, guardian.name_key, guardian.relationship, guardian.phone = name, fold(name), relationship, phone
+    guardian.save(update_fields=["full_name", "name_key", "relationship", "phone"])
+    changes = diff(before, snapshot(guardian, _GUARDIAN_FIELDS))
+    if changes:
+        audit_change(actor=actor, action="child.guardian_update", obj=child, unit=child.unit,
+                     changes={"guardian_id": guardian.pk, **changes})
+    return guardian
+
+
+@transaction.atomic
+def guardian_remove(*, actor, guardian: Guardian, reason: str = "") -> None:
+    """Take a parent or caregiver off the child's record (entered by mistake, no longer caring for the
+    child); what was removed stays in the child's history with the reason."""
+    guardian = Guardian.objects.select_for_update().select_related("child__unit").get(pk=guardian.pk)
+    child = guardian.child
+    require_unit(actor, child.unit)
+    _require_open(child)
+    reason = nfc(reason or "").strip()
+    if len(reason) > 255:
+        raise ValidationFailed({"reason": _("Lý do dài quá 255 ký tự.")})
+    removed = snapshot(guardian, _GUARDIAN_FIELDS)
+    guardian.delete()
+    audit_change(actor=actor, action="child.guardian_remove", obj=child, unit=child.unit,
+                 changes={"guardian": removed, "reason": reason})
 
 
 # ---------------------------------------------------------------- special circumstances and risk

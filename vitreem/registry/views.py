@@ -33,6 +33,7 @@ from .forms import (
     EpisodeCloseForm,
     EpisodeOpenForm,
     GuardianForm,
+    GuardianRemoveForm,
     HouseholdForm,
     MoveForm,
     PovertyForm,
@@ -45,6 +46,7 @@ from .selectors import (
     children_flags,
     children_for_user,
     episode_get_for_user,
+    guardian_get_for_user,
     household_get_for_user,
     household_members_for_user,
     households_for_user,
@@ -395,6 +397,36 @@ def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
                                             relationship=d["relationship"], phone=d.get("phone") or ""),
         done=lambda d: _("Đã thêm %(n)s.") % {"n": d["full_name"]},
         title=_("Thêm cha, mẹ, người nuôi dưỡng"), submit=_("Lưu"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def guardian_edit(request: HttpRequest, guardian_id: int) -> HttpResponse:
+    _require_write(request.user)
+    guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
+    initial = {"full_name": guardian.full_name, "relationship": guardian.relationship, "phone": guardian.phone}
+    return _child_action(
+        request, child=guardian.child, form=GuardianForm(request.POST or None, initial=initial),
+        act=lambda d: services.guardian_update(actor=request.user, guardian=guardian, full_name=d["full_name"],
+                                               relationship=d["relationship"], phone=d.get("phone") or ""),
+        done=lambda d: _("Đã sửa thông tin %(n)s.") % {"n": d["full_name"]},
+        title=_("Sửa cha, mẹ, người nuôi dưỡng: %(n)s") % {"n": guardian.full_name}, submit=_("Lưu"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def guardian_remove(request: HttpRequest, guardian_id: int) -> HttpResponse:
+    _require_write(request.user)
+    guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
+    return _child_action(
+        request, child=guardian.child, form=GuardianRemoveForm(request.POST or None),
+        act=lambda d: services.guardian_remove(actor=request.user, guardian=guardian, reason=d.get("reason") or ""),
+        done=lambda d: _("Đã bỏ %(n)s khỏi hồ sơ của trẻ.") % {"n": guardian.full_name},
+        title=_("Bỏ %(n)s khỏi hồ sơ của %(c)s") % {"n": guardian.full_name, "c": guardian.child.full_name},
+        submit=_("Bỏ khỏi hồ sơ"),
+        intro=_("Việc này được ghi vào lịch sử thay đổi của trẻ cùng lý do."))
 
 
 # ---------------------------------------------------------------- households
