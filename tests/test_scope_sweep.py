@@ -248,7 +248,7 @@ def test_another_communes_records_are_refused_on_every_route(demo_world):
         got = client.get(url, **headers).status_code
         if got not in REFUSED:
             leaks.append(f"GET {url} → {got}")
-        for method in ("post", "put", "patch"):
+        for method in ("post", "put", "patch", "delete"):
             if method != "post" and not route.startswith("api/"):
                 continue
             status = _send(client, method, route, url, headers)
