@@ -79,6 +79,19 @@ def _unit(value: Any, on: dt.date | None = None) -> AdminUnit | None:
     return unit_resolve(text) if ":" in text or on is None else unit_resolve(text, on=on)
 
 
+def _required_unit(value: Any, errors: dict[str, str], missing: str) -> AdminUnit | None:
+    """The unit an edit form names, or None with the field's message in `errors` (for an edit that
+    collects every field's error before refusing)."""
+    try:
+        unit = _unit(value)
+    except DomainError as exc:
+        errors["unit"] = str(exc.message)
+        return None
+    if unit is None:
+        errors["unit"] = missing
+    return unit
+
+
 def _date(value: Any, field: str, errors: dict[str, str]) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -718,13 +731,8 @@ def project_update(*, actor, project: Project, data: dict[str, Any]) -> Project:
         if not project.name:
             errors["name"] = _("Nhập tên dự án, mô hình.")
     if "unit" in data:
-        try:
-            owner = _unit(data["unit"])
-        except DomainError as exc:
-            errors["unit"], owner = str(exc.message), None
-        if owner is None:
-            errors.setdefault("unit", _("Chọn đơn vị quản lý dự án."))
-        else:
+        owner = _required_unit(data["unit"], errors, _("Chọn đơn vị quản lý dự án."))
+        if owner is not None:
             project.unit = owner
     if "model_type" in data:
         project.model_type = _choice(data["model_type"], ModelType, "model_type", errors, required=True)
@@ -807,13 +815,8 @@ def allocation_update(*, actor, line: BudgetAllocation, data: dict[str, Any]) ->
         if not 2000 <= line.year <= 2100:
             errors["year"] = _("Năm không hợp lệ.")
     if "unit" in data:
-        try:
-            owner = _unit(data["unit"])
-        except DomainError as exc:
-            errors["unit"], owner = str(exc.message), None
-        if owner is None:
-            errors.setdefault("unit", _("Chọn đơn vị."))
-        else:
+        owner = _required_unit(data["unit"], errors, _("Chọn đơn vị."))
+        if owner is not None:
             line.unit = owner
     if "member_unit" in data:
         line.member_unit = data["member_unit"] or None
