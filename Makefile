@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The English catalogue is compiled from its .po at setup (Babel, pure Python: no gettext needed).
+PO := vitreem/locale/en/LC_MESSAGES/django.po
+MO := $(PO:.po=.mo)
 
-.PHONY: setup demo test lint bench e2e clean
+.PHONY: setup demo test lint bench e2e clean browser messages
 
-setup: $(STAMP)
+setup: $(STAMP) $(MO)
 
 # Re-install only when the lock or the project metadata changes (idempotent).
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -17,6 +20,16 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel -q compile -l en -i $(PO) -o $(MO)
+
+messages: $(MO)
+
+# The browser tests need Chromium: find it (VITREEM_CHROMIUM, default /usr/bin/chromium), install
+# Debian's package when root, or stop here with the command that fixes it (vitreem/testing/browser.py).
+browser: setup
+	$(BIN)/python -m vitreem.testing.browser
+
 demo: setup
 	$(BIN)/vitreem migrate --noinput
 	$(BIN)/vitreem load_places
@@ -25,7 +38,7 @@ demo: setup
 	VITREEM_DEMO=1 $(BIN)/vitreem run_worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	VITREEM_DEMO=1 $(BIN)/vitreem runserver 127.0.0.1:$(PORT)
 
-test: setup
+test: setup browser
 	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
 	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
 

@@ -10,12 +10,10 @@ import pytest
 from django.test import Client
 
 from vitreem.accounts.models import MemberUnit, Role
-from vitreem.accounts.services import user_create
 from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 from vitreem.places.services import places_load
-
-PASSWORD = "a-long-test-password"
+from vitreem.testing.factories import PASSWORD, UserFactory
 
 COMMUNE_A = ("legacy:23500", "2025:23500")  # Thị trấn Đăk Hà → Xã Đăk Hà
 COMMUNE_B = ("legacy:23512", "2025:23512")  # Xã Đăk Mar → Xã Đăk Mar
@@ -44,6 +42,7 @@ def ensure_places() -> None:
     """Transactional tests (the browser tests) flush the tables: reload the units and the code tables
     that data migrations load (registry codes, benefit rules) when they are gone."""
     from vitreem.benefits.defaults import rules_load
+    from vitreem.privacy.catalogue import catalogue_load
     from vitreem.registry.codes import codes_load
     from vitreem.registry.models import Ethnicity
 
@@ -52,11 +51,17 @@ def ensure_places() -> None:
     if not Ethnicity.objects.exists():
         codes_load()
         rules_load()
+        catalogue_load()
 
 
-def _make(username: str, role: str, refs, **extra):
-    return user_create(username=username, password=PASSWORD, role=role,
-                       units=[unit_resolve(r) for r in refs], full_name=username.title(), **extra)
+@pytest.fixture(autouse=True)
+def _code_tables_after_a_flush(request):
+    """A transactional test flushes every table when it ends, so the next one would find no units for
+    its personas: reload them before any other fixture of a transactional test runs."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker is not None and marker.kwargs.get("transaction")):
+        request.getfixturevalue("transactional_db")
+        ensure_places()
 
 
 @pytest.fixture
@@ -76,38 +81,38 @@ def units(db):
 
 @pytest.fixture
 def officer(db):
-    return _make("officer", Role.PROVINCE_OFFICER, PROVINCE)
+    return UserFactory(username="officer", role=Role.PROVINCE_OFFICER, units=PROVINCE)
 
 
 @pytest.fixture
 def leader(db):
-    return _make("leader", Role.LEADER, PROVINCE)
+    return UserFactory(username="leader", role=Role.LEADER, units=PROVINCE)
 
 
 @pytest.fixture
 def worker_a(db):
-    return _make("worker_a", Role.COMMUNE_WORKER, COMMUNE_A)
+    return UserFactory(username="worker_a", role=Role.COMMUNE_WORKER, units=COMMUNE_A)
 
 
 @pytest.fixture
 def worker_b(db):
-    return _make("worker_b", Role.COMMUNE_WORKER, COMMUNE_B)
+    return UserFactory(username="worker_b", role=Role.COMMUNE_WORKER, units=COMMUNE_B)
 
 
 @pytest.fixture
 def reporter(db):
     unit, _ = MemberUnit.objects.get_or_create(code="so-gddt", defaults={"name": "Sở Giáo dục và Đào tạo"})
-    return _make("reporter", Role.REPORTER, PROVINCE, member_unit=unit)
+    return UserFactory(username="reporter", role=Role.REPORTER, units=PROVINCE, member_unit=unit)
 
 
 @pytest.fixture
 def outsider(db):
-    return _make("outsider", Role.COMMUNE_WORKER, OTHER_PROVINCE)
+    return UserFactory(username="outsider", role=Role.COMMUNE_WORKER, units=OTHER_PROVINCE)
 
 
 @pytest.fixture
 def admin_user(db):
-    return _make("root", Role.ADMIN, PROVINCE)
+    return UserFactory(username="root", role=Role.ADMIN, units=PROVINCE)
 
 
 def login(user, *, verified: bool = True) -> Client:
@@ -131,12 +136,10 @@ def client_for():
 
 # ---------------------------------------------------------------- end-to-end tests in a real browser
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 @pytest.fixture
 def browser_page(live_server, transactional_db):
-    """A Playwright page in Debian's Chromium (Playwright's own browser download is unreachable here).
+    """A Playwright page in the Chromium `vitreem.testing.browser` names (VITREEM_CHROMIUM, default Debian's;
+    Playwright's own browser download is unreachable here).
 
     Marked tests run in their own pytest pass (see Makefile) because a transactional test flushes
     the database afterwards. The units are reloaded when a previous browser test flushed them."""
@@ -144,15 +147,15 @@ def browser_page(live_server, transactional_db):
 
     from playwright.sync_api import sync_playwright
 
+    from vitreem.testing.browser import chromium_path, launch_args
+
     # Playwright's sync API runs an event loop in this thread; Django's ORM guard would refuse
     # the fixtures' queries without this (the live server itself runs in another thread).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     ensure_places()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"])
+            executable_path=chromium_path(), headless=True, args=launch_args())
         context = browser.new_context(base_url=live_server.url, locale="vi-VN")
         page = context.new_page()
         page.set_default_timeout(15_000)

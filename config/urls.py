@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from vitreem.core.api import api
+from vitreem.core.csp import REPORT_PATH, csp_report
 
 
 def _app_urls():
@@ -28,10 +29,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(REPORT_PATH.strip("/") + "/", csp_report, name="csp_report"),
     *_app_urls(),
     path("", include("vitreem.core.urls")),
 ]
 
+handler400 = "vitreem.core.views.error_400"
 handler403 = "vitreem.core.views.error_403"
 handler404 = "vitreem.core.views.error_404"
 handler500 = "vitreem.core.views.error_500"

@@ -27,3 +27,17 @@ def test_commune_worker_logs_in_sees_the_commune_and_logs_out(browser_page):
 def test_wrong_password_shows_a_message_in_vietnamese(browser_page):
     browser_login(browser_page, "nobody", "wrong-password")
     assert "không đúng" in browser_page.get_by_role("alert").inner_text()
+
+
+def test_the_language_menu_waits_for_enter_from_the_keyboard(browser_page):
+    """Issue 21 item 9: ArrowDown on the language menu switched the language at once."""
+    page = browser_page
+    page.goto("/accounts/login/")
+    menu = page.locator("#lang")
+    menu.focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(500)
+    assert menu.input_value() == "en" and page.locator("html").get_attribute("lang") == "vi"  # only the choice moved
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("html").get_attribute("lang") == "en"

@@ -113,6 +113,22 @@ class Records:
 
         return token_create(user=self.other, name="other")[0].pk
 
+    def field_change(self) -> str:
+        """A registration made offline by the other worker (the user herself inside), held for review
+        with a child of that commune as its candidate."""
+        from django.utils import timezone
+
+        from vitreem.field.models import FieldChange
+        from vitreem.registry.models import Child
+
+        child = Child.objects.get(pk=self.child())
+        now = timezone.now()
+        return str(FieldChange.objects.create(
+            user=self.other, unit_id=child.unit_id, kind="child.register", status=FieldChange.Status.REVIEW,
+            recorded_at=now, effective_at=now, synced_at=now,
+            payload={"data": {"full_name": child.full_name, "birth_date": child.birth_date.isoformat(), "sex": child.sex}},
+            result={"full_name": child.full_name, "candidates": [{"id": child.pk, "score": 0.95, "reasons": []}]}).pk)
+
     def submission(self) -> int:
         from vitreem.programme.models import Submission
 
@@ -149,6 +165,10 @@ def _values(outside: Records) -> dict[tuple[str, str], Callable[[], Any] | None]
         ("reports", "report_id"): outside.report,
         ("tasks", "status_id"): outside.task_status,
         ("programme", "submission_id"): outside.submission,
+        ("field", "change_id"): outside.field_change,
+        ("privacy", "child_id"): outside.child,
+        ("privacy", "request_id"): lambda: outside.pick(_model("privacy.SubjectRequest")),
+        ("privacy", "consent_id"): lambda: outside.pick(_model("privacy.Consent")),
     }
     # Parameters that name no record of a child: the record, if any, is chosen by the user's own
     # scope inside the view (a payroll month is the worker's commune's), or the value is a code.
@@ -342,6 +362,71 @@ def test_every_detail_view_of_her_own_records_is_audited(demo_world):
             silent.append(url)
     assert not silent, "record pages read without an access row:\n" + "\n".join(silent)
     assert audited >= 12
+
+
+def test_the_field_sync_and_download_never_reach_another_communes_records(demo_world):
+    """The field notebook's API names records in its body, not its URL: each kind of change a phone
+    sends, naming a record of another commune, is refused and changes nothing; her download holds her
+    communes' records only."""
+    import json
+
+    from django.utils import timezone
+
+    from vitreem.accounts.models import User
+    from vitreem.activities.models import Activity
+    from vitreem.cases.models import Case
+    from vitreem.core.models import AuditEntry
+    from vitreem.field.models import FieldChange
+    from vitreem.registry.models import Child, Guardian
+
+    user = User.objects.get(username="commune2")
+    outside = Records(user, User.objects.get(username="commune"))
+    child, case = outside.child(), outside.case()
+    guardian = outside.pick(Guardian, "child__unit")
+    training = outside.pick(Activity, kind="training")
+    recreation = outside.pick(Activity, kind="recreation")
+    other_unit = Child.objects.get(pk=child).unit.ref
+    now = timezone.now().isoformat()
+
+    def one(kind, target=None, data=None, base=None):
+        import uuid
+
+        return {"id": str(uuid.uuid4()), "kind": kind, "recorded_at": now, "base_version": 1, "target": target or {},
+                "data": data or {}, "base": base or {}}
+
+    changes = [
+        one("child.register", data={"full_name": "Y Hờ", "birth_date": "2016-01-01", "sex": "F", "unit": other_unit}),
+        one("child.address", {"child": child}, {"village": "Thôn X"}, {"village": ""}),
+        one("child.schooling", {"child": child}, {"schooling": "in_school", "school_level": "primary", "dropout_date": ""}),
+        one("guardian.update", {"guardian": guardian, "child": child}, {"full_name": "A B", "relationship": "other", "phone": ""}),
+        one("guardian.add", {"child": child}, {"full_name": "A B", "relationship": "other"}),
+        one("risk.assess", {"child": child}, {"factors": []}),
+        one("case.intake", data={"child": child, "received_at": now, "channel": "community", "concern": "neglect",
+                                 "place": "x", "summary": "x", "reporter_anonymous": True}),
+        one("case.note", {"case": case}, {"text": "x"}),
+        one("activity.attend", {"activity": training}, {"participant": {"full_name": "A B", "sex": "M"}}),
+        one("activity.attend", {"activity": recreation}, {"child": child}),
+    ]
+    client = login(user)
+    before = list(Child.objects.order_by("pk").values_list("pk", "version", "village"))
+    cases_before = list(Case.objects.order_by("pk").values_list("pk", "version"))
+    last_audit = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = client.post("/api/field/sync", json.dumps({"changes": changes}), content_type="application/json")
+    assert response.status_code == 200
+    statuses = [(r["status"], r["message"]) for r in response.json()["results"]]
+    assert all(status == "failed" for status, _m in statuses), statuses
+    assert list(Child.objects.order_by("pk").values_list("pk", "version", "village")) == before
+    assert list(Case.objects.order_by("pk").values_list("pk", "version")) == cases_before
+    assert not AuditEntry.objects.filter(pk__gt=last_audit, actor=user, kind=AuditEntry.Kind.CHANGE).exists()
+    assert not FieldChange.objects.filter(user=user).exists()
+
+    snap = client.get("/api/field/snapshot").json()
+    ids = [row[0] for row in snap["children"]]
+    assert ids and set(Child.objects.filter(pk__in=ids).values_list("unit_id", flat=True)) <= outside.units
+    assert set(Case.objects.filter(pk__in=[c["id"] for c in snap["cases"]]).values_list("unit_id", flat=True)) <= outside.units
+    assert set(Activity.objects.filter(pk__in=[a["id"] for a in snap["activities"]])
+               .values_list("unit_id", flat=True)) <= outside.units
+    assert {u["id"] for u in snap["scope"]["units"]} <= outside.units
 
 
 def _send(client, method: str, route: str, url: str, headers: dict[str, str]) -> int:

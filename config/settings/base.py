@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja as an app: /api/docs then renders Swagger UI from ninja's own static files, served by
+    # vitreem, instead of a public CDN (issue 20 item 7: an isolated network, no third-party script).
+    "ninja",
     "vitreem.core",
     "vitreem.places",
     "vitreem.accounts",
@@ -52,11 +55,14 @@ INSTALLED_APPS = [
     "vitreem.activities",
     "vitreem.stats",
     "vitreem.reports",
+    "vitreem.field",
+    "vitreem.privacy",
     "vitreem.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "vitreem.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,11 +73,33 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "vitreem.accounts.middleware.RequireTwoFactorMiddleware",
     "vitreem.accounts.middleware.SessionExpiryMiddleware",
+    "vitreem.core.middleware.DomainErrorMiddleware",
+    "vitreem.core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (issue 15; why and how in vitreem/core/csp.py): only what vitreem serves runs —
+# no inline script or style, no eval, nothing from another origin. VITREEM_CSP=enforce (the default) |
+# report-only (to roll a policy out on a live installation: the browser reports, blocks nothing) | off.
+_CSP_SELF, _CSP_NONE = "'self'", "'none'"
+_CSP = {"DIRECTIVES": {
+    "default-src": [_CSP_SELF], "script-src": [_CSP_SELF], "style-src": [_CSP_SELF],
+    "img-src": [_CSP_SELF, "data:"], "font-src": [_CSP_SELF], "connect-src": [_CSP_SELF],
+    "object-src": [_CSP_NONE], "base-uri": [_CSP_SELF], "form-action": [_CSP_SELF],
+    "frame-ancestors": [_CSP_NONE], "report-uri": "/csp-report/",
+}}
+# Enforced (issue 15 item 2): the browser sweep (tests/test_e2e_csp.py) walks every persona's pages
+# without one violation, after the policy ran report-only.
+CSP_MODE = os.environ.get("VITREEM_CSP", "enforce")
+if CSP_MODE not in {"enforce", "report-only", "off"}:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("VITREEM_CSP must be enforce, report-only or off")
+CONTENT_SECURITY_POLICY = _CSP if CSP_MODE == "enforce" else None
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_MODE == "report-only" else None
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -171,8 +199,27 @@ OTP_TOTP_ISSUER = "vitreem"
 # Roles that must log in with a second factor outside the demo.
 TWO_FACTOR_REQUIRED = not DEMO_MODE and env_bool("TWO_FACTOR_REQUIRED", True)
 
+# Personal API tokens: each expires this many days after it is made, and a user holds at most this many
+# working tokens at once (issue 20).
+VITREEM_API_TOKEN_DAYS = int(os.environ.get("VITREEM_API_TOKEN_DAYS", "90"))
+VITREEM_API_TOKENS_PER_USER = int(os.environ.get("VITREEM_API_TOKENS_PER_USER", "5"))
+# A spreadsheet to import is refused when a sheet's used range (by the cells holding a value) is wider
+# or larger than this (issue 20 item 2): 6,000,000 cells hold 200,000 children × 30 columns.
+VITREEM_IMPORT_MAX_COLUMNS = int(os.environ.get("VITREEM_IMPORT_MAX_COLUMNS", "256"))
+VITREEM_IMPORT_MAX_CELLS = int(os.environ.get("VITREEM_IMPORT_MAX_CELLS", "6000000"))
+# Uploads waiting to be imported, per user (each keeps its file on disk until imported or dropped).
+VITREEM_IMPORT_PENDING_PER_USER = int(os.environ.get("VITREEM_IMPORT_PENDING_PER_USER", "10"))
+# The background import stops past this time and memory (its own growth), with a message on its page.
+VITREEM_JOB_SECONDS = int(os.environ.get("VITREEM_JOB_SECONDS", "3600"))
+VITREEM_JOB_MEMORY_MB = int(os.environ.get("VITREEM_JOB_MEMORY_MB", "3072"))
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "vitreem@localhost")
+
+# Field work offline (vitreem.field): the data a worker's phone keeps is erased after this many days
+# without a sync; a device clock further off than this many minutes has its recorded times flagged.
+VITREEM_FIELD_WIPE_DAYS = int(os.environ.get("VITREEM_FIELD_WIPE_DAYS", "14"))
+VITREEM_FIELD_CLOCK_TOLERANCE_MINUTES = int(os.environ.get("VITREEM_FIELD_CLOCK_TOLERANCE_MINUTES", "10"))
 
 # The province this installation serves (legacy code; the 2025 successor comes from the crosswalk).
 VITREEM_PROVINCE_CODE = os.environ.get("VITREEM_PROVINCE_CODE", "62")
@@ -183,3 +230,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The audit log's hash chain (vitreem/core/audit_chain.py): the key of its links, kept out of the
+# database (default: derived from SECRET_KEY, so keep that with the backups' restore instructions),
+# and how often the worker seals new rows.
+VITREEM_AUDIT_KEY = os.environ.get("VITREEM_AUDIT_KEY", "")
+VITREEM_AUDIT_SEAL_EVERY_SECONDS = int(os.environ.get("VITREEM_AUDIT_SEAL_EVERY_SECONDS", "60"))
+# Read audit rows that found SQLite busy (an import running) wait here until run_worker writes them.
+VITREEM_AUDIT_SPOOL_DIR = os.environ.get("VITREEM_AUDIT_SPOOL_DIR", str(VAR_DIR / "audit-spool"))

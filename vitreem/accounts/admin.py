@@ -27,5 +27,5 @@ class MemberUnitAdmin(AuditedAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(AuditedAdmin):
-    list_display = ("user", "name", "hint", "created_at", "revoked_at")
+    list_display = ("user", "name", "hint", "created_at", "expires_at", "revoked_at", "revoked_reason")
     readonly_fields = ("key_hash", "hint")

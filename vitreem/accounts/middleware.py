@@ -2,35 +2,45 @@
 end after SESSION_COOKIE_AGE of inactivity, and the login page then says why."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .models import TWO_FACTOR_ROLES
+from .services import two_factor_required
 
-_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+# Only what logging in itself needs is open before the second factor: everything else under /accounts/
+# (the profile, API tokens, the password) waits for it (issue 20: a token made from the profile with a
+# password alone bypassed the second factor).
+_EXEMPT_PREFIXES = ("/static/", "/i18n/")
+_EXEMPT_VIEWS = ("accounts:login", "accounts:logout", "accounts:otp")
 
 
 class RequireTwoFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self._exempt_paths = None  # reversed on first use, once the URLconf is loaded
+
+    def _exempt(self, path: str) -> bool:
+        if self._exempt_paths is None:
+            self._exempt_paths = frozenset(reverse(name) for name in _EXEMPT_VIEWS)
+        return path in self._exempt_paths or path.startswith(_EXEMPT_PREFIXES)
 
     def __call__(self, request):
         user = getattr(request, "user", None)
         if (
-            settings.TWO_FACTOR_REQUIRED
-            and user is not None
+            user is not None
             and user.is_authenticated
-            and user.role in TWO_FACTOR_ROLES
+            and two_factor_required(user)
             and not user.is_verified()
-            and not request.path.startswith(_EXEMPT_PREFIXES)
+            and not self._exempt(request.path)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "two_factor_required",
                                      "message": "Cần xác thực hai lớp (2FA) trước khi dùng API."}, status=401)
-            return redirect(reverse("accounts:otp") + "?next=" + request.get_full_path())
+            return redirect(reverse("accounts:otp") + "?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)
 
 
@@ -54,11 +64,22 @@ class SessionExpiryMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         user = getattr(request, "user", None)
-        if session is not None and user is not None and user.is_authenticated and not session.modified:
+        had_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
+        # Only a session the request came with: a call with an API token has none, and touching one
+        # would create a session row per call (issue 20 item 8).
+        if had_cookie and session is not None and session.session_key and user is not None \
+                and user.is_authenticated and not session.modified:
             now = int(time.time())
             if now - session.get("_touched", 0) >= SESSION_TOUCH_SECONDS:
                 session["_touched"] = now
-        had_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
+                # Renewing is bookkeeping: on SQLite while an import holds the write lock it waits for
+                # the next request instead of failing this one.
+                from vitreem.core.db import write_if_free
+
+                # Saved here, or skipped while busy: either way SessionMiddleware must not save it again
+                # (and wait for the lock this avoided).
+                write_if_free(session.save)
+                session.modified = False
         location = response.get("Location", "")
         # Not on /accounts/ itself: logging out also ends at the login page, and that is no expiry.
         if had_cookie and user is not None and not user.is_authenticated and response.status_code == 302 \

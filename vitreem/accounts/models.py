@@ -19,9 +19,20 @@ class Role(models.TextChoices):
     REFERRAL_AGENCY = "referral_agency", _("Cơ quan tiếp nhận chuyển gửi")
 
 
-# Roles whose accounts reach the whole province's data; they must use a second factor.
-PROVINCE_WIDE_ROLES = {Role.ADMIN, Role.PROVINCE_OFFICER, Role.LEADER, Role.CASE_SUPERVISOR}
-TWO_FACTOR_ROLES = {Role.ADMIN, Role.PROVINCE_OFFICER}
+# Who may do what, by role: the only place roles are grouped. core.scope.Scope turns these sets into
+# named abilities, and every check elsewhere asks the Scope (tests/test_role_checks.py keeps it so).
+# Roles whose accounts reach the whole province's data.
+PROVINCE_WIDE_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER, Role.LEADER, Role.CASE_SUPERVISOR})
+# The Steering Committee's standing agency: settings, rules' exceptions, budgets, targets, the audit log;
+# these accounts must use a second factor.
+STANDING_AGENCY_ROLES = frozenset({Role.ADMIN, Role.PROVINCE_OFFICER})
+TWO_FACTOR_ROLES = STANDING_AGENCY_ROLES
+# The commune's own people: names in full on case lists.
+COMMUNE_STAFF_ROLES = frozenset({Role.COMMUNE_WORKER, Role.CHAIRMAN})
+# The case workflow's abilities (cases/workflow.py, Decree 56/2017 chapter III).
+CASE_WORKER_ROLES = frozenset({Role.COMMUNE_WORKER, Role.ADMIN})  # the administrator stands in
+CASE_DECIDER_ROLES = frozenset({Role.CHAIRMAN})
+CASELOAD_MANAGER_ROLES = frozenset({Role.CASE_SUPERVISOR, Role.PROVINCE_OFFICER, Role.ADMIN})
 
 
 class MemberUnit(models.Model):
@@ -82,7 +93,13 @@ class UnitMembership(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the token is shown once, at creation."""
+    """A personal API token. Only its SHA-256 is stored; the token is shown once, at creation.
+
+    A token is worth no more than the login that made it (issue 20: with a password alone an officer's
+    token read the whole province). It records the second factor verified when it was made
+    (`otp_device`) and the password it was made under (`password_stamp`, Django's session hash of the
+    password); it is refused once either no longer holds, once it expires, or once it is revoked.
+    `accounts.services.token_authenticate` is the one check."""
 
     PREFIX = "vtr_"
 
@@ -91,8 +108,16 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     hint = models.CharField(max_length=12, help_text="First characters, to recognise the token")
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="VITREEM_API_TOKEN_DAYS after creation")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=40, blank=True)
+    # The second factor verified in the session that created the token; none for a role that needs none.
+    # Deleting (resetting) the device leaves NULL here, and the token of a two-factor role stops working.
+    otp_device = models.ForeignKey("otp_totp.TOTPDevice", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    password_stamp = models.CharField(max_length=64, blank=True,
+                                      help_text="The user's session hash when the token was made")
 
     class Meta:
         ordering = ["-created_at"]

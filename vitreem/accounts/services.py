@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vitreem.core.audit import audit_change
-from vitreem.core.errors import DomainError, NotFound
+from vitreem.core.db import write_if_free
+from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 
-from .models import ApiToken, MemberUnit, Role, UnitMembership, User
+from .models import TWO_FACTOR_ROLES, ApiToken, MemberUnit, Role, UnitMembership, User
 
 
 @transaction.atomic
@@ -31,15 +36,72 @@ def user_create(*, username: str, password: str, role: str, units: Iterable = ()
     return user
 
 
+def two_factor_required(user) -> bool:
+    """Whether this user's role must pass a second factor (administrators and provincial officers,
+    outside the demo). The login middleware and the API tokens both ask here."""
+    return bool(settings.TWO_FACTOR_REQUIRED) and getattr(user, "role", None) in TWO_FACTOR_ROLES
+
+
+class TokenRefused(DomainError):
+    """The API token cannot be used (malformed, unknown, revoked, expired, stale or missing 2FA)."""
+
+    code = "invalid_token"
+    status = 401
+
+
+def _token_problem(token: ApiToken, now: dt.datetime) -> tuple[str, str] | None:
+    """Why `token` may not be used now, as (code, message), or None when it may."""
+    user = token.user
+    if token.revoked_at is not None or not user.is_active:
+        return "invalid_token", _("Mã truy cập API đã bị thu hồi.")
+    if token.expires_at <= now:
+        return "token_expired", _("Mã truy cập API đã hết hạn ngày %(d)s: hãy tạo mã mới trên trang Tài khoản.") % {
+            "d": timezone.localtime(token.expires_at).strftime("%d/%m/%Y")}
+    # The password changed since the token was made (on any path: the profile, the admin, a command).
+    if not constant_time_compare(token.password_stamp, user.get_session_auth_hash()):
+        return "invalid_token", _("Mã truy cập API không còn hiệu lực vì mật khẩu đã được đổi.")
+    if two_factor_required(user) and (token.otp_device is None or not token.otp_device.confirmed):
+        return "two_factor_required", _("Mã truy cập API này không được tạo sau khi xác thực hai lớp (hoặc "
+                                        "xác thực hai lớp đã được đặt lại): hãy xác thực hai lớp rồi tạo mã mới.")
+    return None
+
+
+def tokens_active_for(*, user: User) -> list[ApiToken]:
+    """The user's tokens that work now (the profile lists them; the limit counts them)."""
+    now = timezone.now()
+    tokens = (ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+              .select_related("user", "otp_device"))
+    return [t for t in tokens if _token_problem(t, now) is None]
+
+
 @transaction.atomic
-def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a personal API token. The raw token is returned once and never stored."""
+def token_create(*, user: User, name: str, otp_device: TOTPDevice | None = None) -> tuple[ApiToken, str]:
+    """Create a personal API token. The raw token is returned once and never stored.
+
+    `otp_device` is the second factor verified in the creating session (`request.user.otp_device`);
+    a role that needs two-factor login cannot make a token without one. The token expires after
+    VITREEM_API_TOKEN_DAYS; a user holds at most VITREEM_API_TOKENS_PER_USER working tokens."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Hãy đặt tên cho mã truy cập (ví dụ: 'Bảng tính báo cáo')."), field="name")
+    if otp_device is not None and (otp_device.user_id != user.pk or not otp_device.confirmed):
+        otp_device = None
+    if two_factor_required(user) and otp_device is None:
+        raise PermissionDenied(_("Cần xác thực hai lớp trước khi tạo mã truy cập API."), code="two_factor_required")
+    limit = settings.VITREEM_API_TOKENS_PER_USER
+    # Locking the user row makes two simultaneous creations count each other.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if len(tokens_active_for(user=user)) >= limit:
+        raise DomainError(_("Bạn đã có %(n)s mã truy cập đang dùng (tối đa %(n)s): hãy thu hồi một mã trước khi "
+                            "tạo mã mới.") % {"n": limit}, field="name", code="token_limit")
     raw = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name[:80], key_hash=ApiToken.hash(raw), hint=raw[:10])
-    audit_change(actor=user, action="api_token.create", obj=token, changes={"name": token.name})
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user, name=name[:80], key_hash=ApiToken.hash(raw), hint=raw[:10],
+        expires_at=now + dt.timedelta(days=settings.VITREEM_API_TOKEN_DAYS),
+        otp_device=otp_device, password_stamp=user.get_session_auth_hash())
+    audit_change(actor=user, action="api_token.create", obj=token,
+                 changes={"name": token.name, "expires_at": token.expires_at, "two_factor": otp_device is not None})
     return token, raw
 
 
@@ -50,23 +112,44 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
     except ApiToken.DoesNotExist:
         raise NotFound(_("Không tìm thấy mã truy cập.")) from None
     token.revoked_at = timezone.now()
-    token.save(update_fields=["revoked_at"])
+    token.revoked_reason = "user"
+    token.save(update_fields=["revoked_at", "revoked_reason"])
     audit_change(actor=user, action="api_token.revoke", obj=token)
     return token
 
 
-def token_authenticate(raw: str) -> User | None:
-    """The active user owning this raw token, or None (malformed, unknown, revoked, inactive)."""
+@transaction.atomic
+def tokens_revoke_all(*, user: User, reason: str, actor: User | None = None) -> int:
+    """Revoke every token of `user` (the password changed, the second factor was reset). The check in
+    token_authenticate already refuses them; this marks them, with an audit row."""
+    ids = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
+    if ids:
+        ApiToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoked_reason=reason[:40])
+        audit_change(actor=actor or user, action="api_token.revoke_all", obj=user,
+                     changes={"tokens": ids, "reason": reason})
+    return len(ids)
+
+
+# Write a token's last-use time at most this often: reads must stay cheap.
+TOKEN_TOUCH_SECONDS = 60
+
+
+def token_authenticate(raw: str) -> User:
+    """The active user owning this raw token; TokenRefused (401) says why not."""
     if not raw or not raw.startswith(ApiToken.PREFIX) or len(raw) > 100:
-        return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True).first())
+        raise TokenRefused(_("Mã truy cập API không hợp lệ, đã bị thu hồi hoặc sai định dạng."))
+    token = (ApiToken.objects.select_related("user", "otp_device")
+             .filter(key_hash=ApiToken.hash(raw)).first())
     if token is None:
-        return None
+        raise TokenRefused(_("Mã truy cập API không hợp lệ, đã bị thu hồi hoặc sai định dạng."))
     now = timezone.now()
-    # Write the last-use time at most once a minute: reads must stay cheap.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    problem = _token_problem(token, now)
+    if problem is not None:
+        raise TokenRefused(problem[1], code=problem[0])
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        # Bookkeeping, never worth a failed request: skipped when the database is busy (on SQLite an
+        # import holds the one write lock for its whole transaction).
+        write_if_free(lambda: ApiToken.objects.filter(pk=token.pk).update(last_used_at=now))
     return token.user
 
 

@@ -10,6 +10,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from vitreem.core.errors import DomainError
+from vitreem.core.params import Amount, Id, Offset, Year
 from vitreem.places.selectors import unit_resolve
 from vitreem.stats.engine import params_for
 
@@ -123,11 +124,11 @@ class PlayPointOut(Schema):
 
 
 class AllocationIn(Schema):
-    year: int
+    year: Year
     unit: str
     source: str
     purpose: str
-    amount: int
+    amount: Amount
     note: str = ""
 
 
@@ -173,7 +174,7 @@ def _unit_or_none(ref: str, year: int):
 
 
 @router.get("/figures")
-def figures(request, year: int, unit: str = ""):
+def figures(request, year: Year, unit: str = ""):
     """The year's activity and budget figures (the same indicators as `vitreem activities` and the page)."""
     unit_obj = _unit_or_none(unit, year)
     return {"year": year, "unit": unit_obj.ref if unit_obj else None,
@@ -181,8 +182,8 @@ def figures(request, year: int, unit: str = ""):
 
 
 @router.get("/activities", response=list[ActivityOut])
-def list_activities(request, year: int | None = None, kind: str = "", topic: str = "", status: str = "",
-                    unit: str = "", partner: int | None = None, limit: int = 100, offset: int = 0):
+def list_activities(request, year: Year | None = None, kind: str = "", topic: str = "", status: str = "",
+                    unit: str = "", partner: Id | None = None, limit: int = 100, offset: Offset = 0):
     start = end = None
     unit_ids = None
     if year:
@@ -255,7 +256,7 @@ def create_play_point(request, payload: PlayPointIn):
 
 
 @router.get("/budget")
-def budget(request, year: int, unit: str = ""):
+def budget(request, year: Year, unit: str = ""):
     """Allocations vs spending per unit and source (the budget table), with the totals."""
     unit_obj = _unit_or_none(unit, year)
     table = sel.budget_table(params_for(year=year, unit=unit_obj, user=request.user))
@@ -272,7 +273,7 @@ def budget(request, year: int, unit: str = ""):
 
 
 @router.get("/budget/allocations", response=list[AllocationOut])
-def list_allocations(request, year: int | None = None):
+def list_allocations(request, year: Year | None = None):
     return [_alloc_out(line) for line in sel.allocations_for_user(user=request.user, year=year)[:5000]]
 
 

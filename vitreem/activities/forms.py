@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vitreem.accounts.models import MemberUnit
 from vitreem.core.errors import DomainError, ValidationFailed
+from vitreem.core.params import IdChoiceField, IdMultipleChoiceField, IntField, month_param, year_param
 from vitreem.places.models import AdminUnit
 
 from .models import (
@@ -47,14 +48,14 @@ def _date_field(label, required=True):
 
 
 def _count(label):
-    return forms.IntegerField(label=label, required=False, min_value=0, initial=0)
+    return IntField(label=label, required=False, min_value=0, initial=0)
 
 
 def _blank(choices):
     return [("", "—"), *choices]
 
 
-class UnitChoice(forms.ModelChoiceField):
+class UnitChoice(IdChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} ({obj.ref})"
 
@@ -87,12 +88,12 @@ class ActivityForm(forms.Form):
     end_date = _date_field(_("Ngày kết thúc"), required=False)
     unit = UnitChoice(label=_("Đơn vị (nơi tổ chức)"), queryset=AdminUnit.objects.none())
     topic = forms.ChoiceField(label=_("Chủ đề"), choices=_blank(Topic.choices), required=False)
-    organiser = forms.ModelChoiceField(label=_("Đơn vị thành viên chủ trì"), required=False,
+    organiser = IdChoiceField(label=_("Đơn vị thành viên chủ trì"), required=False,
                                        queryset=MemberUnit.objects.filter(active=True))
-    partners = forms.ModelMultipleChoiceField(label=_("Đối tác"), required=False, queryset=Partner.objects.all())
-    budget_line = forms.ModelChoiceField(label=_("Dòng dự toán kinh phí"), required=False,
+    partners = IdMultipleChoiceField(label=_("Đối tác"), required=False, queryset=Partner.objects.all())
+    budget_line = IdChoiceField(label=_("Dòng dự toán kinh phí"), required=False,
                                          queryset=BudgetAllocation.objects.none())
-    cost = forms.IntegerField(label=_("Kinh phí đã chi (đồng)"), required=False, min_value=0, initial=0)
+    cost = IntField(label=_("Kinh phí đã chi (đồng)"), required=False, min_value=0, initial=0)
     plan_task = forms.CharField(label=_("Nhiệm vụ trong kế hoạch"), required=False, max_length=120)
     note = forms.CharField(label=_("Ghi chú, kết quả"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     # communication
@@ -111,7 +112,7 @@ class ActivityForm(forms.Form):
     # campaign
     targets = forms.CharField(label=_("Chỉ tiêu trẻ em được lồng ghép"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
-    units_taking_part = forms.ModelMultipleChoiceField(label=_("Đơn vị tham gia"), required=False,
+    units_taking_part = IdMultipleChoiceField(label=_("Đơn vị tham gia"), required=False,
                                                        queryset=AdminUnit.objects.none())
     # recreation
     occasion = forms.ChoiceField(label=_("Dịp tổ chức"), choices=_blank(Occasion.choices), required=False)
@@ -181,9 +182,9 @@ class AttachmentForm(forms.Form):
 
 
 class ChildLinkForm(forms.Form):
-    child_id = forms.IntegerField(label=_("Mã trẻ em trong hệ thống"), min_value=1)
+    child_id = IntField(label=_("Mã trẻ em trong hệ thống"), min_value=1)
     gift = forms.CharField(label=_("Quà tặng"), required=False, max_length=200)
-    gift_value = forms.IntegerField(label=_("Giá trị (đồng)"), required=False, min_value=0, initial=0)
+    gift_value = IntField(label=_("Giá trị (đồng)"), required=False, min_value=0, initial=0)
 
 
 class PlayPointForm(forms.Form):
@@ -208,14 +209,14 @@ class PartnerForm(forms.Form):
 
 
 class ProjectForm(forms.Form):
-    partner = forms.ModelChoiceField(label=_("Đối tác"), queryset=Partner.objects.all())
+    partner = IdChoiceField(label=_("Đối tác"), queryset=Partner.objects.all())
     name = forms.CharField(label=_("Tên dự án, mô hình"), max_length=200)
     model_type = forms.ChoiceField(label=_("Loại mô hình"), choices=ModelType.choices)
     unit = UnitChoice(label=_("Đơn vị quản lý"), queryset=AdminUnit.objects.none())
     start_date = _date_field(_("Ngày bắt đầu"))
     end_date = _date_field(_("Ngày kết thúc"), required=False)
-    funding = forms.IntegerField(label=_("Kinh phí tài trợ (đồng)"), min_value=0, required=False, initial=0)
-    communes = forms.ModelMultipleChoiceField(label=_("Xã, phường thực hiện"), required=False,
+    funding = IntField(label=_("Kinh phí tài trợ (đồng)"), min_value=0, required=False, initial=0)
+    communes = IdMultipleChoiceField(label=_("Xã, phường thực hiện"), required=False,
                                               queryset=AdminUnit.objects.none())
     results = forms.CharField(label=_("Kết quả"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -227,13 +228,13 @@ class ProjectForm(forms.Form):
 
 
 class AllocationForm(forms.Form):
-    year = forms.IntegerField(label=_("Năm"), min_value=2000, max_value=2100)
+    year = IntField(label=_("Năm"), min_value=2000, max_value=2100)
     unit = UnitChoice(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
-    member_unit = forms.ModelChoiceField(label=_("Sở, ngành (nếu có)"), required=False,
+    member_unit = IdChoiceField(label=_("Sở, ngành (nếu có)"), required=False,
                                          queryset=MemberUnit.objects.filter(active=True))
     source = forms.ChoiceField(label=_("Nguồn"), choices=Source.choices)
     purpose = forms.ChoiceField(label=_("Mục đích"), choices=Purpose.choices)
-    amount = forms.IntegerField(label=_("Số tiền (đồng)"), min_value=1)
+    amount = IntField(label=_("Số tiền (đồng)"), min_value=1)
     note = forms.CharField(label=_("Ghi chú"), required=False, max_length=255)
 
     def __init__(self, *args, user, **kwargs):
@@ -244,10 +245,10 @@ class AllocationForm(forms.Form):
 
 
 class SpendingForm(forms.Form):
-    allocation = forms.ModelChoiceField(label=_("Dòng dự toán"), queryset=BudgetAllocation.objects.none(),
+    allocation = IdChoiceField(label=_("Dòng dự toán"), queryset=BudgetAllocation.objects.none(),
                                         empty_label=_("— chọn dòng dự toán —"), required=False)
     spent_on = _date_field(_("Ngày chi"))
-    amount = forms.IntegerField(label=_("Số tiền (đồng)"), min_value=1)
+    amount = IntField(label=_("Số tiền (đồng)"), min_value=1)
     description = forms.CharField(label=_("Nội dung chi"), required=False, max_length=255)
 
     def __init__(self, *args, user, year: int | None = None, **kwargs):
@@ -256,20 +257,13 @@ class SpendingForm(forms.Form):
 
 
 def parse_year(value, default: int | None = None) -> int:
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default or timezone.localdate().year
-    return year if 2000 <= year <= 2100 else (default or timezone.localdate().year)
+    """The year of a query (this year when absent); a malformed one is a 400 (core.params)."""
+    return year_param(value, default=default or timezone.localdate().year) or timezone.localdate().year
 
 
 def parse_month(value) -> dt.date:
-    try:
-        year, month = (int(p) for p in str(value).split("-")[:2])
-        return dt.date(year, month, 1)
-    except (TypeError, ValueError):
-        today = timezone.localdate()
-        return today.replace(day=1)
+    """The month of a query, YYYY-MM (this month when absent); a malformed one is a 400."""
+    return month_param(value, default=timezone.localdate().replace(day=1)) or timezone.localdate().replace(day=1)
 
 
 class PartnerEditForm(PartnerForm):
@@ -277,7 +271,7 @@ class PartnerEditForm(PartnerForm):
 
 
 class AllocationEditForm(AllocationForm):
-    project = forms.ModelChoiceField(label=_("Dự án (nếu có)"), required=False, queryset=Project.objects.none())
+    project = IdChoiceField(label=_("Dự án (nếu có)"), required=False, queryset=Project.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.places.fields import ProvinceCodeField
 from vitreem.places.models import AdminUnit
 
 
@@ -262,6 +263,7 @@ class RecreationChild(models.Model):
     child = models.ForeignKey("registry.Child", on_delete=models.PROTECT, related_name="+")
     gift = models.CharField(max_length=200, blank=True)
     gift_value = models.BigIntegerField(default=0, help_text="VND")
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["activity", "child"], name="recreation_child_unique")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,9 +16,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vitreem.accounts.models import Role
 from vitreem.core.audit import history_for
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
+from vitreem.core.params import MAX_ID, int_param, page_param
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 from vitreem.stats.engine import indicators, params_for
@@ -29,21 +28,6 @@ from . import selectors as sel
 from . import services
 from .models import Kind, Partner, Source, Status, Topic
 from .sheets import SheetInvalid, template_xlsx
-
-
-def domain_errors(view):
-    """NotFound → 404 page, PermissionDenied → 403 page (with the message)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc.message)) from exc
-        except PermissionDenied as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
-
-    return login_required(wrapper)
 
 
 def _unit_param(request, year: int):
@@ -61,7 +45,7 @@ def can_write(user) -> bool:
     return scope_for(user).write_children
 
 
-@domain_errors
+@login_required
 @require_GET
 def index(request):
     year = f.parse_year(request.GET.get("year"))
@@ -84,7 +68,7 @@ def index(request):
     })
 
 
-@domain_errors
+@login_required
 @require_GET
 def activity_list(request):
     year = f.parse_year(request.GET.get("year"))
@@ -96,15 +80,15 @@ def activity_list(request):
         topic=request.GET.get("topic", ""), status=request.GET.get("status", ""),
         unit_ids=sel.unit_ids_for_period(params) if unit else None,
         start=params.period_start, end=params.period_end,
-        partner=int(partner) if partner.isdigit() else None, q=request.GET.get("q", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        partner=int_param(partner, name="partner", minimum=1, maximum=MAX_ID), q=request.GET.get("q", ""))
+    page = Paginator(qs, 50).get_page(page_param(request.GET.get("page")))
     return render(request, "activities/list.html", {
         "page": page, "year": year, "unit": unit, "kinds": Kind.choices, "topics": Topic.choices,
         "statuses": Status.choices, "partners": Partner.objects.order_by("name"), "can_write": can_write(request.user),
     })
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def activity_create(request, kind: str):
     if kind not in Kind.values:
@@ -122,7 +106,7 @@ def activity_create(request, kind: str):
                   status=400 if form.errors else 200)
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def activity_edit(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -164,14 +148,14 @@ def _detail_context(request, activity, **extra):
     return ctx
 
 
-@domain_errors
+@login_required
 @require_GET
 def activity_detail(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
     return render(request, "activities/detail.html", _detail_context(request, activity))
 
 
-@domain_errors
+@login_required
 @require_POST
 def activity_status(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -184,7 +168,7 @@ def activity_status(request, pk: int):
     return redirect("activities:detail", activity.pk)
 
 
-@domain_errors
+@login_required
 @require_POST
 def participant_add(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -208,7 +192,7 @@ def participant_add(request, pk: int):
     return render(request, "activities/detail.html", ctx, status=status)
 
 
-@domain_errors
+@login_required
 @require_POST
 def participant_remove(request, pk: int, participant_id: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -221,7 +205,7 @@ def participant_remove(request, pk: int, participant_id: int):
     return redirect("activities:detail", activity.pk)
 
 
-@domain_errors
+@login_required
 @require_POST
 def participants_upload(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -258,7 +242,7 @@ def participants_template(request):
     return response
 
 
-@domain_errors
+@login_required
 @require_POST
 def child_link(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -277,7 +261,7 @@ def child_link(request, pk: int):
     return render(request, "activities/detail.html", _detail_context(request, activity, child_form=form), status=400)
 
 
-@domain_errors
+@login_required
 @require_POST
 def attachment_add(request, pk: int):
     activity = sel.activity_get_for_user(user=request.user, activity_id=pk)
@@ -295,7 +279,7 @@ def attachment_add(request, pk: int):
     return redirect("activities:detail", activity.pk)
 
 
-@domain_errors
+@login_required
 @require_GET
 def activity_calendar(request):
     first = f.parse_month(request.GET.get("month"))
@@ -312,7 +296,7 @@ def activity_calendar(request):
         "next": next_month.strftime("%Y-%m")})
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def play_points(request):
     form = f.PlayPointForm(request.POST or None, user=request.user)
@@ -341,7 +325,7 @@ def play_points(request):
         status=400 if form.errors else 200)
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def partners(request):
     # two forms on one page: distinct element ids, so each label names its own input
@@ -371,11 +355,11 @@ def partners(request):
         "partners": sel.partners_list(), "projects": sel.projects_for_user(user=request.user).prefetch_related(
             "communes"), "partner_form": partner_form, "project_form": project_form,
         "province": scope_for(request.user).province_wide, "can_write": can_write(request.user),
-        "can_edit": request.user.role in {Role.ADMIN, Role.PROVINCE_OFFICER}},
+        "can_edit": scope_for(request.user).standing_agency},
         status=400 if (partner_form.errors or project_form.errors) else 200)
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def budget(request):
     year = f.parse_year(request.GET.get("year"))
@@ -430,7 +414,7 @@ def _edit_page(request, *, form, title: str, save, back: str, obj, extra: dict |
         status=400 if form.errors else 200)
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def partner_edit(request, partner_id: int):
     services.require_officer(request.user)
@@ -444,7 +428,7 @@ def partner_edit(request, partner_id: int):
                       save=lambda data: services.partner_update(actor=request.user, partner=partner, data=data))
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def project_edit(request, project_id: int):
     services.require_officer(request.user)
@@ -461,7 +445,7 @@ def project_edit(request, project_id: int):
                       back=reverse("activities:partners"), save=save)
 
 
-@domain_errors
+@login_required
 @require_GET
 def budget_lines(request):
     """The budget lines of a year with their spending, each with its edit link (officers)."""
@@ -469,10 +453,10 @@ def budget_lines(request):
     lines = list(sel.allocations_for_user(user=request.user, year=year).select_related("project")
                  .prefetch_related("spendings"))
     return render(request, "activities/budget_lines.html", {
-        "year": year, "lines": lines, "can_edit": request.user.role in {Role.ADMIN, Role.PROVINCE_OFFICER}})
+        "year": year, "lines": lines, "can_edit": scope_for(request.user).standing_agency})
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def allocation_edit(request, allocation_id: int):
     services.require_officer(request.user)
@@ -484,7 +468,7 @@ def allocation_edit(request, allocation_id: int):
                       save=lambda data: services.allocation_update(actor=request.user, line=line, data=data))
 
 
-@domain_errors
+@login_required
 @require_http_methods(["GET", "POST"])
 def spending_edit(request, spending_id: int):
     services.require_officer(request.user)

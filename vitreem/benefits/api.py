@@ -8,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied
-from vitreem.core.scope import require_unit, scope_for
+from vitreem.core.params import Offset, Year, unit_param
+from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
 from . import selectors, services
@@ -24,11 +26,7 @@ def _reader(request) -> None:
 
 
 def _unit(request, ref: str, on: dt.date | None = None):
-    if not ref:
-        return None
-    unit = unit_resolve(ref, on=on) if ":" not in ref and on else unit_resolve(ref)
-    require_unit(request.user, unit, write=False)
-    return unit
+    return unit_param(ref, user=request.user, on=on)
 
 
 @router.get("/payroll")
@@ -42,6 +40,8 @@ def payroll(request, month: str, unit: str = ""):
                       "group": ln.group_code, "coefficient": str(ln.coefficient) if ln.coefficient is not None else None,
                       "base_level": ln.base, "amount": ln.amount, "arrears": ln.arrears, "adjustment": ln.adjustment,
                       "total": ln.total} for ln in result.lines]
+    audit_read_list(user=request.user, what="benefits.payroll", filters={"month": month, "unit": unit},
+                    count=len(result.lines))
     return body
 
 
@@ -71,16 +71,21 @@ def eligibility(request, on: dt.date | None = None, unit: str = ""):
                  "reasons": ln.reasons, "failing": ln.failing,
                  "allowance": ln.allowance.pk if ln.allowance else None} for ln in lines]
 
+    audit_read_list(user=request.user, what="benefits.eligibility", filters={"on": result.on, "unit": unit},
+                    count=len(result.eligible) + len(result.enrolled) + len(result.to_stop))
     return {"on": result.on.isoformat(), "eligible": rows(result.eligible), "enrolled": rows(result.enrolled),
             "to_stop": rows(result.to_stop)}
 
 
 @router.get("/recipients")
-def recipients(request, status: str = "", q: str = "", limit: int = 100, offset: int = 0):
+def recipients(request, status: str = "", q: str = "", limit: int = 100, offset: Offset = 0):
     _reader(request)
     qs = selectors.recipients_for_user(user=request.user, status=status, q=q)
-    page = qs[max(0, offset): max(0, offset) + max(1, min(limit, 1000))]
-    return {"count": qs.count(), "results": [
+    page = list(qs[max(0, offset): max(0, offset) + max(1, min(limit, 1000))])
+    total = qs.count()
+    audit_read_list(user=request.user, what="benefits.allowance",
+                    filters={"status": status, "q": q, "limit": limit, "offset": offset}, count=len(page), total=total)
+    return {"count": total, "results": [
         {"id": a.pk, "child": a.child_id, "name": a.child.full_name, "unit": a.child.unit.ref, "status": a.status}
         for a in page]}
 
@@ -111,7 +116,7 @@ def enrol(request, payload: EnrolIn):
 
 
 @router.get("/budget")
-def budget(request, year: int, unit: str = ""):
+def budget(request, year: Year, unit: str = ""):
     _reader(request)
     f = selectors.budget_forecast(user=request.user, year=year, unit=_unit(request, unit))
     return {"year": f["year"], "base_level": f["base_level"], "total": f["total"], "districts": f["districts"],

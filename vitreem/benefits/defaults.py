@@ -36,9 +36,8 @@ COEFFICIENTS = [
     ("no_nurture", 0, 4, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (dưới 4 tuổi)"),
     ("no_nurture", 4, 16, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (từ đủ 4 đến dưới 16 tuổi)"),
     ("no_nurture_student", 16, 22, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm b"),
-    # DOMAIN.md: the HIV coefficients are unconfirmed — kept as data, flagged.
-    ("hiv_poor", 0, 4, Decimal("2.5"), False, "Nghị định 20/2021, Điều 6 khoản 1 (chưa xác nhận)"),
-    ("hiv_poor", 4, 16, Decimal("2.0"), False, "Nghị định 20/2021, Điều 6 khoản 1 (chưa xác nhận)"),
+    ("hiv_poor", 0, 4, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm c"),
+    ("hiv_poor", 4, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm c"),
     ("single_parent_poor", 0, 22, Decimal("1.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 (mỗi con)"),
     ("disability_particularly_severe", 0, 16, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1"),
     ("disability_severe", 0, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1"),

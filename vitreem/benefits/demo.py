@@ -20,7 +20,7 @@ from django.utils import timezone
 from vitreem.core.audit import audit_changes_bulk
 from vitreem.core.bulk import insert_rows, next_ids, reset_sequences
 from vitreem.core.models import AuditEntry
-from vitreem.places.selectors import communes_under
+from vitreem.places.selectors import communes_under, province_code_of
 from vitreem.registry.models import Child, Disability, Residence, SpecialEpisode
 from vitreem.registry.rules import q_child_on, q_special_on
 
@@ -212,8 +212,10 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
                 ((ids[k], k[0], k[1], "locked", rules.base_for(k[1]) or 0, totals[k][0] if k in totals else 0,
                   totals[k][1] if k in totals else 0, 0, 0, getattr(actor, "pk", None), now) for k in keys))
     reset_sequences(Payroll)
+    # The child's province code (places/fields.py): the demo province's children are all in 51.
+    pc = province_code_of(ctx.province.pk)
     insert_rows(PaidLine, ["payroll_id", "allowance_id", "child_id", "for_month", "kind", "group_code", "coefficient",
-                           "base_level", "amount", "note"], lines)
+                           "base_level", "amount", "note", "province_code"], ((*line, pc) for line in lines))
     note = f"; only {len(chosen)} eligible demo children for the 2022 target {target}" if shortfall else ""
     return (f"{len(allowances):,} allowances ({counted:,} active on {CENSUS_DAY:%d/%m/%Y}), {len(stops):,} stops, "
             f"{len(keys):,} locked payrolls {months[0]:%m/%Y}–{last_locked:%m/%Y} with {len(lines):,} lines{note}")

@@ -8,6 +8,7 @@ import io
 from django.utils.translation import gettext as _
 from num2words import num2words
 
+from vitreem.core.cells import xlsx_merge, xlsx_write
 from vitreem.core.text import format_date
 
 from .payroll import PayrollResult
@@ -41,26 +42,26 @@ def payroll_xlsx(result: PayrollResult, *, title_unit: str, issuer: str = "") ->
     f_total_l = wb.add_format({**base, "bold": True, "border": 1})
     f_italic = wb.add_format({**base, "italic": True})
 
-    ws.merge_range(0, 0, 0, 4, issuer or title_unit.upper(), f_bold_c)
-    ws.merge_range(0, 6, 0, 11, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f_bold_c)
-    ws.merge_range(1, 6, 1, 11, "Độc lập - Tự do - Hạnh phúc", f_bold_c)
-    ws.merge_range(3, 0, 3, 11, _("DANH SÁCH CHI TRẢ TRỢ CẤP XÃ HỘI HÀNG THÁNG CHO TRẺ EM"), f_title)
-    ws.merge_range(4, 0, 4, 11, _("Tháng %(m)s — %(u)s — Mức chuẩn trợ giúp xã hội: %(b)s đồng")
+    xlsx_merge(ws, 0, 0, 0, 4, issuer or title_unit.upper(), f_bold_c)
+    xlsx_merge(ws, 0, 6, 0, 11, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", f_bold_c)
+    xlsx_merge(ws, 1, 6, 1, 11, "Độc lập - Tự do - Hạnh phúc", f_bold_c)
+    xlsx_merge(ws, 3, 0, 3, 11, _("DANH SÁCH CHI TRẢ TRỢ CẤP XÃ HỘI HÀNG THÁNG CHO TRẺ EM"), f_title)
+    xlsx_merge(ws, 4, 0, 4, 11, _("Tháng %(m)s — %(u)s — Mức chuẩn trợ giúp xã hội: %(b)s đồng")
                    % {"m": month_label(result.month), "u": title_unit, "b": f"{result.base_level:,}".replace(",", ".")},
                    f_center)
     heads = [_("STT"), _("Họ và tên"), _("Ngày sinh"), _("Xã/phường"), _("Nhóm đối tượng"), _("Hệ số"),
              _("Mức chuẩn"), _("Số tiền tháng"), _("Truy lĩnh"), _("Điều chỉnh"), _("Tổng nhận"), _("Ký nhận")]
     row = 6
     for col, head in enumerate(heads):
-        ws.write(row, col, head, f_head)
+        xlsx_write(ws, row, col, head, f_head)
     names = {u.unit.pk: u.unit.name for u in result.by_unit}
     for i, line in enumerate(result.lines, start=1):
         row += 1
         ws.write_number(row, 0, i, f_cell)
-        ws.write(row, 1, line.name, f_cell)
-        ws.write(row, 2, format_date(line.birth_date), f_cell)
-        ws.write(row, 3, names.get(line.unit_id, ""), f_cell)
-        ws.write(row, 4, line.group_name, f_cell)
+        xlsx_write(ws, row, 1, line.name, f_cell)
+        xlsx_write(ws, row, 2, format_date(line.birth_date), f_cell)
+        xlsx_write(ws, row, 3, names.get(line.unit_id, ""), f_cell)
+        xlsx_write(ws, row, 4, line.group_name, f_cell)
         if line.coefficient is not None:
             ws.write_number(row, 5, float(line.coefficient), f_coef)
         else:
@@ -72,21 +73,21 @@ def payroll_xlsx(result: PayrollResult, *, title_unit: str, issuer: str = "") ->
         ws.write_number(row, 10, line.total, f_money)
         ws.write_blank(row, 11, None, f_cell)  # the recipient (or guardian) signs here
     row += 1
-    ws.merge_range(row, 0, row, 6, _("Tổng cộng (%(n)s người)") % {"n": result.recipients}, f_total_l)
+    xlsx_merge(ws, row, 0, row, 6, _("Tổng cộng (%(n)s người)") % {"n": result.recipients}, f_total_l)
     ws.write_number(row, 7, result.amount, f_total)
     ws.write_number(row, 8, result.arrears, f_total)
     ws.write_number(row, 9, result.adjustment, f_total)
     ws.write_number(row, 10, result.total, f_total)
     ws.write_blank(row, 11, None, f_total)
     row += 2
-    ws.write(row, 0, _("Bằng chữ: %(w)s.") % {"w": amount_in_words(result.total)}, f_italic)
+    xlsx_write(ws, row, 0, _("Bằng chữ: %(w)s.") % {"w": amount_in_words(result.total)}, f_italic)
     row += 2
-    ws.merge_range(row, 0, row, 3, _("NGƯỜI LẬP BIỂU"), f_bold_c)
-    ws.merge_range(row, 4, row, 7, _("KẾ TOÁN"), f_bold_c)
-    ws.merge_range(row, 8, row, 11, _("CHỦ TỊCH UBND"), f_bold_c)
-    ws.merge_range(row + 1, 0, row + 1, 3, _("(Ký, ghi rõ họ tên)"), f_center)
-    ws.merge_range(row + 1, 4, row + 1, 7, _("(Ký, ghi rõ họ tên)"), f_center)
-    ws.merge_range(row + 1, 8, row + 1, 11, _("(Ký tên, đóng dấu)"), f_center)
+    xlsx_merge(ws, row, 0, row, 3, _("NGƯỜI LẬP BIỂU"), f_bold_c)
+    xlsx_merge(ws, row, 4, row, 7, _("KẾ TOÁN"), f_bold_c)
+    xlsx_merge(ws, row, 8, row, 11, _("CHỦ TỊCH UBND"), f_bold_c)
+    xlsx_merge(ws, row + 1, 0, row + 1, 3, _("(Ký, ghi rõ họ tên)"), f_center)
+    xlsx_merge(ws, row + 1, 4, row + 1, 7, _("(Ký, ghi rõ họ tên)"), f_center)
+    xlsx_merge(ws, row + 1, 8, row + 1, 11, _("(Ký tên, đóng dấu)"), f_center)
     for col, width in enumerate([5, 26, 11, 22, 34, 7, 11, 13, 12, 12, 13, 14]):
         ws.set_column(col, col, width)
     ws.set_landscape()

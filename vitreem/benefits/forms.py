@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.core.params import IdChoiceField, IntField
+
 from .models import BeneficiaryGroup, StopReason
 
 
@@ -32,8 +34,8 @@ class DecisionForm(forms.Form):
 
 
 class EnrolForm(DecisionForm):
-    child = forms.IntegerField(widget=forms.HiddenInput)
-    group = forms.ModelChoiceField(label=_("Nhóm đối tượng"), queryset=BeneficiaryGroup.objects.filter(active=True),
+    child = IntField(widget=forms.HiddenInput)
+    group = IdChoiceField(label=_("Nhóm đối tượng"), queryset=BeneficiaryGroup.objects.filter(active=True),
                                    to_field_name="code")
     arrears_from = MonthField(label=_("Truy lĩnh từ tháng (nếu có)"), required=False, help_text="YYYY-MM")
     arrears_reason = forms.CharField(label=_("Lý do truy lĩnh"), required=False)
@@ -57,7 +59,7 @@ class ResumeForm(DecisionForm):
 
 
 class ChangeGroupForm(DecisionForm):
-    group = forms.ModelChoiceField(label=_("Nhóm mới"), queryset=BeneficiaryGroup.objects.filter(active=True),
+    group = IdChoiceField(label=_("Nhóm mới"), queryset=BeneficiaryGroup.objects.filter(active=True),
                                    to_field_name="code")
     from_month = MonthField(label=_("Áp dụng từ tháng (để trống: tháng quyết định)"), required=False)
     exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (ghi lý do)"), required=False)
@@ -65,20 +67,20 @@ class ChangeGroupForm(DecisionForm):
 
 class AdjustForm(forms.Form):
     for_month = MonthField(label=_("Tháng đã chi cần điều chỉnh"))
-    amount = forms.IntegerField(label=_("Số tiền (đồng, âm để thu hồi)"))
+    amount = IntField(label=_("Số tiền (đồng, âm để thu hồi)"))
     reason = forms.CharField(label=_("Lý do"), max_length=255)
 
 
 class BaseLevelForm(forms.Form):
-    amount = forms.IntegerField(label=_("Mức chuẩn (đồng/tháng)"), min_value=1)
+    amount = IntField(label=_("Mức chuẩn (đồng/tháng)"), min_value=1)
     valid_from = MonthField(label=_("Áp dụng từ tháng"))
     legal_basis = forms.CharField(label=_("Căn cứ"), required=False)
 
 
 class CoefficientForm(forms.Form):
-    group = forms.ModelChoiceField(label=_("Nhóm"), queryset=BeneficiaryGroup.objects.all(), to_field_name="code")
-    age_from = forms.IntegerField(label=_("Tuổi từ"), min_value=0)
-    age_to = forms.IntegerField(label=_("Đến dưới"), min_value=1, required=False)
+    group = IdChoiceField(label=_("Nhóm"), queryset=BeneficiaryGroup.objects.all(), to_field_name="code")
+    age_from = IntField(label=_("Tuổi từ"), min_value=0)
+    age_to = IntField(label=_("Đến dưới"), min_value=1, required=False)
     value = forms.DecimalField(label=_("Hệ số"), max_digits=5, decimal_places=2)
     valid_from = MonthField(label=_("Áp dụng từ tháng"))
     legal_basis = forms.CharField(label=_("Căn cứ"), required=False)

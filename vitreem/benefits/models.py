@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.places.fields import ProvinceCodeField
 from vitreem.places.models import AdminUnit
 
 
@@ -112,6 +113,7 @@ class Allowance(models.Model):
     source = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child"], condition=~Q(status="stopped"),
@@ -145,6 +147,7 @@ class Decision(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="allowance")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["-decided_on", "-pk"]
@@ -159,6 +162,7 @@ class AllowancePeriod(models.Model):
     start = models.DateField(help_text="First month")
     end = models.DateField(null=True, blank=True, help_text="Last month paid")
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="periods")
+    province_code = ProvinceCodeField(source="allowance")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["start"]
@@ -212,6 +216,7 @@ class PaidLine(models.Model):
     base_level = models.PositiveIntegerField(null=True, blank=True)
     amount = models.BigIntegerField()
     note = models.CharField(max_length=255, blank=True)
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         indexes = [models.Index(fields=["allowance", "for_month"])]
@@ -228,3 +233,6 @@ class Adjustment(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="allowance")  # the child's 2025 province (places/fields.py)
+
+

@@ -29,7 +29,13 @@ from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Residence, Schooling
 
 from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll
-from .rules import PROGRAMME_START, RuleBook, age_for_month, amount_of, month_label, month_of
+from .rules import (
+    PROGRAMME_START,
+    RuleBook,
+    amount_of,
+    month_label,
+    month_of,
+)
 
 
 @dataclass
@@ -138,16 +144,15 @@ class _Calc:
         period = next((p for p in periods if p.start <= month and (p.end is None or p.end >= month)), None)
         if period is None:
             return None
-        age = age_for_month(child.birth_date, month)
         group_id = period.group_id
-        value = self.rules.coefficient_for(group_id, age, month)
+        value = self.rules.coefficient_in_month(group_id, child.birth_date, month)
         if value is None:
             group = self.rules.groups.get(group_id)
             nxt = group.continues_as_id if group else None
             # Decree 20/2021, Art. 5(2): a young person of the no-nurture group carries on from 16
             # to under 22 while in school.
             if nxt and child.schooling == Schooling.IN_SCHOOL:
-                value = self.rules.coefficient_for(nxt, age, month)
+                value = self.rules.coefficient_in_month(nxt, child.birth_date, month)
                 group_id = nxt
         if value is None:
             return None

@@ -1,14 +1,20 @@
 """The benefit rules in one place: months, ages, the rule tables, the groups' conditions.
 
-Month rule (used everywhere: payroll, eligibility for a month, stops): a person's age *for a month*
-is their age on the last day of the previous month. So a coefficient that depends on age changes,
-and an entitlement that ends with age stops, **from the month after the month of the birthday**
-(a child turning 4 on 15/03 is paid 2.5 for March and 1.5 from April; a young person turning 22
-in May is paid for May and not from June). This follows Decree 20/2021, which counts entitlement in
-whole months (from the month of the decision; changes and stops take effect from the following
-month); it is our reading of the decree, to be confirmed by the province's social-affairs office.
-"""
+Month rules (Decree 20/2021/NĐ-CP, Art. 8, used everywhere: payroll, eligibility for a month, stops):
 
+- **A change of level** — a coefficient that depends on age (a child turning 4), a change of group —
+  applies "từ tháng đối tượng đủ điều kiện điều chỉnh" (Art. 8(1), last paragraph): from the month in
+  which the person qualifies. A child turning 4 on 15/03 is paid 1.5 for March already.
+  (`coefficient_age`: the age reached by the end of the month.)
+- **A stop** — an entitlement that ends with age (16; 22 for a student), death, no longer qualifying —
+  applies "từ tháng ngay sau tháng" the person no longer qualifies (Art. 8(2)): the month of the
+  16th birthday is still paid, the next is not. (`age_for_month`: the age on the last day of the
+  previous month.)
+
+Decree 147/2025/NĐ-CP (from 1 July 2025) moved the decision to the commune chairman; its text was not
+found here, so whether it also changed these months is not known: the month rule is dated data
+(`LEVEL_CHANGE_RULES`), and a row added there with its clause changes it from its date on.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +26,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
+from vitreem.core.params import MAX_YEAR, MIN_YEAR
 
 # Decree 20/2021 took effect on 1 July 2021: no month before it is computed.
 PROGRAMME_START = dt.date(2021, 7, 1)
@@ -64,6 +71,8 @@ def month_parse(text: str, *, field_name: str = "month") -> dt.date:
         else:
             yyyy, mm = raw.split("-")[:2]
         month = dt.date(int(yyyy), int(mm), 1)
+        if not MIN_YEAR <= month.year <= MAX_YEAR:  # 9999-12 has no next month: the payroll would fail
+            raise ValueError(month)
     except (ValueError, TypeError):
         raise DomainError(_("Tháng không hợp lệ: “%(v)s” (viết dạng YYYY-MM, ví dụ 2024-07).") % {"v": raw},
                           field=field_name, code="bad_month") from None
@@ -81,8 +90,34 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 
 def age_for_month(birth: dt.date, month: dt.date) -> int:
-    """Age on the last day of the previous month (the month rule above); 0 for a child born in the month."""
+    """Age on the last day of the previous month: whether an entitlement that ends with age still runs
+    in `month` (Decree 20/2021, Art. 8(2): it stops from the month after); 0 for a child born in it."""
     return max(0, age_on(birth, month - dt.timedelta(days=1)))
+
+
+# When a change of level (an age band's coefficient, a change of group) takes effect, by the date the
+# rule came into force: (from, rule, clause). "qualifying_month": from the month the person qualifies;
+# "next_month": from the month after. Read from the text of Decree 20/2021, Art. 8(1); no later text
+# found that changed it (see the module's docstring).
+LEVEL_CHANGE_RULES: list[tuple[dt.date, str, str]] = [
+    (dt.date(2021, 7, 1), "qualifying_month", "Nghị định 20/2021/NĐ-CP, Điều 8 khoản 1 (đoạn cuối)"),
+]
+
+
+def level_change_rule(month: dt.date) -> str:
+    rule = LEVEL_CHANGE_RULES[0][1]
+    for start, name, _clause in LEVEL_CHANGE_RULES:
+        if start <= month:
+            rule = name
+    return rule
+
+
+def coefficient_age(birth: dt.date, month: dt.date) -> int:
+    """The age an age-banded coefficient is read at for `month`: the age reached by the month's last day
+    when a change applies from the qualifying month (Art. 8(1)), else the age at the month's start."""
+    if level_change_rule(month) == "qualifying_month":
+        return max(0, age_on(birth, month_end(month)))
+    return age_for_month(birth, month)
 
 
 def birthday(birth: dt.date, years: int) -> dt.date:
@@ -146,6 +181,15 @@ class RuleBook:
             if c.age_from <= age and (c.age_to is None or age < c.age_to) and _covers(c, month):
                 return c.value
         return None
+
+    def coefficient_in_month(self, group_id: int, birth: dt.date, month: dt.date, *,
+                             rules_month: dt.date | None = None) -> Decimal | None:
+        """The group's coefficient for a person born on `birth`, in `month` (the table in force in
+        `rules_month`, default the same month): a new age band from the month it is reached (Art. 8(1));
+        in the month an entitlement ends with age (16, 22), the band held until then (Art. 8(2))."""
+        table_month = rules_month or month
+        return (self.coefficient_for(group_id, coefficient_age(birth, month), table_month)
+                or self.coefficient_for(group_id, age_for_month(birth, month), table_month))
 
     def group_has_period(self, group_id: int, month: dt.date) -> bool:
         return any(_covers(c, month) for c in self.coefficients.get(group_id, ()))

@@ -336,16 +336,17 @@ def _latest_month(rules: RuleBook) -> dt.date:
 
 def _due_latest(calc: _Calc, allowance: Allowance, month: dt.date, latest: int) -> int | None:
     """Due in a future month with no base level set yet: the coefficient then × the latest base."""
-    from .rules import age_for_month, amount_of
+    from .rules import amount_of
 
     child = allowance.child
     periods = allowance._periods  # type: ignore[attr-defined]
     if not periods:
         return None
     group = calc.rules.groups[periods[-1].group_id]
-    age = age_for_month(child.birth_date, month)
-    value = calc.rules.coefficient_for(group.pk, age, _latest_month(calc.rules))
+    latest_month = _latest_month(calc.rules)
+    value = calc.rules.coefficient_in_month(group.pk, child.birth_date, month, rules_month=latest_month)
     if value is None and group.continues_as_id and child.schooling == "in_school":
-        value = calc.rules.coefficient_for(group.continues_as_id, age, _latest_month(calc.rules))
+        value = calc.rules.coefficient_in_month(group.continues_as_id, child.birth_date, month,
+                                                rules_month=latest_month)
     return amount_of(value, latest) if value is not None else None
 

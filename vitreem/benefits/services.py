@@ -14,7 +14,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import Role
 from vitreem.core.audit import audit_change, snapshot
 from vitreem.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
@@ -47,16 +46,13 @@ from .rules import (
     month_of,
 )
 
-RULE_EDITORS = {Role.ADMIN}
-EXCEPTION_ROLES = {Role.ADMIN, Role.PROVINCE_OFFICER}
-
 
 def _today() -> dt.date:
     return timezone.localdate()
 
 
 def _require_rule_editor(actor) -> None:
-    if getattr(actor, "role", None) not in RULE_EDITORS:
+    if not scope_for(actor).edits_rules:
         raise PermissionDenied(_("Chỉ quản trị hệ thống được sửa mức chuẩn và hệ số trợ cấp."))
 
 
@@ -177,7 +173,7 @@ def _check_conditions(*, actor, child, group: BeneficiaryGroup, on: dt.date, exc
         raise ValidationFailed({"group": _("%(name)s không đủ điều kiện nhóm “%(g)s” vào ngày %(d)s: %(why)s.")
                                 % {"name": child.full_name, "g": group.name, "d": on.strftime("%d/%m/%Y"),
                                    "why": "; ".join(verdict.failing)}})
-    if getattr(actor, "role", None) not in EXCEPTION_ROLES:
+    if not scope_for(actor).standing_agency:
         raise PermissionDenied(_("Chỉ cán bộ cấp tỉnh được ghi ngoại lệ về điều kiện hưởng."), field="exception_reason")
     return reason
 
@@ -516,4 +512,4 @@ def payroll_adjust(*, actor, allowance: Allowance, for_month: dt.date, amount: i
 
 
 def can_record_exception(user) -> bool:
-    return getattr(user, "role", None) in EXCEPTION_ROLES and scope_for(user).write_children
+    return scope_for(user).standing_agency

@@ -14,20 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from vitreem.core.scope import require_unit, scope_for
+from vitreem.core.params import page_param, unit_param, year_param
+from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
 from . import forms, selectors, services
 from .export import amount_in_words, payroll_xlsx
 from .models import AllowanceStatus, DecisionKind, PaidLine
 from .rules import month_label, month_of, month_parse
-
-
-def _forbidden(request, exc: DomainError):
-    status = exc.status if isinstance(exc, (NotFound, PermissionDenied)) else 400
-    template = "404.html" if status == 404 else "403.html"
-    return render(request, template, {"message": exc.message}, status=status if status in (403, 404) else 403)
 
 
 def _reader(view):
@@ -37,22 +33,14 @@ def _reader(view):
         if not scope_for(request.user).read_children:
             return render(request, "403.html", {"message": _("Tài khoản của bạn không được xem dữ liệu trợ cấp.")},
                           status=403)
-        try:
-            return view(request, *args, **kwargs)
-        except (NotFound, PermissionDenied) as exc:
-            return _forbidden(request, exc)
+        return view(request, *args, **kwargs)
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
 
 
 def _unit_param(request, *, on: dt.date | None = None):
-    ref = (request.GET.get("unit") or "").strip()
-    if not ref:
-        return None
-    unit = unit_resolve(ref, on=on) if ":" not in ref and on else unit_resolve(ref)
-    require_unit(request.user, unit, write=False)
-    return unit
+    return unit_param(request.GET.get("unit"), user=request.user, on=on)
 
 
 @_reader
@@ -71,7 +59,7 @@ def index(request):
 @require_GET
 def rules(request):
     return render(request, "benefits/rules.html", {
-        **selectors.rules_current(), "can_edit": request.user.role in services.RULE_EDITORS,
+        **selectors.rules_current(), "can_edit": scope_for(request.user).edits_rules,
         "base_form": forms.BaseLevelForm(), "coef_form": forms.CoefficientForm(),
     })
 
@@ -89,7 +77,7 @@ def rules_base_add(request):
             return redirect("benefits:rules")
         except (ValidationFailed, DomainError) as exc:
             if isinstance(exc, PermissionDenied):
-                return _forbidden(request, exc)
+                raise  # its page: core.middleware.DomainErrorMiddleware
             form.add_error(None, exc.message)
     return render(request, "benefits/rules.html", {
         **selectors.rules_current(), "can_edit": True, "base_form": form, "coef_form": forms.CoefficientForm()},
@@ -109,7 +97,7 @@ def rules_coefficient_add(request):
             return redirect("benefits:rules")
         except DomainError as exc:
             if isinstance(exc, PermissionDenied):
-                return _forbidden(request, exc)
+                raise  # its page: core.middleware.DomainErrorMiddleware
             form.add_error(None, exc.message)
     return render(request, "benefits/rules.html", {
         **selectors.rules_current(), "can_edit": True, "base_form": forms.BaseLevelForm(), "coef_form": form},
@@ -122,6 +110,8 @@ def eligibility(request):
     on = _date(request.GET.get("on")) or timezone.localdate()
     unit = _unit_param(request)
     result = selectors.eligibility_for_user(user=request.user, on=on, unit=unit)
+    audit_read_list(user=request.user, what="benefits.eligibility", filters={**request.GET.dict(), "on": on},
+                    count=len(result.eligible) + len(result.enrolled) + len(result.to_stop))
     return render(request, "benefits/eligibility.html", {
         "result": result, "unit": unit, "can_write": scope_for(request.user).write_children,
         "can_except": services.can_record_exception(request.user), "today": timezone.localdate(),
@@ -155,7 +145,7 @@ def enrol(request):
                 exception_reason=d["exception_reason"])
         except DomainError as exc:
             if isinstance(exc, (NotFound, PermissionDenied)) and not request.htmx:
-                return _forbidden(request, exc)
+                raise  # its page: core.middleware.DomainErrorMiddleware
             error = str(exc.message)
     else:
         error = "; ".join(f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}"
@@ -180,7 +170,9 @@ def recipients(request):
     if as_of is not None:
         # The list behind the `allowance_recipients` figure: same rule as the indicator.
         qs = qs.filter(child__in=_children_with_allowance(request.user, as_of, unit))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, 50).get_page(page_param(request.GET.get("page")))
+    audit_read_list(user=request.user, what="benefits.allowance", filters=request.GET.dict(),
+                    count=len(page.object_list), total=page.paginator.count)
     return render(request, "benefits/recipients.html", {"page": page, "statuses": AllowanceStatus.choices,
                                                          "as_of": as_of})
 
@@ -246,8 +238,8 @@ def recipient_action(request, allowance_id: int, action: str):
     try:
         run(request.user, allowance, form.cleaned_data)
         messages.success(request, _("Đã ghi."))
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
+    except PermissionDenied:
+        raise  # its page: core.middleware.DomainErrorMiddleware
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("benefits:recipient", allowance_id=allowance.pk)
@@ -257,7 +249,7 @@ def recipient_action(request, allowance_id: int, action: str):
 @require_GET
 def decisions(request):
     qs = selectors.decisions_for_user(user=request.user, kind=request.GET.get("kind", ""))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, 50).get_page(page_param(request.GET.get("page")))
     return render(request, "benefits/decisions.html", {"page": page, "kinds": DecisionKind.choices})
 
 
@@ -283,7 +275,9 @@ def payroll(request, month: str):
         raise
     except DomainError as exc:
         return render(request, "benefits/payroll.html", {"error": exc.message}, status=400)
-    page = Paginator(result.lines, 100).get_page(request.GET.get("page"))
+    page = Paginator(result.lines, 100).get_page(page_param(request.GET.get("page")))
+    audit_read_list(user=request.user, what="benefits.payroll", filters={**request.GET.dict(), "month": month},
+                    count=len(page.object_list), total=len(result.lines))
     return render(request, "benefits/payroll.html", {
         "month": first, "label": month_label(first), "unit": unit, "result": result, "page": page,
         "words": amount_in_words(result.total), "can_lock": scope_for(request.user).write_children and not result.locked
@@ -294,6 +288,11 @@ def payroll(request, month: str):
 @_reader
 @require_GET
 def payroll_export(request, month: str):
+    from collections import Counter
+
+    from vitreem.privacy.exports import export_audit, require_export_names
+
+    require_export_names(request.user)  # a payroll names every recipient (issue 15 item 8)
     try:
         first, unit, result = _payroll_context(request, month)
     except (NotFound, PermissionDenied):
@@ -301,6 +300,9 @@ def payroll_export(request, month: str):
     except DomainError as exc:
         return render(request, "benefits/payroll.html", {"error": exc.message}, status=400)
     title = unit.name if unit else _("Toàn bộ phạm vi")
+    export_audit(actor=request.user, what="benefits.payroll", rows=len(result.lines),
+                 filters={**request.GET.dict(), "month": month},
+                 units={str(u): n for u, n in Counter(line.unit_id for line in result.lines).items()})
     response = HttpResponse(payroll_xlsx(result, title_unit=title),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="chi-tra-{first:%Y-%m}.xlsx"'
@@ -316,8 +318,8 @@ def payroll_lock(request, month: str):
         locked = services.payroll_lock(actor=request.user, month=first, unit=unit)
         messages.success(request, _("Đã khóa bảng chi trả tháng %(m)s cho %(n)s xã/phường.")
                          % {"m": month_label(first), "n": len(locked)})
-    except PermissionDenied as exc:
-        return _forbidden(request, exc)
+    except PermissionDenied:
+        raise  # its page: core.middleware.DomainErrorMiddleware
     except DomainError as exc:
         messages.error(request, exc.message)
     url = reverse("benefits:payroll", args=[month])
@@ -340,11 +342,7 @@ def _unit_param_post(request, month: dt.date):
 @_reader
 @require_http_methods(["GET"])
 def budget(request):
-    year = request.GET.get("year")
-    try:
-        year_int = int(year) if year else timezone.localdate().year + 1
-    except ValueError:
-        year_int = timezone.localdate().year + 1
+    year_int = year_param(request.GET.get("year"), default=timezone.localdate().year + 1)
     unit = _unit_param(request)
     forecast = selectors.budget_forecast(user=request.user, year=year_int, unit=unit)
     return render(request, "benefits/budget.html", {"f": forecast, "unit": unit})

@@ -11,7 +11,9 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from vitreem.core.audit import audit_access
+from vitreem.core.audit import audit_access, audit_read_list
+from vitreem.core.params import Page
+from vitreem.core.scope import scope_for
 
 from . import attachments as attachment_services
 from . import services
@@ -19,6 +21,7 @@ from .documents import FORMS, document_render
 from .models import Case, Outcome
 from .models import Status as CaseStatus
 from .selectors import case_get_for_user, case_list, cases_due_soon, cases_overdue, mask_name, names_visible
+from .workflow import case_actions_for
 
 router = Router(tags=["cases"])
 
@@ -37,11 +40,16 @@ def case_summary(case: Case, *, full_names: bool) -> dict[str, Any]:
     }
 
 
-def case_detail(case: Case) -> dict[str, Any]:
+def case_detail(case: Case, user: Any = None) -> dict[str, Any]:
+    """The case as the API gives it; with `user`, `actions` lists what that user may do now (the
+    workflow table, as on the case page)."""
     out = case_summary(case, full_names=True)
+    if user is not None:
+        out["actions"] = case_actions_for(user, case)
     fields = ["reporter_anonymous", "reporter_name", "reporter_phone", "reporter_relation", "place", "perpetrator",
               "summary", "verified_on", "verification", "emergency_due_at", "emergency_done_at", "emergency_action",
               "isolation_place", "isolation_start", "isolation_until", "isolation_decision", "isolation_ended_on",
+              "isolation_request_number", "isolation_request_date", "isolation_request_body", "approval_due_on",
               "assessed_on", "assessment", "meeting_minutes", "plan_due_on", "plan_drafted_on", "next_review_on",
               "closed_at", "outcome", "deadlines_missed"]
     out.update({name: getattr(case, name) for name in fields})
@@ -68,12 +76,14 @@ def case_detail(case: Case) -> dict[str, Any]:
     return out
 
 
-def _page(request, qs, page: int, size: int) -> dict[str, Any]:
+def _page(request, qs, page: int, size: int, filters: dict[str, Any]) -> dict[str, Any]:
     size = max(1, min(size, 200))
     page = max(1, page)
     total = qs.count()
-    rows = qs[(page - 1) * size: page * size]
+    rows = list(qs[(page - 1) * size: page * size])
     full = names_visible(request.auth)
+    audit_read_list(user=request.auth, what="cases.case", filters={**filters, "page": page, "size": size},
+                    count=len(rows), total=total)
     return {"count": total, "page": page, "items": [case_summary(c, full_names=full) for c in rows]}
 
 
@@ -138,12 +148,19 @@ class IsolateIn(Versioned):
     until: dt.date
     place: str
     decision_number: str = ""
+    # Decree 56/2017, Art. 32(3): past 15 days only at a competent authority's written request.
+    request_number: str = ""
+    request_date: dt.date | None = None
+    request_body: str = ""
 
 
 class ExtendIn(Versioned):
     until: dt.date
     decision_number: str = ""
     reason: str = ""
+    request_number: str = ""
+    request_date: dt.date | None = None
+    request_body: str = ""
 
 
 class IsolationEndIn(Versioned):
@@ -219,20 +236,23 @@ class ReopenIn(Versioned):
 
 @router.get("/", summary="Danh sách vụ việc (lọc theo phạm vi)")
 def list_cases(request, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
-               ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "", page: int = 1,
+               ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "", page: Page = 1,
                size: int = 50):
     qs = case_list(user=request.auth, status=status, concern=concern, unit=unit, age_band=age_band, sex=sex,
                    ethnicity=ethnicity, overdue=overdue, mine=mine, q=q)
-    return _page(request, qs, page, size)
+    return _page(request, qs, page, size, {"status": status, "concern": concern, "unit": unit, "age_band": age_band,
+                                           "sex": sex, "ethnicity": ethnicity, "overdue": overdue, "mine": mine,
+                                           "q": q})
 
 
 @router.get("/overdue", summary="Vụ việc quá hạn và sắp đến hạn")
 def overdue_cases(request, mine: bool = False):
     full = names_visible(request.auth)
-    return {
-        "overdue": [case_summary(c, full_names=full) for c in cases_overdue(user=request.auth, mine=mine)[:500]],
-        "due_soon": [case_summary(c, full_names=full) for c in cases_due_soon(user=request.auth, mine=mine)[:500]],
-    }
+    overdue = [case_summary(c, full_names=full) for c in cases_overdue(user=request.auth, mine=mine)[:500]]
+    due_soon = [case_summary(c, full_names=full) for c in cases_due_soon(user=request.auth, mine=mine)[:500]]
+    audit_read_list(user=request.auth, what="cases.case", filters={"overdue": "list", "mine": mine},
+                    count=len(overdue) + len(due_soon))
+    return {"overdue": overdue, "due_soon": due_soon}
 
 
 @router.post("/", response={201: dict}, summary="Tiếp nhận thông tin (mẫu 01)")
@@ -247,16 +267,16 @@ def intake(request, payload: IntakeIn):
         reporter_anonymous=payload.reporter_anonymous, reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone, reporter_relation=payload.reporter_relation,
         perpetrator=payload.perpetrator, in_danger=payload.in_danger)
-    return Status(201, case_detail(case))
+    return Status(201, case_detail(case, request.auth))
 
 
 @router.get("/{case_id}", summary="Chi tiết vụ việc (ghi nhật ký truy cập)")
 def get_case(request, case_id: int):
-    return case_detail(case_get_for_user(user=request.auth, case_id=case_id))
+    return case_detail(case_get_for_user(user=request.auth, case_id=case_id), request.auth)
 
 
 def _fresh(request, case_id: int) -> dict[str, Any]:
-    return case_detail(case_get_for_user(user=request.auth, case_id=case_id, audit=False))
+    return case_detail(case_get_for_user(user=request.auth, case_id=case_id, audit=False), request.auth)
 
 
 @router.patch("/{case_id}", summary="Sửa thông tin tiếp nhận (khoá lạc quan theo version)")
@@ -287,8 +307,8 @@ def _step(name: str, fn, schema, summary: str):
 _step("verify", services.case_verify, VerifyIn, "Xác minh, đánh giá ban đầu (mẫu 02)")
 _step("emergency", services.case_emergency, EmergencyIn, "Can thiệp khẩn cấp")
 _step("isolate", services.case_isolate, IsolateIn, "Quyết định cách ly tạm thời (chủ tịch UBND xã)")
-_step("isolation-extend", services.case_isolation_extend, ExtendIn, "Gia hạn cách ly (cần quyết định)")
-_step("isolation-end", services.case_isolation_end, IsolationEndIn, "Kết thúc cách ly")
+_step("isolation-extend", services.case_isolation_extend, ExtendIn, "Gia hạn cách ly (quyết định của chủ tịch UBND xã; tối đa 15 ngày kể cả gia hạn)")
+_step("isolation-end", services.case_isolation_end, IsolationEndIn, "Kết thúc cách ly (chỉ chủ tịch UBND xã)")
 _step("assess", services.case_assess, AssessIn, "Đánh giá chi tiết và họp (mẫu 03)")
 _step("approve", services.plan_approve, ApproveIn, "Phê duyệt kế hoạch (mẫu 05)")
 _step("notes", services.case_note, NoteIn, "Ghi chú, thăm gia đình")
@@ -355,7 +375,7 @@ class ReassignIn(Versioned):
 @router.get("/{case_id}/owner-candidates", summary="Người có thể nhận vụ việc (người làm công tác BVTE của xã)")
 def owner_candidates(request, case_id: int):
     case = case_get_for_user(user=request.auth, case_id=case_id, audit=False)
-    if request.auth.role not in services.REASSIGN_ROLES:
+    if not scope_for(request.auth).manages_caseload:
         from django.utils.translation import gettext as _
 
         from vitreem.core.errors import PermissionDenied

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vitreem.core.audit import audit_change
@@ -16,7 +17,7 @@ from vitreem.core.errors import ValidationFailed
 from vitreem.core.text import nfc
 
 from .models import Attachment, Case, CaseEvent
-from .services import CHAIRMAN_ROLES, WORKER_ROLES, _lock, _now
+from .services import case_for_action
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # extension -> (content type, accepted leading bytes)
@@ -57,7 +58,7 @@ def _check(upload) -> tuple[str, str]:
 
 @transaction.atomic
 def attachment_add(*, actor, case: Case | int, upload, description: str = "") -> Attachment:
-    case = _lock(actor, case, None, roles=WORKER_ROLES | CHAIRMAN_ROLES, what=_("đính kèm tệp"))
+    case = case_for_action(actor, case, None, action="attach")
     name, content_type = _check(upload)
     attachment = Attachment(case=case, name=name, content_type=content_type, size=upload.size,
                             description=nfc(description or "")[:255], uploaded_by=actor)
@@ -65,7 +66,7 @@ def attachment_add(*, actor, case: Case | int, upload, description: str = "") ->
     # If anything below fails the row is rolled back; remove the file too so no orphan stays on disk.
     try:
         attachment.save()
-        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ATTACHMENT, at=_now(), actor=actor,
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.ATTACHMENT, at=timezone.now(), actor=actor,
                                  from_status=case.status, to_status=case.status, text=attachment.name,
                                  data={"attachment": attachment.pk, "size": attachment.size})
         audit_change(actor=actor, action="case.attachment_add", obj=case, unit=case.unit,

@@ -14,11 +14,15 @@ from functools import lru_cache
 import holidays
 from django.conf import settings
 
-# Decree 56/2017, Art. 23: emergency intervention within 12 hours of receiving the information.
+# Decree 56/2017, Arts. 26(3) and 31(2): emergency intervention (or temporary isolation, Art. 32(2))
+# within 12 hours of receiving the information.
 EMERGENCY_HOURS = 12
-# Decree 56/2017, Art. 23: temporary isolation at most 15 days unless extended by a decision.
+# Decree 56/2017, Art. 32(3): temporary isolation at most 15 days in total, extensions included, unless a
+# competent authority asks in writing for longer.
 ISOLATION_MAX_DAYS = 15
-DEFAULT_PLAN_WORKING_DAYS = 5  # Decree 56/2017, Art. 24; provinces may set more (CaseRules).
+DEFAULT_PLAN_WORKING_DAYS = 5  # Decree 56/2017, Art. 28(1); provinces may set more (CaseRules).
+# Decree 56/2017, Art. 28(4): the chairman approves the plan within 2 working days of receiving it.
+APPROVAL_WORKING_DAYS = 2
 
 
 @lru_cache(maxsize=64)

@@ -18,7 +18,7 @@ from vitreem.accounts.models import MemberUnit, Role, User
 from vitreem.core.audit import audit_changes_bulk
 from vitreem.core.models import AuditEntry
 from vitreem.places.models import AdminUnit, UnitSuccession
-from vitreem.places.selectors import unit_resolve
+from vitreem.places.selectors import province_code_of, unit_resolve
 from vitreem.registry.models import Child, Residence
 
 from . import deadlines
@@ -36,7 +36,7 @@ from .models import (
     Review,
     Status,
 )
-from .services import _refresh_due
+from .services import case_due_refresh
 
 DEMO_PASSWORD = "vitreem-demo"  # noqa: S105 — published on purpose: demo only
 DEMO_COMMUNE = ("legacy:23500", "2025:23500")
@@ -181,6 +181,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
         in_danger = concern in (Concern.SEXUAL_ABUSE, Concern.TRAFFICKING) or rng.random() < 0.15 or forced == "emergency"
         counter[day.year] += 1
         case = Case(code=f"VV-{day.year}-D{counter[day.year]:05d}", child_id=child_id, unit_id=unit_id, owner=owner,
+                    province_code=province_code_of(unit_id),
                     created_by=owner, received_at=received, channel=_pick(rng, CHANNEL_MIX), concern=concern,
                     perpetrator=rng.choice(Perpetrator.values), in_danger=in_danger, place=rng.choice(PLACES),
                     reporter_anonymous=rng.random() < 0.3, summary="Thông tin tiếp nhận (dữ liệu mẫu).")
@@ -238,12 +239,18 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
                     case.deadlines_missed += 1
                 review_on = drafted + dt.timedelta(days=rng.randint(30, 75))
                 story["plan"] = {"drafted_on": drafted, "review_on": review_on}
+                # Decree 56/2017, Art. 28(4): the chairman's decision within 2 working days.
+                case.approval_due_on = deadlines.add_working_days(drafted, deadlines.APPROVAL_WORKING_DAYS,
+                                                                  overrides)
                 events.append(("plan", _at(drafted, 10), owner, status, Status.PLANNED, "Kế hoạch hỗ trợ, can thiệp"))
                 status = Status.PLANNED
         if status == Status.PLANNED:
             approved = story["plan"]["drafted_on"] + dt.timedelta(days=rng.randint(0, 3))
             if reached("approve", _at(approved, 16)):
                 story["plan"]["approved_on"] = approved
+                if case.approval_due_on and approved > case.approval_due_on:
+                    case.deadlines_missed += 1
+                case.approval_due_on = None
                 case.next_review_on = story["plan"]["review_on"]
                 events.append(("approve", _at(approved, 16), chairman if uid == demo_unit.pk else None, status,
                                 Status.IMPLEMENTING, ""))
@@ -265,7 +272,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story per case reads best i
                                    Status.CLOSED, ""))
                     status = Status.CLOSED
         case.status = status
-        _refresh_due(case)
+        case_due_refresh(case)
         cases.append(case)
         stories.append({**story, "events": events})
 

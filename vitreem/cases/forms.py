@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vitreem.accounts.models import MemberUnit
+from vitreem.core.params import IdChoiceField, IntField
+from vitreem.privacy.models import EXCEPTIONS
 from vitreem.registry.models import Sex
 
 from .models import Channel, Concern, Outcome, Perpetrator, PlanItem, Rating
@@ -41,13 +43,13 @@ def text(label, required=True, rows=3):
 
 
 class VersionedForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = IntField(widget=forms.HiddenInput, required=False)
 
 
 class IntakeForm(forms.Form):
     received_at = datetime_field(_("Thời điểm tiếp nhận"))
     channel = forms.ChoiceField(label=_("Kênh tiếp nhận"), choices=Channel.choices)
-    child = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    child = IntField(required=False, widget=forms.HiddenInput)
     new_full_name = forms.CharField(label=_("Họ và tên trẻ (trẻ chưa có trong danh sách)"), required=False)
     new_birth_date = date_field(_("Ngày sinh"), required=False)
     new_sex = forms.ChoiceField(label=_("Giới tính"), choices=[("", "—"), *Sex.choices], required=False)
@@ -89,17 +91,29 @@ class EmergencyForm(VersionedForm):
     action = text(_("Biện pháp can thiệp khẩn cấp"))
 
 
-class IsolateForm(VersionedForm):
+class AuthorityRequestFields(forms.Form):
+    """Decree 56/2017, Art. 32(3): isolation past 15 days only at a competent authority's written
+    request, recorded with its number and date."""
+
+    request_number = forms.CharField(label=_("Văn bản đề nghị của cơ quan có thẩm quyền (nếu quá 15 ngày): số"),
+                                     required=False)
+    request_date = date_field(_("Ngày văn bản đề nghị"), required=False)
+    request_body = forms.CharField(label=_("Cơ quan đề nghị"), required=False)
+
+
+class IsolateForm(VersionedForm, AuthorityRequestFields):
     start = date_field(_("Cách ly từ ngày"))
-    until = date_field(_("Đến ngày (tối đa 15 ngày)"))
+    until = date_field(_("Đến ngày (tối đa 15 ngày kể cả gia hạn)"))
     place = forms.CharField(label=_("Nơi chăm sóc tạm thời"))
-    decision_number = forms.CharField(label=_("Số quyết định"), required=False)
+    decision_number = forms.CharField(label=_("Số quyết định (mẫu 07)"), required=False)
+    field_order = ["start", "until", "place", "decision_number", "request_number", "request_date", "request_body"]
 
 
-class ExtendForm(VersionedForm):
+class ExtendForm(VersionedForm, AuthorityRequestFields):
     until = date_field(_("Gia hạn đến ngày"))
     decision_number = forms.CharField(label=_("Số quyết định gia hạn"), required=False)
     reason = forms.CharField(label=_("Lý do"), required=False)
+    field_order = ["until", "decision_number", "reason", "request_number", "request_date", "request_body"]
 
 
 class IsolationEndForm(VersionedForm):
@@ -150,7 +164,7 @@ class ApproveForm(VersionedForm):
 
 
 class ItemForm(VersionedForm):
-    item_id = forms.IntegerField(widget=forms.HiddenInput)
+    item_id = IntField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Tình trạng"), choices=PlanItem.ItemStatus.choices)
     outcome = forms.CharField(label=_("Kết quả"), required=False)
 
@@ -161,15 +175,19 @@ class NoteForm(VersionedForm):
 
 
 class ReferralForm(VersionedForm):
-    member_unit = forms.ModelChoiceField(label=_("Chuyển gửi tới"), queryset=MemberUnit.objects.filter(active=True))
+    member_unit = IdChoiceField(label=_("Chuyển gửi tới"), queryset=MemberUnit.objects.filter(active=True))
     reason = text(_("Lý do, nội dung chuyển gửi"), rows=2)
     guardian_consent = forms.BooleanField(label=_("Cha mẹ/người chăm sóc đã đồng ý chia sẻ thông tin"),
                                           required=False)
     child_consent = forms.BooleanField(label=_("Trẻ (từ đủ 7 tuổi) đã đồng ý"), required=False)
+    # Without consent only under Law 91/2025/QH15 Art. 19(1), stated with its facts (privacy.services).
+    exception = forms.ChoiceField(label=_("Chuyển gửi không cần đồng ý (ngoại lệ)"), required=False,
+                                  choices=[("", "—")] + [(b.value, b.label) for b in EXCEPTIONS])
+    exception_note = forms.CharField(label=_("Sự việc làm ngoại lệ được áp dụng"), required=False)
 
 
 class ReferralCloseForm(VersionedForm):
-    referral_id = forms.IntegerField(widget=forms.HiddenInput)
+    referral_id = IntField(widget=forms.HiddenInput)
     result = forms.CharField(label=_("Kết quả"), required=False)
 
 
@@ -199,7 +217,7 @@ class AttachmentForm(forms.Form):
 class ReassignForm(VersionedForm):
     # Typed as an integer, not a choice: the service names the refusal (not a worker, not of
     # this commune) in its own words instead of a generic "not one of the choices".
-    owner = forms.IntegerField(label=_("Giao cho"), required=False, widget=forms.Select)
+    owner = IntField(label=_("Giao cho"), required=False, widget=forms.Select)
     reason = text(_("Lý do giao lại"), required=False, rows=2)
 
     def __init__(self, *args, candidates=(), **kwargs):

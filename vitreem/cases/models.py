@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.places.fields import ProvinceCodeField
 from vitreem.places.models import AdminUnit
 
 
@@ -93,7 +94,7 @@ class Rating(models.TextChoices):
 
 
 class CaseRules(models.Model):
-    """Deadlines a province sets for its communes. Decree 56/2017 Art. 24 gives 5 working days for
+    """Deadlines a province sets for its communes. Decree 56/2017 Art. 28(1) gives 5 working days for
     the plan; some commune procedures say 7: the figure is data, defaulting to the setting
     VITREEM_CASE_PLAN_WORKING_DAYS."""
 
@@ -139,7 +140,7 @@ class Case(models.Model):
     # Form 02.
     verified_on = models.DateField(null=True, blank=True)
     verification = models.TextField(blank=True)
-    # Emergency intervention / temporary isolation (Decree 56/2017 Art. 23).
+    # Emergency intervention (Decree 56/2017, Arts. 26(3), 31) and temporary isolation (Art. 32).
     emergency_due_at = models.DateTimeField(null=True, blank=True)
     emergency_done_at = models.DateTimeField(null=True, blank=True)
     emergency_action = models.TextField(blank=True)
@@ -148,19 +149,26 @@ class Case(models.Model):
     isolation_until = models.DateField(null=True, blank=True)
     isolation_decision = models.CharField(max_length=60, blank=True)
     isolation_ended_on = models.DateField(null=True, blank=True)
+    # Decree 56/2017, Art. 32(3): isolation past 15 days only at a competent authority's written request.
+    isolation_request_number = models.CharField(max_length=60, blank=True,
+                                                help_text="Number of the competent authority's written request")
+    isolation_request_date = models.DateField(null=True, blank=True)
+    isolation_request_body = models.CharField(max_length=200, blank=True, help_text="The authority that asked")
     # Form 03 and the case meeting.
     assessed_on = models.DateField(null=True, blank=True)
     assessment = models.TextField(blank=True)
     meeting_minutes = models.TextField(blank=True)
     plan_due_on = models.DateField(null=True, blank=True)
     plan_drafted_on = models.DateField(null=True, blank=True)
+    # Decree 56/2017, Art. 28(4): the chairman decides on the submitted plan within 2 working days.
+    approval_due_on = models.DateField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
     # Closure.
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     deadlines_missed = models.PositiveSmallIntegerField(default=0, help_text="Deadlines this case has missed")
 
-    # The next deadline (denormalised by services._refresh_due) so overdue lists are one query.
+    # The next deadline (denormalised by services.case_due_refresh) so overdue lists are one query.
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_due_kind = models.CharField(max_length=15, blank=True)
 
@@ -168,6 +176,7 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         indexes = [models.Index(fields=["unit", "status"]), models.Index(fields=["owner", "next_due_at"])]
@@ -225,9 +234,15 @@ class CaseEvent(models.Model):
     to_status = models.CharField(max_length=15, blank=True)
     text = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    @property
+    def to_status_label(self) -> str:
+        """The step the case moved to, as the page says it (the stored value is a code)."""
+        return str(Status(self.to_status).label) if self.to_status in Status.values else self.to_status
 
 
 class Plan(models.Model):
@@ -249,6 +264,7 @@ class Plan(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "number"], name="plan_case_number")]
@@ -278,6 +294,7 @@ class PlanItem(models.Model):
     due_on = models.DateField()
     status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.PLANNED)
     outcome = models.TextField(blank=True)
+    province_code = ProvinceCodeField(source="plan")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -294,6 +311,7 @@ class Review(models.Model):
     recommend_close = models.BooleanField()
     note = models.TextField(blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["-reviewed_on", "-pk"]
@@ -312,6 +330,7 @@ class Referral(models.Model):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)
     result = models.TextField(blank=True)
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         indexes = [models.Index(fields=["member_unit", "closed_at"])]
@@ -337,6 +356,7 @@ class Attachment(models.Model):
     description = models.CharField(max_length=255, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
 
 class Notification(models.Model):
@@ -351,6 +371,7 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed = models.BooleanField(default=False)
+    province_code = ProvinceCodeField(source="case")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "case", "kind", "due_kind", "due_at"],

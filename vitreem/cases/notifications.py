@@ -24,11 +24,14 @@ DUE_LABELS = {
     "emergency": _("can thiệp khẩn cấp (12 giờ)"),
     "isolation": _("hết hạn cách ly tạm thời"),
     "plan": _("lập kế hoạch hỗ trợ, can thiệp"),
+    "approval": _("phê duyệt kế hoạch hỗ trợ, can thiệp (02 ngày làm việc)"),
     "review": _("rà soát kế hoạch"),
 }
 # Deadlines whose next step is the commune chairman's decision: the end (or extension, by his
-# decision) of temporary isolation — Decree 56/2017, Art. 24. The other deadlines are the worker's.
-CHAIRMAN_DUE_KINDS = {"isolation"}
+# decision) of temporary isolation — Decree 56/2017, Art. 32(3) — and the approval of the plan within
+# 2 working days — Art. 28(4). He is told when they are near and when they are missed; the worker
+# who owns the case too. The other deadlines are the worker's.
+CHAIRMAN_DUE_KINDS = {"isolation", "approval"}
 ASSIGNED = "assigned"
 
 
@@ -64,13 +67,13 @@ def _active(role: str):
 
 
 def _recipients(case: Case, kind: str, supervisors: list, chairmen: dict[int, list]) -> list:
-    """The owner always; for an overdue deadline also the province's case supervisors and, when the
-    next step is his decision, the commune chairman."""
+    """The owner always; when the next step is the commune chairman's decision, the chairman too
+    (near and missed); for an overdue deadline also the province's case supervisors."""
     users = [case.owner]
+    if case.next_due_kind in CHAIRMAN_DUE_KINDS:
+        users += chairmen.get(case.unit_id, [])
     if kind == "overdue":
         users += [s for s in supervisors if scope_for(s).sees_unit(case.unit_id)]
-        if case.next_due_kind in CHAIRMAN_DUE_KINDS:
-            users += chairmen.get(case.unit_id, [])
     unique: dict[int, object] = {}
     for user in users:
         unique.setdefault(user.pk, user)
@@ -93,12 +96,14 @@ def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, 
         if case.next_due_at > now + dt.timedelta(hours=due_soon_hours(case.unit)):
             continue
         kind = "overdue" if case.next_due_at <= now else "due_soon"
-        if kind == "overdue" and supervisors is None:
+        if supervisors is None and (kind == "overdue" or case.next_due_kind in CHAIRMAN_DUE_KINDS):
             supervisors, chairmen = _overseers()
         when = timezone.localtime(case.next_due_at).strftime("%H:%M %d/%m/%Y")
         values = {"c": case.code, "k": due_label(case.next_due_kind), "t": when, "o": case.owner.display_name}
         for user in _recipients(case, kind, supervisors or [], chairmen):
-            if user.pk != case.owner_id:
+            if user.pk != case.owner_id and kind == "due_soon":
+                message = _("Vụ việc %(c)s (phụ trách: %(o)s) sắp đến hạn %(k)s (hạn %(t)s).") % values
+            elif user.pk != case.owner_id:
                 message = _("Vụ việc %(c)s (phụ trách: %(o)s) đã quá hạn %(k)s (hạn %(t)s).") % values
             elif kind == "overdue":
                 message = _("Vụ việc %(c)s đã quá hạn %(k)s (hạn %(t)s).") % values

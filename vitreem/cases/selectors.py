@@ -14,7 +14,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import Role
 from vitreem.core.audit import audit_access
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_filter, scope_for
@@ -29,7 +28,7 @@ def cases_for_user(user) -> QuerySet[Case]:
     if not scope.read_case_details:
         return Case.objects.none()
     in_units = scope_filter(Case.objects.all(), user)
-    if scope.role == Role.REFERRAL_AGENCY and scope.member_unit_ids:
+    if scope.referral_agency and scope.member_unit_ids:
         referred = Referral.objects.filter(member_unit_id__in=scope.member_unit_ids, closed_at__isnull=True)
         return Case.objects.filter(Q(pk__in=in_units.values("pk")) | Q(pk__in=referred.values("case_id")))
     return in_units
@@ -58,7 +57,7 @@ def mask_name(full_name: str) -> str:
 def names_visible(user) -> bool:
     """Names appear in full on lists only for the commune's own people; others see initials
     (and the full name on the case page, whose opening is audited)."""
-    return scope_for(user).role in {Role.COMMUNE_WORKER, Role.CHAIRMAN}
+    return scope_for(user).commune_staff
 
 
 def case_list(*, user, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
@@ -73,7 +72,11 @@ def case_list(*, user, status: str = "", concern: str = "", unit: str = "", age_
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status in Status.values:
         qs = qs.filter(status=status)
-    if concern:
+    if concern == "abuse":  # every form of abuse, Law on Children Art. 4(5) (the indicator's drill-down)
+        from .rules import q_founded_abuse
+
+        qs = qs.filter(q_founded_abuse())
+    elif concern:
         qs = qs.filter(concern=concern)
     if unit:
         from vitreem.places.models import AdminUnit

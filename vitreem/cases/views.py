@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vitreem.accounts.models import Role
-from vitreem.core.audit import audit_access
+from vitreem.core.audit import audit_access, audit_read_list
 from vitreem.core.errors import DomainError, NotFound
+from vitreem.core.params import page_param, year_param
 from vitreem.core.scope import scope_for
 from vitreem.registry.selectors import children_for_user
 
@@ -38,8 +38,7 @@ from .selectors import (
     referral_open_for,
     timeline_for,
 )
-
-COUNT_ONLY_ROLES = {Role.LEADER, Role.REPORTER}
+from .workflow import case_actions_for
 
 
 def _error_page(request, exc: DomainError):
@@ -58,14 +57,16 @@ def _rows(request, cases) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def case_list_view(request):
-    if scope_for(request.user).role in COUNT_ONLY_ROLES:
+    if not scope_for(request.user).read_case_details:
         return redirect("cases:stats")
     g = request.GET
-    mine = g.get("mine", "1" if request.user.role == Role.COMMUNE_WORKER and not g else "") == "1"
+    mine = g.get("mine", "1" if scope_for(request.user).commune_worker and not g else "") == "1"
     qs = case_list(user=request.user, status=g.get("status", ""), concern=g.get("concern", ""),
                    unit=g.get("unit", ""), age_band=g.get("age_band", ""), sex=g.get("sex", ""),
                    ethnicity=g.get("ethnicity", ""), overdue=g.get("overdue", ""), mine=mine, q=g.get("q", ""))
-    page = Paginator(qs, 50).get_page(g.get("page"))
+    page = Paginator(qs, 50).get_page(page_param(g.get("page")))
+    audit_read_list(user=request.user, what="cases.case", filters={**g.dict(), "mine": mine},
+                    count=len(page.object_list), total=page.paginator.count)
     from vitreem.places.models import AdminUnit
     from vitreem.registry.models import Ethnicity
 
@@ -74,7 +75,7 @@ def case_list_view(request):
     return render(request, "cases/list.html", {
         "page": page, "rows": _rows(request, page.object_list), "statuses": Status.choices,
         "concerns": Concern.choices, "mine": mine, "units": units, "ethnicities": Ethnicity.objects.all(),
-        "age_bands": ["0-5", "6-10", "11-15"], "can_intake": request.user.role in services.WORKER_ROLES,
+        "age_bands": ["0-5", "6-10", "11-15"], "can_intake": scope_for(request.user).works_cases,
         "title": _("Vụ việc của tôi") if mine else _("Danh sách vụ việc"),
     })
 
@@ -82,13 +83,14 @@ def case_list_view(request):
 @login_required
 @require_GET
 def overdue_view(request):
-    if scope_for(request.user).role in COUNT_ONLY_ROLES:
+    if not scope_for(request.user).read_case_details:
         return redirect("cases:stats")
     mine = request.GET.get("mine") == "1"
-    return render(request, "cases/overdue.html", {
-        "overdue": _rows(request, cases_overdue(user=request.user, mine=mine)[:300]),
-        "due_soon": _rows(request, cases_due_soon(user=request.user, mine=mine)[:300]), "mine": mine,
-    })
+    overdue = _rows(request, cases_overdue(user=request.user, mine=mine)[:300])
+    due_soon = _rows(request, cases_due_soon(user=request.user, mine=mine)[:300])
+    audit_read_list(user=request.user, what="cases.case", filters={"overdue": "list", "mine": mine},
+                    count=len(overdue) + len(due_soon))
+    return render(request, "cases/overdue.html", {"overdue": overdue, "due_soon": due_soon, "mine": mine})
 
 
 @login_required
@@ -97,7 +99,8 @@ def child_search(request):
     """htmx: children of the worker's communes matching a name, for the intake form."""
     from vitreem.core.text import fold
 
-    q = request.GET.get("q", "").strip()
+    # The intake form's search box sends its own name (child_q); the API-style name q is kept.
+    q = (request.GET.get("q") or request.GET.get("child_q") or "").strip()
     children = []
     if len(q) >= 2:
         children = list(children_for_user(user=request.user).filter(name_key__contains=fold(q))
@@ -108,7 +111,7 @@ def child_search(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def intake_view(request):
-    if request.user.role not in services.WORKER_ROLES:
+    if not scope_for(request.user).works_cases:
         return render(request, "403.html", {"message": _("Chỉ người làm công tác bảo vệ trẻ em tiếp nhận vụ việc.")},
                       status=403)
     form = forms.IntakeForm(request.POST or None,
@@ -158,50 +161,38 @@ def _form_errors(form, exc: DomainError) -> None:
 
 # ---------------------------------------------------------------- the case page and its steps
 
-def _detail_context(request, case, *, forms_override: dict[str, Any] | None = None) -> dict[str, Any]:
-    user = request.user
-    role = user.role
-    v = {"version": case.version}
+# The form each action of the workflow table shows on the case page, with its initial values.
+# "item", "referral_close" and "attach" are per-row buttons (plan items, referrals, the upload form).
+def _action_forms(case, v: dict[str, Any], candidates: list) -> dict[str, Callable[[], Any]]:
     today = timezone.localdate()
     now_local = timezone.localtime().replace(second=0, microsecond=0)
-    is_worker = role in services.WORKER_ROLES and scope_for(user).sees_unit(case.unit_id)
-    is_chair = role in services.CHAIRMAN_ROLES and scope_for(user).sees_unit(case.unit_id)
-    s = case.status
-    actions: dict[str, Any] = {}
-    if is_worker:
-        if s in (Status.RECEIVED, Status.EMERGENCY) and case.verified_on is None:
-            actions["verify"] = forms.VerifyForm(initial={**v, "verified_on": today})
-        if s in (Status.RECEIVED, Status.VERIFIED, Status.EMERGENCY) and case.emergency_done_at is None:
-            actions["emergency"] = forms.EmergencyForm(initial={**v, "done_at": now_local})
-        if s in (Status.VERIFIED, Status.EMERGENCY) and case.verified_on:
-            actions["assess"] = forms.AssessForm(initial={**v, "assessed_on": today})
-        if s in (Status.ASSESSED, Status.PLANNED):
-            actions["plan"] = forms.PlanForm(initial={**v, "drafted_on": today,
-                                                      "review_on": today + dt.timedelta(days=30)})
-        if s == Status.IMPLEMENTING:
-            actions["review"] = forms.ReviewForm(initial={**v, "reviewed_on": today})
-        if s != Status.CLOSED:
-            actions["note"] = forms.NoteForm(initial=v)
-            actions["referral"] = forms.ReferralForm(initial=v)
-            actions["edit"] = True
-    if is_chair:
-        if s == Status.PLANNED:
-            actions["approve"] = forms.ApproveForm(initial={**v, "approved_on": today})
-        if s == Status.TO_CLOSE:
-            actions["close"] = forms.CloseForm(initial=v)
-        if s != Status.CLOSED and not case.isolation_active:
-            actions["isolate"] = forms.IsolateForm(initial={**v, "start": today,
-                                                            "until": today + dt.timedelta(days=14)})
-        if case.isolation_active:
-            actions["isolation_extend"] = forms.ExtendForm(initial=v)
-    can_reassign = role in services.REASSIGN_ROLES and scope_for(user).sees_unit(case.unit_id)
-    candidates = list(services.owner_candidates(case)) if can_reassign and s != Status.CLOSED else []
-    if can_reassign and s != Status.CLOSED:
-        actions["reassign"] = forms.ReassignForm(initial=v, candidates=candidates)
-    if (is_worker or is_chair) and case.isolation_active:
-        actions["isolation_end"] = forms.IsolationEndForm(initial={**v, "ended_on": today})
-    if (is_worker or is_chair) and s == Status.CLOSED:
-        actions["reopen"] = forms.ReopenForm(initial=v)
+    return {
+        "edit": lambda: True,
+        "verify": lambda: forms.VerifyForm(initial={**v, "verified_on": today}),
+        "emergency": lambda: forms.EmergencyForm(initial={**v, "done_at": now_local}),
+        "isolate": lambda: forms.IsolateForm(initial={**v, "start": today, "until": today + dt.timedelta(days=14)}),
+        "isolation_extend": lambda: forms.ExtendForm(initial=v),
+        "isolation_end": lambda: forms.IsolationEndForm(initial={**v, "ended_on": today}),
+        "assess": lambda: forms.AssessForm(initial={**v, "assessed_on": today}),
+        "plan": lambda: forms.PlanForm(initial={**v, "drafted_on": today, "review_on": today + dt.timedelta(days=30)}),
+        "approve": lambda: forms.ApproveForm(initial={**v, "approved_on": today}),
+        "review": lambda: forms.ReviewForm(initial={**v, "reviewed_on": today}),
+        "close": lambda: forms.CloseForm(initial=v),
+        "reopen": lambda: forms.ReopenForm(initial=v),
+        "note": lambda: forms.NoteForm(initial=v),
+        "referral": lambda: forms.ReferralForm(initial=v),
+        "reassign": lambda: forms.ReassignForm(initial=v, candidates=candidates),
+    }
+
+
+def _detail_context(request, case, *, forms_override: dict[str, Any] | None = None) -> dict[str, Any]:
+    user = request.user
+    today = timezone.localdate()
+    # What the page offers is what the workflow table allows (the services check the same table).
+    allowed = case_actions_for(user, case)
+    candidates = list(services.owner_candidates(case)) if "reassign" in allowed else []
+    makers = _action_forms(case, {"version": case.version}, candidates)
+    actions: dict[str, Any] = {name: makers[name]() for name in allowed if name in makers}
     if forms_override:
         actions.update(forms_override)
     for name, form in actions.items():
@@ -213,8 +204,8 @@ def _detail_context(request, case, *, forms_override: dict[str, Any] | None = No
         "case": case, "actions": actions, "plans": plans, "reviews": list(case.reviews.all()),
         "referrals": list(case.referrals.select_related("member_unit")), "events": list(timeline_for(case)[:200]),
         "attachments": list(case.attachments.all()), "forms_list": FORMS.items(),
-        "can_attach": is_worker or is_chair, "attachment_form": forms.AttachmentForm(),
-        "is_worker": is_worker, "agency_referral": referral_open_for(case, user),
+        "allowed": set(allowed), "attachment_form": forms.AttachmentForm(),
+        "agency_referral": referral_open_for(case, user),
         "item_statuses": forms.PlanItem.ItemStatus.choices, "approved_state": Plan.State.APPROVED,
         "due_label": due_label(case.next_due_kind),
         "overdue": bool(case.next_due_at and case.next_due_at <= timezone.now()),
@@ -316,7 +307,7 @@ def reassign_view(request, case_id: int):
         case = case_get_for_user(user=request.user, case_id=case_id, audit=False)
     except DomainError as exc:
         return _error_page(request, exc)
-    if request.user.role not in services.REASSIGN_ROLES:
+    if not scope_for(request.user).manages_caseload:
         return render(request, "403.html", {"message": _("Vai trò của bạn không được giao lại vụ việc.")},
                       status=403)
     candidates = list(services.owner_candidates(case))
@@ -452,10 +443,7 @@ def stats_view(request):
 
     from . import indicators
 
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
+    year = year_param(request.GET.get("year"), default=timezone.localdate().year)
     params = indicators.params_for_counts(user=request.user, year=year) or params_for(year=year, user=request.user)
     values = compute(params, indicators.CODES)
     from vitreem.stats.engine import indicators as registry
@@ -478,16 +466,20 @@ def stats_view(request):
 
 def home_panel_context(request) -> dict[str, Any] | None:
     user = request.user
-    if not user.is_authenticated or scope_for(user).role in COUNT_ONLY_ROLES:
+    scope = scope_for(user)
+    if not scope.read_case_details:  # leaders and reporters see the counts only
         return None
-    if not scope_for(user).read_case_details:
-        return None
-    mine = user.role == Role.COMMUNE_WORKER
-    overdue = list(cases_overdue(user=user, mine=mine)[:10])
-    soon = list(cases_due_soon(user=user, mine=mine)[:10])
+    mine = scope.commune_worker
+    # The heading counts every case of the list, the table shows the first ten (issue 21 item 4: "Quá hạn
+    # (10)" under a headline of 13 overdue cases); a worker's lists are the cases she is in charge of, and
+    # say so, beside the commune's figure above.
+    overdue_qs, soon_qs = cases_overdue(user=user, mine=mine), cases_due_soon(user=user, mine=mine)
+    overdue, soon = list(overdue_qs[:10]), list(soon_qs[:10])
     from .notifications import notifications_for_user
 
     notices = list(notifications_for_user(user=user)[:5])
-    if not overdue and not soon and not notices and user.role not in services.WORKER_ROLES:
+    if not overdue and not soon and not notices and not scope.works_cases:
         return None
-    return {"overdue": _rows(request, overdue), "due_soon": _rows(request, soon), "notices": notices}
+    return {"overdue": _rows(request, overdue), "due_soon": _rows(request, soon), "notices": notices, "mine": mine,
+            "overdue_total": len(overdue) if len(overdue) < 10 else overdue_qs.count(),
+            "due_soon_total": len(soon) if len(soon) < 10 else soon_qs.count()}

@@ -9,7 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .nav import register_nav
+        from .scope import scope_for
 
         register_nav("core:home", _("Trang chủ"), order=0)
         register_nav("core:audit", _("Nhật ký"), order=90,
-                     visible=lambda u: u.role in {"admin", "province_officer", "case_supervisor"})
+                     visible=lambda u: scope_for(u).can_read_audit)

@@ -23,6 +23,7 @@ def next_ids(model, count: int) -> range:
 
 def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, batch: int = 20_000) -> int:
     """Insert plain tuples into `model`'s table (column names are db columns). Returns the row count."""
+    missing_columns(model, columns)
     table = model._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     n = 0
@@ -45,6 +46,15 @@ def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, batc
                 cur.executemany(sql, chunk)
                 n += len(chunk)
     return n
+
+
+def missing_columns(model, columns: Sequence[str]) -> None:
+    """Refuse a raw insert that leaves out a column the model requires every writer to give (the
+    province code of child data, places/fields.py): COPY bypasses the field's own filling."""
+    missing = [f.column for f in model._meta.concrete_fields
+               if getattr(f, "required_in_copy", False) and f.column not in columns and f.attname not in columns]
+    if missing:
+        raise ValueError(f"{model.__name__}: a raw insert must give {', '.join(missing)}")
 
 
 def reset_sequences(*models) -> None:
@@ -80,3 +90,40 @@ def indexes_deferred(*models) -> Iterator[None]:
         with connection.cursor() as cur:
             for _name, sql in saved:
                 cur.execute(sql)
+
+
+@contextmanager
+def pg_indexes_deferred(*models, maintenance_work_mem: str = "1GB") -> Iterator[None]:
+    """On PostgreSQL, drop the tables' secondary indexes and foreign keys during a mass COPY and build
+    them once after (the national bench load). With them in place, COPY into a 25-million-row table
+    maintains a b-tree per index on random keys (names, dates) row by row; one sorted build per index
+    is much faster. Primary keys and unique constraints stay (their keys arrive in order). Runs in
+    autocommit, outside the load's transactions; the definitions are restored even if the load fails."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cur:
+        # Inside a transaction (the tests), deferred foreign-key checks still pending would forbid ALTER TABLE.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SELECT pg_get_indexdef(i.indexrelid), i.indexrelid::regclass::text FROM pg_index i "
+                    "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", [tables])
+        indexes = cur.fetchall()
+        cur.execute("SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+                    "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [tables])
+        foreign_keys = cur.fetchall()
+        for table, name, _definition in foreign_keys:
+            cur.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for _definition, name in indexes:
+            cur.execute(f"DROP INDEX {name}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
+            for definition, _name in indexes:
+                cur.execute(definition)
+            for table, name, definition in foreign_keys:
+                cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+            cur.execute("RESET maintenance_work_mem")

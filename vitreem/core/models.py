@@ -30,10 +30,16 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=32, blank=True, help_text="web, api, cli, import…")
     request_id = models.CharField(max_length=36, blank=True)
+    # The hash chain (core/audit_chain.py): the row's place in the chain and its link, set once by the
+    # sealing step. Every other column is covered by the hash; a column added later must default to
+    # an empty value (None, "", {}), which the hash leaves out, or the older rows would stop verifying.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]),
+                   models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed")]
         verbose_name = _("mục nhật ký")
         verbose_name_plural = _("nhật ký kiểm toán")
 
@@ -44,6 +50,18 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit entries are append-only")
+
+
+class AuditChain(models.Model):
+    """The head of the audit hash chain (one row): the last sealed position and its hash. Sealers lock
+    this row, so one seals at a time; `audit_verify` checks the rows end where the head says."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi nhật ký")
 
 
 class TaskStatus(models.Model):
@@ -63,6 +81,12 @@ class TaskStatus(models.Model):
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # The django-tasks result that runs it: how a job whose worker died is found (core.jobs.jobs_reap).
+    task_id = models.CharField(max_length=64, blank=True)
+    # Where the job was asked for ("web", "api", "cli") and by which request: the audit rows the worker
+    # writes for it carry them, not the worker's own "cli" (issue 21 item 6).
+    source = models.CharField(max_length=40, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -74,3 +74,39 @@ def home_panels(request) -> list[dict]:
         if ctx is not None:
             panels.append({"template": panel.template, "context": ctx})
     return panels
+
+
+@dataclass(frozen=True)
+class PageAsset:
+    """A script or a <link> an app adds to every page for the users `visible` accepts (a static file,
+    never inline JavaScript: the Content-Security-Policy forbids inline scripts)."""
+
+    kind: str  # "script" or a link rel ("manifest", "icon", …)
+    href: Callable[[], str]
+    visible: Callable[[Any], bool]
+
+
+_ASSETS: list[PageAsset] = []
+
+
+def register_page_asset(kind: str, href: Callable[[], str], *, visible: Callable[[Any], bool] | None = None) -> None:
+    """Add a script (kind "script") or a link (kind = its rel) to base.html for the users `visible` accepts
+    (everyone by default, logged out included; `visible` gets None for an anonymous visitor)."""
+    _ASSETS.append(PageAsset(kind, href, visible or (lambda user: True)))
+
+
+def page_assets(user) -> tuple[list[str], list[dict[str, str]]]:
+    """(script URLs, [{"rel", "href"}]) for this user."""
+    scripts, links = [], []
+    for asset in _ASSETS:
+        if not asset.visible(user):
+            continue
+        try:
+            href = asset.href()
+        except NoReverseMatch:  # a test's own URLconf without the app that added it
+            continue
+        if asset.kind == "script":
+            scripts.append(href)
+        else:
+            links.append({"rel": asset.kind, "href": href})
+    return scripts, links

@@ -28,12 +28,53 @@ class Scope:
     write_children: bool
     read_case_details: bool
     province_wide: bool
+    # Reads the audit log (issue 20 item 10): the standing agency only — administrators and provincial
+    # officers, the roles that must log in with a second factor. The log tells who opened which child's
+    # record, case or allowance anywhere in the province, far more than a case supervisor's work needs
+    # (their cases' own history is on each case's page). Pages, menu and selectors ask only here.
+    can_read_audit: bool = False
+    # Least privilege in exports (issue 15 item 8; Law 91/2025/QH15 Art. 3(2): personal data only within
+    # the purpose): a file with children's names, IDs or case data leaves the system only in the hands of
+    # the roles whose work is the list itself. Every role that reads child figures may take the
+    # anonymised export (vitreem/privacy/anonymised.py).
+    export_names: bool = False
+    # Administrators of personal-data protection: the register of purposes, retention, the export log.
+    manage_privacy: bool = False
+    # The Steering Committee's standing agency (administrators and provincial officers): settings,
+    # exceptions to the benefit rules, activity budgets, targets, other units' programme reports.
+    standing_agency: bool = False
+    # The benefit rules themselves (coefficients, base levels): administrators only.
+    edits_rules: bool = False
+    # A commune's child-protection worker: her commune's case work, her commune's programme reports.
+    commune_worker: bool = False
+    # The commune's own people (worker, chairman): children's names in full on case lists.
+    commune_staff: bool = False
+    # A member unit's reporter (only with a member unit): that unit's programme reports.
+    member_unit_reporter: bool = False
+    # An agency a case is referred to: only its own open referrals.
+    referral_agency: bool = False
+    # The case workflow's abilities (cases/workflow.py maps its actions to these).
+    works_cases: bool = False
+    decides_cases: bool = False
+    manages_caseload: bool = False
 
     def sees_unit(self, unit_id: int | None) -> bool:
         return unit_id is not None and unit_id in self.unit_ids
 
 
 _EMPTY = Scope(None, "", frozenset(), frozenset(), False, False, False, False)
+
+
+def _with_merged_predecessors(unit_ids: set[int]) -> set[int]:
+    """The units and the legacy units merged into them by the 2025 reform (their default successor in
+    the crosswalk, the same mapping figures use): records filed before 1 July 2025 under a commune that
+    became part of hers — a case, a decision — are the 2025 commune's, for every kind of record (issue 21
+    item 2: a worker owned a case of a merged commune she could not open). A split commune's records go
+    to its default successor only, so no other successor's people see them."""
+    from vitreem.places.models import UnitSuccession
+
+    merged = UnitSuccession.objects.filter(new_id__in=unit_ids, is_default=True).values_list("old_id", flat=True)
+    return unit_ids | set(merged)
 
 
 def scope_for(user) -> Scope:
@@ -44,12 +85,20 @@ def scope_for(user) -> Scope:
     if cached is not None:
         return cached
 
-    from vitreem.accounts.models import PROVINCE_WIDE_ROLES, Role
+    from vitreem.accounts.models import (
+        CASE_DECIDER_ROLES,
+        CASE_WORKER_ROLES,
+        CASELOAD_MANAGER_ROLES,
+        COMMUNE_STAFF_ROLES,
+        PROVINCE_WIDE_ROLES,
+        STANDING_AGENCY_ROLES,
+        Role,
+    )
     from vitreem.places.selectors import descendant_ids
 
     role = user.role
     assigned = list(user.units.all())
-    unit_ids = frozenset(descendant_ids(assigned))
+    unit_ids = frozenset(_with_merged_predecessors(descendant_ids(assigned)))
     member_units = frozenset([user.member_unit_id] if user.member_unit_id else [])
     scope = Scope(
         user_id=user.pk,
@@ -60,6 +109,18 @@ def scope_for(user) -> Scope:
         write_children=role in {Role.ADMIN, Role.PROVINCE_OFFICER, Role.COMMUNE_WORKER},
         read_case_details=role not in {Role.REPORTER, Role.LEADER},
         province_wide=role in PROVINCE_WIDE_ROLES,
+        can_read_audit=role in STANDING_AGENCY_ROLES,
+        export_names=role in STANDING_AGENCY_ROLES | {Role.COMMUNE_WORKER},
+        manage_privacy=role in STANDING_AGENCY_ROLES,
+        standing_agency=role in STANDING_AGENCY_ROLES,
+        edits_rules=role == Role.ADMIN,
+        commune_worker=role == Role.COMMUNE_WORKER,
+        commune_staff=role in COMMUNE_STAFF_ROLES,
+        member_unit_reporter=role == Role.REPORTER and bool(member_units),
+        referral_agency=role == Role.REFERRAL_AGENCY,
+        works_cases=role in CASE_WORKER_ROLES,
+        decides_cases=role in CASE_DECIDER_ROLES,
+        manages_caseload=role in CASELOAD_MANAGER_ROLES,
     )
     user._vitreem_scope = scope
     return scope

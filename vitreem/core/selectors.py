@@ -8,12 +8,13 @@ from .scope import scope_for
 
 def audit_entries_for_user(*, user, action: str = "", object_type: str = "", actor: str = "",
                            object_id: str = "") -> QuerySet[AuditEntry]:
-    """Audit entries an administrator or provincial officer may read: entries of their units and
-    entries with no unit (logins, settings). Other roles may not read the audit log."""
+    """Audit entries the user may read (`Scope.can_read_audit`: administrators and provincial officers):
+    an administrator every entry, an officer the entries of their units and those with no unit
+    (logins, settings)."""
     from vitreem.accounts.models import Role
 
     scope = scope_for(user)
-    if scope.role not in {Role.ADMIN, Role.PROVINCE_OFFICER, Role.CASE_SUPERVISOR}:
+    if not scope.can_read_audit:
         raise PermissionDenied(_("Chỉ quản trị viên và cán bộ cấp tỉnh được xem nhật ký."))
     qs = AuditEntry.objects.select_related("actor", "unit")
     if scope.role != Role.ADMIN:

@@ -24,6 +24,40 @@ def nfc(text: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(text))).strip()
 
 
+# Characters no text a person types contains, refused wherever people's text is stored (issue 20 item 5):
+# they hide or reorder what an officer reads — a zero-width space inside a name defeats search and
+# duplicate matching, a right-to-left override shows a name backwards — or break files (NUL).
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad")
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A name: letters with their diacritics, spaces, apostrophes ("H'Hen", "Rơ Mah H’Yam") and hyphens.
+_NAME_PUNCTUATION = frozenset(" '\u2019-")
+
+
+def text_problem(text: str, *, label: object, max_length: int | None = None, name: bool = False) -> str | None:
+    """Why `text` (as `nfc` gives it) cannot be stored in the field called `label`, or None: too long;
+    an invisible, bidirectional or control character; a run of combining marks (after NFC Vietnamese has
+    none, a minority letter such as Bahnar's ô̆ one); for a person's `name`, anything but letters, spaces,
+    apostrophes and hyphens. The services call it, so forms, the API, imports and the phone's sync alike."""
+    from django.utils.translation import gettext as _
+
+    if max_length is not None and len(text) > max_length:
+        return _("%(f)s dài quá %(n)s ký tự (%(m)s ký tự).") % {"f": label, "n": max_length, "m": len(text)}
+    marks = 0
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in _INVISIBLE or ch in _BIDI or (category[0] == "C" and ch not in "\t\n\r"):
+            return _("%(f)s chứa ký tự ẩn hoặc ký tự điều khiển (U+%(c)04X): hãy gõ lại.") % {"f": label, "c": ord(ch)}
+        marks = marks + 1 if category[0] == "M" else 0
+        if marks > 1:
+            return _("%(f)s có nhiều dấu chồng lên một chữ: hãy gõ lại bằng bộ gõ tiếng Việt.") % {"f": label}
+        if name and category[0] not in "LM" and ch not in _NAME_PUNCTUATION:
+            return _("%(f)s chỉ gồm chữ cái (có dấu), dấu cách, dấu nháy (') và gạch nối (-); không được có "
+                     "“%(c)s”.") % {"f": label, "c": ch}
+    if name and text and not any(ch.isalpha() for ch in text):
+        return _("%(f)s phải có chữ cái.") % {"f": label}
+    return None
+
+
 def fold(text: str | None) -> str:
     """Diacritic-free search key: lower case, đ→d, marks removed, spaces collapsed.
 

@@ -1,11 +1,12 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from vitreem.core.errors import PermissionDenied
-
 from .nav import home_panels
+from .params import page_param
 from .selectors import audit_entries_for_user
 
 
@@ -17,18 +18,23 @@ def home(request):
 
 @login_required
 def audit_list(request):
-    try:
-        entries = audit_entries_for_user(
-            user=request.user,
-            action=request.GET.get("action", ""),
-            object_type=request.GET.get("object_type", ""),
-            actor=request.GET.get("actor", ""),
-            object_id=request.GET.get("object_id", ""),
-        )
-    except PermissionDenied as exc:
-        return render(request, "403.html", {"message": exc.message}, status=403)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    entries = audit_entries_for_user(
+        user=request.user,
+        action=request.GET.get("action", ""),
+        object_type=request.GET.get("object_type", ""),
+        actor=request.GET.get("actor", ""),
+        object_id=request.GET.get("object_id", ""),
+    )
+    page = Paginator(entries, 50).get_page(page_param(request.GET.get("page")))
     return render(request, "core/audit_list.html", {"page": page, "title": _("Nhật ký kiểm toán")})
+
+
+def error_400(request, exception=None):
+    """A malformed request (core.params.BadParameter and Django's own BadRequest): its message, 400."""
+    from .errors import DomainError
+
+    message = str(exception.message) if isinstance(exception, DomainError) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def error_403(request, exception=None):
@@ -39,8 +45,30 @@ def error_404(request, exception=None):
     return render(request, "404.html", status=404)
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether an error means the database is down, unreachable or read-only (not a bug in a query)."""
+    from django.db import InterfaceError, InternalError, OperationalError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    # PostgreSQL in read-only mode (a standby, default_transaction_read_only): SQLSTATE 25006.
+    return isinstance(exc, InternalError) and getattr(exc.__cause__, "sqlstate", None) == "25006"
+
+
 def error_500(request):
-    return render(request, "500.html", status=500)
+    """The last page: it must not need what may have failed. No context processors (they read the
+    user, hence the database), no user, no session: the template alone, in the request's language.
+    When the database is the cause, say so (503: try again later)."""
+    from django.http import HttpResponse
+    from django.template import loader
+
+    exc = sys.exc_info()[1]
+    down = database_unavailable(exc)
+    html = loader.get_template("500.html").render({"database_down": down})
+    response = HttpResponse(html, status=503 if down else 500)
+    if down:
+        response["Retry-After"] = "60"
+    return response
 
 
 @login_required
@@ -48,8 +76,15 @@ def task_status(request, status_id):
     """Progress of one of the user's jobs; the htmx partial polls itself until the job ends."""
     from django.shortcuts import get_object_or_404
 
+    from .jobs import jobs_reap
     from .models import TaskStatus
 
     status = get_object_or_404(TaskStatus, pk=status_id, owner=request.user)
+    jobs_reap([status])  # a job whose worker died says so instead of "running" forever
     template = "core/task_status_partial.html" if request.htmx else "core/task_status.html"
-    return render(request, template, {"status": status})
+    response = render(request, template, {"status": status})
+    if request.htmx and status.state in (TaskStatus.State.DONE, TaskStatus.State.FAILED):
+        # The job ended while a page polled it: reload that page, so everything on it (an import's
+        # status, its result) says so — not only the progress bar (issue 21 item 8).
+        response["HX-Refresh"] = "true"
+    return response

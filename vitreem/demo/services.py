@@ -20,7 +20,7 @@ from vitreem.places.models import AdminUnit
 
 DEFAULT_CHILDREN = 200_000
 # registry first: everything else hangs on the children it creates.
-SEED_ORDER = ["registry", "cases", "benefits", "programme", "activities", "imports", "stats", "reports"]
+SEED_ORDER = ["registry", "cases", "benefits", "programme", "activities", "imports", "privacy", "stats", "reports"]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from vitreem.core.jobs import job_start
+from vitreem.core.params import Offset
 from vitreem.places.selectors import unit_resolve
 
 from .models import ImportBatch
@@ -49,7 +50,7 @@ class ImportIn(Schema):
 
 
 @router.get("/", response=list[ImportOut])
-def list_imports(request, limit: int = 50, offset: int = 0):
+def list_imports(request, limit: int = 50, offset: Offset = 0):
     qs = imports_for_user(user=request.auth)[max(0, offset): max(0, offset) + min(max(1, limit), 200)]
     return [ImportOut.from_batch(b) for b in qs]
 

@@ -24,6 +24,7 @@ from vitreem.core.models import AuditEntry
 from vitreem.core.scope import require_unit
 from vitreem.core.text import detect_column_encoding, fold, nfc, to_unicode
 from vitreem.places.models import AdminUnit
+from vitreem.places.selectors import province_code_of
 from vitreem.registry.duplicates import Rec
 from vitreem.registry.models import (
     Child,
@@ -697,12 +698,13 @@ class Importer:
                     self._household_cache.setdefault(key, HouseholdRef(pk, unit_id, village))
         new = [k for k in missing if k not in self._household_cache]
         if new:
-            copy = Copy(Household, ["id", "unit_id", "head_name", "head_key", "village", "address"], now=now, writer=self.writer)
+            copy = Copy(Household, ["id", "unit_id", "head_name", "head_key", "village", "address", "province_code"],
+                        now=now, writer=self.writer)
             created_at = now.isoformat()
             for pk, key in zip(reserve_ids(Household, len(new)), new, strict=True):
                 p = wanted[key]
                 head, village = nfc(p.guardians[0]["full_name"]), p.data.get("village", "")
-                copy.add(pk, key[0], head, key[2], village, "")
+                copy.add(pk, key[0], head, key[2], village, "", province_code_of(key[0]))
                 self._audit(audits, "household.create", "registry.household", pk, key[0],
                             {"id": pk, "unit_id": key[0], "village": village, "head_name": head, "head_key": key[2],
                              "address": "", "created_at": created_at})
@@ -736,13 +738,13 @@ class Importer:
             found = dict(HouseholdPoverty.objects.filter(household_id__in=unknown, year=year)
                          .values_list("household_id", "status"))
             self._poverty_known.update({pk: found.get(pk) for pk in unknown})
-        copy = Copy(HouseholdPoverty, ["household_id", "year", "status"], now=now, writer=self.writer)
+        copy = Copy(HouseholdPoverty, ["household_id", "year", "status", "province_code"], now=now, writer=self.writer)
         for pk, s in status.items():
             current = self._poverty_known[pk]
             if current == s:
                 continue
             if current is None:
-                copy.add(pk, year, s)
+                copy.add(pk, year, s, province_code_of(units.get(pk)))
             else:
                 HouseholdPoverty.objects.filter(household_id=pk, year=year).update(status=s)
             self._poverty_known[pk] = s
@@ -764,9 +766,12 @@ class Importer:
         episode_ids = iter(reserve_ids(SpecialEpisode, sum(len(p.groups) for p in rows)))
         assessment_ids = iter(reserve_ids(RiskAssessment, sum(1 for p in rows if p.risks)))
         households = self._households(rows, audits, now)
-        children = Copy(Child, [*CHILD_COLUMNS, "id", "source", "created_by_id"], now=now, writer=self.writer)
-        residences = Copy(Residence, ["child_id", "unit_id", "start"], now=now, writer=self.writer)
-        guardians = Copy(Guardian, ["child_id", "full_name", "name_key", "relationship", "is_primary"], now=now, writer=self.writer)
+        # Every row carries the child's 2025 province (places/fields.py); COPY bypasses the field's filling.
+        children = Copy(Child, [*CHILD_COLUMNS, "id", "source", "created_by_id", "province_code"], now=now,
+                        writer=self.writer)
+        residences = Copy(Residence, ["child_id", "unit_id", "start", "province_code"], now=now, writer=self.writer)
+        guardians = Copy(Guardian, ["child_id", "full_name", "name_key", "relationship", "is_primary", "province_code"],
+                         now=now, writer=self.writer)
         episodes: list[tuple[int, int, Prepared, SpecialGroup]] = []
         assessments: list[tuple[int, int, list[RiskFactor]]] = []
         for child_id, p in zip(ids, rows, strict=True):
@@ -776,10 +781,11 @@ class Importer:
                       "unit_id": p.unit.pk, "ended_on": None, "end_reason": ""}
             if household is not None and not values.get("village"):
                 values["village"] = household.village
-            children.add(*(values[c] for c in CHILD_COLUMNS), child_id, self.source, actor_id)
-            residences.add(child_id, p.unit.pk, d["birth_date"])
+            pc = province_code_of(p.unit.pk)
+            children.add(*(values[c] for c in CHILD_COLUMNS), child_id, self.source, actor_id, pc)
+            residences.add(child_id, p.unit.pk, d["birth_date"], pc)
             for i, g in enumerate(p.guardians):
-                guardians.add(child_id, g["full_name"], self._fold_name(g["full_name"]), g["relationship"], i == 0)
+                guardians.add(child_id, g["full_name"], self._fold_name(g["full_name"]), g["relationship"], i == 0, pc)
             self._audit(audits, "child.register", "registry.child", child_id, p.unit.pk,
                         {**{k: values[k] for k in CHILD_FIELDS}, "guardians": p.guardians})
             episodes.extend((child_id, p.unit.pk, p, group) for group in p.groups)
@@ -789,23 +795,27 @@ class Importer:
         residences.flush()
         guardians.flush()
         if episodes:
-            copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "recorded_by_id"],
-                        now=now, writer=self.writer)
+            copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "recorded_by_id",
+                                         "province_code"], now=now, writer=self.writer)
             for pk, (child_id, unit_id, _p, group) in zip(episode_ids, episodes,
                                                           strict=True):
                 top_id = group.parent_id or group.pk
-                copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today, actor_id)
+                copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today, actor_id,
+                         province_code_of(unit_id))
                 self._audit(audits, "child.special_open", "registry.child", child_id, unit_id,
                             {"episode": pk, "group": group.code, "start": self.today, "end": None})
             copy.flush()
         if assessments:
-            copy = Copy(RiskAssessment, ["id", "child_id", "assessed_on", "assessed_by_id"], now=now, writer=self.writer)
-            links = Copy(ChildRisk, ["child_id", "factor_id", "start", "assessment_id"], now=now, writer=self.writer)
+            copy = Copy(RiskAssessment, ["id", "child_id", "assessed_on", "assessed_by_id", "province_code"], now=now,
+                        writer=self.writer)
+            links = Copy(ChildRisk, ["child_id", "factor_id", "start", "assessment_id", "province_code"], now=now,
+                         writer=self.writer)
             for pk, (child_id, unit_id, factors) in zip(assessment_ids, assessments,
                                                         strict=True):
-                copy.add(pk, child_id, self.today, actor_id)
+                pc = province_code_of(unit_id)
+                copy.add(pk, child_id, self.today, actor_id, pc)
                 for f in factors:
-                    links.add(child_id, f.pk, self.today, pk)
+                    links.add(child_id, f.pk, self.today, pk, pc)
                 self._audit(audits, "child.risk_assess", "registry.child", child_id, unit_id,
                             {"assessed_on": self.today, "factors": sorted(f.code for f in factors)})
             copy.flush()

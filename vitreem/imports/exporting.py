@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from vitreem.core.cells import csv_cell, xlsx_write_row
 from vitreem.registry.models import (
     BirthPrecision,
     Child,
@@ -173,7 +174,7 @@ def write_xlsx(path: str, rows: Iterator[dict[str, object]], *, title: str = "",
     text_fmt = workbook.add_format({"num_format": "@"})
     for col, name in enumerate(TEMPLATE_FIELDS):
         sheet.set_column(col, col, WIDTHS[name], text_fmt if name in ("personal_id", "unit_code") else None)
-    sheet.write_row(0, 0, HEADERS, head)
+    xlsx_write_row(sheet, 0, 0, HEADERS, head)
     sheet.freeze_panes(1, 0)
     n = 0
     for n, row in enumerate(rows, start=1):
@@ -218,17 +219,18 @@ def _template_help(workbook) -> None:
         "schooling": "Đang đi học - Tiểu học / Bỏ học / Chưa đến tuổi đi học.",
         "disability": "Khuyết tật nhẹ / Khuyết tật nặng / Khuyết tật đặc biệt nặng; để trống nếu không.",
     }
-    sheet.write_row(0, 0, ["Cột", "Cách ghi"], bold)
+    xlsx_write_row(sheet, 0, 0, ["Cột", "Cách ghi"], bold)
     for i, name in enumerate(TEMPLATE_FIELDS[1:], start=1):
-        sheet.write_row(i, 0, [TEMPLATE_HEADERS[name], notes.get(name, "")])
+        xlsx_write_row(sheet, i, 0, [TEMPLATE_HEADERS[name], notes.get(name, "")])
 
 
 def _csv_value(value: object) -> object:
-    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else value
+    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else csv_cell(value)
 
 
 def write_csv(stream: io.TextIOBase, rows: Iterator[dict[str, object]]) -> int:
-    """CSV in UTF-8 with a BOM (so Excel shows Vietnamese), dates dd/mm/yyyy."""
+    """CSV in UTF-8 with a BOM (so Excel shows Vietnamese), dates dd/mm/yyyy; a text that a spreadsheet
+    would read as a formula is prefixed with ' (core/cells.py; the importer takes it off again)."""
     stream.write("\ufeff")
     writer = csv.writer(stream)
     writer.writerow(HEADERS)

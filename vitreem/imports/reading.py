@@ -17,7 +17,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from vitreem.core.text import fold_words, to_unicode
+from vitreem.core.cells import csv_unquote
+from vitreem.core.text import detect_column_encoding, fold_words, to_unicode
 
 from .columns import guess_mapping, header_words, match_header
 
@@ -29,6 +30,8 @@ HEADER_SCAN = 40
 END_MARKERS = ("nguoi lap", "tong cong", "tong so", "cong ", "xac nhan", "tm ", "tm.", "chu tich", "ky ten",
                "ky ghi ro", "ngay thang nam", "giam doc", "truong thon", "can bo", "tong:", "cong:")
 _END_RE = re.compile(r"^(?:" + "|".join(re.escape(m.strip()) for m in END_MARKERS) + r")\b")
+# The place-and-date line above the signatures: "Đăk Hà, ngày 15 tháng 3 năm 2024" (the day often left blank).
+_DATE_LINE_RE = re.compile(r"\bngay\b[\s\d]{0,12}\bthang\b[\s\d]{0,12}\bnam\b")
 _COLUMN_NUMBERS = re.compile(r"^\(?[0-9a-z]{1,2}\)?$")  # the "(1) (2) (3)" row under many headers
 
 
@@ -81,8 +84,14 @@ def _decode_csv(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        # Windows-1258 writes tones as combining marks: NFC composes them.
-        return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace")), "windows-1258"
+        pass
+    # A sheet typed in a legacy font (TCVN3, VNI) and saved as CSV holds its letters as Windows-1252
+    # bytes; decoded as Windows-1258 several of them would turn into other letters for good.
+    latin = data.decode("cp1252", errors="replace")
+    if detect_column_encoding(latin.splitlines()[:2000]) in ("tcvn3", "vni"):
+        return latin, "windows-1252"
+    # Windows-1258 writes tones as combining marks: NFC composes them.
+    return unicodedata.normalize("NFC", data.decode("cp1258", errors="replace")), "windows-1258"
 
 
 def _read_csv(data: bytes) -> tuple[list[Sheet], str]:
@@ -96,7 +105,8 @@ def _read_csv(data: bytes) -> tuple[list[Sheet], str]:
         delimiter = ","
     csv.field_size_limit(10_000_000)
     try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        # A cell an export prefixed with ' (formula neutralisation, core/cells.py) reads as its text.
+        rows = [[csv_unquote(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise ReadError(_("Không đọc được tệp CSV: %(e)s") % {"e": exc}) from None
     return [Sheet("CSV", rows)], encoding
@@ -110,7 +120,8 @@ def _read_spreadsheet(path: Path) -> list[Sheet]:
         sheets = []
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
+            # Each row as far as its last value: a sheet with a stray far cell holds short rows.
+            rows = [_trimmed(row) for row in sheet.iter_rows()]
             try:
                 merged = list(sheet.merged_cell_ranges or [])
             except Exception:  # noqa: BLE001 — merged ranges are a hint; formats without them still read
@@ -125,8 +136,20 @@ def _read_spreadsheet(path: Path) -> list[Sheet]:
     return sheets
 
 
+def _trimmed(row: list[Any]) -> list[Any]:
+    end = len(row)
+    while end and row[end - 1] in ("", None):
+        end -= 1
+    return row[:end] if end < len(row) else row
+
+
 def read_sheets(path: Path | str, filename: str | None = None) -> tuple[list[Sheet], str]:
-    """Every sheet of the file, and the byte encoding of a CSV ("" for spreadsheets)."""
+    """Every sheet of the file, and the byte encoding of a CSV ("" for spreadsheets).
+
+    A spreadsheet whose used range is beyond the configured size is refused before it is read
+    (bounds.py: the reader's cost grows with the last cell's position, not the file's size)."""
+    from .bounds import check_extents
+
     path = Path(path)
     suffix = Path(filename or path.name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -134,6 +157,7 @@ def read_sheets(path: Path | str, filename: str | None = None) -> tuple[list[She
                         % {"s": suffix or "?"})
     if suffix in (".csv", ".txt"):
         return _read_csv(path.read_bytes())
+    check_extents(path, suffix)
     return _read_spreadsheet(path), ""
 
 
@@ -235,12 +259,19 @@ def find_table(sheet: Sheet) -> Table | None:
     end = start
     for index in range(start, len(rows)):
         first = next((_text(c) for c in rows[index] if _text(c)), "")
-        if first and _END_RE.match(fold_words(first)):
+        if first and is_footer(first):
             break
         end = index + 1
     return Table(sheet=sheet.name, header_row=h + 1, header_rows=2 if two_rows else 1,
                  headers=headers, variants=variants, rows=rows, data_start=start, data_end=end,
                  guessed=guess_mapping(variants), sheets=[])
+
+
+def is_footer(text: str) -> bool:
+    """Does a row starting with `text` end the table (signatures, totals, the place-and-date line)?
+    The text is converted first: a sheet typed in TCVN3 or VNI has its footer in that font too."""
+    words = fold_words(to_unicode(text))
+    return bool(_END_RE.match(words) or _DATE_LINE_RE.search(words))
 
 
 def table_read(path: Path | str, *, filename: str | None = None, sheet: str | None = None) -> Table:

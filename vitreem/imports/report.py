@@ -12,6 +12,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from vitreem.core.cells import xlsx_write_row
+
 from .models import ImportBatch
 from .reading import ReadError
 
@@ -38,7 +40,8 @@ def error_report_write(batch: ImportBatch, path_or_buffer: Any) -> int:
     bold = workbook.add_format({"bold": True, "text_wrap": True, "border": 1, "bg_color": "#EEF2F6"})
     bad = workbook.add_format({"font_color": "#B3261E", "text_wrap": True})
     date_fmt = workbook.add_format({"num_format": "dd/mm/yyyy"})
-    sheet.write_row(0, 0, [_("Dòng"), _("Lỗi"), _("Cảnh báo"), *headers], bold)
+    # The file's own headers are text from outside: written as strings, never as formulas.
+    xlsx_write_row(sheet, 0, 0, [_("Dòng"), _("Lỗi"), _("Cảnh báo"), *headers], bold)
     sheet.set_column(1, 2, 50)
     n = 0
     for n, rownum in enumerate(sorted(set(errors) | set(warnings)), start=1):

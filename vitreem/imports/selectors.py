@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from vitreem.core.errors import NotFound
+from vitreem.core.errors import DomainError, NotFound
 from vitreem.core.scope import get_in_scope, scope_filter, scope_for
 
 from .models import ExportFile, ImportBatch
@@ -38,3 +39,15 @@ def children_for_export(*, user, filters: dict[str, Any] | None = None):
     filters = dict(filters or {})
     qs = children_for_user(user=user, include_ended=filters.get("as_of") is not None)
     return children_filter(qs, user=user, **filters)
+
+
+def export_filters(user, query: dict[str, Any]):
+    """The child list's own filter form and selector: an export is exactly the list on screen."""
+    from vitreem.registry.forms import ChildFilterForm
+
+    form = ChildFilterForm(query, user=user)
+    if not form.is_valid():
+        raise DomainError(_("Bộ lọc không hợp lệ: %(e)s") % {"e": "; ".join(
+            f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())}, code="invalid_filter")
+    filters = form.filter_kwargs()
+    return filters, children_for_export(user=user, filters=filters)

@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
@@ -61,6 +62,7 @@ def import_create(*, actor, filename: str, content: bytes | File, default_unit: 
         raise ValidationFailed({"file": _("Tệp rỗng.")})
     if len(data) > MAX_UPLOAD:
         raise ValidationFailed({"file": _("Tệp quá lớn (tối đa 60 MB).")})
+    _pending_quota(actor)
     if default_unit is not None:
         require_unit(actor, default_unit)
     unit = default_unit or _default_scope_unit(actor)
@@ -71,6 +73,58 @@ def import_create(*, actor, filename: str, content: bytes | File, default_unit: 
     batch.save()
     audit_change(actor=actor, action="import.upload", obj=batch, unit=unit,
                  changes={"file": batch.filename, "sha256": batch.sha256})
+    return batch
+
+
+def _pending_quota(actor) -> None:
+    """At most VITREEM_IMPORT_PENDING_PER_USER uploads waiting to be imported per user (issue 20 item 12):
+    each keeps its file on disk until it is imported or given up."""
+    limit = settings.VITREEM_IMPORT_PENDING_PER_USER
+    # Locking the user's row makes two uploads at once count each other.
+    from vitreem.accounts.models import User
+
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    pending = ImportBatch.objects.filter(owner=actor, status=ImportBatch.Status.UPLOADED).count()
+    if pending >= limit:
+        raise ValidationFailed({"file": _("Bạn đang có %(n)s tệp đã tải lên nhưng chưa nhập (tối đa %(n)s): hãy nhập "
+                                          "hoặc bỏ bớt các tệp đó trong danh sách trước khi tải tệp mới.") % {"n": limit}})
+
+
+def import_job_reap(*, batch: ImportBatch) -> bool:
+    """An import left "running" by a worker that died (kill -9, a reboot): its job is marked failed
+    (core.jobs.jobs_reap) and the upload goes back to waiting, so its page offers to run it again.
+    The import is one transaction: nothing of it was written. Returns whether it was reset."""
+    from vitreem.core.jobs import WORKER_DIED, jobs_reap
+    from vitreem.core.models import TaskStatus
+
+    if batch.status != ImportBatch.Status.RUNNING or not batch.task_id:
+        return False
+    status = TaskStatus.objects.filter(pk=batch.task_id).first()
+    if status is None or not jobs_reap([status]):
+        return False
+    batch.status = ImportBatch.Status.UPLOADED
+    batch.result = {"message": str(WORKER_DIED)}
+    batch.save(update_fields=["status", "result"])
+    return True
+
+
+@transaction.atomic
+def import_discard(*, actor, batch: ImportBatch, reason: str) -> ImportBatch:
+    """Give up an upload that will not be imported — unreadable, refused, or dropped by the user — and
+    delete its file (issue 20 item 12: a rejected 50 MB file stayed on disk). The batch stays, with
+    its name, hash and the reason, so the list says what happened."""
+    if batch.status in (ImportBatch.Status.RUNNING, ImportBatch.Status.DONE):
+        raise ValidationFailed({"file": _("Lần nhập này đã chạy: tệp được giữ cùng kết quả.")})
+    name = batch.file.name
+    if name:
+        batch.file.delete(save=False)
+        batch.file = ""  # type: ignore[assignment]  # the column is not nullable: no file is ""
+    batch.status = ImportBatch.Status.FAILED
+    batch.result = {**(batch.result or {}), "message": reason}
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["file", "status", "result", "finished_at"])
+    audit_change(actor=actor, action="import.discard", obj=batch, unit=batch.unit_id,
+                 changes={"file": batch.filename, "deleted": name, "reason": reason})
     return batch
 
 
@@ -148,11 +202,9 @@ def import_execute(*, actor, batch: ImportBatch, dry_run: bool = False, valid_on
     batch.dry_run, batch.valid_only = dry_run, valid_only
     try:
         table = import_table(batch)
-    except ReadError as exc:
-        batch.status = ImportBatch.Status.FAILED
+    except ReadError as exc:  # unreadable or refused: the file is deleted, the batch says why
         batch.result = {"file": batch.filename, "message": str(exc), "written": False, "errors": []}
-        batch.finished_at = timezone.now()
-        batch.save()
+        import_discard(actor=actor, batch=batch, reason=str(exc))
         raise
     token = source_var.set(batch.source)
     try:
@@ -195,9 +247,13 @@ def json_result(result: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def export_file_save(*, actor, filename: str, data: bytes, filters: dict[str, Any], rows: int) -> ExportFile:
+def export_file_save(*, actor, filename: str, data: bytes, filters: dict[str, Any], rows: int,
+                     units: dict[str, int] | None = None) -> ExportFile:
+    from vitreem.privacy.exports import export_audit
+
     export = ExportFile(owner=actor, filename=filename, filters=filters, rows=rows)
     export.file.save(filename, ContentFile(data), save=False)
     export.save()
-    audit_change(actor=actor, action="export.children", obj=export, changes={"rows": rows, "filters": filters})
+    export_audit(actor=actor, what="registry.child", rows=rows, filters=filters, units=units,
+                 extra={"export_file": export.pk})
     return export

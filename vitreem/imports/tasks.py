@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django_tasks import task
 
-from vitreem.core.jobs import job_fail, job_finish, job_progress
+from vitreem.core.jobs import JobLimitExceeded, job_context, job_fail, job_finish, job_limits, job_progress
 
 
 @task()
@@ -67,9 +67,17 @@ def _import(*, status_id: str, import_id: int, user_id: int, valid_only: bool, d
     batch = ImportBatch.objects.get(pk=import_id)
     url = reverse("imports:detail", args=[batch.pk])
     try:
-        result = import_execute(actor=user, batch=batch, valid_only=valid_only, dry_run=dry_run,
-                                progress=progress_outside(status_id))
-    except ReadError as exc:
+        # A file that needs more time or memory than an import may take stops here, not the machine.
+        with job_limits():
+            result = import_execute(actor=user, batch=batch, valid_only=valid_only, dry_run=dry_run,
+                                    progress=progress_outside(status_id))
+    except ReadError as exc:  # unreadable or refused: import_execute has deleted the file
+        job_fail(status_id, message=str(exc))
+        return
+    except JobLimitExceeded as exc:  # the file is kept: a larger limit can import it
+        batch.status = ImportBatch.Status.FAILED
+        batch.result = {**(batch.result or {}), "message": str(exc)}
+        batch.save(update_fields=["status", "result"])
         job_fail(status_id, message=str(exc))
         return
     except Exception as exc:
@@ -83,17 +91,22 @@ def _import(*, status_id: str, import_id: int, user_id: int, valid_only: bool, d
 
 @task()
 def export_run(*, status_id: str, user_id: int, query: dict, fmt: str = "xlsx") -> None:
-    from vitreem.accounts.models import User
+    with job_context(status_id):  # its audit rows carry the request that asked for it
+        from vitreem.accounts.models import User
+        from vitreem.privacy.exports import require_export_names, units_of
 
-    from .exporting import export_bytes
-    from .services import export_file_save
-    from .views import export_filters
+        from .exporting import export_bytes
+        from .selectors import export_filters
+        from .services import export_file_save
 
-    user = User.objects.get(pk=user_id)
-    filters, qs = export_filters(user, query)
-    total = qs.count()
-    job_progress(status_id, progress=0, total=total)
-    data, rows = export_bytes(qs, fmt=fmt, progress=lambda n: job_progress(status_id, progress=n))
-    export = export_file_save(actor=user, filename=f"danh-sach-tre-em.{fmt}", data=data,
-                              filters={k: str(v) for k, v in query.items()}, rows=rows)
-    job_finish(status_id, result={"url": reverse("imports:export_download", args=[export.pk]), "rows": rows})
+        user = User.objects.get(pk=user_id)
+        require_export_names(user)  # checked again: the role may have changed since the job was queued
+        filters, qs = export_filters(user, query)
+        total = qs.count()
+        job_progress(status_id, progress=0, total=total)
+        data, rows = export_bytes(qs, fmt=fmt, progress=lambda n: job_progress(status_id, progress=n))
+        # export_file_save writes the export's audit row (filters, count, communes), one per export.
+        export = export_file_save(actor=user, filename=f"danh-sach-tre-em.{fmt}", data=data,
+                                  filters={**{k: str(v) for k, v in query.items()}, "format": fmt}, rows=rows,
+                                  units=units_of(qs))
+        job_finish(status_id, result={"url": reverse("imports:export_download", args=[export.pk]), "rows": rows})

@@ -4,9 +4,6 @@ background job → result with the error report; exports of the child list; the 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vitreem.core.errors import DomainError, NotFound
+from vitreem.core.errors import DomainError
 from vitreem.core.jobs import job_start
 from vitreem.core.models import TaskStatus
 from vitreem.core.scope import require_unit, scope_for
@@ -26,7 +23,7 @@ from .columns import FIELDS
 from .forms import MappingForm, UploadForm
 from .models import ImportBatch
 from .reading import ReadError
-from .selectors import export_get_for_user, import_get_for_user, imports_for_user
+from .selectors import export_filters, export_get_for_user, import_get_for_user, imports_for_user
 
 # Files up to this many rows are checked in full while the user waits; bigger ones in the job.
 PREVIEW_FULL_ROWS = 3000
@@ -35,19 +32,6 @@ EXPORT_SYNC_ROWS = 5000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            return render(request, "404.html", status=404)
-        except DomainError as exc:
-            if exc.status == 403:
-                return render(request, "403.html", {"message": exc.message}, status=403)
-            raise
-
-    return wrapper
 
 
 def _require_read(user) -> None:
@@ -59,7 +43,6 @@ def _require_read(user) -> None:
 
 @login_required
 @require_GET
-@domain_errors
 def import_list(request: HttpRequest) -> HttpResponse:
     _require_read(request.user)
     page = Paginator(imports_for_user(user=request.user), 25).get_page(request.GET.get("page"))
@@ -70,7 +53,6 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@domain_errors
 def import_upload(request: HttpRequest) -> HttpResponse:
     from .services import import_create
 
@@ -91,21 +73,33 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _preview_rows(table, limit: int = 10) -> list[tuple[int, list[str]]]:
+    """The first rows as the import will read them: a column typed in TCVN3 or VNI is shown converted
+    (each column's encoding detected on the same sample the import uses)."""
+    from vitreem.core.text import detect_column_encoding, to_unicode
+
+    from .engine import ENCODING_SAMPLE
     from .values import cell_text
 
-    out = []
-    for rownum, cells in table.data_rows():
-        out.append((rownum, [cell_text(c)[:80] for c in cells[:len(table.headers)]]))
-        if len(out) >= limit:
+    width = len(table.headers)
+    sample: list[list[str]] = [[] for _ in range(width)]
+    first: list[tuple[int, list]] = []
+    for seen, (rownum, cells) in enumerate(table.data_rows(), start=1):
+        if len(first) < limit:
+            first.append((rownum, cells[:width]))
+        for i, c in enumerate(cells[:width]):
+            if isinstance(c, str) and c and len(sample[i]) < ENCODING_SAMPLE:
+                sample[i].append(c)
+        if len(first) >= limit and (seen >= ENCODING_SAMPLE or all(len(s) >= ENCODING_SAMPLE for s in sample)):
             break
-    return out
+    encodings = [detect_column_encoding(s) for s in sample]
+    return [(rownum, [to_unicode(c, encodings[i])[:80] if isinstance(c, str) and encodings[i] in ("tcvn3", "vni")
+                      else cell_text(c)[:80] for i, c in enumerate(cells)]) for rownum, cells in first]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def import_preview(request: HttpRequest, import_id: int) -> HttpResponse:
-    from .services import import_execute, import_table, mapping_confirm, mapping_for
+    from .services import import_discard, import_execute, import_table, mapping_confirm, mapping_for
 
     batch = import_get_for_user(user=request.user, import_id=import_id)
     require_unit(request.user, batch.unit)
@@ -114,9 +108,7 @@ def import_preview(request: HttpRequest, import_id: int) -> HttpResponse:
     try:
         table = import_table(batch)
     except ReadError as exc:
-        batch.status = ImportBatch.Status.FAILED
-        batch.result = {"message": str(exc)}
-        batch.save(update_fields=["status", "result"])
+        batch = import_discard(actor=request.user, batch=batch, reason=str(exc))
         return render(request, "imports/preview.html", {"batch": batch, "read_error": str(exc)}, status=200)
     mapping = mapping_for(batch, table)
     splits = batch.result.get("splits") or {}
@@ -148,6 +140,19 @@ def import_preview(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(request, "imports/preview.html", ctx)
 
 
+@login_required
+@require_POST
+def import_drop(request: HttpRequest, import_id: int) -> HttpResponse:
+    """The user gives up an upload: its file is deleted and it leaves the pending quota."""
+    from .services import import_discard
+
+    batch = import_get_for_user(user=request.user, import_id=import_id)
+    require_unit(request.user, batch.unit)
+    import_discard(actor=request.user, batch=batch, reason=_("Người tải lên đã bỏ tệp này."))
+    messages.success(request, _("Đã bỏ tệp %(f)s.") % {"f": batch.filename})
+    return redirect("imports:list")
+
+
 def _start(request: HttpRequest, batch: ImportBatch, *, valid_only: bool) -> HttpResponse:
     from .tasks import import_run
 
@@ -161,9 +166,11 @@ def _start(request: HttpRequest, batch: ImportBatch, *, valid_only: bool) -> Htt
 
 @login_required
 @require_GET
-@domain_errors
 def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+    from .services import import_job_reap
+
     batch = import_get_for_user(user=request.user, import_id=import_id)
+    import_job_reap(batch=batch)  # its worker died: say so, and offer to run it again
     status = TaskStatus.objects.filter(pk=batch.task_id, owner_id=request.user.pk).first() if batch.task_id else None
     result = batch.result or {}
     return render(request, "imports/detail.html", {
@@ -173,7 +180,6 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@domain_errors
 def import_errors(request: HttpRequest, import_id: int) -> HttpResponseBase:
     from .report import error_report_write
 
@@ -205,28 +211,17 @@ def import_template(request: HttpRequest) -> HttpResponseBase:
 
 # ---------------------------------------------------------------- export
 
-def export_filters(user, query: dict[str, Any]):
-    """The child list's own filter form and selector: an export is exactly the list on screen."""
-    from vitreem.registry.forms import ChildFilterForm
-
-    from .selectors import children_for_export
-
-    form = ChildFilterForm(query, user=user)
-    if not form.is_valid():
-        raise DomainError(_("Bộ lọc không hợp lệ: %(e)s") % {"e": "; ".join(
-            f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())}, code="invalid_filter")
-    filters = form.filter_kwargs()
-    return filters, children_for_export(user=user, filters=filters)
-
-
 @login_required
 @require_GET
-@domain_errors
 def export(request: HttpRequest) -> HttpResponseBase:
     from .exporting import export_bytes
     from .tasks import export_run
 
     _require_read(request.user)
+    from vitreem.privacy.exports import export_audit, require_export_names, units_of
+
+    # Least privilege (issue 15 item 8): a list with names and IDs only for the roles whose work it is.
+    require_export_names(request.user)
     fmt = request.GET.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
         return HttpResponse(_("Định dạng phải là xlsx hoặc csv."), status=400)
@@ -241,12 +236,9 @@ def export(request: HttpRequest) -> HttpResponseBase:
             status = job_start(kind="export", owner=request.user, task=export_run, total=count, user_id=request.user.pk,
                                query=query, fmt=fmt)
         return redirect("core:task_status", status.pk)
-    data, _rows = export_bytes(qs, fmt=fmt)
-    from vitreem.core.audit import audit_change
-
-    with transaction.atomic():
-        audit_change(actor=request.user, action="export.children", object_type="registry.child",
-                     changes={"rows": count, "filters": query})
+    data, rows = export_bytes(qs, fmt=fmt)
+    export_audit(actor=request.user, what="registry.child", rows=rows, filters={**query, "format": fmt},
+                 units=units_of(qs))
     content_type = XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
     return FileResponse(io.BytesIO(data), as_attachment=True, filename=f"danh-sach-tre-em.{fmt}",
                         content_type=content_type)
@@ -254,10 +246,12 @@ def export(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_GET
-@domain_errors
 def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
     found = export_get_for_user(user=request.user, export_id=export_id)
     from vitreem.core.audit import audit_access
+    from vitreem.privacy.exports import require_export_names
+
+    require_export_names(request.user)
 
     # A list of children leaves the system: who took it, and when.
     audit_access(actor=request.user, obj=found, action="download")

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from vitreem.core.bulk import insert_rows, next_ids
+from vitreem.core.bulk import insert_rows, missing_columns, next_ids
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -69,6 +69,7 @@ class Copy:
         unknown = [name for name in given if name not in fields]
         if unknown:
             raise ValueError(f"{model.__name__} has no column {unknown}")
+        missing_columns(model, given)
         tail_names: list[str] = []
         tail: list[Any] = []
         for name, f in fields.items():

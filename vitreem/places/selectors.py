@@ -134,3 +134,30 @@ def unit_find_by_name(name: str, *, within: Iterable[AdminUnit], level: str = Le
     key = unit_key(name)
     ids = descendant_ids(within)
     return list(AdminUnit.objects.filter(pk__in=ids, level=level, search_key=key))
+
+
+# unit id → the code of its province in the 2025 version (the key child data is kept by; see fields.py).
+_PROVINCE_2025: dict[int, str] = {}
+
+
+def province_map() -> dict[int, str]:
+    """Every unit's 2025 province code: its own for a 2025 unit; for a legacy unit, the province its
+    communes went to on 2025-07-01 (every legacy province went whole into one 2025 province — the
+    crosswalk has no legacy province split between two). Read once per process; reread on a miss."""
+    if not _PROVINCE_2025:
+        legacy_to_new = dict(UnitSuccession.objects.values_list("old__province_code", "new__province_code")
+                             .distinct())
+        for pk, version, code in AdminUnit.objects.values_list("pk", "version", "province_code"):
+            _PROVINCE_2025[pk] = code if version == Version.V2025 else legacy_to_new.get(code, "")
+    return _PROVINCE_2025
+
+
+def province_code_of(unit_id: int | None) -> str:
+    """The 2025 province code of a unit ("" for none)."""
+    if unit_id is None:
+        return ""
+    found = province_map().get(unit_id)
+    if found is None:  # units loaded after the map was read
+        _PROVINCE_2025.clear()
+        found = province_map().get(unit_id, "")
+    return found

@@ -11,6 +11,7 @@ from ninja import Router, Schema
 
 from vitreem.accounts.models import MemberUnit
 from vitreem.core.errors import NotFound, ValidationFailed
+from vitreem.core.params import Year
 from vitreem.places.selectors import unit_resolve
 
 from . import selectors as sel
@@ -44,7 +45,7 @@ class TargetIn(Schema):
 
 
 @router.put("/indicators/{code}/targets/{year}")
-def target_put(request, code: str, year: int, payload: TargetIn):
+def target_put(request, code: str, year: Year, payload: TargetIn):
     indicator = sel.indicator_get(code=code)
     target = sv.target_set(actor=request.auth, indicator=indicator, year=year, value=payload.value,
                            note=payload.note)
@@ -52,7 +53,7 @@ def target_put(request, code: str, year: int, payload: TargetIn):
 
 
 @router.get("/evaluation/{year}")
-def evaluation(request, year: int, trend: bool = False):
+def evaluation(request, year: Year, trend: bool = False):
     require_reader(request.auth)
     data = sel.evaluation_for_year(year=year, user=request.auth, with_trend=trend)
     targets = [{k: _num(v) for k, v in row.items() if k not in ("status_label", "indicator_id")}
@@ -64,7 +65,7 @@ def evaluation(request, year: int, trend: bool = False):
 
 
 @router.get("/completeness/{year}")
-def completeness(request, year: int):
+def completeness(request, year: Year):
     require_reader(request.auth)
     return [{"form": block["form"].code, "expected": block["expected"], "received": block["received"],
              "on_time": block["on_time"],

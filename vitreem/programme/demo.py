@@ -56,7 +56,11 @@ RATES: dict[str, tuple[float, ...]] = {
     "consulted": (25.0, 27.0, 29.0, 31.0, 33.0),
     "labour": (6.1, 5.8, 5.4, 5.1, 4.8),
     "dropout": (0.9, 0.8, 0.75, 0.7, 0.6),
+    "injured": (640, 610, 590, 570, 555),  # children injured per 100,000 children
+    "injury_deaths": (19.0, 18.2, 17.5, 16.8, 16.1),  # per 100,000 children
 }
+# The province's children under 16 behind the injury reports (about the committee's 2022 figure).
+DEMO_CHILDREN = 200000
 
 # Provincial targets 2021–2025 and 2030, and a 2020 baseline.
 TARGETS: dict[str, tuple[Any, ...]] = {
@@ -65,6 +69,8 @@ TARGETS: dict[str, tuple[Any, ...]] = {
     "tre-em-hcdb-duoc-tro-giup": (78, 80, 82, 85, 88, 90, 95),
     "tro-cap-xa-hoi": (1650, 1700, 1800, 1900, 2000, 2100, 2500),
     "tre-em-bi-xam-hai": (6.5, 6.0, 5.5, 5.0, 4.8, 4.5, 4.0),
+    "tai-nan-thuong-tich": (650, 630, 610, 590, 570, 550, 500),
+    "tu-vong-tai-nan-thuong-tich": (19.5, 19, 18.5, 18, 17, 16, 15),
     "tao-hon": (190, 185, 180, 175, 170, 165, 140),
     "lao-dong-tre-em": (6.3, 6.0, 5.7, 5.4, 5.1, 4.9, 4.5),
     "dang-ky-khai-sinh": (95.5, 96.5, 97, 97.5, 98, 98.5, 100),
@@ -175,6 +181,14 @@ def _values(form_code: str, yi: int, period_count: int, rng, ctx, communes: int)
     if form_code == "tuphap-khai-sinh":
         births = ctx.scaled(6200) + rng.randint(-150, 150)
         return {"births": births, "births_registered": share(births, RATES["births"][yi])}
+    if form_code == "tuphap-khai-sinh-duoi-5":
+        under5 = ctx.scaled(52000) + rng.randint(-500, 500)
+        return {"under5": under5, "under5_registered": share(under5, RATES["births"][yi])}
+    if form_code == "yte-tai-nan-thuong-tich":
+        children = ctx.scaled(DEMO_CHILDREN)
+        injured = round(children * RATES["injured"][yi] / 100000)
+        return {"children_injured": injured,
+                "injury_deaths": min(injured, round(children * RATES["injury_deaths"][yi] / 100000))}
     if form_code == "ldtbxh-xa-phu-hop":
         return {"communes": communes, "communes_child_friendly": min(communes, RATES["friendly"][yi]),
                 "child_labour_rate": _q(RATES["labour"][yi])}

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vitreem.accounts.models import MemberUnit
+from vitreem.core.params import IdChoiceField, IdMultipleChoiceField, IntField
 from vitreem.places.models import AdminUnit, Level
 
 from .models import (
@@ -25,7 +26,7 @@ DATE_INPUT = {"placeholder": "dd/mm/yyyy"}
 
 
 class TargetForm(forms.Form):
-    year = forms.IntegerField(label=_("Năm"), min_value=2021, max_value=2030)
+    year = IntField(label=_("Năm"), min_value=2021, max_value=2030)
     value = forms.CharField(label=_("Mục tiêu"), max_length=30, help_text=_("Ví dụ: 97 hoặc 6,5"))
     note = forms.CharField(label=_("Ghi chú"), max_length=300, required=False)
 
@@ -40,10 +41,10 @@ class ReviewForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    year = forms.IntegerField(label=_("Năm"), min_value=2021, max_value=2030)
+    year = IntField(label=_("Năm"), min_value=2021, max_value=2030)
     kind = forms.ChoiceField(label=_("Loại"), choices=Plan.Kind.choices)
     title = forms.CharField(label=_("Tên kế hoạch"), max_length=300, required=False)
-    member_unit = forms.ModelChoiceField(label=_("Đơn vị thành viên"), queryset=MemberUnit.objects.none(),
+    member_unit = IdChoiceField(label=_("Đơn vị thành viên"), queryset=MemberUnit.objects.none(),
                                          required=False)
     document_ref = forms.CharField(label=_("Số, ký hiệu văn bản"), max_length=200, required=False)
 
@@ -54,9 +55,9 @@ class PlanForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Nhiệm vụ"), max_length=400, required=False)
-    lead_unit = forms.ModelChoiceField(label=_("Đơn vị chủ trì"), queryset=MemberUnit.objects.filter(active=True),
+    lead_unit = IdChoiceField(label=_("Đơn vị chủ trì"), queryset=MemberUnit.objects.filter(active=True),
                                        required=False)
-    supporting_units = forms.ModelMultipleChoiceField(label=_("Đơn vị phối hợp"), required=False,
+    supporting_units = IdMultipleChoiceField(label=_("Đơn vị phối hợp"), required=False,
                                                       queryset=MemberUnit.objects.filter(active=True))
     deadline = forms.DateField(label=_("Thời hạn"), input_formats=["%d/%m/%Y", "%Y-%m-%d"], required=False,
                                widget=forms.DateInput(attrs=DATE_INPUT))
@@ -98,13 +99,13 @@ class IndicatorForm(forms.Form):
     disaggregations = forms.MultipleChoiceField(label=_("Phân tổ"), choices=DISAGGREGATION_CHOICES, required=False,
                                                 widget=forms.CheckboxSelectMultiple)
     source = forms.ChoiceField(label=_("Nguồn số liệu"), choices=_blank(Source.choices), required=False)
-    owner = forms.ModelChoiceField(label=_("Đơn vị phụ trách"), queryset=MemberUnit.objects.filter(active=True),
+    owner = IdChoiceField(label=_("Đơn vị phụ trách"), queryset=MemberUnit.objects.filter(active=True),
                                    required=False)
     numerator_code = forms.CharField(label=_("Mã tử số (tính từ dữ liệu)"), max_length=60, required=False)
     denominator_code = forms.CharField(label=_("Mã mẫu số (tính từ dữ liệu)"), max_length=60, required=False)
-    numerator_element = forms.ModelChoiceField(label=_("Tử số (chỉ tiêu báo cáo)"), required=False,
+    numerator_element = IdChoiceField(label=_("Tử số (chỉ tiêu báo cáo)"), required=False,
                                                queryset=DataElement.objects.none())
-    denominator_element = forms.ModelChoiceField(label=_("Mẫu số (chỉ tiêu báo cáo)"), required=False,
+    denominator_element = IdChoiceField(label=_("Mẫu số (chỉ tiêu báo cáo)"), required=False,
                                                  queryset=DataElement.objects.none())
     national_2025 = forms.CharField(label=_("Mục tiêu quốc gia 2025"), max_length=30, required=False)
     national_2030 = forms.CharField(label=_("Mục tiêu quốc gia 2030"), max_length=30, required=False)
@@ -150,11 +151,11 @@ class ReportFormForm(forms.Form):
     period_type = forms.ChoiceField(label=_("Kỳ báo cáo"), choices=PeriodType.choices)
     deadline_days = forms.CharField(label=_("Hạn nộp (số ngày sau kỳ)"), max_length=4, required=False, initial=15)
     remind_days_before = forms.CharField(label=_("Nhắc trước (số ngày)"), max_length=4, required=False, initial=5)
-    member_units = forms.ModelMultipleChoiceField(label=_("Đơn vị thành viên báo cáo"), required=False,
+    member_units = IdMultipleChoiceField(label=_("Đơn vị thành viên báo cáo"), required=False,
                                                   queryset=MemberUnit.objects.filter(active=True),
                                                   widget=forms.CheckboxSelectMultiple)
     for_communes = forms.BooleanField(label=_("Mọi xã, phường của tỉnh báo cáo"), required=False)
-    province = forms.ModelChoiceField(label=_("Tỉnh"), required=False,
+    province = IdChoiceField(label=_("Tỉnh"), required=False,
                                       queryset=AdminUnit.objects.filter(level=Level.PROVINCE))
     active = forms.BooleanField(label=_("Đang sử dụng"), required=False, initial=True)
 
@@ -172,7 +173,7 @@ class ElementForm(forms.Form):
     measure = forms.ChoiceField(label=_("Đơn vị đo"), choices=Measure.choices)
     disaggregations = forms.MultipleChoiceField(label=_("Phân tổ"), choices=DISAGGREGATION_CHOICES[:3],
                                                 required=False, widget=forms.CheckboxSelectMultiple)
-    part_of = forms.ModelChoiceField(label=_("Là một phần của"), required=False, queryset=DataElement.objects.none())
+    part_of = IdChoiceField(label=_("Là một phần của"), required=False, queryset=DataElement.objects.none())
     required = forms.BooleanField(label=_("Bắt buộc nhập"), required=False, initial=True)
     order = forms.CharField(label=_("Thứ tự"), max_length=4, required=False)
 
@@ -187,9 +188,9 @@ class ElementForm(forms.Form):
 class RuleForm(forms.Form):
     kind = forms.ChoiceField(label=_("Loại quy tắc"), choices=ValidationRule.Kind.choices)
     severity = forms.ChoiceField(label=_("Mức độ"), choices=Severity.choices)
-    left = forms.ModelChoiceField(label=_("Chỉ tiêu được kiểm tra"), queryset=DataElement.objects.none(),
+    left = IdChoiceField(label=_("Chỉ tiêu được kiểm tra"), queryset=DataElement.objects.none(),
                                   required=False)
-    right = forms.ModelChoiceField(label=_("Không vượt quá chỉ tiêu"), queryset=DataElement.objects.none(),
+    right = IdChoiceField(label=_("Không vượt quá chỉ tiêu"), queryset=DataElement.objects.none(),
                                    required=False)
     minimum = forms.CharField(label=_("Giá trị nhỏ nhất"), max_length=30, required=False)
     maximum = forms.CharField(label=_("Giá trị lớn nhất"), max_length=30, required=False)

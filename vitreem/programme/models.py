@@ -62,7 +62,9 @@ class Indicator(models.Model):
     name = models.CharField(max_length=300)
     name_en = models.CharField(max_length=300, blank=True)
     definition = models.TextField(blank=True)
-    objective = models.PositiveSmallIntegerField(default=0, help_text="Objective 1–4 of Decision 23/QĐ-TTg")
+    objective = models.PositiveSmallIntegerField(default=0, help_text="Objective 1–4 of Decision 23/QĐ-TTg, section "
+                                                 "II.2: 1 development, health, nutrition; 2 protection; 3 education, "
+                                                 "culture, play; 4 participation")
     # Blank measure/direction are allowed in the catalogue (an indicator being drafted) but a target
     # for such an indicator is refused: its status could not be judged.
     measure = models.CharField(max_length=12, choices=Measure.choices, blank=True)
@@ -74,11 +76,18 @@ class Indicator(models.Model):
     numerator_code = models.CharField(max_length=60, blank=True)
     denominator_code = models.CharField(max_length=60, blank=True)
     # reported: data elements of report forms; value = Σ numerator / Σ denominator × scale over the
-    # accepted reports of the year
+    # accepted reports of the year. A reported numerator may have a computed denominator
+    # (denominator_code): injuries per 100,000 children use vitreem's count of children.
     numerator_element = models.ForeignKey("DataElement", null=True, blank=True, on_delete=models.SET_NULL,
                                           related_name="+")
     denominator_element = models.ForeignKey("DataElement", null=True, blank=True, on_delete=models.SET_NULL,
                                             related_name="+")
+    # One figure, one source: where vitreem computes the value, a member unit's report of the same
+    # figure is shown beside it as a cross-check (never instead of it).
+    check_numerator_element = models.ForeignKey("DataElement", null=True, blank=True, on_delete=models.SET_NULL,
+                                                related_name="+", help_text="Reported cross-check: numerator")
+    check_denominator_element = models.ForeignKey("DataElement", null=True, blank=True, on_delete=models.SET_NULL,
+                                                  related_name="+", help_text="Reported cross-check: denominator")
     national_2025 = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     national_2030 = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     national_note = models.CharField(max_length=200, blank=True)
@@ -159,6 +168,11 @@ class DataElement(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def field_name(self, category: str = "") -> str:
+        """The form/API field name of one cell — "<code>" for the total, "<code>.sex:F" for a part; the
+        entry page, the validation and the audit's before/after all name cells this way."""
+        return f"{self.code}.{category}" if category else self.code
+
 
 class Severity(models.TextChoices):
     ERROR = "error", _("Lỗi (không được nộp)")
@@ -191,6 +205,17 @@ class SubmissionStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Đã nộp")
     RETURNED = "returned", _("Trả lại")
     ACCEPTED = "accepted", _("Đã chấp nhận")
+
+
+# What each step of a report's history is called on its page (the audit row keeps the action's code).
+SUBMISSION_ACTIONS = {
+    "programme.submission.open": _("Mở báo cáo"),
+    "programme.submission.save": _("Lưu số liệu"),
+    "programme.submission.submit": _("Nộp báo cáo"),
+    "programme.submission.accept": _("Đã chấp nhận"),
+    "programme.submission.return": _("Trả lại để sửa"),
+    "programme.submission.reopen": _("Mở lại để sửa"),
+}
 
 
 class Submission(models.Model):

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import Role
 from vitreem.core.errors import PermissionDenied
 from vitreem.core.scope import require_member_unit, scope_for
-
-MANAGER_ROLES = {Role.ADMIN, Role.PROVINCE_OFFICER}
 
 
 def is_manager(user) -> bool:
     """The standing agency's officers."""
-    return bool(user and getattr(user, "is_authenticated", False) and user.role in MANAGER_ROLES)
+    return scope_for(user).standing_agency
 
 
 def reads_all(user) -> bool:
@@ -29,15 +26,20 @@ def reads_all(user) -> bool:
 
 
 def is_reporter(user) -> bool:
-    return bool(user and getattr(user, "is_authenticated", False) and user.role == Role.REPORTER
-                and user.member_unit_id)
+    """A member unit's reporter (with the unit she reports for)."""
+    return scope_for(user).member_unit_reporter
+
+
+def enters_commune_reports(user) -> bool:
+    """A commune worker enters her commune's reports (the forms addressed to communes)."""
+    return scope_for(user).commune_worker
 
 
 def can_use_programme(user) -> bool:
     """Shown in the navigation: anyone with something to read or enter here."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return reads_all(user) or is_reporter(user) or user.role == Role.COMMUNE_WORKER
+    return reads_all(user) or is_reporter(user) or enters_commune_reports(user)
 
 
 def require_manager(user) -> None:
@@ -56,7 +58,7 @@ def require_member_unit_write(user, member_unit_id: int | None) -> None:
     """Enter data for a member unit: its own reporter, or the standing agency on its behalf."""
     if is_manager(user):
         return
-    if user.role != Role.REPORTER:
+    if not is_reporter(user):
         raise PermissionDenied(_("Tài khoản của bạn chỉ được xem, không được nhập báo cáo."))
     require_member_unit(user, member_unit_id)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from vitreem.accounts.models import MemberUnit, Role
+from vitreem.accounts.models import MemberUnit
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_for
 from vitreem.places.models import AdminUnit, Level
@@ -146,6 +146,8 @@ def _reported_values(indicators: list[Indicator], years: Iterable[int], unit: Ad
         for row in rows:
             sums[(row["element_id"], row["submission__period_start__year"])] = (row["total"], row["n"])
     out: dict[str, dict[int, Decimal | None]] = defaultdict(dict)
+    computed_den = _engine_values({i.denominator_code for i in indicators
+                                   if not i.denominator_element_id and i.denominator_code}, years, unit)
     for ind in indicators:
         element = ind.numerator_element
         for year in years:
@@ -153,7 +155,11 @@ def _reported_values(indicators: list[Indicator], years: Iterable[int], unit: Ad
             if num is None:
                 out[ind.code][year] = None
                 continue
-            if ind.denominator_element_id:
+            if not ind.denominator_element_id and ind.denominator_code:
+                # A reported count over vitreem's own denominator (one figure, one source).
+                den_value = computed_den.get(year, {}).get(ind.denominator_code)
+                out[ind.code][year] = rate(num[0], den_value, ind.measure) if den_value else None
+            elif ind.denominator_element_id:
                 den = sums.get((ind.denominator_element_id, year))
                 out[ind.code][year] = rate(num[0], den[0], ind.measure) if den else None
             elif element is not None and element.measure == Measure.PERCENT:
@@ -162,6 +168,28 @@ def _reported_values(indicators: list[Indicator], years: Iterable[int], unit: Ad
             else:
                 out[ind.code][year] = _q(num[0])
     return out
+
+
+def _engine_values(codes: set[str], years: Iterable[int], unit: AdminUnit | None) -> dict[int, dict[str, Any]]:
+    from vitreem.stats.engine import compute, params_for
+    from vitreem.stats.engine import indicators as registered
+
+    codes = {c for c in codes if c in registered()}
+    if not codes:
+        return {}
+    return {year: compute(params_for(year=year, unit=unit), sorted(codes)) for year in years}
+
+
+def _check_values(indicators: list[Indicator], years: list[int], unit: AdminUnit | None,
+                  ) -> dict[str, dict[int, Decimal | None]]:
+    """The member units' reported value of figures vitreem computes (the cross-check)."""
+    from types import SimpleNamespace
+
+    shadows: list[Any] = [SimpleNamespace(
+        code=i.code, measure=i.measure, numerator_element=i.check_numerator_element,
+        numerator_element_id=i.check_numerator_element_id, denominator_element_id=i.check_denominator_element_id,
+        denominator_code="") for i in indicators if i.check_numerator_element_id]
+    return _reported_values(shadows, years, unit) if shadows else {}
 
 
 def indicator_values(*, indicators: Iterable[Indicator], years: Iterable[int], unit: AdminUnit | None = None,
@@ -203,11 +231,39 @@ def _linear(points: list[tuple[int, Decimal]], at: int) -> Decimal | None:
     if not sxx:
         return None
     slope = sum((p[0] - mx) * (float(p[1]) - my) for p in points) / sxx
-    return _q(max(0.0, my + slope * (at - mx)))
+    return _q(my + slope * (at - mx))
+
+
+HUNDRED = Decimal(100)
+
+
+def projection_for(points: list[tuple[int, Decimal]], horizon: int, goal: Decimal | None, measure: str,
+                   direction: str) -> dict[str, Any]:
+    """The straight-line projection of the yearly values to `horizon`, within what the measure allows:
+    nothing below 0, and a share (percent) at most 100%. When the line leaves that range the trend
+    cannot go on as it is: the value is capped, `meaningful` is False, and it is not judged on or off
+    track (`on_track` None) — a reader is told why in `note`."""
+    raw = _linear(points, horizon)
+    out: dict[str, Any] = {"value": raw, "target": goal, "on_track": None, "meaningful": raw is not None,
+                           "note": ""}
+    if raw is None:
+        out["note"] = str(_("Cần số liệu của ít nhất hai năm để dự báo."))
+        return out
+    ceiling = HUNDRED if measure == Measure.PERCENT else None
+    if raw < 0 or (ceiling is not None and raw > ceiling):
+        out["value"] = max(Decimal(0), min(raw, ceiling) if ceiling is not None else raw)
+        out["meaningful"] = False
+        out["note"] = str(_("Xu hướng hiện nay vượt ra ngoài giới hạn của chỉ tiêu (%(r)s): dự báo theo đường thẳng "
+                            "không có ý nghĩa.") % {"r": "0–100%" if ceiling is not None else "≥ 0"})
+        return out
+    if goal is not None:
+        out["on_track"] = target_status(raw, goal, direction) == Status.ACHIEVED
+    return out
 
 
 def _visible_indicators(user) -> QuerySet[Indicator]:
-    qs = Indicator.objects.filter(active=True).select_related("owner", "numerator_element", "denominator_element")
+    qs = Indicator.objects.filter(active=True).select_related("owner", "numerator_element", "denominator_element",
+                                                              "check_numerator_element__form")
     if user is not None and not reads_all(user):
         # a member-unit reporter sees the targets of the indicators their unit owns
         qs = qs.filter(owner_id__in=scope_for(user).member_unit_ids) if is_reporter(user) else qs.none()
@@ -229,6 +285,7 @@ def evaluation_for_year(*, year: int, unit: AdminUnit | None = None, user: Any =
     targets = {(t.indicator_id, t.year): t.value for t in Target.objects.filter(indicator__in=indicators)}
     years = list(range(FIRST_YEAR, year + 1)) if with_trend else [year]
     values = indicator_values(indicators=indicators, years=years, unit=unit)
+    checks = _check_values(indicators, [year], unit)
     explanations = {e.indicator_id: e for e in Explanation.objects.filter(year=year, indicator__in=indicators)
                     .select_related("member_unit")}
     rows = []
@@ -244,6 +301,10 @@ def evaluation_for_year(*, year: int, unit: AdminUnit | None = None, user: Any =
             else None, "status": status, "status_label": STATUS_LABELS[status],
             "explanation": {"causes": expl.causes, "solutions": expl.solutions,
                             "member_unit": expl.member_unit.name if expl.member_unit else ""} if expl else None,
+            # A member unit's report of the same figure, beside vitreem's (never instead of it).
+            "check": ({"value": checks.get(ind.code, {}).get(year),
+                       "reported_by": ind.check_numerator_element.form.name if ind.check_numerator_element else ""}
+                      if ind.check_numerator_element_id else None),
             "baseline": ind.baseline_value, "baseline_year": ind.baseline_year,
             "national_2025": ind.national_2025, "national_2030": ind.national_2030,
         }
@@ -251,14 +312,10 @@ def evaluation_for_year(*, year: int, unit: AdminUnit | None = None, user: Any =
             trend = {y: values[ind.code].get(y) for y in years}
             points = [(y, v) for y, v in trend.items() if v is not None]
             row["trend"] = trend
-            projection = {}
-            for horizon, national in ((2025, ind.national_2025), (2030, ind.national_2030)):
-                goal = targets.get((ind.pk, horizon)) or national
-                projected = _linear(points, horizon)
-                on_track = None if projected is None or goal is None else (
-                    target_status(projected, goal, ind.direction) == Status.ACHIEVED)
-                projection[str(horizon)] = {"value": projected, "target": goal, "on_track": on_track}
-            row["projection"] = projection
+            row["projection"] = {
+                str(horizon): projection_for(points, horizon, targets.get((ind.pk, horizon)) or national, ind.measure,
+                                             ind.direction)
+                for horizon, national in ((2025, ind.national_2025), (2030, ind.national_2030))}
         rows.append(row)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_LABELS}
     finalised = YearEvaluation.objects.filter(year=year, finalised_at__isnull=False).first()
@@ -288,7 +345,7 @@ def _assignees(form: ReportForm, *, user) -> list[tuple[str, str, MemberUnit | N
     if form.for_communes:
         ids = form_communes(form)
         if scope is not None and not scope.province_wide:
-            ids = ids & set(scope.unit_ids) if user.role == Role.COMMUNE_WORKER else set()
+            ids = ids & set(scope.unit_ids) if scope.commune_worker else set()
         out.extend((f"unit:{c.pk}", c.name, None, c) for c in AdminUnit.objects.filter(pk__in=ids).order_by("name"))
     return out
 
@@ -378,7 +435,7 @@ def submissions_for_user(*, user, status: str = "", form: str = "", period: str 
     scope = scope_for(user)
     if not scope.province_wide:
         q = Q(member_unit_id__in=scope.member_unit_ids) if scope.member_unit_ids else Q(pk__in=[])
-        if user.role == Role.COMMUNE_WORKER:
+        if scope.commune_worker:
             q |= Q(unit_id__in=scope.unit_ids)
         qs = qs.filter(q)
     if status:
@@ -404,15 +461,13 @@ def forms_for_user(*, user) -> QuerySet[ReportForm]:
     if scope.province_wide:
         return qs
     q = Q(member_units__in=scope.member_unit_ids) if scope.member_unit_ids else Q(pk__in=[])
-    if user.role == Role.COMMUNE_WORKER:
+    if scope.commune_worker:
         q |= Q(for_communes=True)
     return qs.filter(q).distinct()
 
 
 def submission_values(submission: Submission) -> dict[str, Decimal]:
-    from .services import value_field
-
-    return {value_field(v.element, v.category): v.value for v in submission.values.select_related("element")}
+    return {v.element.field_name(v.category): v.value for v in submission.values.select_related("element")}
 
 
 # ---------------------------------------------------------------- plans, tasks, member units

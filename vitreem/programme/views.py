@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.contrib import messages
@@ -10,13 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from vitreem.accounts.models import MemberUnit, Role
+from vitreem.accounts.models import MemberUnit
 from vitreem.core.audit import history_for
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.places.models import AdminUnit
@@ -38,6 +36,7 @@ from .forms import (
 )
 from .models import (
     DISAGGREGATION_OPTIONS,
+    SUBMISSION_ACTIONS,
     Indicator,
     Plan,
     ReportForm,
@@ -47,25 +46,19 @@ from .models import (
     Task,
 )
 from .periods import period_parse
-from .permissions import is_manager, is_reporter, reads_all, require_manager, require_reader
+from .permissions import (
+    can_use_programme,
+    enters_commune_reports,
+    is_manager,
+    is_reporter,
+    reads_all,
+    require_manager,
+    require_reader,
+)
 
 TARGET_YEARS = [2021, 2022, 2023, 2024, 2025, 2030]
 
 
-def programme_view(view):
-    """Login required; a NotFound is a 404 and a PermissionDenied a 403 page with its message."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc.message)) from exc
-        except PermissionDenied as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
-
-    return wrapper
 
 
 def _year(request, default: int | None = None) -> int:
@@ -87,17 +80,17 @@ def _error_text(exc: DomainError) -> str:
 # ---------------------------------------------------------------- overview, catalogue, targets
 
 
-@programme_view
+@login_required
 def index(request):
     user = request.user
-    if not (reads_all(user) or is_reporter(user) or user.role == Role.COMMUNE_WORKER):
+    if not can_use_programme(user):
         raise PermissionDenied(_("Bạn không có quyền xem trang này."))
     due = sel.reports_due_for_user(user=user)[:20]
     return render(request, "programme/index.html", {"due": due, "year": timezone.localdate().year - 1,
                                                     "manager": is_manager(user)})
 
 
-@programme_view
+@login_required
 def indicator_list(request):
     require_reader(request.user)
     q = request.GET.get("q", "").strip()
@@ -105,7 +98,7 @@ def indicator_list(request):
     return render(request, "programme/indicator_list.html", {"indicators": indicators, "q": q})
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def indicator_detail(request, code: str):
     require_reader(request.user)
@@ -129,7 +122,7 @@ def indicator_detail(request, code: str):
     }, status=400 if form.errors else 200)
 
 
-@programme_view
+@login_required
 def target_table(request):
     require_reader(request.user)
     rows = sel.targets_table(user=request.user, years=TARGET_YEARS)
@@ -140,12 +133,12 @@ def target_table(request):
 # ---------------------------------------------------------------- forms, data entry, submissions
 
 
-@programme_view
+@login_required
 def form_list(request):
     year = _year(request, timezone.localdate().year)
     forms = list(sel.forms_for_user(user=request.user))
     if not forms and not (reads_all(request.user) or is_reporter(request.user)
-                          or request.user.role == Role.COMMUNE_WORKER):
+                          or enters_commune_reports(request.user)):
         raise PermissionDenied(_("Bạn không có quyền xem trang này."))
     blocks = sel.completeness(year=year, user=request.user, forms=forms)
     return render(request, "programme/form_list.html", {"blocks": blocks, "year": year})
@@ -170,13 +163,14 @@ def _entry_rows(form: ReportForm, values: dict[str, Any], errors: dict[str, str]
     rows = []
     for element in form.elements.all():
         # a switched-off element is shown only where a report already holds a value of it
-        if not element.active and not any(k == element.code or k.startswith(f"{element.code}.") for k in values):
+        total = element.field_name()
+        if not element.active and not any(k == total or k.startswith(total + ".") for k in values):
             continue
-        cells = [{"name": element.code, "label": _("Tổng số"), "value": values.get(element.code, ""),
-                  "error": errors.get(element.code, "")}]
+        cells = [{"name": total, "label": _("Tổng số"), "value": values.get(total, ""),
+                  "error": errors.get(total, "")}]
         for dim in element.disaggregations:
             for opt, label in DISAGGREGATION_OPTIONS[dim]:
-                name = f"{element.code}.{dim}:{opt}"
+                name = element.field_name(f"{dim}:{opt}")
                 cells.append({"name": name, "label": label, "value": values.get(name, ""),
                               "error": errors.get(name, "")})
         rows.append({"element": element, "cells": cells})
@@ -193,7 +187,7 @@ def _fmt(value) -> str:
     return format_number(value, 0 if value == value.to_integral_value() else 2)
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def entry(request, form_code: str, period: str):
     """The data-entry screen of one report: quick to fill, saves drafts, checks rules, submits."""
@@ -263,7 +257,7 @@ def entry(request, form_code: str, period: str):
     return render(request, "programme/entry.html", context, status=status)
 
 
-@programme_view
+@login_required
 def inbox(request):
     user = request.user
     default = SubmissionStatus.SUBMITTED if is_manager(user) else ""
@@ -275,7 +269,7 @@ def inbox(request):
                                                     "statuses": SubmissionStatus.choices})
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def submission_detail(request, submission_id: int):
     submission = sel.submission_get_for_user(user=request.user, submission_id=submission_id)
@@ -310,11 +304,12 @@ def submission_detail(request, submission_id: int):
     rows = _entry_rows(submission.form, {k: _fmt(v) for k, v in values.items()}, {})
     return render(request, "programme/submission_detail.html", {
         "submission": submission, "rows": rows, "form": form, "manager": is_manager(request.user),
-        "history": history_for(submission)[:50],
+        "history": [{"at": e.at, "actor": e.actor, "action": SUBMISSION_ACTIONS.get(e.action, e.action)}
+                    for e in history_for(submission)[:50]],
     }, status=status)
 
 
-@programme_view
+@login_required
 def completeness_matrix(request):
     require_reader(request.user)
     year = _year(request)
@@ -325,7 +320,7 @@ def completeness_matrix(request):
 # ---------------------------------------------------------------- evaluation
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def evaluation(request):
     require_reader(request.user)
@@ -350,7 +345,7 @@ def evaluation(request):
     }, status=400 if request.method == "POST" else 200)
 
 
-@programme_view
+@login_required
 @require_POST
 def explanation(request, code: str, year: int):
     indicator = sel.indicator_get(code=code)
@@ -365,7 +360,7 @@ def explanation(request, code: str, year: int):
     return redirect(f"/programme/evaluation/?year={year}#ind-{indicator.code}")
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def member_unit_detail(request, code: str):
     member_unit = sel.member_unit_get_for_user(user=request.user, code=code)
@@ -394,7 +389,7 @@ def member_unit_detail(request, code: str):
     }, status=400 if request.method == "POST" else 200)
 
 
-@programme_view
+@login_required
 def member_unit_list(request):
     require_reader(request.user)
     year = _year(request)
@@ -405,7 +400,7 @@ def member_unit_list(request):
 # ---------------------------------------------------------------- plans and tasks
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def plan_list(request):
     require_reader(request.user)
@@ -429,7 +424,7 @@ def plan_list(request):
                   status=400 if form.errors else 200)
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def plan_detail(request, plan_id: int):
     plan = sel.plan_get_for_user(user=request.user, plan_id=plan_id)
@@ -453,7 +448,7 @@ def plan_detail(request, plan_id: int):
     }, status=400 if form.errors else 200)
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request, task_id: int):
     task = sel.task_get_for_user(user=request.user, task_id=task_id)
@@ -477,7 +472,7 @@ def task_detail(request, task_id: int):
 
 def home_panel_context(request) -> dict | None:
     user = request.user
-    if not (is_reporter(user) or user.role == Role.COMMUNE_WORKER):
+    if not (is_reporter(user) or enters_commune_reports(user)):
         return None
     due = sel.reports_due_for_user(user=user)[:5]
     return {"due": due} if due else None
@@ -493,7 +488,7 @@ def _put_errors(form, exc: ValidationFailed) -> None:
         form.add_error(name if name in form.fields else None, message)
 
 
-@programme_view
+@login_required
 def settings_index(request):
     require_manager(request.user)
     indicators = Indicator.objects.select_related("owner").order_by("objective", "order", "code")
@@ -516,7 +511,7 @@ def _initial(obj, names) -> dict[str, Any]:
     return out
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def settings_indicator(request, code: str | None = None):
     """Create (no code) or edit an indicator with its targets for 2021–2030, saved together or not at all."""
@@ -554,7 +549,7 @@ def _form_get(code: str) -> ReportForm:
     return form
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def settings_form(request, form_code: str | None = None):
     """Create (no code) or edit a report form; its page also lists and adds its elements and rules."""
@@ -624,7 +619,7 @@ def _remove_or_restore(request, *, obj, remove, restore, label: str) -> str | No
     return None
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def settings_element(request, form_code: str, element_id: int):
     require_manager(request.user)
@@ -654,7 +649,7 @@ def settings_element(request, form_code: str, element_id: int):
     }, status=400 if form.errors else 200)
 
 
-@programme_view
+@login_required
 @require_http_methods(["GET", "POST"])
 def settings_rule(request, form_code: str, rule_id: int):
     require_manager(request.user)

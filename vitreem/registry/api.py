@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied, ValidationFailed
+from vitreem.core.params import Offset
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
@@ -242,7 +244,7 @@ class ChildFilters(Schema):
     schooling: str = ""
     disability: str = ""
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 # ---------------------------------------------------------------- helpers
@@ -317,6 +319,7 @@ def list_children(request, filters: Query[ChildFilters]):
     if total is None:
         total = qs.count()
     flags = children_flags(rows, day=list_day(f["as_of"]))
+    audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}
 
 
@@ -484,7 +487,7 @@ def create_risk_assessment(request, child_id: int, payload: RiskIn):
 
 @router.get("/households", response=HouseholdPage)
 def list_households(request, q: str = "", unit: str = "", limit: int = Query(50, ge=1, le=MAX_LIMIT),
-                    offset: int = Query(0, ge=0)):
+                    offset: Offset = 0):
     """Households in your scope; `q` searches the head of household's name (diacritics optional)."""
     from vitreem.core.text import fold
 
@@ -498,7 +501,9 @@ def list_households(request, q: str = "", unit: str = "", limit: int = Query(50,
         qs = qs.filter(unit_id__in=descendant_ids([unit_resolve(unit)]))
     qs = qs.order_by("head_key", "pk")
     total = qs.count()
-    rows = qs.select_related("unit").prefetch_related("poverty")[offset:offset + limit]
+    rows = list(qs.select_related("unit").prefetch_related("poverty")[offset:offset + limit])
+    audit_read_list(user=request.user, what="registry.household",
+                    filters={"q": q, "unit": unit, "limit": limit, "offset": offset}, count=len(rows), total=total)
     return {"total": total, "limit": limit, "offset": offset, "items": [_household_out(h) for h in rows]}
 
 

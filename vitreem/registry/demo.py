@@ -26,6 +26,7 @@ from vitreem.core.audit import audit_change
 from vitreem.core.bulk import indexes_deferred, insert_rows, next_ids, reset_sequences
 from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession
+from vitreem.places.selectors import province_code_of
 
 from .models import (
     Child,
@@ -385,11 +386,14 @@ def _write(ctx, rng, names, households, all_children, children, poverty_rows, ep
     child_ids = next_ids(Child, len(all_children))
     res_ids = next_ids(Residence, 2 * len(all_children))
     now = dt.datetime.now(dt.UTC)
-    insert_rows(Household, ["id", "unit_id", "village", "head_name", "head_key", "address", "created_at"], (
+    pc = province_code_of(ctx.province.pk)  # every row of the demo province's children: 51 (places/fields.py)
+    insert_rows(Household, ["id", "unit_id", "village", "head_name", "head_key", "address", "created_at",
+                            "province_code"], (
         (hh_ids[h["idx"]], successor.get(h["unit"], h["unit"]) if today >= REFORM_DATE else h["unit"],
-         h["village"], h["head"], fold(h["head"]), "", now) for h in households))
-    insert_rows(HouseholdPoverty, ["household_id", "year", "status", "decision_number", "decision_date"], (
-        (hh_ids[idx], year, status, f"{rng.randint(10, 999)}/QĐ-UBND", dt.date(year - 1, 12, rng.randint(10, 28)))
+         h["village"], h["head"], fold(h["head"]), "", now, pc) for h in households))
+    insert_rows(HouseholdPoverty, ["household_id", "year", "status", "decision_number", "decision_date",
+                                   "province_code"], (
+        (hh_ids[idx], year, status, f"{rng.randint(10, 999)}/QĐ-UBND", dt.date(year - 1, 12, rng.randint(10, 28)), pc)
         for idx, year, status in poverty_rows))
 
     def child_row(c):
@@ -411,13 +415,14 @@ def _write(ctx, rng, names, households, all_children, children, poverty_rows, ep
                 households[c["hh"]]["village"] if c["hh"] is not None else rng.choice(VILLAGES),
                 schooling, level, None, c["disability"], "", c["ended"], c["reason"], None,
                 f"demo-dup:{child_ids[c['orig']]}" if "orig" in c else "demo", 1, now, now,
-                None)
+                None, pc)
 
     insert_rows(Child, ["id", "family_name", "middle_name", "given_name", "full_name", "name_key", "given_key",
                         "birth_date", "birth_precision", "sex", "ethnicity_id", "personal_id", "personal_id_mismatch",
                         "birth_registered", "household_id", "unit_id", "village", "schooling", "school_level",
                         "dropout_date", "disability", "note", "ended_on", "end_reason", "merged_into_id", "source",
-                        "version", "created_at", "updated_at", "created_by_id"], (child_row(c) for c in all_children))
+                        "version", "created_at", "updated_at", "created_by_id", "province_code"],
+                (child_row(c) for c in all_children))
 
     residences = []
     reform_end = REFORM_DATE - dt.timedelta(days=1)
@@ -429,27 +434,28 @@ def _write(ctx, rng, names, households, all_children, children, poverty_rows, ep
             residences.append((cid, new_unit, REFORM_DATE, ended))
         else:
             residences.append((cid, new_unit if start >= REFORM_DATE and new_unit else c["unit"], start, ended))
-    insert_rows(Residence, ["id", "child_id", "unit_id", "start", "end"],
-                ((res_ids[i], *row) for i, row in enumerate(residences)))
+    insert_rows(Residence, ["id", "child_id", "unit_id", "start", "end", "province_code"],
+                ((res_ids[i], *row, pc) for i, row in enumerate(residences)))
 
-    insert_rows(Guardian, ["child_id", "full_name", "name_key", "relationship", "phone", "is_primary"], (
-        (child_ids[c["idx"]], g, fold(g), rel, "", True)
+    insert_rows(Guardian, ["child_id", "full_name", "name_key", "relationship", "phone", "is_primary", "province_code"], (
+        (child_ids[c["idx"]], g, fold(g), rel, "", True, pc)
         for c in all_children
         for g, rel in [(households[c["hh"]]["head"] if c["hh"] is not None
                         else names.adult(c["family"], "F", c["kinh"]), "father" if c["hh"] is not None else "mother")]))
 
     insert_rows(SpecialEpisode, ["child_id", "group_id", "subgroup_id", "start", "end", "evidence", "recorded_by_id",
-                                 "created_at"], (
+                                 "created_at", "province_code"], (
         (child_ids[idx], (groups[code].parent or groups[code]).pk, groups[code].pk if groups[code].parent_id else None,
-         max(start, children[idx]["birth"]), end, "Biên bản xác minh của UBND xã", None, now)
+         max(start, children[idx]["birth"]), end, "Biên bản xác minh của UBND xã", None, now, pc)
         for idx, code, start, end in episodes))
 
     ra_ids = next_ids(RiskAssessment, len(assessments))
-    insert_rows(RiskAssessment, ["id", "child_id", "assessed_on", "note", "assessed_by_id", "created_at"], (
-        (ra_ids[i], child_ids[idx], max(when, children[idx]["birth"]), "", None, now)
+    insert_rows(RiskAssessment, ["id", "child_id", "assessed_on", "note", "assessed_by_id", "created_at",
+                                 "province_code"], (
+        (ra_ids[i], child_ids[idx], max(when, children[idx]["birth"]), "", None, now, pc)
         for i, (idx, when, _f, _e) in enumerate(assessments)))
-    insert_rows(ChildRisk, ["child_id", "factor_id", "start", "end", "assessment_id"], (
-        (child_ids[idx], f, max(when, children[idx]["birth"]), end, ra_ids[i])
+    insert_rows(ChildRisk, ["child_id", "factor_id", "start", "end", "assessment_id", "province_code"], (
+        (child_ids[idx], f, max(when, children[idx]["birth"]), end, ra_ids[i], pc)
         for i, (idx, when, fs, end) in enumerate(assessments) for f in fs))
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from vitreem.core.errors import DomainError, ValidationFailed
+from vitreem.core.params import IntField
 from vitreem.places.models import AdminUnit, Level
 
 from .models import (
@@ -110,7 +111,7 @@ class ChildFilterForm(forms.Form):
     poverty = forms.ChoiceField(label=_l("Hộ nghèo/cận nghèo"), required=False, choices=_blank(_l("Tất cả")) + [
         (PovertyStatus.POOR.value, PovertyStatus.POOR.label),
         (PovertyStatus.NEAR_POOR.value, PovertyStatus.NEAR_POOR.label)])
-    poverty_year = forms.IntegerField(label=_l("Năm xét hộ nghèo"), required=False, min_value=2000, max_value=2100)
+    poverty_year = IntField(label=_l("Năm xét hộ nghèo"), required=False, min_value=2000, max_value=2100)
     special = forms.ChoiceField(label=_l("Hoàn cảnh đặc biệt"), required=False)
     at_risk = forms.BooleanField(label=_l("Có nguy cơ"), required=False)
     schooling = forms.ChoiceField(label=_l("Đi học"), required=False,
@@ -173,7 +174,7 @@ class ChildForm(ServiceErrorsMixin, forms.Form):
                                               choices=_blank("—") + list(Guardian.Relationship.choices))
     guardian_phone = forms.CharField(label=_l("Điện thoại"), required=False, max_length=20)
     confirm_not_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = IntField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user, edit: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -252,7 +253,7 @@ class HouseholdForm(ServiceErrorsMixin, forms.Form):
 
 
 class PovertyForm(ServiceErrorsMixin, forms.Form):
-    year = forms.IntegerField(label=_l("Năm"), min_value=2000, max_value=2100)
+    year = IntField(label=_l("Năm"), min_value=2000, max_value=2100)
     status = forms.ChoiceField(label=_l("Phân loại"), choices=PovertyStatus.choices)
     decision_number = forms.CharField(label=_l("Số quyết định của xã"), required=False, max_length=60)
     decision_date = date_field(_l("Ngày quyết định"), required=False)
@@ -277,7 +278,7 @@ class MoveForm(ServiceErrorsMixin, forms.Form):
                                   help_text=_l("Để trống nếu chưa có hộ ở nơi mới."))
     village = forms.CharField(label=_l("Thôn, làng, tổ dân phố ở nơi mới"), required=False, max_length=120,
                               help_text=_l("Để trống để lấy theo hộ gia đình."))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = IntField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user, child: Child, url: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -312,7 +313,7 @@ class EndForm(ServiceErrorsMixin, forms.Form):
     on = date_field(_l("Ngày kết thúc"), required=True)
     note = forms.CharField(label=_l("Căn cứ, ghi chú"), required=False, max_length=255,
                            help_text=_l("Ví dụ: số giấy báo tử, nơi chuyển đến."))
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = IntField(required=False, widget=forms.HiddenInput)
 
 
 class GuardianForm(ServiceErrorsMixin, forms.Form):

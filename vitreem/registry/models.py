@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.places.fields import ProvinceCodeField
 from vitreem.places.models import AdminUnit
 
 # Law on Children 2016, Art. 1: a child is a person under 16.
@@ -87,6 +88,7 @@ class Household(models.Model):
     head_key = models.CharField(max_length=120, db_index=True)
     address = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="unit")
 
     def __str__(self) -> str:
         return f"{self.head_name} — {self.village}"
@@ -100,6 +102,7 @@ class HouseholdPoverty(models.Model):
     status = models.CharField(max_length=10, choices=PovertyStatus.choices)
     decision_number = models.CharField(max_length=60, blank=True)
     decision_date = models.DateField(null=True, blank=True)
+    province_code = ProvinceCodeField(source="household")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["household", "year"], name="poverty_household_year")]
@@ -186,6 +189,8 @@ class Child(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+", db_index=False)
+    # The child's 2025 province (places/fields.py): every table of child data carries it.
+    province_code = ProvinceCodeField(source="unit")
 
     class Meta:
         indexes = [
@@ -214,6 +219,7 @@ class Residence(models.Model):
     unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+")
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
+    province_code = ProvinceCodeField(source="child")
 
     class Meta:
         indexes = [models.Index(fields=["unit", "start", "end"])]
@@ -237,6 +243,7 @@ class Guardian(models.Model):
     relationship = models.CharField(max_length=12, choices=Relationship.choices)
     phone = models.CharField(max_length=20, blank=True)
     is_primary = models.BooleanField(default=True)
+    province_code = ProvinceCodeField(source="child")
 
 
 class SpecialEpisode(models.Model):
@@ -252,6 +259,7 @@ class SpecialEpisode(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="child")
 
     class Meta:
         indexes = [models.Index(fields=["group", "start", "end"])]
@@ -269,6 +277,7 @@ class RiskAssessment(models.Model):
     assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="child")
 
 
 class ChildRisk(models.Model):
@@ -277,6 +286,7 @@ class ChildRisk(models.Model):
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     assessment = models.ForeignKey(RiskAssessment, on_delete=models.CASCADE, related_name="risks")
+    province_code = ProvinceCodeField(source="child")
 
     class Meta:
         indexes = [models.Index(fields=["start", "end"])]
@@ -295,6 +305,7 @@ class DuplicateDecision(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=255, blank=True)
+    province_code = ProvinceCodeField(source="child_a")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child_a", "child_b"], name="duplicate_pair_unique")]
@@ -317,6 +328,7 @@ class DuplicateCandidate(models.Model):
     unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+",
                              help_text="Unit of child_a, for scoping the review queue")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="child_a")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["child_a", "child_b"], name="duplicate_candidate_unique")]

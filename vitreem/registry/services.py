@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, ValidationFailed
 from vitreem.core.scope import require_unit
-from vitreem.core.text import fold, nfc
+from vitreem.core.text import fold, nfc, text_problem
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version
-from vitreem.places.selectors import unit_resolve
+from vitreem.places.selectors import province_code_of, unit_resolve
 
 from .models import (
     Child,
@@ -89,11 +89,20 @@ def household_create(*, actor, unit: AdminUnit | str, head_name: str, village: s
     on = on or _today()
     unit = _commune(unit, on)
     require_unit(actor, unit)
-    head = nfc(head_name)
+    head, village, address = nfc(head_name), nfc(village), nfc(address)
+    errors = {}
     if not head:
-        raise ValidationFailed({"head_name": _("Tên chủ hộ không được để trống.")})
-    household = Household.objects.create(unit=unit, head_name=head, head_key=fold(head), village=nfc(village),
-                                         address=nfc(address))
+        errors["head_name"] = _("Tên chủ hộ không được để trống.")
+    elif problem := text_problem(head, label=_("Tên chủ hộ"), max_length=120, name=True):
+        errors["head_name"] = problem
+    for field_name, value, label, limit in (("village", village, _("Thôn, tổ dân phố"), 120),
+                                             ("address", address, _("Địa chỉ"), 255)):
+        if problem := text_problem(value, label=label, max_length=limit):
+            errors[field_name] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    household = Household.objects.create(unit=unit, head_name=head, head_key=fold(head), village=village,
+                                         address=address)
     audit_change(actor=actor, action="household.create", obj=household, unit=unit, changes=snapshot(household))
     return household
 
@@ -310,8 +319,8 @@ def _guardian_clean(full_name: str, relationship: str, phone: str) -> tuple[str,
     name = nfc(full_name or "").strip()
     if not name:
         errors["guardian"] = _("Tên người nuôi dưỡng không được để trống.")
-    elif len(name) > 150:
-        errors["guardian"] = _("Tên người nuôi dưỡng dài quá 150 ký tự.")
+    elif problem := text_problem(name, label=_("Tên người nuôi dưỡng"), max_length=150, name=True):
+        errors["guardian"] = problem
     phone = nfc(phone or "").translate(_PHONE_SEPARATORS)
     # Vietnamese numbers: 10 digits from 0 (mobile), or +84 followed by 9; landlines 10–11 digits.
     if phone and not (phone.isdigit() and 9 <= len(phone) <= 11
@@ -466,7 +475,9 @@ def residences_apply_reform(*, actor=None, batch: int = 5000) -> int:
         if new_unit_id is None:
             continue
         residence.end = end
-        new_rows.append(Residence(child_id=residence.child_id, unit_id=new_unit_id, start=REFORM_DATE))
+        # The child's province is the new unit's (given here: derived, it would cost a query per row).
+        new_rows.append(Residence(child_id=residence.child_id, unit_id=new_unit_id, start=REFORM_DATE,
+                                  province_code=province_code_of(new_unit_id)))
         child_units[residence.child_id] = new_unit_id
         moved += 1
     Residence.objects.filter(end__isnull=True, unit__version=Version.LEGACY,

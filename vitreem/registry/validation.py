@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from vitreem.core.text import fold, nfc
+from vitreem.core.text import fold, nfc, text_problem
 
 from .models import CHILD_AGE_LIMIT, BirthPrecision, Disability, Schooling, SchoolLevel, Sex
 
@@ -87,8 +87,8 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         p for p in (raw.get("family_name"), raw.get("middle_name"), raw.get("given_name")) if p))
     if not full:
         out.error("full_name", "required", _("Họ và tên không được để trống."))
-    elif len(full) > 150 or any(map(str.isdigit, full)):
-        out.error("full_name", "invalid_name", _("Họ và tên không hợp lệ: %(v)s.") % {"v": full[:60]})
+    elif name_problem := text_problem(full, label=_("Họ và tên"), max_length=150, name=True):
+        out.error("full_name", "invalid_name", name_problem)
     else:
         d["family_name"], d["middle_name"], d["given_name"] = _split_normalised(full)  # `full` is NFC already
         d["full_name"] = full
@@ -156,8 +156,10 @@ def child_clean(raw: dict[str, Any], *, on: dt.date, strict_id: bool = True) -> 
         out.error("disability", "invalid_choice", _("Mức độ khuyết tật không hợp lệ."))
     d["disability"] = disability
     d["birth_registered"] = bool(raw.get("birth_registered", True))
-    d["village"] = nfc(raw.get("village"))[:120]
-    d["note"] = nfc(raw.get("note"))
+    for name, label, limit in (("village", _("Thôn, tổ dân phố"), 120), ("note", _("Ghi chú"), 4000)):
+        d[name] = nfc(raw.get(name))
+        if text_error := text_problem(d[name], label=label, max_length=limit):
+            out.error(name, "invalid_text", text_error)
     return out
 
 

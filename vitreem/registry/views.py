@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from vitreem.core.audit import history_for
+from vitreem.core.audit import audit_read_list, history_for
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vitreem.core.models import AuditEntry
+from vitreem.core.params import page_param
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
@@ -39,6 +39,7 @@ from .forms import (
     PovertyForm,
     RiskAssessForm,
 )
+from .history import history_rows
 from .models import BirthPrecision, Child
 from .selectors import (
     child_get_for_user,
@@ -75,10 +76,7 @@ class CappedPaginator(Paginator):
 
 def _page(paginator: Paginator, number: str | None) -> Page:
     """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
-    try:
-        wanted = max(1, int(number or 1))
-    except ValueError:
-        wanted = 1
+    wanted = page_param(number)
     rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
                             limit=paginator.per_page)
     if total is None:
@@ -99,19 +97,6 @@ class Row:
     flags: dict[str, Any]
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Out-of-scope and not-found errors from selectors and services become 403/404 pages."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            return render(request, "404.html", status=404)
-        except PermissionDenied as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
-
-    return wrapper
 
 
 def _require_read(user) -> None:
@@ -138,7 +123,6 @@ def birth_display(child: Child) -> str:
 
 @login_required
 @require_GET
-@domain_errors
 def child_list(request: HttpRequest) -> HttpResponse:
     _require_read(request.user)
     form = ChildFilterForm(request.GET, user=request.user)
@@ -159,6 +143,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]
+    audit_read_list(user=request.user, what="registry.child", filters=request.GET.dict(), count=len(rows))
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
            "can_write": scope_for(request.user).write_children, "cap": COUNT_CAP}
     htmx = getattr(request, "htmx", None)
@@ -170,7 +155,6 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@domain_errors
 def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
     child = child_get_for_user(user=request.user, child_id=child_id)
     today = timezone.localdate()
@@ -188,13 +172,15 @@ def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
                             .prefetch_related("risks__factor").order_by("-assessed_on", "-pk")),
         "active_risks": list(child.risks.filter(end__isnull=True).select_related("factor")),
         "guardians": list(child.guardians.all()),
-        "history": list(history_for(child).filter(kind=AuditEntry.Kind.CHANGE)[:100]),
+        "history": history_rows(list(history_for(child).filter(kind=AuditEntry.Kind.CHANGE)
+                                     .select_related("actor")[:100])),
+        "merged_into": child.merged_into if child.merged_into_id else None,
         "can_write": scope_for(request.user).write_children and child.ended_on is None,
     }
     if child.ended_on is not None:
         # The evidence typed when the record was ended lives in that change's audit row.
-        ended = next((h for h in ctx["history"] if h.action == "child.end"), None)
-        ctx["end_note"] = (ended.changes or {}).get("note", "") if ended else ""
+        ended = next((h for h in ctx["history"] if h["action"] == "child.end"), None)
+        ctx["end_note"] = (ended["changes"] or {}).get("note", "") if ended else ""
     return render(request, "registry/child_detail.html", ctx)
 
 
@@ -208,7 +194,6 @@ def _household_from(request: HttpRequest, value: str | None):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def child_create(request: HttpRequest) -> HttpResponse:
     _require_write(request.user)
     household = _household_from(request, request.GET.get("household") or request.POST.get("household"))
@@ -245,7 +230,6 @@ def child_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def child_edit(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=request.method == "GET")
@@ -303,7 +287,6 @@ def _child_action(request: HttpRequest, *, child, form, act: Callable[[dict[str,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -316,7 +299,6 @@ def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
     _require_write(request.user)
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
@@ -329,7 +311,6 @@ def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -346,7 +327,6 @@ def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -371,7 +351,6 @@ def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -387,7 +366,6 @@ def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -401,7 +379,6 @@ def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def guardian_edit(request: HttpRequest, guardian_id: int) -> HttpResponse:
     _require_write(request.user)
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
@@ -416,7 +393,6 @@ def guardian_edit(request: HttpRequest, guardian_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def guardian_remove(request: HttpRequest, guardian_id: int) -> HttpResponse:
     _require_write(request.user)
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
@@ -433,7 +409,6 @@ def guardian_remove(request: HttpRequest, guardian_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-@domain_errors
 def household_list(request: HttpRequest) -> HttpResponse:
     from vitreem.core.text import fold
 
@@ -442,14 +417,15 @@ def household_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(head_key__contains=fold(q))
-    page = Paginator(qs.order_by("head_key", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("head_key", "pk"), PAGE_SIZE).get_page(page_param(request.GET.get("page")))
+    audit_read_list(user=request.user, what="registry.household", filters=request.GET.dict(),
+                    count=len(page.object_list), total=page.paginator.count)
     return render(request, "registry/household_list.html", {
         "page": page, "q": q, "can_write": scope_for(request.user).write_children})
 
 
 @login_required
 @require_GET
-@domain_errors
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = household_get_for_user(user=request.user, household_id=household_id, audit=True)
     members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
@@ -460,7 +436,6 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def household_create(request: HttpRequest) -> HttpResponse:
     _require_write(request.user)
     form = HouseholdForm(request.POST or None, user=request.user)
@@ -481,7 +456,6 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@domain_errors
 def household_poverty(request: HttpRequest, household_id: int) -> HttpResponse:
     _require_write(request.user)
     household = household_get_for_user(user=request.user, household_id=household_id)

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from vitreem.core.audit import audit_access
+from vitreem.core.audit import audit_access, audit_read_list
 from vitreem.core.errors import DomainError, NotFound
+from vitreem.core.params import page_param
 from vitreem.core.scope import scope_for
 from vitreem.core.text import fold, nfc
 
@@ -74,8 +75,10 @@ def duplicate_list(request):
     minimum = _min_score(request)
     if minimum:
         qs = qs.filter(score__gte=minimum)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(page_param(request.GET.get("page")))
     rows = [{"candidate": c, "reasons": reasons_text(c.reasons)} for c in page]
+    audit_read_list(user=request.user, what="registry.duplicatecandidate", filters=request.GET.dict(),
+                    count=len(rows), total=page.paginator.count)
     return render(request, "registry/duplicates/list.html",
                   {"page": page, "rows": rows, "min": minimum, "title": _("Hồ sơ có thể trùng")})
 

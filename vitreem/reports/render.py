@@ -61,7 +61,7 @@ def template_check(data: bytes) -> None:
     if missing:
         raise TemplateBroken(_("Mẫu Word thiếu trường bắt buộc {{ %(name)s }}.") % {"name": missing[0]}, field="file")
     try:
-        tpl.render(_sample_context())
+        tpl.render(_sample_context(), autoescape=True)
         tpl.save(io.BytesIO())
     except Exception as exc:
         raise TemplateBroken(_("Mẫu Word không trộn được dữ liệu: %(err)s") % {"err": exc}, field="file") from None
@@ -72,7 +72,9 @@ def render_docx(ctx: dict[str, Any], template: Path | bytes | None = None) -> by
 
     source: Any = io.BytesIO(template) if isinstance(template, bytes) else (template or DEFAULT_TEMPLATE)
     tpl = DocxTemplate(source)
-    tpl.render({**ctx, "annex_charts": _docx_images(tpl, ctx)})
+    # autoescape: a name with "&" or "<" stays text (unescaped it would break the document's XML or
+    # inject markup into it).
+    tpl.render({**ctx, "annex_charts": _docx_images(tpl, ctx)}, autoescape=True)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()

@@ -28,7 +28,7 @@ CONTENT_TYPES = {
 
 def require_template_admin(user) -> None:
     # The standing agency (province officers) owns the report's wording.
-    if getattr(user, "role", None) not in {"admin", "province_officer"}:
+    if not scope_for(user).standing_agency:
         raise PermissionDenied(_("Chỉ cán bộ cơ quan thường trực cấp tỉnh được thay mẫu báo cáo."))
 
 

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from vitreem.core.cells import text_cell
 from vitreem.places.models import AdminUnit
 from vitreem.stats.engine import indicators, params_for, units_below
 from vitreem.stats.rollups import figures
@@ -37,8 +38,9 @@ def _sheet(wb: Workbook, title: str, heading: str, headers: list[str], rows: lis
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([])
     ws.append(headers)
+    text_cell(ws["A1"])
     for col in range(1, len(headers) + 1):
-        cell = ws.cell(row=3, column=col)
+        cell = text_cell(ws.cell(row=3, column=col))
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         cell.border = BOX
@@ -46,7 +48,7 @@ def _sheet(wb: Workbook, title: str, heading: str, headers: list[str], rows: lis
         ws.append(row)
     for r in range(4, ws.max_row + 1):
         for col in range(1, len(headers) + 1):
-            cell = ws.cell(row=r, column=col)
+            cell = text_cell(ws.cell(row=r, column=col))
             cell.border = BOX
             if isinstance(cell.value, (int, float)):
                 cell.number_format = NUMBER

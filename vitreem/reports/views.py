@@ -17,26 +17,17 @@ from .models import Format, GeneratedReport, ReportTemplate
 from .services import report_request, reports_for_user, require_template_admin, template_upload
 
 
-def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    if isinstance(exc, NotFound):
-        return render(request, "404.html", {"message": exc.message}, status=404)
-    return render(request, "403.html", {"message": exc.message}, status=403)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_list(request: HttpRequest) -> HttpResponse:
-    try:
-        require_figures(request.user)
-    except PermissionDenied as exc:
-        return _error_page(request, exc)
+    require_figures(request.user)
     error = None
     if request.method == "POST":
         try:
             status = report_request(actor=request.user, year=request.POST.get("year"),
                                     unit=request.POST.get("unit") or None, fmt=request.POST.get("format", ""))
-        except (NotFound, PermissionDenied) as exc:
-            return _error_page(request, exc)
+        except (NotFound, PermissionDenied):
+            raise  # its page: core.middleware.DomainErrorMiddleware
         except DomainError as exc:
             error = exc.message
         else:
@@ -60,10 +51,7 @@ def report_download(request: HttpRequest, report_id: int) -> HttpResponseBase:
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_list(request: HttpRequest) -> HttpResponse:
-    try:
-        require_template_admin(request.user)
-    except PermissionDenied as exc:
-        return _error_page(request, exc)
+    require_template_admin(request.user)
     error = None
     if request.method == "POST":
         upload = request.FILES.get("file")

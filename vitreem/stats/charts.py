@@ -25,7 +25,13 @@ def bar_chart(items: Sequence[tuple[str, float, str | None]], *, title: str, wid
     """Horizontal bars: (label, value, drill-down url)."""
     if not items:
         return mark_safe("")  # noqa: S308 — constant
-    row, label_w, pad = 22, 200, 70
+    row, pad = 22, 70
+    # The label column is as wide as the longest label needs (about CHAR_PX a character at 12 px), up to
+    # half the chart; a label still longer is shortened to what fits, whole in its <title> (issue 21
+    # item 9: labels were cut at the chart's left edge).
+    longest = max(len(label) for label, _v, _u in items)
+    label_w = int(min(max(120, longest * CHAR_PX + 12), width * 0.5))
+    fits = int((label_w - 12) / CHAR_PX)
     height = row * len(items) + 8
     top = max((v for _l, v, _u in items), default=0) or 1
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
@@ -38,7 +44,7 @@ def bar_chart(items: Sequence[tuple[str, float, str | None]], *, title: str, wid
                f'<title>{escape(label)}: {shown}</title></rect>'
                f'<text x="{label_w + w + 4:.1f}" y="{y + row - 10}" font-size="12">{shown}</text>')
         parts.append(f'<text x="{label_w - 6}" y="{y + row - 10}" font-size="12" text-anchor="end">'
-                     f'{escape(_short(label, 32))}</text>' + _link(url, bar))
+                     f'<title>{escape(label)}</title>{escape(_short(label, fits))}</text>' + _link(url, bar))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every text is escaped above
 
@@ -109,6 +115,11 @@ def point_map(points: Sequence[dict[str, Any]], *, title: str, width: int = 420,
         parts.append(_link(p.get("url"), str(circle)))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every text is escaped above
+
+
+# The width of a character of the charts' 12 px sans-serif text, generously (Vietnamese letters with
+# their marks are no wider than Latin ones).
+CHAR_PX = 7.0
 
 
 def _short(text: str, n: int) -> str:

@@ -240,7 +240,7 @@ def home_figures(*, user) -> dict[str, Any] | None:
     values = figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
     headline = [_figure(c, values[c], None, params, user) for c in codes]
     work = None
-    if user.role == "commune_worker":
+    if scope_for(user).commune_worker:
         work = [f for f in headline if f["code"] in {"special_circumstances", "at_risk", "allowance_recipients",
                                                       "cases_open", "cases_overdue"}]
     return {"unit": unit, "year": year, "day": day, "headline": headline, "work": work}

@@ -151,6 +151,7 @@ def test_cli_prints_one_json_object(units, officer, worker_a):
                 "budget_by_source"):
         assert key in data
     assert data["people_reached"] == 120 and data["training_courses"] == 1
+    assert isinstance(data["play_points"], int) and set(data["play_points_detail"]) >= {"points", "communes"}
     assert data["budget_allocated"] == 1_000_000 and data["budget_by_source"]["provincial"] == 1_000_000
     out = StringIO()
     call_command("activities", "--year", "2022", "--unit", "23512", "--json", stdout=out)

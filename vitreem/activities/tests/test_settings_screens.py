@@ -10,6 +10,7 @@ from vitreem.activities import services
 from vitreem.activities.models import BudgetAllocation, Partner, Project, Spending
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.models import AuditEntry
+from vitreem.testing.factories import UserFactory
 
 from .helpers import talk
 
@@ -50,10 +51,10 @@ def test_only_officers_open_or_post_the_edit_screens(money, worker_a, leader, re
 
 
 def test_another_provinces_officer_cannot_reach_this_provinces_lines(money, units, db):
-    from conftest import OTHER_PROVINCE, _make
+    from conftest import OTHER_PROVINCE
     from vitreem.accounts.models import Role
 
-    other = _make("officer_hn", Role.PROVINCE_OFFICER, OTHER_PROVINCE)
+    other = UserFactory(username="officer_hn", role=Role.PROVINCE_OFFICER, units=OTHER_PROVINCE)
     c = login(other)
     _partner, project, line, spending = money
     for url in _urls(money)[1:]:

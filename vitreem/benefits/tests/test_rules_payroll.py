@@ -8,7 +8,7 @@ import pytest
 from vitreem.benefits import services
 from vitreem.benefits.models import Adjustment, Allowance, Payroll
 from vitreem.benefits.payroll import payroll_compute
-from vitreem.benefits.rules import age_for_month, month_parse
+from vitreem.benefits.rules import age_for_month, coefficient_age, month_parse
 from vitreem.core.errors import Conflict, DomainError, ValidationFailed
 
 from .factories import make_child
@@ -27,6 +27,24 @@ def enrol(actor, child, group, on, **kw):
                                     decided_on=on, **kw)
 
 
+def test_coefficient_age_is_the_age_reached_in_the_month():
+    # Decree 20/2021, Art. 8(1): a new age band from the month it is reached.
+    assert coefficient_age(D(2020, 3, 15), D(2024, 2, 1)) == 3
+    assert coefficient_age(D(2020, 3, 15), D(2024, 3, 1)) == 4
+    assert coefficient_age(D(2020, 3, 31), D(2024, 3, 1)) == 4  # born on the last day: still that month
+
+
+@pytest.mark.django_db
+def test_child_turning_four_in_2026(units, worker_a):
+    # After the 2025 reform the same clause is applied (no later text changing it was found): an orphan
+    # born 20/01/2022 is paid 2.5 × 500.000 in December 2025 and 1.5 × 500.000 from January 2026.
+    child = make_child(units.commune_a, birth=D(2022, 1, 20), episodes=[("1", D(2022, 6, 1))])
+    enrol(worker_a, child, "no_nurture", D(2025, 9, 10))
+    dec, jan = line_of(units.commune_a, "2025-12", child), line_of(units.commune_a, "2026-01", child)
+    assert (dec.coefficient, dec.amount) == (Decimal("2.5"), 1_250_000)
+    assert (jan.coefficient, jan.amount) == (Decimal("1.5"), 750_000)
+
+
 def test_month_rule_age_is_taken_at_end_of_previous_month():
     assert age_for_month(D(2020, 3, 15), D(2024, 3, 1)) == 3
     assert age_for_month(D(2020, 3, 15), D(2024, 4, 1)) == 4
@@ -36,13 +54,15 @@ def test_month_rule_age_is_taken_at_end_of_previous_month():
 
 @pytest.mark.django_db
 def test_child_turning_four_mid_year_and_base_change(units, worker_a):
-    # An orphan born 15/03/2020: 2.5 × 360.000 up to March 2024 (the birthday month), 1.5 from April,
-    # and 1.5 × 500.000 from July 2024 (Decree 76/2024).
+    # An orphan born 15/03/2020: 2.5 × 360.000 up to February 2024, and 1.5 from March, the month she
+    # turns 4 — Decree 20/2021, Art. 8(1): a change of level "kể từ tháng đối tượng đủ điều kiện điều
+    # chỉnh" (before, vitreem paid March at 2.5: 360.000 too much); 1.5 × 500.000 from July 2024
+    # (Decree 76/2024).
     child = make_child(units.commune_a, birth=D(2020, 3, 15), episodes=[("1", D(2021, 1, 10))])
     enrol(worker_a, child, "no_nurture", D(2023, 10, 5))
     feb, mar, apr = (line_of(units.commune_a, m, child) for m in ("2024-02", "2024-03", "2024-04"))
     assert (feb.coefficient, feb.base, feb.amount) == (Decimal("2.5"), 360_000, 900_000)
-    assert mar.amount == 900_000
+    assert (mar.coefficient, mar.amount) == (Decimal("1.5"), 540_000)
     assert (apr.coefficient, apr.amount) == (Decimal("1.5"), 540_000)
     jun, jul = line_of(units.commune_a, "2024-06", child), line_of(units.commune_a, "2024-07", child)
     assert (jun.base, jun.amount) == (360_000, 540_000)
@@ -183,3 +203,13 @@ def test_highest_coefficient_wins_in_eligibility(units, officer):
     f = facts_load([child], day=day)[child.pk]
     verdicts = [check_group(code, f) for code in ("no_nurture", "disability_severe", "hiv_poor")]
     assert best_group(verdicts, RuleBook.load(), f, day).group == "disability_severe"
+
+
+@pytest.mark.django_db
+def test_hiv_coefficients_are_the_decree_s_and_confirmed():
+    # Decree 20/2021, Art. 6(1)(c): 2.5 under 4 years, 2.0 from 4 to under 16.
+    from vitreem.benefits.models import Coefficient
+
+    rows = {(c.age_from, c.age_to): c for c in Coefficient.objects.filter(group__code="hiv_poor")}
+    assert rows[(0, 4)].value == Decimal("2.5") and rows[(4, 16)].value == Decimal("2.0")
+    assert all(c.confirmed and c.legal_basis == "Nghị định 20/2021, Điều 6 khoản 1 điểm c" for c in rows.values())

@@ -119,7 +119,7 @@ def test_cli_bad_input(worker_a):
 @pytest.mark.django_db
 def test_payroll_xlsx_is_a_signed_list(worker_a, recipients_a, tmp_path):
     client = login(worker_a)
-    response = client.get(reverse("benefits:payroll_xlsx", args=["2024-03"]) + "?unit=legacy:23500")
+    response = client.get(reverse("benefits:payroll_xlsx", args=["2024-02"]) + "?unit=legacy:23500")
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = [list(row) for row in ws.iter_rows(values_only=True)]
@@ -129,14 +129,14 @@ def test_payroll_xlsx_is_a_signed_list(worker_a, recipients_a, tmp_path):
     assert header[-1] == "Ký nhận" and header[5] == "Hệ số"
     lines = [row for row in rows if isinstance(row[0], int)]
     assert len(lines) == 3
-    # March 2024: the youngest (born 15/03/2020) is still 3 → 2.5 × 360.000; the others 1.5.
+    # February 2024: the youngest (born 15/03/2020) is still 3 → 2.5 × 360.000; the others 1.5.
     assert sorted(row[7] for row in lines) == [540_000, 540_000, 900_000]
     total_row = next(row for row in rows if str(row[0]).startswith("Tổng cộng"))
     assert total_row[10] == 1_980_000 == sum(row[10] for row in lines)
     assert "Bằng chữ: Một triệu chín trăm tám mươi nghìn đồng." in flat
     # The CLI writes the same file.
     out = tmp_path / "p.xlsx"
-    call_command("payroll", "--month", "2024-03", "--as", "worker_a", "--xlsx", str(out), stdout=io.StringIO())
+    call_command("payroll", "--month", "2024-02", "--as", "worker_a", "--xlsx", str(out), stdout=io.StringIO())
     assert load_workbook(out).active.max_row == ws.max_row
 
 
@@ -230,3 +230,14 @@ def test_indicator_allowance_recipients(units, worker_a, officer):
     figures = compute(params_for(year=2022, user=officer), ["allowance_recipients", "allowance_monthly_cost"])
     assert figures == {"allowance_recipients": 1, "allowance_monthly_cost": 540_000}
     assert compute(params_for(year=2022, unit=units.commune_b), ["allowance_recipients"])["allowance_recipients"] == 0
+
+
+@pytest.mark.django_db
+def test_the_two_recipient_counts_say_what_they_count(worker_a, recipients_a):
+    """Issue 21 item 4: "1.788" children receiving the allowance in the headline and "1.941 người đang hưởng
+    trợ cấp" on the same page: the second counts every group today, people aged 16 and over included."""
+    client = login(worker_a)
+    home = client.get("/").content.decode()
+    assert "3 người đang hưởng trợ cấp hàng tháng hôm nay, mọi nhóm (kể cả người từ 16 tuổi)" in home
+    assert "Người đang hưởng hôm nay (mọi nhóm, kể cả người từ 16 tuổi)" in client.get(
+        reverse("benefits:index")).content.decode()

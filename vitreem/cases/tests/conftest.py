@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from conftest import COMMUNE_A, PASSWORD, PROVINCE, _make
+from conftest import COMMUNE_A, PASSWORD, PROVINCE
 from vitreem.accounts.models import MemberUnit, Role
 from vitreem.cases import services
 from vitreem.registry.models import Child
 from vitreem.registry.services import child_register
+from vitreem.testing.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +22,19 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def chairman_a(db):
-    return _make("chairman_a", Role.CHAIRMAN, COMMUNE_A)
+    return UserFactory(username="chairman_a", role=Role.CHAIRMAN, units=COMMUNE_A)
 
 
 @pytest.fixture
 def chairman_b(db):
     from conftest import COMMUNE_B
 
-    return _make("chairman_b", Role.CHAIRMAN, COMMUNE_B)
+    return UserFactory(username="chairman_b", role=Role.CHAIRMAN, units=COMMUNE_B)
 
 
 @pytest.fixture
 def supervisor(db):
-    return _make("supervisor", Role.CASE_SUPERVISOR, PROVINCE)
+    return UserFactory(username="supervisor", role=Role.CASE_SUPERVISOR, units=PROVINCE)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def police(db):
 
 @pytest.fixture
 def agency_user(db, police):
-    return _make("police_officer", Role.REFERRAL_AGENCY, PROVINCE, member_unit=police)
+    return UserFactory(username="police_officer", role=Role.REFERRAL_AGENCY, units=PROVINCE, member_unit=police)
 
 
 @pytest.fixture

@@ -10,13 +10,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from conftest import COMMUNE_A, OTHER_PROVINCE, PROVINCE, _make, login
+from conftest import COMMUNE_A, OTHER_PROVINCE, PROVINCE, login
 from vitreem.accounts.models import Role
 from vitreem.cases import services
 from vitreem.cases.models import Case, CaseEvent, Notification
+from vitreem.cases.selectors import cases_for_user
 from vitreem.cases.services import OutOfOrder
 from vitreem.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from vitreem.core.models import AuditEntry
+from vitreem.testing.factories import UserFactory
 
 from .conftest import intake
 
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def worker_a2(db):
-    user = _make("worker_a2", Role.COMMUNE_WORKER, COMMUNE_A)
+    user = UserFactory(username="worker_a2", role=Role.COMMUNE_WORKER, units=COMMUNE_A)
     user.email = "a2@example.org"
     user.save()
     return user
@@ -33,7 +35,7 @@ def worker_a2(db):
 
 @pytest.fixture
 def far_supervisor(db):
-    return _make("far_supervisor", Role.CASE_SUPERVISOR, OTHER_PROVINCE)
+    return UserFactory(username="far_supervisor", role=Role.CASE_SUPERVISOR, units=OTHER_PROVINCE)
 
 
 def _state(case: Case):
@@ -59,7 +61,7 @@ def test_supervisor_hands_the_case_to_another_worker_of_the_commune(supervisor, 
     assert notice.kind == "assigned" and case.code in notice.message and notice.emailed
     assert len(mailoutbox) == 1 and "Nguyễn" not in mailoutbox[0].body
     # The new owner now finds it among "my cases"; the old owner does not.
-    assert case in services.cases_for_user(worker_a2).filter(owner=worker_a2)
+    assert case in cases_for_user(worker_a2).filter(owner=worker_a2)
     assert not Case.objects.filter(owner=worker_a).exists()
 
 
@@ -130,7 +132,7 @@ def test_closed_case_is_not_reassigned(supervisor, worker_a2, case_a):
 
 
 def test_candidates_are_the_active_workers_covering_the_commune(worker_a, worker_a2, worker_b, case_a):
-    district_worker = _make("district_worker", Role.COMMUNE_WORKER, PROVINCE)
+    district_worker = UserFactory(username="district_worker", role=Role.COMMUNE_WORKER, units=PROVINCE)
     names = set(services.owner_candidates(case_a).values_list("username", flat=True))
     assert names == {"worker_a2", district_worker.username}
 

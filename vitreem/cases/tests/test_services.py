@@ -135,26 +135,48 @@ def test_worker_cannot_approve_and_chairman_of_another_commune_cannot_see(worker
 
 
 def test_isolation_at_most_15_days_and_extension_needs_a_decision(chairman_a, worker_a, case_a):
+    """Decree 56/2017, Art. 32(3): 15 days at most in total, extensions included; longer only at a
+    competent authority's written request (number and date); only the chairman ends it."""
     today = timezone.localdate()
     with pytest.raises(ValidationFailed) as exc:
         services.case_isolate(actor=chairman_a, case=case_a, expected_version=None, start=today,
                               until=today + dt.timedelta(days=15), place="Trung tâm CTXH", decision_number="5/QĐ")
-    assert "until" in exc.value.errors
+    assert "until" in exc.value.errors and "16 ngày" in exc.value.errors["until"]
     case = services.case_isolate(actor=chairman_a, case=case_a, expected_version=None, start=today,
-                                 until=today + dt.timedelta(days=14), place="Trung tâm CTXH", decision_number="5/QĐ")
+                                 until=today + dt.timedelta(days=9), place="Trung tâm CTXH", decision_number="5/QĐ")
     assert case.status == Status.EMERGENCY and case.isolation_active and case.next_due_kind == "isolation"
     state = _count_state()
     with pytest.raises(ValidationFailed) as exc:
         services.case_isolation_extend(actor=chairman_a, case=case, expected_version=None,
-                                       until=today + dt.timedelta(days=20), decision_number="  ")
+                                       until=today + dt.timedelta(days=12), decision_number="  ")
     assert "decision_number" in exc.value.errors
+    # Day 1 to day 16 is 16 days: refused without a competent authority's written request.
+    with pytest.raises(ValidationFailed) as exc:
+        services.case_isolation_extend(actor=chairman_a, case=case, expected_version=None,
+                                       until=today + dt.timedelta(days=15), decision_number="7/QĐ")
+    assert "until" in exc.value.errors
+    # A request needs both its number and its date.
+    with pytest.raises(ValidationFailed) as exc:
+        services.case_isolation_extend(actor=chairman_a, case=case, expected_version=None,
+                                       until=today + dt.timedelta(days=20), decision_number="7/QĐ",
+                                       request_number="12/CV-CA")
+    assert "request_date" in exc.value.errors
     assert _count_state() == state
     case.refresh_from_db()
+    assert case.isolation_until == today + dt.timedelta(days=9)
+    # Extended to the 15th day: allowed with the chairman's decision alone.
+    case = services.case_isolation_extend(actor=chairman_a, case=case, expected_version=case.version,
+                                          until=today + dt.timedelta(days=14), decision_number="7/QĐ")
     assert case.isolation_until == today + dt.timedelta(days=14)
     case = services.case_isolation_extend(actor=chairman_a, case=case, expected_version=case.version,
-                                          until=today + dt.timedelta(days=20), decision_number="7/QĐ")
+                                          until=today + dt.timedelta(days=20), decision_number="8/QĐ",
+                                          request_number="12/CV-CA", request_date=today,
+                                          request_body="Công an huyện Đăk Hà")
     assert case.isolation_until == today + dt.timedelta(days=20)
-    case = services.case_isolation_end(actor=worker_a, case=case, expected_version=None, ended_on=today)
+    assert (case.isolation_request_number, case.isolation_request_date) == ("12/CV-CA", today)
+    with pytest.raises(PermissionDenied):
+        services.case_isolation_end(actor=worker_a, case=case, expected_version=None, ended_on=today)
+    case = services.case_isolation_end(actor=chairman_a, case=case, expected_version=None, ended_on=today)
     assert not case.isolation_active
 
 
@@ -172,6 +194,37 @@ def test_referral_needs_consent(worker_a, case_a, police):
     referral = services.referral_open(actor=worker_a, case=case_a, expected_version=None, member_unit=police.pk,
                                       reason="Điều tra", guardian_consent=True, child_consent=True)
     assert referral.is_open and referral.child_consent is True
+
+
+def test_referral_records_its_ground_and_respects_a_restriction(worker_a, case_a, police):
+    """Law 91/2025/QH15 Art. 24(2) (consent of the child 7+ and the representative), Art. 19(1) (exceptions,
+    proven by the one disclosing), Art. 10(1) (a restriction stops what rests on consent)."""
+    from vitreem.privacy import services as privacy
+
+    referral = services.referral_open(actor=worker_a, case=case_a, expected_version=None, member_unit=police.pk,
+                                      reason="Điều tra", guardian_consent=True, child_consent=True)
+    row = AuditEntry.objects.get(action="privacy.disclosure")
+    assert row.changes["basis"] == "consent" and row.changes["form"]["child"] is True
+    assert row.changes["to"] == police.name
+    services.referral_close(actor=worker_a, case=case_a, expected_version=None, referral_id=referral.pk)
+    req = privacy.request_register(actor=worker_a, child=case_a.child, kind="restriction", requester_name="Mẹ",
+                                   received_on=timezone.localdate())
+    privacy.request_answer(actor=worker_a, request_id=req.pk, done=True, answer="Đã hạn chế")
+    state = _count_state()
+    with pytest.raises(ValidationFailed) as exc:
+        services.referral_open(actor=worker_a, case=case_a, expected_version=None, member_unit=police.pk,
+                               reason="Điều tra", guardian_consent=True, child_consent=True)
+    assert "exception" in exc.value.errors and _count_state() == state
+    with pytest.raises(ValidationFailed) as exc:
+        services.referral_open(actor=worker_a, case=case_a, expected_version=None, member_unit=police.pk,
+                               reason="Điều tra", guardian_consent=False, exception="19_1_a")
+    assert "exception_note" in exc.value.errors
+    urgent = services.referral_open(actor=worker_a, case=case_a, expected_version=None, member_unit=police.pk,
+                                    reason="Điều tra", guardian_consent=False, exception="19_1_a",
+                                    exception_note="Trẻ bị đe dọa tính mạng, cần công an can thiệp ngay")
+    assert urgent.guardian_consent is False
+    last = AuditEntry.objects.filter(action="privacy.disclosure").order_by("-pk").first()
+    assert last is not None and last.changes["basis"] == "19_1_a" and "tính mạng" in last.changes["note"]
 
 
 def test_referral_of_a_child_under_7_needs_only_the_guardian(worker_a, young_child_a, police):

@@ -58,6 +58,8 @@ def test_case_page_audits_access_and_shows_the_timeline(worker_a, case_a):
     before = AuditEntry.objects.filter(kind="access").count()
     page = login(worker_a).get(f"/cases/{case_a.pk}/").content.decode()
     assert "Nguyễn Thị Hoa" in page and "Tiếp nhận thông tin" in page
+    # the step the case moved to is named as the page names steps, not by its code (issue 21 item 6)
+    assert f"→ <em>{Status.RECEIVED.label}</em>" in page and "→ <em>received</em>" not in page
     assert AuditEntry.objects.filter(kind="access").count() == before + 1
 
 
@@ -144,7 +146,7 @@ def test_documents_are_filled_in_vietnamese_administrative_style(worker_a, chair
     assert r.status_code == 200
     doc = Document(io.BytesIO(r.content))
     head = doc.tables[0].rows[0].cells
-    assert head[0].text.startswith("UBND") and "Số: 12/QĐ-UBND" in head[0].text
+    assert head[0].text.startswith("ỦY BAN NHÂN DÂN") and "Số: 12/QĐ-UBND" in head[0].text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1].text and "Độc lập - Tự do - Hạnh phúc" in head[1].text
     assert "ngày" in head[1].text and "tháng" in head[1].text
     title = next(p for p in doc.paragraphs if p.text == "QUYẾT ĐỊNH")
@@ -199,3 +201,14 @@ def test_wrong_method_on_screens(worker_a, case_a):
     w = login(worker_a)
     assert w.get(f"/cases/{case_a.pk}/do/verify/").status_code == 405
     assert w.post(f"/cases/{case_a.pk}/").status_code == 405
+
+
+def test_the_home_panel_counts_every_overdue_case_and_says_whose(worker_a, child_a):
+    """Issue 21 item 4: "Quá hạn (10)" stood under a headline of 13 overdue cases."""
+    cases = [intake(worker_a, child_a) for _ in range(12)]
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(next_due_at=timezone.now() - dt.timedelta(hours=2),
+                                                             next_due_kind="emergency")
+    page = login(worker_a).get("/").content.decode()
+    assert "Vụ việc bạn phụ trách đã quá hạn (12)" in page
+    panel = page[page.index("Vụ việc bạn phụ trách đã quá hạn"):page.index("Vụ việc bạn phụ trách sắp đến hạn")]
+    assert panel.count("/cases/") == 10 and "10 vụ việc đầu tiên." in panel

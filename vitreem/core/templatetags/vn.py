@@ -25,6 +25,14 @@ def vn_percent(value, decimals=1):
 
 @register.filter
 def vn_date(value):
+    """dd/mm/yyyy; also for a date that came as ISO text (a record's candidates carry the API's form)."""
+    if isinstance(value, str):
+        import datetime as dt
+
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     return text.format_date(value)
 
 

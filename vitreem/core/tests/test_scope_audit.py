@@ -23,9 +23,13 @@ def test_officer_sees_every_unit_of_the_province_and_none_elsewhere(officer, uni
     for unit in (units.commune_a, units.commune_b, units.district, units.commune_b_2025):
         assert scope.sees_unit(unit.pk)
     assert not scope.sees_unit(units.other_commune.pk)
-    kon_tum_communes = AdminUnit.objects.filter(version="legacy", level="commune", province_code="62").count()
+    # Her legacy province (Kon Tum, 102 communes) and, through her 2025 province (Quảng Ngãi after the
+    # merger), the legacy communes the reform merged into it — old Quảng Ngãi's 170: their records filed
+    # before 1 July 2025 are now her province's (issue 21 item 2).
     visible = scope_filter(AdminUnit.objects.filter(version="legacy", level="commune"), officer, unit_field="pk")
-    assert visible.count() == kon_tum_communes == 102
+    by_province = {code: visible.filter(province_code=code).count() for code in ("62", "51")}
+    assert by_province == {"62": 102, "51": 170}
+    assert visible.count() == 272
 
 
 def test_reporter_and_anonymous_see_no_child_data(reporter, units):

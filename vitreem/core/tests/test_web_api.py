@@ -18,10 +18,25 @@ def test_unauthenticated_api_call_is_401_json():
     assert response.json()["code"] == "unauthorized"
 
 
-def test_openapi_schema_and_docs_are_served():
-    schema = Client().get("/api/openapi.json")
+def test_openapi_schema_and_docs_need_a_login_and_use_no_cdn(worker_a):
+    # Issue 20 item 7: the API's description is not public, and its page loads no third-party script.
+    for url in ("/api/openapi.json", "/api/docs"):
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client = login(worker_a)
+    schema = client.get("/api/openapi.json")
     assert schema.status_code == 200 and "/api/places/units" in schema.json()["paths"]
-    assert Client().get("/api/docs").status_code == 200
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "/static/ninja/swagger-ui.css" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_every_response_carries_a_permissions_policy(worker_a):
+    for response in (Client().get("/accounts/login/"), login(worker_a).get("/"), Client().get("/api/places/units")):
+        policy = response["Permissions-Policy"]
+        assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
 
 
 def test_units_endpoint_filters_by_version_parent_and_text(worker_a):

@@ -299,7 +299,8 @@ def test_commune_reports_by_commune_workers_of_that_commune_only(catalogue, offi
     with pytest.raises(DomainError):  # a commune of another province is not assigned
         sv.submission_open(actor=officer, form=form, period="2022H1", unit=units.other_commune)
     rows = completeness(year=2022, user=worker_a, forms=[form], today=dt.date(2023, 1, 31))[0]["rows"]
-    assert [r["unit"] for r in rows] == [units.commune_a]
+    # her commune, and the legacy communes the 2025 reform merged into her Xã Đăk Hà (Hà Mòn, Đăk La)
+    assert {r["unit"].ref for r in rows} == {units.commune_a.ref, "legacy:23521", "legacy:23524"}
     assert completeness(year=2022, user=outsider, forms=[form]) == []
 
 
@@ -414,7 +415,8 @@ def test_evaluation_explanations_and_finalising(catalogue, officer, reporter_hea
         sv.explanation_write(actor=officer, indicator=hcdb, year=2022, causes="", solutions="y")
     sv.explanation_write(actor=officer, indicator=hcdb, year=2022, causes="Nhiều trẻ mồ côi do dịch COVID-19",
                          solutions="Rà soát, hỗ trợ kịp thời")
-    assert evaluation_for_year(year=2022)["targets"][0]["explanation"]["causes"].startswith("Nhiều trẻ")
+    rows = {r["code"]: r for r in evaluation_for_year(year=2022)["targets"]}  # ordered by objective
+    assert rows["tre-em-hcdb"]["explanation"]["causes"].startswith("Nhiều trẻ")
     sv.evaluation_finalise(actor=officer, year=2022)
     with pytest.raises(Conflict):
         sv.explanation_write(actor=officer, indicator=hcdb, year=2022, causes="a", solutions="b")
@@ -442,8 +444,10 @@ def test_member_unit_evaluation_and_rating(catalogue, officer, reporter_health, 
     ev = {m["code"]: m for m in member_unit_evaluations(year=2022, today=dt.date(2023, 3, 1))}
     m = ev["so-yte"]
     assert (m["tasks_total"], m["tasks_on_time"], m["tasks_overdue"]) == (2, 1, 1)
-    assert (m["reports_expected"], m["reports_received"], m["reports_on_time"]) == (5, 1, 1)
-    assert m["rates"]["tasks"] == 0.5 and m["rates"]["reports"] == 0.2
+    # 4 quarterly immunisation reports, the yearly nutrition and the yearly injury report (Decision 23's
+    # injury targets).
+    assert (m["reports_expected"], m["reports_received"], m["reports_on_time"]) == (6, 1, 1)
+    assert m["rates"]["tasks"] == 0.5 and m["rates"]["reports"] == pytest.approx(1 / 6)
     assert m["suggested"] == Rating.NOT_DONE
     with pytest.raises(PermissionDenied):
         sv.member_evaluation_confirm(actor=reporter_health, year=2022, member_unit=yte, rating=Rating.EXCELLENT)

@@ -121,8 +121,9 @@ def test_reporter_sees_only_their_unit(year_2022, reporter, reporter_health):
     assert "tiem-chung-day-du" not in html and "hoan-thanh-thcs" in html
     assert edu.get("/programme/member-units/so-yte/?year=2022").status_code == 404
     assert edu.get("/programme/member-units/so-gddt/?year=2022").status_code == 200
-    # the health reporter sees their own report
-    assert login(reporter_health).get(f"/programme/submissions/{health_sub.pk}/").status_code == 200
+    # the health reporter sees their own report, its history in words (issue 21 item 6), not action codes
+    page = login(reporter_health).get(f"/programme/submissions/{health_sub.pk}/")
+    assert page.status_code == 200 and "programme.submission." not in page.content.decode()
 
 
 def test_leader_reads_but_cannot_write(year_2022, leader):

@@ -72,8 +72,9 @@ def test_scope_limits_the_figures_to_the_users_commune(demo, worker_a, worker_b)
     all_2022 = compute(params_for(year=2022), ["children"])["children"]
     a = compute(params_for(year=2022, user=worker_a), ["children"])["children"]
     b = compute(params_for(year=2022, user=worker_b), ["children"])["children"]
-    commune_a = compute(params_for(year=2022, unit=unit_resolve("legacy:23500")), ["children"])["children"]
-    commune_b = compute(params_for(year=2022, unit=unit_resolve("legacy:23512")), ["children"])["children"]
+    # Her 2025 commune's area in 2022 (the legacy communes merged into it included: issue 21 item 2).
+    commune_a = compute(params_for(year=2022, unit=unit_resolve("2025:23500")), ["children"])["children"]
+    commune_b = compute(params_for(year=2022, unit=unit_resolve("2025:23512")), ["children"])["children"]
     assert a == commune_a and 0 < a < all_2022
     assert b == commune_b and 0 < b < all_2022
 

@@ -62,7 +62,7 @@ def test_remove_keeps_what_was_removed_in_the_history(world, worker_a):
     assert entry.changes == {"guardian": {"full_name": "Nguyễn Văn Cường", "relationship": "father", "phone": ""},
                              "reason": "Ghi nhầm người"}
     page = client.get(f"/registry/children/{world.an.pk}/").content.decode()
-    history = page[page.index("child.guardian_remove"):]  # the change history shows the removal and its reason
+    history = page[page.index("Bỏ người nuôi dưỡng"):]  # the change history shows the removal and its reason
     assert "Ghi nhầm người" in history[:400]
 
 

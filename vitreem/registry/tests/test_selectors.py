@@ -96,7 +96,10 @@ def test_flags(world, django_assert_num_queries):
 
 
 def test_units_for_user(worker_a, officer, reporter, units):
-    assert {u.ref for u in units_for_user(user=worker_a)} == {"legacy:23500", "2025:23500"}
+    # Her two units, and the legacy communes the 2025 reform merged into her Xã Đăk Hà (Xã Hà Mòn, Xã Đăk La):
+    # their records from before July 2025 are her commune's (issue 21 item 2).
+    assert {u.ref for u in units_for_user(user=worker_a)} == {"legacy:23500", "2025:23500", "legacy:23521",
+                                                             "legacy:23524"}
     assert [u.ref for u in units_for_user(user=worker_a, level="commune", on=today())] == ["2025:23500"]
     refs = {u.ref for u in units_for_user(user=officer)}
     assert {"legacy:62", "legacy:615", "2025:51", "2025:23512"} <= refs and "legacy:00001" not in refs

@@ -219,7 +219,7 @@ def test_child_page(world, worker_a):
     r = login(worker_a).get(f"/registry/children/{world.an.pk}/")
     assert r.status_code == 200
     body = r.content.decode()
-    for text in ("Nguyễn Văn An", "Nguyễn Văn Cường", "Hộ nghèo", "Trẻ em mồ côi cả cha và mẹ", "child.register",
+    for text in ("Nguyễn Văn An", "Nguyễn Văn Cường", "Hộ nghèo", "Trẻ em mồ côi cả cha và mẹ", "Đăng ký trẻ",
                  "Xơ-đăng", "Lịch sử thay đổi"):
         assert text in body, text
     assert AuditEntry.objects.filter(kind="access", object_id=str(world.an.pk), actor=worker_a).count() == before + 1
@@ -282,6 +282,8 @@ def test_register_warns_about_a_duplicate(world, worker_a, units):
     body = r.content.decode()
     assert "Có thể trẻ này đã có trong danh sách" in body and f"/registry/children/{world.an.pk}/" in body
     assert "Đây là trẻ khác, vẫn lưu" in body
+    # the record's birth date as Vietnamese documents write it (issue 21 item 9), not 2020-07-25
+    assert f"— {world.an.birth_date:%d/%m/%Y} —" in body and f"— {world.an.birth_date.isoformat()} —" not in body
     assert r.context["form"]["confirm_not_duplicate"].value()
     r = client.post("/registry/children/new/", {**data, "confirm_not_duplicate": "on"})
     assert r.status_code == 302 and Child.objects.count() == before + 1
@@ -449,3 +451,13 @@ def test_households_bad_input_and_scope(world, worker_a, worker_b, leader, units
     assert login(leader).post(url, {"year": 2024, "status": "poor"}).status_code == 403
     assert login(worker_a).delete(url).status_code == 405
     assert (Household.objects.count(), HouseholdPoverty.objects.count()) == before
+
+
+def test_the_list_says_what_its_count_counts(world, worker_a):
+    """Issue 21 item 4: the default list counted 9.156 (over-16s included) against 7.879 children on the
+    home page, both called "trẻ"."""
+    client = login(worker_a)
+    page = client.get("/registry/children/").content.decode()
+    assert "hồ sơ đang theo dõi (kể cả người đã đủ 16 tuổi" in page
+    dated = client.get("/registry/children/", {"as_of": today().strftime("%d/%m/%Y")}).content.decode()
+    assert "trẻ dưới 16 tuổi" in dated and "hồ sơ đang theo dõi" not in dated

@@ -214,6 +214,11 @@ def test_background_generation_and_download(demo, django_capture_on_commit_callb
     report = GeneratedReport.objects.get()
     assert report.params["year"] == 2022 and report.created_by == officer and report.created_at
     assert status.result["url"] == f"/reports/{report.pk}/download/"
+    # asked for on a page: the worker's audit row says "web" and the request, not its own "cli" (issue 21 item 6)
+    from vitreem.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="report.generate")
+    assert entry.source == "web" and entry.request_id and entry.request_id == status.request_id
     download = client.get(status.result["url"])
     assert download.status_code == 200
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in docx_text(b"".join(download.streaming_content))

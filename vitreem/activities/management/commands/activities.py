@@ -33,11 +33,17 @@ class Command(BaseCommand):
         except (DomainError, User.DoesNotExist) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from exc
         figures = activity_figures(year=year, unit=unit_obj, user=user)
+        # The activities issue named `play_points` an integer: the number of open play points. The
+        # communes that have one, the unit's communes and their share go under `play_points_detail`.
+        detail = figures.pop("play_points")
+        figures = {**figures, "play_points": detail["points"], "play_points_detail": detail}
         out = {"year": year, "unit": unit_obj.ref if unit_obj else None, **figures}
         if options["json"]:
             self.stdout.write(json.dumps(out, ensure_ascii=False, default=str))
             return
         registry = indicators()
         for code, value in figures.items():
+            if code == "play_points_detail":
+                continue
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else format_number(value)
             self.stdout.write(f"{registry[code].label}: {shown}")

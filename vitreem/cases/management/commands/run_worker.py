@@ -1,5 +1,6 @@
 """`vitreem run_worker`: the task worker (like `vitreem db_worker`) that also schedules the case
-deadline notices, so no cron is needed.
+deadline notices and seals the audit log's new rows into its hash chain (every
+VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60), so no cron is needed.
 
 django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
 (schedule.py), run every ready task (django_tasks_db's worker in batch mode), sleep, repeat.
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 
 from vitreem.cases.schedule import notify_schedule
+from vitreem.core.audit_chain import audit_seal
+from vitreem.core.jobs import jobs_reap, worker_id_for_this_process
 
 
 class Command(BaseCommand):
@@ -31,13 +34,21 @@ class Command(BaseCommand):
                             help="Schedule, run the ready tasks, then exit (for checks and tests).")
 
     def handle(self, *, queue_name: str, interval: float, once: bool, verbosity: int, **options):
+        # Jobs a previous worker left running when it died (kill -9, a reboot) say so (issue 20 item 3).
+        for status in jobs_reap():
+            self.stdout.write(f"job {status.pk} ({status.kind}) failed: its worker had died")
         worker = Worker(queue_names=queue_name.split(","), interval=interval, batch=True,
                         backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
-                        worker_id=get_random_string(32), excluded_queue_names=[])
+                        worker_id=worker_id_for_this_process(), excluded_queue_names=[])
         if not once:
             worker.configure_signals()
+        seal_every = float(getattr(settings, "VITREEM_AUDIT_SEAL_EVERY_SECONDS", 60))
+        sealed_at = float("-inf")
         while worker.running:
             close_old_connections()
+            if time.monotonic() - sealed_at >= seal_every:
+                audit_seal()
+                sealed_at = time.monotonic()
             if notify_schedule() and verbosity:
                 self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} case deadline notices enqueued")
             # Batch mode returns as soon as the queue is empty, which gives the loop its turn.

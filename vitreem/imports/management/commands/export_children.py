@@ -33,7 +33,11 @@ class Command(BaseCommand):
             actor = User.objects.get(username=opts["username"], is_active=True)
         except User.DoesNotExist:
             raise CommandError(f"no active user {opts['username']!r}") from None
+        from vitreem.privacy.exports import export_audit, require_export_names, units_of
+
         try:
+            # Least privilege (issue 15 item 8): the command takes names out like the page does.
+            require_export_names(actor)
             unit = unit_resolve(opts["unit"]) if opts.get("unit") else None
             if unit is not None:
                 require_unit(actor, unit, write=False)
@@ -45,4 +49,7 @@ class Command(BaseCommand):
                 n = write_csv(fh, iter_rows(qs))
         else:
             n = write_xlsx(str(out), iter_rows(qs))
+        # The audit row's source is "cli" outside a request.
+        export_audit(actor=actor, what="registry.child", rows=n, units=units_of(qs),
+                     filters={"unit": opts.get("unit"), "out": out.name})
         self.stdout.write(f"{n} trẻ → {out}")

@@ -1,0 +1,94 @@
+"""Bad input never gives a 500 (issue 20 item 4): the malformed requests the attack found, replayed.
+Each gets a 400 with a message naming the parameter — a page, or on the API JSON with its code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from conftest import login
+
+HUGE = "99999999999999999999"
+
+
+def _client(user) -> Client:
+    client = login(user)
+    client.raise_request_exception = False  # a 500 is an answer to check, not an exception in the test
+    return client
+
+
+def _assert_400(response, name: str, *, api: bool) -> None:
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    if api:
+        body = json.loads(response.content)
+        assert body["code"] in ("bad_parameter", "validation_error", "bad_month"), body
+        assert name in json.dumps(body, ensure_ascii=False), body
+    else:
+        assert name.lower() in response.content.decode().lower(), response.content[:500]
+
+
+PAGES = [
+    ("/benefits/eligibility/?unit=x", "unit"),
+    ("/benefits/recipients/?unit=x", "unit"),
+    ("/benefits/budget/?year=-1", "year"),
+    (f"/benefits/budget/?year={HUGE}", "year"),
+    ("/benefits/payroll/9999-12-31/", "Tháng"),
+    ("/benefits/payroll/0000-00/", "Tháng"),
+    (f"/registry/children/?page={HUGE}", "page"),
+    (f"/registry/households/?page={HUGE}", "page"),
+    (f"/cases/?page={HUGE}", "page"),
+    (f"/benefits/recipients/?page={HUGE}", "page"),
+    (f"/audit/?page={HUGE}", "page"),
+    ("/cases/stats/?year=-1", "year"),
+    (f"/cases/stats/?year={HUGE}", "year"),
+    ("/activities/calendar/?month=9999-12-31", "month"),
+    ("/activities/calendar/?month=2025-13", "month"),
+    ("/activities/?year=-1", "year"),
+    ("/activities/budget/?year=-1", "year"),
+    (f"/activities/list/?partner={HUGE}", "partner"),
+]
+
+API = [
+    ("/api/registry/children?offset=1e20", "offset"),
+    ("/api/registry/children?offset=-1", "offset"),
+    (f"/api/registry/children?offset={HUGE}", "offset"),
+    (f"/api/registry/households?offset={HUGE}", "offset"),
+    ("/api/registry/households?offset=-1", "offset"),
+    (f"/api/benefits/recipients?offset={HUGE}", "offset"),
+    ("/api/benefits/recipients?offset=1e20", "offset"),
+    ("/api/benefits/recipients?offset=-1", "offset"),
+    (f"/api/cases/?page={HUGE}", "page"),
+    ("/api/benefits/payroll?month=9999-12-31", "month"),
+    (f"/api/activities/activities?partner={HUGE}", "partner"),
+    ("/api/benefits/eligibility?unit=x", "unit"),
+    ("/api/activities/budget?year=-1", "year"),
+    (f"/api/activities/budget?year={HUGE}", "year"),
+]
+
+
+@pytest.mark.parametrize("url,name", PAGES)
+def test_bad_query_parameters_on_pages_are_400(officer, url, name):
+    _assert_400(_client(officer).get(url), name, api=False)
+
+
+@pytest.mark.parametrize("url,name", API)
+def test_bad_query_parameters_on_the_api_are_400_with_a_code(officer, url, name):
+    _assert_400(_client(officer).get(url), name, api=True)
+
+
+def test_a_huge_amount_on_a_budget_allocation_is_400(officer, units):
+    client = _client(officer)
+    payload = {"year": 2026, "source": "state", "amount": 1e20, "unit": units.province_legacy.ref}
+    response = client.post("/api/activities/budget/allocations", json.dumps(payload), content_type="application/json")
+    _assert_400(response, "amount", api=True)
+
+
+def test_a_20_digit_partner_id_on_the_activity_form_is_400(officer, units):
+    client = _client(officer)
+    response = client.post("/activities/new/training/", {"title": "Tập huấn", "partners": HUGE,
+                                                          "start_date": "02/03/2026", "cost": HUGE})
+    assert response.status_code == 400, response.status_code
+    errors = response.context["form"].errors
+    assert "partners" in errors and "cost" in errors, errors
