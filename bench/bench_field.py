@@ -245,9 +245,9 @@ def _browser(emit) -> None:
             page.locator("#f-pin2").fill(PIN)
             started = time.perf_counter()
             page.locator("main button[type=submit]").click()
-            page.wait_for_function("window.FieldApp.state.state.lastSync && !window.FieldApp.state.syncing")
+            page.wait_for_function("() => window.FieldApp.state.state.lastSync && !window.FieldApp.state.syncing")
             emit("field.browser_first_download", time.perf_counter() - started, "s")
-            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
             stored = page.evaluate("""async () => {
               const db = await new Promise(ok => { const r = indexedDB.open('vitreem-field'); r.onsuccess = () => ok(r.result); });
               const box = await new Promise(ok => { const r = db.transaction('vault').objectStore('vault').get('children'); r.onsuccess = () => ok(r.result); });

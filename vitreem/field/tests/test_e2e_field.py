@@ -44,11 +44,11 @@ def _start(page, username="commune-a"):
     page.locator("#f-pin2").fill(PIN)
     page.locator("main button[type=submit]").click()
     _synced(page)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def _synced(page):
-    page.wait_for_function("window.FieldApp && window.FieldApp.state.state.lastSync && !window.FieldApp.state.syncing"
+    page.wait_for_function("() => window.FieldApp && window.FieldApp.state.state.lastSync && !window.FieldApp.state.syncing"
                            " && window.FieldApp.state.outbox.every(i => i.status !== 'waiting')")
 
 
