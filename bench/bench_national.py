@@ -144,13 +144,19 @@ def _sizes(emit) -> None:
                  indexes_gib=round(indexes / 2**30, 3), rows=rows)
 
 
+# Both start with the review in force per commune (registry/rules.py poverty_years_on, without the 2025 crosswalk: the
+# national demo records each review in the unit its households carry).
 FLOOR_JOIN = """
+WITH in_force AS (SELECT unit_id, max(year) AS year FROM registry_povertyreview
+                  WHERE year <= %(year)s AND decided_on <= %(day)s GROUP BY unit_id)
 SELECT r.unit_id, count(*),
        count(*) FILTER (WHERE p.status = 'poor'), count(*) FILTER (WHERE p.status = 'near_poor'),
        count(*) FILTER (WHERE s.child_id IS NOT NULL)
 FROM registry_residence r
 JOIN registry_child c ON c.id = r.child_id
-LEFT JOIN registry_householdpoverty p ON p.household_id = c.household_id AND p.year = %(year)s
+LEFT JOIN registry_household h ON h.id = c.household_id
+LEFT JOIN in_force f ON f.unit_id = h.unit_id
+LEFT JOIN registry_householdpoverty p ON p.household_id = c.household_id AND p.year = f.year
 LEFT JOIN (SELECT DISTINCT child_id FROM registry_specialepisode
            WHERE start <= %(day)s AND ("end" IS NULL OR "end" >= %(day)s)) s ON s.child_id = c.id
 WHERE r.start <= %(day)s AND (r."end" IS NULL OR r."end" >= %(day)s)
@@ -160,11 +166,17 @@ GROUP BY r.unit_id
 """
 # The shape the indicators have (registry/rules.py): EXISTS per flag.
 FLOOR_EXISTS = """
+WITH in_force AS (SELECT unit_id, max(year) AS year FROM registry_povertyreview
+                  WHERE year <= %(year)s AND decided_on <= %(day)s GROUP BY unit_id)
 SELECT r.unit_id, count(*),
-       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM registry_householdpoverty p WHERE p.household_id = c.household_id
-                                      AND p.year = %(year)s AND p.status = 'poor')),
-       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM registry_householdpoverty p WHERE p.household_id = c.household_id
-                                      AND p.year = %(year)s AND p.status = 'near_poor')),
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM registry_householdpoverty p
+                                      JOIN registry_household h ON h.id = p.household_id
+                                      JOIN in_force f ON f.unit_id = h.unit_id AND f.year = p.year
+                                      WHERE p.household_id = c.household_id AND p.status = 'poor')),
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM registry_householdpoverty p
+                                      JOIN registry_household h ON h.id = p.household_id
+                                      JOIN in_force f ON f.unit_id = h.unit_id AND f.year = p.year
+                                      WHERE p.household_id = c.household_id AND p.status = 'near_poor')),
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM registry_specialepisode e WHERE e.child_id = c.id
                                       AND e.start <= %(day)s AND (e."end" IS NULL OR e."end" >= %(day)s)))
 FROM registry_residence r
@@ -186,14 +198,14 @@ def _days() -> list[dt.date]:
 def _floor(emit, sql: str, name: str) -> tuple[float, dict, dict]:
     from django.db import connection
 
-    from vitreem.registry.rules import poverty_year_on, sixteen_years_before
+    from vitreem.registry.rules import sixteen_years_before
 
     total, per_day, seconds = 0.0, {}, {}
     with connection.cursor() as cur:
         cur.execute("SET statement_timeout = %s", [TIMEOUT * 1000])
         for day in _days():
             started = time.perf_counter()
-            cur.execute(sql, {"day": day, "year": poverty_year_on(day), "born_after": sixteen_years_before(day)})
+            cur.execute(sql, {"day": day, "year": day.year, "born_after": sixteen_years_before(day)})
             rows = cur.fetchall()
             spent = time.perf_counter() - started
             total += spent

@@ -45,6 +45,7 @@ from vitreem.registry.demo import (
     MINORITY_GIVEN,
     SPECIAL_MIX,
     VILLAGES,
+    poverty_reviews_seed,
 )
 from vitreem.registry.models import (
     Child,
@@ -433,6 +434,7 @@ def national_seed(*, children: int = NATIONAL_CHILDREN, seed: int = 2022, log=pr
     report.under16_2022 = sum(gen.under16.values())
     with transaction.atomic():
         reset_sequences(*TABLES)
+        poverty_reviews_seed(YEARS, rng)
         _population(gen.under16)
         audit_change(actor=None, action="demo.seed_national", object_type="registry.child", source="demo",
                      changes={"children": report.children, "requested": children, "seed": seed,

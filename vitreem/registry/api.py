@@ -29,6 +29,7 @@ from .selectors import (
     households_for_user,
     list_day,
     page_rows,
+    poverty_reviews_for_user,
 )
 
 router = Router(tags=["registry"])
@@ -227,6 +228,28 @@ class PovertyIn(Schema):
     status: Literal["poor", "near_poor", "none"]
     decision_number: str = ""
     decision_date: dt.date | None = None
+
+
+class PovertyReviewOut(Schema):
+    unit: str
+    unit_name: str
+    year: int
+    decided_on: dt.date
+    decision_number: str
+
+
+class PovertyReviewIn(Schema):
+    unit: str = Field(description="The commune that decided, e.g. '2025:23500' (the legacy one before July 2025)")
+    year: int = Field(description="The year the list is for")
+    decided_on: dt.date = Field(description="Date of the chairman's decision recognising the list")
+    decision_number: str = ""
+
+
+class CommuneReviewOut(Schema):
+    unit: str
+    unit_name: str
+    in_force: PovertyReviewOut | None = Field(description="The list in force on the day, None: no status counts")
+    latest: PovertyReviewOut | None
 
 
 class ChildFilters(Schema):
@@ -522,4 +545,30 @@ def set_household_poverty(request, household_id: int, payload: PovertyIn):
                                          decision_date=payload.decision_date)
     return {"year": row.year, "status": row.status, "decision_number": row.decision_number,
             "decision_date": row.decision_date}
+
+
+# ---------------------------------------------------------------- poverty reviews
+
+def _review_out(r) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {"unit": r.unit.ref, "unit_name": r.unit.name, "year": r.year, "decided_on": r.decided_on,
+            "decision_number": r.decision_number}
+
+
+@router.get("/poverty-reviews", response=list[CommuneReviewOut])
+def list_poverty_reviews(request, on: dt.date | None = None):
+    """Each commune in your scope with the poverty list in force on `on` (default today): a year's
+    classifications count only once the commune's list of that year is decided."""
+    _require_read(request.user)
+    rows = poverty_reviews_for_user(user=request.user, day=on or timezone.localdate())
+    return [{"unit": r.unit.ref, "unit_name": r.unit.name, "in_force": _review_out(r.in_force),
+             "latest": _review_out(r.latest)} for r in rows]
+
+
+@router.post("/poverty-reviews", response={201: PovertyReviewOut})
+def record_poverty_review(request, payload: PovertyReviewIn):
+    review = services.poverty_review_record(actor=request.user, unit=payload.unit, year=payload.year,
+                                            decided_on=payload.decided_on, decision_number=payload.decision_number)
+    return Status(201, _review_out(review))
 

@@ -35,6 +35,7 @@ from .models import (
     Guardian,
     Household,
     HouseholdPoverty,
+    PovertyReview,
     Residence,
     RiskAssessment,
     RiskFactor,
@@ -369,6 +370,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         _write(ctx, rng, names, households, all_children, children, poverty_rows, episodes, assessments, successor,
                ethnic_ids, groups, today)
     reset_sequences(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
+    poverty_reviews_seed(ctx.years, rng)
     _population(ctx, counted, successor, today)
 
     audit_change(actor=actor, action="demo.seed_registry", object_type="registry.child",
@@ -486,3 +488,15 @@ def _largest_remainder(total: int, weights: dict[int, int]) -> dict[int, int]:
     for k in sorted(raw, key=lambda k: raw[k] - out[k], reverse=True)[: total - sum(out.values())]:
         out[k] += 1
     return out
+
+
+def poverty_reviews_seed(years, rng: random.Random) -> int:
+    """One decided review per commune with households and per year: a commune's list for year Y is
+    decided on 10–14 December of Y-1, as the annual review ends (Decision 24/2021/QĐ-TTg). Without
+    them no year would be in force (registry.rules.poverty_years_on)."""
+    units = sorted(set(Household.objects.values_list("unit_id", flat=True).distinct()))
+    rows = [PovertyReview(unit_id=unit, year=year, decided_on=dt.date(year - 1, 12, rng.randint(10, 14)),
+                          decision_number=f"{rng.randint(10, 999)}/QĐ-UBND") for unit in units for year in years]
+    PovertyReview.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+

@@ -263,6 +263,20 @@ class PovertyForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class PovertyReviewForm(ServiceErrorsMixin, forms.Form):
+    unit = forms.ChoiceField(label=_l("Xã/phường"))
+    year = IntField(label=_l("Danh sách của năm"), min_value=2000, max_value=2100)
+    decided_on = date_field(_l("Ngày quyết định công nhận"))
+    decision_number = forms.CharField(label=_l("Số quyết định"), required=False, max_length=60)
+
+    def __init__(self, *args: Any, user, **kwargs: Any):
+        kwargs.setdefault("initial", {"year": timezone.localdate().year})
+        super().__init__(*args, **kwargs)
+        # Both versions: a review decided before the 2025 reform was decided by the legacy commune.
+        communes = units_for_user(user=user, level=Level.COMMUNE).order_by("-version", "name")
+        set_choices(self.fields["unit"], [(u.ref, f"{u.name} ({u.ref})") for u in communes])
+
+
 # ---------------------------------------------------------------- moving, ending, guardians
 
 HOUSEHOLD_CHOICES_MAX = 500

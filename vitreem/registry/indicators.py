@@ -8,7 +8,7 @@ from vitreem.places.models import Population
 from vitreem.stats.engine import Params, indicator
 
 from .models import Child, PovertyStatus, SpecialGroup
-from .rules import poverty_year_on, q_at_risk_on, q_child_on, q_lives_in, q_poverty, q_special_on
+from .rules import q_at_risk_on, q_child_on, q_lives_in, q_poverty_in_force, q_special_on
 
 
 def children_on(params: Params, day=None):
@@ -51,13 +51,13 @@ def children_share(params: Params) -> float | None:
 @indicator("poor_household_children", "Trẻ em thuộc hộ nghèo", order=4,
            drilldown=lambda p: _drill(p, poverty=PovertyStatus.POOR))
 def poor_household_children(params: Params) -> int:
-    return children_on(params).filter(q_poverty(poverty_year_on(params.as_of), PovertyStatus.POOR)).count()
+    return children_on(params).filter(q_poverty_in_force(params.as_of, PovertyStatus.POOR)).count()
 
 
 @indicator("near_poor_household_children", "Trẻ em thuộc hộ cận nghèo", order=5,
            drilldown=lambda p: _drill(p, poverty=PovertyStatus.NEAR_POOR))
 def near_poor_household_children(params: Params) -> int:
-    return children_on(params).filter(q_poverty(poverty_year_on(params.as_of), PovertyStatus.NEAR_POOR)).count()
+    return children_on(params).filter(q_poverty_in_force(params.as_of, PovertyStatus.NEAR_POOR)).count()
 
 
 @indicator("special_circumstances", "Trẻ em có hoàn cảnh đặc biệt", order=6,

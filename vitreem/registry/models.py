@@ -109,6 +109,31 @@ class HouseholdPoverty(models.Model):
         indexes = [models.Index(fields=["year", "status"])]
 
 
+class PovertyReview(models.Model):
+    """A commune's annual poverty review, decided: the commune chairman's decision recognising its list
+    of poor and near-poor households for `year` (Decision 24/2021/QĐ-TTg, Art. 4: the annual review runs
+    from 1 September to 14 December and ends with that recognition). The classifications of a year count
+    for a commune only from this decision on (registry.rules.poverty_years_on) — households classified
+    one by one, or by an import, never put a year in force by themselves (issue 21 item 1).
+
+    Not child data: one row per commune and year, so no province code column (a reference table)."""
+
+    unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="poverty_reviews")
+    year = models.PositiveSmallIntegerField(help_text="The year the list is for")
+    decided_on = models.DateField(help_text="Date of the decision recognising the list")
+    decision_number = models.CharField(max_length=60, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="poverty_review_unit_year")]
+        indexes = [models.Index(fields=["year", "decided_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit} — {self.year}"
+
+
 class Schooling(models.TextChoices):
     IN_SCHOOL = "in_school", _("Đang đi học")
     DROPPED_OUT = "dropped_out", _("Bỏ học")

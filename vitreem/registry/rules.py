@@ -6,20 +6,28 @@
 - A child is *at risk* on D when at least one risk factor covers D and they are not in special
   circumstances on D (Law on Children Art. 10 and the provincial definition of "nguy cơ").
 - A child *lives in* a set of units on D through the residence that covers D.
-- A household's poverty status on D is its classification in the review *in force* on D: the
-  review of D's year once any household has been classified for that year, else the latest
-  earlier review. The annual review (rà soát hộ nghèo) ends in December; until its results are
-  recorded, the previous year's list is the one communes and allowances use.
+- A household's poverty status on D is its classification in the review *in force* on D in the
+  household's commune: the latest year (up to D's) whose review that commune had decided on or
+  before D (models.PovertyReview, Decision 24/2021/QĐ-TTg Art. 4: the annual review ends with the
+  commune chairman recognising the list). Until a commune's new list is decided, its previous list
+  is the one the commune and the allowances use; a commune with no decided review has no status in
+  force. Classifying households (one by one, or an import of a few) never puts a year in force by
+  itself: that is how one 30-row import once became the province's whole 2026 review (issue 21 item 1).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 
-from .models import CHILD_AGE_LIMIT, ChildRisk, HouseholdPoverty, Residence, SpecialEpisode
+from vitreem.places.models import UnitSuccession
+
+from .models import CHILD_AGE_LIMIT, ChildRisk, HouseholdPoverty, PovertyReview, Residence, SpecialEpisode
 
 
 def sixteen_years_before(day: dt.date) -> dt.date:
@@ -58,15 +66,52 @@ def q_at_risk_on(day: dt.date) -> Q:
     return Q(Exists(ChildRisk.objects.filter(covers(day), child=OuterRef("pk")))) & ~q_special_on(day)
 
 
-def poverty_year_on(day: dt.date) -> int:
-    """The year of the poverty review in force on `day` (see the module docstring); `day.year`
-    when no review at all is recorded. One indexed MAX query."""
-    from django.db.models import Max
+def poverty_years_on(day: dt.date) -> dict[int, int]:
+    """{commune id: year of the poverty review in force there on `day`} (see the module docstring).
 
-    latest = HouseholdPoverty.objects.filter(year__lte=day.year).aggregate(y=Max("year"))["y"]
-    return int(latest) if latest is not None else day.year
+    Across the 2025 reform a decided review also counts for the commune it was merged into (its
+    default successor) and for the legacy communes merged into it: a household keeps the unit version
+    it was registered in, and the list of the commune that governs it is the one in force. Two queries."""
+    decided = dict(PovertyReview.objects.filter(year__lte=day.year, decided_on__lte=day)
+                   .values("unit_id").annotate(y=Max("year")).values_list("unit_id", "y"))
+    years = dict(decided)
+    links = (UnitSuccession.objects.filter(is_default=True).filter(Q(old_id__in=decided) | Q(new_id__in=decided))
+             .values_list("old_id", "new_id"))
+    for old, new in links:
+        for src, dst in ((old, new), (new, old)):
+            if src in decided:
+                years[dst] = max(years.get(dst, 0), decided[src])
+    return years
+
+
+def q_poverty_in_force(day: dt.date, status: str) -> Q:
+    """Children whose household is classified `status` in the review in force on `day` in its commune."""
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for unit_id, year in poverty_years_on(day).items():
+        by_year[year].append(unit_id)
+    if not by_year:
+        return Q(pk__in=[])
+    # One OR branch per year in force (one or two in practice: communes decide within weeks).
+    in_force = reduce(or_, (Q(year=year, household__unit_id__in=sorted(ids)) for year, ids in sorted(by_year.items())))
+    return Q(Exists(HouseholdPoverty.objects.filter(in_force, household=OuterRef("household"), status=status)))
+
+
+def poverty_status_of(household_ids: Iterable[int], day: dt.date) -> dict[int, str]:
+    """{household id: its status in the review in force on `day` in its commune}; households without
+    one are absent. One query per 5,000 households, plus poverty_years_on's two."""
+    years = poverty_years_on(day)
+    ids = list(household_ids)
+    status: dict[int, str] = {}
+    if not years:
+        return status
+    for i in range(0, len(ids), 5000):
+        rows = (HouseholdPoverty.objects.filter(household_id__in=ids[i:i + 5000], year__in=set(years.values()))
+                .values_list("household_id", "household__unit_id", "year", "status"))
+        status.update({hh: st for hh, unit_id, year, st in rows if years.get(unit_id) == year})
+    return status
 
 
 def q_poverty(year: int, status: str) -> Q:
-    """Children whose household was classified `status` for `year`."""
+    """Children whose household was classified `status` for `year` (decided or not: a list asked for
+    by its year, such as the export of a year's classifications)."""
     return Q(Exists(HouseholdPoverty.objects.filter(household=OuterRef("household"), year=year, status=status)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -39,6 +40,55 @@ def household_get_for_user(*, user, household_id: int, audit: bool = False) -> H
     if audit:
         audit_access(actor=user, obj=household, unit=household.unit_id)
     return household
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    unit: Any
+    in_force: Any  # the PovertyReview in force on the day (its own, or its predecessor's), or None
+    latest: Any  # the latest recorded for the unit itself, or None
+
+
+def poverty_review_in_force(*, unit_id: int, day: dt.date) -> Any:
+    """The PovertyReview in force on `day` for a commune (its own or its predecessor's), or None."""
+    from django.db.models import Q
+
+    from vitreem.places.models import UnitSuccession
+
+    from .models import PovertyReview
+    from .rules import poverty_years_on
+
+    year = poverty_years_on(day).get(unit_id)
+    if year is None:
+        return None
+    linked = UnitSuccession.objects.filter(Q(new_id=unit_id) | Q(old_id=unit_id), is_default=True)
+    units = {unit_id, *linked.values_list("old_id", flat=True), *linked.values_list("new_id", flat=True)}
+    return (PovertyReview.objects.filter(unit_id__in=units, year=year, decided_on__lte=day).select_related("unit")
+            .order_by("decided_on").first())
+
+
+def poverty_reviews_for_user(*, user, day: dt.date) -> list[ReviewRow]:
+    """The communes in the user's scope in force on `day`, each with the poverty review in force there
+    (rules.poverty_years_on) and its own latest recorded one. Unit-level records, not child data."""
+    from vitreem.places.models import Level, UnitSuccession
+
+    from .models import PovertyReview
+    from .rules import poverty_years_on
+
+    communes = list(units_for_user(user=user, level=Level.COMMUNE, on=day).order_by("name", "code"))
+    ids = [u.pk for u in communes]
+    linked = dict(UnitSuccession.objects.filter(new_id__in=ids, is_default=True).values_list("old_id", "new_id"))
+    reviews: dict[tuple[int, int], Any] = {}
+    latest: dict[int, Any] = {}
+    for r in (PovertyReview.objects.filter(unit_id__in=[*ids, *linked]).select_related("unit")
+              .order_by("year", "-decided_on")):
+        if r.decided_on <= day:  # the first decided of the year (its predecessors' decide on different days)
+            reviews[(linked.get(r.unit_id, r.unit_id), r.year)] = r
+        if r.unit_id in ids:
+            latest[r.unit_id] = r
+    years = poverty_years_on(day)
+    return [ReviewRow(u, reviews.get((u.pk, years[u.pk])) if u.pk in years else None, latest.get(u.pk))
+            for u in communes]
 
 
 def age_band_bounds(band: str, on: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -84,8 +134,8 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     counted on that day (rules.q_child_on) and lived in `unit` then (rules.q_lives_in, through the
     stats engine's unit → communes mapping), so the count equals the indicator's. Without it, `unit`
     filters the current address. Flags (poverty, special, at-risk, age) are evaluated on `as_of`
-    (or today); poverty for `poverty_year` (default: the review in force that day,
-    rules.poverty_year_on). Ordered by given name, then full name — the way Vietnamese lists are sorted.
+    (or today); poverty for `poverty_year` (default: the review in force that day in the
+    household's commune, rules.q_poverty_in_force). Ordered by given name, then full name — the way Vietnamese lists are sorted.
     """
     from django.db.models import Exists, OuterRef, Q, Value
     from django.db.models.functions import Coalesce
@@ -94,7 +144,15 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     from vitreem.stats.engine import params_for
 
     from .models import Guardian, SpecialEpisode, SpecialGroup
-    from .rules import covers, poverty_year_on, q_at_risk_on, q_child_on, q_lives_in, q_poverty, q_special_on
+    from .rules import (
+        covers,
+        q_at_risk_on,
+        q_child_on,
+        q_lives_in,
+        q_poverty,
+        q_poverty_in_force,
+        q_special_on,
+    )
 
     day = list_day(as_of)
     if as_of is not None:
@@ -113,7 +171,7 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
     if ethnicity:
         qs = qs.filter(ethnicity__code=ethnicity)
     if poverty:
-        qs = qs.filter(q_poverty(poverty_year or poverty_year_on(day), poverty))
+        qs = qs.filter(q_poverty(poverty_year, poverty) if poverty_year else q_poverty_in_force(day, poverty))
     if special == "any":
         qs = qs.filter(q_special_on(day))
     elif special:
@@ -158,17 +216,16 @@ def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, 
 
 
 def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str, Any]]:
-    """Badges for one page of the list, in four queries whatever the page size: special
+    """Badges for one page of the list, in a handful of queries whatever the page size: special
     circumstances and at-risk on `day`, the household's poverty status in the review in force."""
-    from .models import ChildRisk, HouseholdPoverty, SpecialEpisode
-    from .rules import covers, poverty_year_on
+    from .models import ChildRisk, SpecialEpisode
+    from .rules import covers, poverty_status_of
 
     ids = [c.pk for c in children]
     special = set(SpecialEpisode.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True))
     risk = set(ChildRisk.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True)) - special
     households = {c.household_id for c in children if c.household_id}
-    poverty = dict(HouseholdPoverty.objects.filter(household_id__in=households, year=poverty_year_on(day))
-                   .values_list("household_id", "status"))
+    poverty = poverty_status_of(households, day)
     return {c.pk: {"special": c.pk in special, "at_risk": c.pk in risk,
                    "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}
 

@@ -25,6 +25,7 @@ from .models import (
     Guardian,
     Household,
     HouseholdPoverty,
+    PovertyReview,
     PovertyStatus,
     Residence,
     RiskAssessment,
@@ -128,6 +129,44 @@ def household_poverty_set(*, actor, household: Household, year: int, status: str
         defaults={"status": status, "decision_number": nfc(decision_number), "decision_date": decision_date})
     audit_change(actor=actor, action="household.poverty_set", obj=household, unit=household.unit,
                  changes=diff(before, snapshot(row)))
+    return row
+
+
+@transaction.atomic
+def poverty_review_record(*, actor, unit: AdminUnit | str, year: int, decided_on: dt.date | None,
+                          decision_number: str = "") -> PovertyReview:
+    """Record that a commune's annual poverty review for `year` was decided (the chairman's decision
+    recognising the list, Decision 24/2021/QĐ-TTg Art. 4): from `decided_on` the commune's
+    classifications for that year are the ones in force (registry.rules). Records it again with a
+    corrected date or number; audited, and the commune's figures are recomputed from that date."""
+    errors: dict[str, str] = {}
+    if decided_on is None:
+        errors["decided_on"] = _("Cần ngày quyết định công nhận danh sách hộ nghèo, hộ cận nghèo.")
+    # Resolved without a date, so a wrong date and a unit not in force that day are both named.
+    unit = unit_resolve(unit) if not isinstance(unit, AdminUnit) else unit
+    require_unit(actor, unit)
+    if unit.level != Level.COMMUNE:
+        errors["unit"] = _("Kết quả rà soát hộ nghèo do xã/phường quyết định (nhận được: %(n)s).") % {"n": unit.name}
+    elif decided_on is not None and not unit.valid_on(decided_on):
+        errors["unit"] = (_("Đơn vị %(n)s (%(r)s) không có hiệu lực vào ngày %(d)s.")
+                          % {"n": unit.name, "r": unit.ref, "d": decided_on.strftime("%d/%m/%Y")})
+    if not 2000 <= int(year) <= _today().year + 1:
+        errors["year"] = _("Năm không hợp lệ: %(y)s.") % {"y": year}
+    elif decided_on is not None and decided_on.year not in (int(year) - 1, int(year)):
+        # The annual review runs from 1 September to 14 December of the year before the list's year.
+        errors["decided_on"] = _("Ngày quyết định phải thuộc năm %(y)s hoặc cuối năm trước.") % {"y": year}
+    elif decided_on is not None and decided_on > _today():
+        errors["decided_on"] = _("Ngày quyết định không được sau hôm nay.")
+    if problem := text_problem(nfc(decision_number), label=_("Số quyết định"), max_length=60):
+        errors["decision_number"] = problem
+    if errors or decided_on is None:
+        raise ValidationFailed(errors)
+    row = PovertyReview.objects.filter(unit=unit, year=year).first()
+    before = snapshot(row) if row else {}
+    row, _created = PovertyReview.objects.update_or_create(
+        unit=unit, year=year, defaults={"decided_on": decided_on, "decision_number": nfc(decision_number),
+                                        "recorded_by": actor})
+    audit_change(actor=actor, action="poverty_review.record", obj=row, unit=unit, changes=diff(before, snapshot(row)))
     return row
 
 

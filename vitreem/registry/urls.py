@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("households/new/", views.household_create, name="household_create"),
     path("households/<int:household_id>/", views.household_detail, name="household"),
     path("households/<int:household_id>/poverty/", views.household_poverty, name="household_poverty"),
+    path("poverty-reviews/", views.poverty_reviews, name="poverty_reviews"),
 ]
 
 # Duplicate review (another module of this app); mounted only once it exists.

@@ -37,6 +37,7 @@ from .forms import (
     HouseholdForm,
     MoveForm,
     PovertyForm,
+    PovertyReviewForm,
     RiskAssessForm,
 )
 from .history import history_rows
@@ -53,6 +54,8 @@ from .selectors import (
     households_for_user,
     list_day,
     page_rows,
+    poverty_review_in_force,
+    poverty_reviews_for_user,
 )
 
 PAGE_SIZE = 50
@@ -429,9 +432,38 @@ def household_list(request: HttpRequest) -> HttpResponse:
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = household_get_for_user(user=request.user, household_id=household_id, audit=True)
     members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
+    in_force = poverty_review_in_force(unit_id=household.unit_id, day=timezone.localdate())
     return render(request, "registry/household_detail.html", {
         "household": household, "members": members, "poverty": list(household.poverty.order_by("-year")),
-        "form": PovertyForm(), "can_write": scope_for(request.user).write_children})
+        "in_force": in_force, "form": PovertyForm(), "can_write": scope_for(request.user).write_children})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def poverty_reviews(request: HttpRequest) -> HttpResponse:
+    """Each commune's decided poverty list in force today, and the form that records a decision."""
+    _require_read(request.user)
+    can_write = scope_for(request.user).write_children
+    form = PovertyReviewForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        _require_write(request.user)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                review = services.poverty_review_record(
+                    actor=request.user, unit=d["unit"], year=d["year"], decided_on=d["decided_on"],
+                    decision_number=d.get("decision_number") or "")
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Đã ghi: danh sách hộ nghèo, cận nghèo năm %(y)s của %(u)s được công nhận "
+                                            "ngày %(d)s.") % {"y": review.year, "u": review.unit.name,
+                                                              "d": review.decided_on.strftime("%d/%m/%Y")})
+                return redirect("registry:poverty_reviews")
+    day = timezone.localdate()
+    return render(request, "registry/poverty_reviews.html", {
+        "rows": poverty_reviews_for_user(user=request.user, day=day), "day": day, "form": form,
+        "can_write": can_write})
 
 
 @login_required

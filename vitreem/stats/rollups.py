@@ -65,7 +65,8 @@ DATED_FROM_YEAR = 2021
 # [before, after] pair: the earlier counts). Registry services (registry/services.py):
 # special_episode_open changes days >= start; special_episode_close days >= min(old end, new end);
 # risk_assess opens factors from assessed_on and ends others the day before (so days >= assessed_on).
-DATED_ACTIONS = {"child.special_open": "start", "child.special_close": "end", "child.risk_assess": "assessed_on"}
+DATED_ACTIONS = {"child.special_open": "start", "child.special_close": "end", "child.risk_assess": "assessed_on",
+                 "poverty_review.record": "decided_on"}
 
 
 def _dated_years(until: int) -> range:

@@ -46,6 +46,9 @@ def world_fixture(units, worker_a, worker_b) -> World:
     household = services.household_create(actor=worker_a, unit=units.commune_a_2025, head_name="Nguyễn Văn Cường",
                                            village="Thôn 1")
     services.household_poverty_set(actor=worker_a, household=household, year=today().year, status="poor")
+    # The commune's list of this year is decided (its first day): the classification is in force.
+    services.poverty_review_record(actor=worker_a, unit=units.commune_a_2025, year=today().year,
+                                   decided_on=today().replace(month=1, day=1))
     an = register(worker_a, "Nguyễn Văn An", years_ago(8, days=10), "M", units.commune_a_2025, household=household,
                   ethnicity="14", guardians=[{"full_name": "Nguyễn Văn Cường", "relationship": "father"}])
     services.special_episode_open(actor=worker_a, child=an, group="1", start=years_ago(1))

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from vitreem.places.models import REFORM_DATE
 from vitreem.registry import services
 from vitreem.registry.models import Child
 from vitreem.registry.selectors import (
@@ -88,7 +89,8 @@ def test_poverty_year(world, worker_a):
 
 def test_flags(world, django_assert_num_queries):
     children = list(Child.objects.filter(pk__in=[world.an.pk, world.hoa.pk, world.binh.pk]))
-    with django_assert_num_queries(4):  # special, at risk, the review year in force, poverty: not one per child
+    # special, at risk, the reviews in force and their crosswalk, poverty: not one per child
+    with django_assert_num_queries(5):
         flags = children_flags(children, day=today())
     assert flags[world.an.pk] == {"special": True, "at_risk": False, "poverty": "poor"}
     assert flags[world.hoa.pk] == {"special": False, "at_risk": True, "poverty": None}
@@ -117,24 +119,81 @@ def test_episode_and_members_scope(world, worker_a, worker_b):
 
 
 def test_poverty_uses_the_review_in_force(units, worker_a):
-    """Until this year's review is recorded, last year's list is the one in force (lists, badges, indicators)."""
-    from vitreem.registry.rules import poverty_year_on
+    """A commune's list counts from the decision recognising it (lists, badges, indicators); until its
+    new list is decided, the previous one stays in force (issue 21 item 1)."""
+    from vitreem.registry.rules import poverty_years_on
     from vitreem.stats.engine import compute, params_for
 
     year = today().year
-    household = services.household_create(actor=worker_a, unit=units.commune_a_2025, head_name="Y Blưm")
+    commune = units.commune_a_2025
+    household = services.household_create(actor=worker_a, unit=commune, head_name="Y Blưm")
     services.household_poverty_set(actor=worker_a, household=household, year=year - 1, status="poor")
-    child = register(worker_a, "A Thương", years_ago(5), "M", units.commune_a_2025, household=household)
-    assert poverty_year_on(today()) == year - 1
+    child = register(worker_a, "A Thương", years_ago(5), "M", commune, household=household)
+
+    def poor_count():
+        return compute(params_for(year=year, unit=commune, user=worker_a), ["poor_household_children"])[
+            "poor_household_children"]
+
+    # Classified, but no list decided: no status in force, counted nowhere.
+    assert poverty_years_on(today()) == {}
+    assert names(listing(worker_a, poverty="poor")) == [] and poor_count() == 0
+    assert children_flags([child], day=today())[child.pk]["poverty"] is None
+
+    # Decided by the commune of the day (the legacy one before the 2025 reform): counts for today's too.
+    decided_last = dt.date(year - 2, 12, 12)
+    services.poverty_review_record(actor=worker_a, unit=units.commune_a if decided_last < REFORM_DATE else commune,
+                                   year=year - 1, decided_on=decided_last, decision_number="12/QĐ-UBND")
+    assert poverty_years_on(today())[commune.pk] == year - 1
     assert names(listing(worker_a, poverty="poor")) == ["A Thương"]
     assert children_flags([child], day=today())[child.pk]["poverty"] == "poor"
-    figures = compute(params_for(year=year, unit=units.commune_a_2025, user=worker_a), ["poor_household_children"])
-    assert figures["poor_household_children"] == 1
+    assert poor_count() == 1
 
-    # The new review is recorded for another household: this year's list is now the one in force.
-    other = services.household_create(actor=worker_a, unit=units.commune_a_2025, head_name="Y Hơn")
+    # This year's classification of another household alone changes nothing...
+    other = services.household_create(actor=worker_a, unit=commune, head_name="Y Hơn")
     services.household_poverty_set(actor=worker_a, household=other, year=year, status="near_poor")
-    assert poverty_year_on(today()) == year
-    assert names(listing(worker_a, poverty="poor")) == []
+    assert poverty_years_on(today())[commune.pk] == year - 1
+    assert names(listing(worker_a, poverty="poor")) == ["A Thương"] and poor_count() == 1
+    # ... until this year's list is decided: then it is the one in force, from its date on.
+    decided = today()
+    services.poverty_review_record(actor=worker_a, unit=commune, year=year, decided_on=decided)
+    assert poverty_years_on(today())[commune.pk] == year
+    assert poverty_years_on(decided - dt.timedelta(days=1)).get(commune.pk) != year
+    assert names(listing(worker_a, poverty="poor")) == [] and poor_count() == 0
     assert names(listing(worker_a, poverty="poor", poverty_year=year - 1)) == ["A Thương"]
-    assert poverty_year_on(dt.date(2000, 6, 1)) == 2000  # no review at all: the year itself
+
+
+def test_a_review_counts_across_the_2025_reform(units, worker_a, officer):
+    """A legacy commune's decided list governs the households of the commune it was merged into."""
+    from vitreem.registry.models import PovertyReview
+    from vitreem.registry.rules import poverty_years_on
+
+    PovertyReview.objects.create(unit=units.commune_a, year=2025, decided_on=dt.date(2024, 12, 11))
+    years = poverty_years_on(dt.date(2025, 12, 31))
+    assert years[units.commune_a.pk] == 2025 and years[units.commune_a_2025.pk] == 2025
+    assert units.commune_b_2025.pk not in years
+    assert poverty_years_on(dt.date(2024, 12, 10)) == {}  # not decided yet
+
+
+def test_recording_a_review_is_checked_and_scoped(units, worker_a, worker_b):
+    from vitreem.core.errors import PermissionDenied, ValidationFailed
+    from vitreem.core.models import AuditEntry
+
+    year = today().year
+    with pytest.raises(ValidationFailed) as bad:
+        services.poverty_review_record(actor=worker_a, unit=units.commune_a_2025, year=year,
+                                       decided_on=dt.date(year - 3, 12, 1))
+    assert "decided_on" in bad.value.errors
+    with pytest.raises(ValidationFailed) as bad:
+        services.poverty_review_record(actor=worker_a, unit=units.commune_a_2025, year=year, decided_on=None)
+    assert "decided_on" in bad.value.errors
+    with pytest.raises(PermissionDenied):
+        services.poverty_review_record(actor=worker_b, unit=units.commune_a_2025, year=year,
+                                       decided_on=dt.date(year - 1, 12, 12))
+    row = services.poverty_review_record(actor=worker_a, unit=units.commune_a_2025, year=year,
+                                         decided_on=dt.date(year - 1, 12, 12), decision_number=" 7/QĐ-UBND ")
+    again = services.poverty_review_record(actor=worker_a, unit=units.commune_a_2025, year=year,
+                                           decided_on=dt.date(year - 1, 12, 13), decision_number="7/QĐ-UBND")
+    assert again.pk == row.pk and again.decided_on == dt.date(year - 1, 12, 13)
+    entries = AuditEntry.objects.filter(action="poverty_review.record", unit=units.commune_a_2025)
+    assert entries.count() == 2
+    assert entries.order_by("-pk").first().changes["decided_on"] == [f"{year - 1}-12-12", f"{year - 1}-12-13"]
