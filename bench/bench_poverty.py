@@ -33,6 +33,7 @@ def _ms(fn) -> tuple[float, float, object]:
 
 def run(emit) -> None:
     from django.db import connection
+    from django.db.models import Max
     from django.utils import timezone
 
     from bench.common import ensure_demo
@@ -47,8 +48,10 @@ def run(emit) -> None:
     today = timezone.localdate()
     for day in (dt.date(2022, 12, 31), today):
         children = Child.objects.filter(q_child_on(day))
+        # The replaced rule: the province's latest year with any classification, up to the day's year.
+        old_year = HouseholdPoverty.objects.filter(year__lte=day.year).aggregate(y=Max("year"))["y"] or day.year
         for status in ("poor", "near_poor"):
-            old_cold, old_warm, old = _ms(lambda c=children, d=day, s=status: c.filter(q_poverty(d.year, s)).count())
+            old_cold, old_warm, old = _ms(lambda c=children, y=old_year, s=status: c.filter(q_poverty(y, s)).count())
             new_cold, new_warm, new = _ms(lambda c=children, d=day, s=status: c.filter(q_poverty_in_force(d, s)).count())
             name = f"poverty.{status}_{day.isoformat()}"
             emit(f"{name}.in_force_cold", new_cold, "ms", f"{name}.single_year_cold", old_cold, count=new,
@@ -58,7 +61,7 @@ def run(emit) -> None:
     households = {c.household_id for c in page if c.household_id}
 
     def single_year():
-        return dict(HouseholdPoverty.objects.filter(household_id__in=households, year=today.year)
+        return dict(HouseholdPoverty.objects.filter(household_id__in=households, year=old_year)
                     .values_list("household_id", "status"))
 
     _c, old_warm, _v = _ms(single_year)

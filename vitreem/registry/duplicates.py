@@ -84,6 +84,7 @@ def reason_text(code: str) -> str:
         "name_folded": _("Trùng họ tên khi bỏ dấu"),
         "name_similar": _("Tên gần giống (%(p)s%%)"),
         "given_differs": _("Tên gọi khác nhau"),
+        "only_given_same": _("Chỉ trùng tên gọi: họ và tên đệm khác nhau"),
         "birth_same": _("Trùng ngày sinh"),
         "birth_swapped": _("Ngày/tháng sinh đảo"),
         "birth_year_off": _("Năm sinh lệch 1 năm, cùng ngày tháng"),
@@ -211,6 +212,15 @@ def _rare_spelling(x: str, y: str, freq: Freq) -> bool:
     return low <= RARE_NAME or low <= 0.01 * high
 
 
+def _only_given_shared(x: str, y: str) -> bool:
+    """Two folded full names whose family names differ (not a typo) and whose middle names differ."""
+    xs, ys = x.split(" "), y.split(" ")
+    if len(xs) < 2 or len(ys) < 2:  # noqa: PLR2004 — a family name and a given name at least
+        return False
+    family_differs = JaroWinkler.normalized_similarity(xs[0], ys[0]) < 0.85  # noqa: PLR2004
+    return family_differs and xs[1:-1] != ys[1:-1]
+
+
 def pair_score(a: Rec, b: Rec, freq: Freq | None = None) -> tuple[float, list[str]]:
     """Score 0–1 that `a` and `b` are the same child, and the reason codes (see `reason_text`).
     With `freq`, agreement on a common name (or a loose date) counts for less."""
@@ -232,6 +242,12 @@ def pair_score(a: Rec, b: Rec, freq: Freq | None = None) -> tuple[float, list[st
         # Siblings and twins differ by the given name only: a different given name is strong evidence.
         name *= 0.6
         reasons.append("given_differs")
+    elif _only_given_shared(a.name_key, b.name_key):
+        # "Đặng Văn Sơn" / "Phan Hữu Sơn": a common given name is all they share (issue 21 item 9; they
+        # scored 80%). A family name alone may change (a child given the other parent's name), so
+        # only the family name *and* the middle name both differing count against.
+        name *= 0.6
+        reasons.append("only_given_same")
 
     birth, birth_reason = _birth(a, b)
     reasons.append(birth_reason)

@@ -19,6 +19,7 @@ from vitreem.places.selectors import unit_resolve
 from vitreem.registry import services
 from vitreem.registry.duplicates import (
     CERTAIN,
+    NEW_THRESHOLD,
     SCAN_THRESHOLD,
     Rec,
     candidates_for_new,
@@ -163,6 +164,18 @@ def test_twins_in_one_household_are_not_duplicates():
     score, reasons = pair_score(rec("Nguyễn Văn Phúc", D, household=7), rec("Nguyễn Văn Lộc", D, household=7))
     assert score < SCAN_THRESHOLD
     assert "given_differs" in reasons
+
+
+def test_a_pair_sharing_only_a_given_name_is_not_proposed():
+    """Issue 21 item 9: "Đặng Văn Sơn" / "Phan Hữu Sơn", same day, same commune, scored 80%."""
+    score, reasons = pair_score(rec("Đặng Văn Sơn", D), rec("Phan Hữu Sơn", D))
+    assert score < NEW_THRESHOLD and "only_given_same" in reasons
+    # A family name alone may change (the other parent's): that pair is still proposed.
+    kept, reasons = pair_score(rec("Nguyễn Thị Lan", D), rec("Trần Thị Lan", D))
+    assert kept >= SCAN_THRESHOLD and "only_given_same" not in reasons
+    # A mistyped family name is not "another family".
+    typo, reasons = pair_score(rec("Nguyễn Văn Sơn", D), rec("Nguyễm Hữu Sơn", D))
+    assert "only_given_same" not in reasons and typo > score
 
 
 def test_context_raises_the_score():
