@@ -33,3 +33,19 @@ def test_every_marked_string_has_english():
     missing = sorted(f"{where}: {text}" for text, where in marked.items() if not known.get(text))
     assert len(marked) > 500
     assert missing == [], "no English for:\n" + "\n".join(missing)
+
+
+def test_every_indicator_label_has_english():
+    """Indicator labels are registered as data (stats.engine.indicator), out of makemessages' reach."""
+    from django.utils import translation
+
+    from vitreem.stats.engine import indicators
+
+    catalogue = gettext.translation("django", localedir=ROOT / "locale", languages=["en"])._catalog  # type: ignore[attr-defined]
+    missing = [i.label_vi for i in indicators().values() if not catalogue.get(i.label_vi)]
+    assert missing == [], "no English for:\n" + "\n".join(missing)
+    with translation.override("en"):
+        assert indicators()["children"].label == "Children under 16"
+    with translation.override("vi"):
+        assert indicators()["children"].label == "Số trẻ em dưới 16 tuổi"
+

@@ -15,12 +15,15 @@ from .payroll import PayrollResult
 from .rules import month_label
 
 
-def amount_in_words(n: int) -> str:
-    """1.620.000 → "Một triệu sáu trăm hai mươi nghìn đồng" (num2words, Vietnamese)."""
+def amount_in_words(n: int, *, lang: str = "vi") -> str:
+    """1.620.000 → "Một triệu sáu trăm hai mươi nghìn đồng" (num2words). The official payroll is in
+    Vietnamese; a screen in English passes lang="en" ("One million, six hundred and twenty thousand dong")."""
+    english = lang.startswith("en")
     if n == 0:
-        return "Không đồng"
-    words = num2words(abs(n), lang="vi")
-    text = (_("Âm ") + words if n < 0 else words) + " đồng"
+        return "Zero dong" if english else "Không đồng"
+    words = num2words(abs(n), lang="en" if english else "vi")
+    minus = "Minus " if english else "Âm "
+    text = (minus + words if n < 0 else words) + (" dong" if english else " đồng")
     return text[0].upper() + text[1:]
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+
+from vitreem.core.text import LocalName
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -43,7 +45,7 @@ class BaseLevel(models.Model):
         return f"{self.amount} ({self.valid_from:%m/%Y}–)"
 
 
-class BeneficiaryGroup(models.Model):
+class BeneficiaryGroup(LocalName, models.Model):
     """A group of Decree 20/2021 Art. 5 that covers children. The conditions are checked by the
     eligibility service from registry facts (see eligibility.py, keyed by `code`)."""
 
@@ -60,7 +62,7 @@ class BeneficiaryGroup(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name  # form choices in the request's language
 
 
 class Coefficient(models.Model):

@@ -186,7 +186,7 @@ def _coef(rules: RuleBook, verdict: Verdict, f, month: dt.date):
 def _line(child: Child, verdict: Verdict, rules: RuleBook, *, allowance: Allowance | None = None,
           group: BeneficiaryGroup | None = None) -> EligibilityLine:
     g = group or rules.groups_by_code[verdict.group]
-    return EligibilityLine(child=child, group=g.code, group_name=g.name, reasons=verdict.reasons,
+    return EligibilityLine(child=child, group=g.code, group_name=g.local_name, reasons=verdict.reasons,
                            failing=verdict.failing, allowance=allowance)
 
 

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +23,7 @@ from vitreem.places.selectors import unit_resolve
 
 from . import forms, selectors, services
 from .export import amount_in_words, payroll_xlsx
-from .models import AllowanceStatus, DecisionKind, PaidLine
+from .models import AllowanceStatus, BeneficiaryGroup, DecisionKind, PaidLine
 from .rules import month_label, month_of, month_parse
 
 
@@ -278,9 +279,13 @@ def payroll(request, month: str):
     page = Paginator(result.lines, 100).get_page(page_param(request.GET.get("page")))
     audit_read_list(user=request.user, what="benefits.payroll", filters={**request.GET.dict(), "month": month},
                     count=len(page.object_list), total=len(result.lines))
+    # The lines carry the official (Vietnamese) group name for the exported payroll; the screen shows
+    # the group in the request's language.
+    groups = {g.code: g.local_name for g in BeneficiaryGroup.objects.all()}
     return render(request, "benefits/payroll.html", {
         "month": first, "label": month_label(first), "unit": unit, "result": result, "page": page,
-        "words": amount_in_words(result.total), "can_lock": scope_for(request.user).write_children and not result.locked
+        "rows": [(line, groups.get(line.group_code, line.group_name)) for line in page.object_list],
+        "words": amount_in_words(result.total, lang=get_language() or "vi"), "can_lock": scope_for(request.user).write_children and not result.locked
         and first <= month_of(timezone.localdate()),
     })
 

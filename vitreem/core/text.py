@@ -415,3 +415,21 @@ def to_unicode(text: str, encoding: str | None = None) -> str:
     elif encoding not in ("unicode", "ascii"):
         raise ValueError(f"unknown encoding {encoding!r}")
     return nfc(text)
+
+
+class LocalName:
+    """Mixin for code tables that carry a Vietnamese `name` and its English `name_en` (special
+    groups, risk factors, beneficiary groups, programme indicators): `local_name` is the one of the
+    request's language — English when the interface is English and the row has it. Official
+    documents (payrolls, reports, forms) keep `name`."""
+
+    name: str
+    name_en: str
+
+    @property
+    def local_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name

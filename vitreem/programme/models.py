@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+
+from vitreem.core.text import LocalName
 from django.utils.translation import gettext_lazy as _
 
 from vitreem.accounts.models import MemberUnit
@@ -57,7 +59,7 @@ DISAGGREGATION_OPTIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-class Indicator(models.Model):
+class Indicator(LocalName, models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=300)
     name_en = models.CharField(max_length=300, blank=True)

@@ -129,7 +129,7 @@ class ChildFilterForm(forms.Form):
         set_choices(self.fields["ethnicity"], _blank(_("Tất cả")) + [
             (e.code, e.name) for e in Ethnicity.objects.order_by("code")])
         set_choices(self.fields["special"], _blank(_("Tất cả")) + [("any", _("Bất kỳ nhóm nào"))] + [
-            (g.code, f"{g.code}. {g.name}") for g in SpecialGroup.objects.order_by("number", "code")])
+            (g.code, f"{g.code}. {g.local_name}") for g in SpecialGroup.objects.order_by("number", "code")])
         fast_selects(self)
 
     def clean_at_risk(self) -> bool:
@@ -220,7 +220,7 @@ class EpisodeOpenForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         set_choices(self.fields["group"], _blank("—") + [
-            (g.code, ("— " if g.parent_id else "") + f"{g.code}. {g.name}")
+            (g.code, ("— " if g.parent_id else "") + f"{g.code}. {g.local_name}")
             for g in SpecialGroup.objects.order_by("number", "code")])
 
 
@@ -237,7 +237,7 @@ class RiskAssessForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        set_choices(self.fields["factors"], [(f.code, f.name) for f in RiskFactor.objects.filter(active=True)])
+        set_choices(self.fields["factors"], [(f.code, f.local_name) for f in RiskFactor.objects.filter(active=True)])
 
 
 class HouseholdForm(ServiceErrorsMixin, forms.Form):

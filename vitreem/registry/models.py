@@ -11,6 +11,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
+
+from vitreem.core.text import LocalName
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +43,7 @@ class Ethnicity(models.Model):
         return self.name
 
 
-class SpecialGroup(models.Model):
+class SpecialGroup(LocalName, models.Model):
     """Groups of children in special circumstances (Law on Children Art. 10) and the sub-groups of
     Decree 56/2017. A sub-group has `parent` set; episodes may name either."""
 
@@ -59,7 +61,7 @@ class SpecialGroup(models.Model):
         return f"{self.code}. {self.name}"
 
 
-class RiskFactor(models.Model):
+class RiskFactor(LocalName, models.Model):
     """Configurable risk factors of falling into special circumstances."""
 
     code = models.SlugField(max_length=40, unique=True)

@@ -105,7 +105,7 @@ def report_data(*, year: Any, unit: str | AdminUnit | None = None, user: Any = N
     ctx["opening_paragraph"] = opening_paragraph(f, year=year, area=area_phrase(unit_obj), as_of=day)
     ctx["situation_paragraphs"] = _situation(f, prev, year)
     ctx["headline_rows"] = [
-        {"label": registry[c].label, "value": exact(f[c]), "prev": exact(prev[c]),
+        {"label": registry[c].label_vi, "value": exact(f[c]), "prev": exact(prev[c]),
          "change": _change(f[c], prev[c])} for c in ANNEX_CODES if c in f]
     ctx["assistance_paragraphs"] = _assistance(f)
     ctx["cases_paragraphs"] = _cases(f)
@@ -306,7 +306,7 @@ def _charts(unit: AdminUnit, year: int, user: Any, ctx: dict[str, Any]) -> list[
     days = {y: params_for(year=y).as_of for y in range(max(FIRST_YEAR, year - 4), year + 1)}
     if codes and len(days) > 1:
         rows = figures(units=[unit], days=list(days.values()), codes=codes, user=user)
-        trend = charts.line_chart({str(registry[c].label): [(y, rows[(unit.pk, d)][c]) for y, d in days.items()]
+        trend = charts.line_chart({registry[c].label_vi: [(y, rows[(unit.pk, d)][c]) for y, d in days.items()]
                                    for c in codes}, title="Trẻ em thuộc hộ nghèo, cận nghèo và có nguy cơ qua các năm")
         if trend:
             out.append({"title": f"Biểu đồ {len(out) + 1}. Xu hướng từ năm {min(days)} đến năm {year}", "png": trend})

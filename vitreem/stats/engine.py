@@ -17,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from vitreem.places.models import AdminUnit, Level, UnitSuccession, Version, version_on
 
@@ -24,7 +25,7 @@ from vitreem.places.models import AdminUnit, Level, UnitSuccession, Version, ver
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    label: str
+    label_vi: str  # as registered; official documents print it (reports), screens print `label`
     fn: Callable[[Params], Any]
     measure: str = "number"  # number, percent (a fraction 0–1), vnd, per_1000
     kind: str = "stock"  # stock: as of a date; flow: over the period
@@ -36,6 +37,12 @@ class Indicator:
     # "" = the default (rollups.DEFAULT_MODES, else "cache").
     rollup: str = ""
 
+    @property
+    def label(self) -> str:
+        """The label in the language of the request (the catalogue has every indicator's English:
+        tests/test_translations.py)."""
+        return gettext(self.label_vi)
+
 
 _REGISTRY: dict[str, Indicator] = {}
 _discovered = False
@@ -43,7 +50,7 @@ _discovered = False
 
 def indicator(code: str, label: str, **options: Any) -> Callable[[Callable[[Params], Any]], Callable[[Params], Any]]:
     def register(fn: Callable[[Params], Any]) -> Callable[[Params], Any]:
-        _REGISTRY[code] = Indicator(code=code, label=label, fn=fn, **options)
+        _REGISTRY[code] = Indicator(code=code, label_vi=label, fn=fn, **options)
         return fn
 
     return register

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from conftest import login
 from vitreem.benefits import services
-from vitreem.benefits.models import Allowance, Payroll
+from vitreem.benefits.models import Allowance, BeneficiaryGroup, Payroll
 from vitreem.core.models import AuditEntry
 
 from .factories import make_child
@@ -101,6 +101,19 @@ def test_cli_json_agrees_with_the_payroll_screen(worker_a, officer, recipients_a
     assert sum(line.total for line in result.lines) == data["total"]
     api = login(officer).get("/api/benefits/payroll?month=2024-07").json()
     assert api["total"] == data["total"] and len(api["lines"]) == 3
+
+
+def test_payroll_screen_in_english_names_groups_and_the_amount_in_english(officer, recipients_a):
+    """Issue 21 item 5: payroll groups and the amount in words stayed Vietnamese on an English screen;
+    the exported payroll (an official list) stays Vietnamese."""
+    client = login(officer)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get(reverse("benefits:payroll", args=["2024-07"])).content.decode()
+    assert "Two million, two hundred and fifty thousand dong" in body
+    group = BeneficiaryGroup.objects.get(code="no_nurture")
+    assert group.name_en in body and group.name not in body
+    vietnamese = login(officer).get(reverse("benefits:payroll", args=["2024-07"])).content.decode()
+    assert "Hai triệu hai trăm năm mươi nghìn đồng" in vietnamese
 
 
 @pytest.mark.django_db
