@@ -13,11 +13,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-
-from vitreem.core.text import LocalName
 from django.utils.translation import gettext_lazy as _
 
 from vitreem.accounts.models import MemberUnit
+from vitreem.core.text import LocalName
 from vitreem.places.models import AdminUnit
 
 

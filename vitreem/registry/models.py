@@ -11,11 +11,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-
-from vitreem.core.text import LocalName
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.core.text import LocalName
 from vitreem.places.fields import ProvinceCodeField
 from vitreem.places.models import AdminUnit
 
