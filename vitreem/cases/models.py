@@ -367,7 +367,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=15)  # due_soon, overdue
     due_kind = models.CharField(max_length=15)
     due_at = models.DateTimeField()
-    message = models.CharField(max_length=300)
+    message = models.CharField(max_length=300)  # as written (the server's language): e-mails, old notices
+    params = models.JSONField(default=dict, blank=True)  # its facts, worded when shown (notifications.notice_text)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed = models.BooleanField(default=False)
@@ -377,6 +378,12 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "case", "kind", "due_kind", "due_at"],
                                                name="case_notification_once")]
         ordering = ["-created_at"]
+
+    @property
+    def text(self) -> str:
+        from .notifications import notice_text
+
+        return notice_text(self)
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

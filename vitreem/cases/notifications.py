@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from vitreem.accounts.models import Role
 from vitreem.core.scope import scope_for
@@ -20,12 +20,22 @@ from vitreem.core.scope import scope_for
 from .deadlines import due_soon_hours
 from .models import OPEN_STATUSES, Case, Notification
 
+# Lazy: read in the reader's language (they were translated once, at import, in the server's).
 DUE_LABELS = {
-    "emergency": _("can thiệp khẩn cấp (12 giờ)"),
-    "isolation": _("hết hạn cách ly tạm thời"),
-    "plan": _("lập kế hoạch hỗ trợ, can thiệp"),
-    "approval": _("phê duyệt kế hoạch hỗ trợ, can thiệp (02 ngày làm việc)"),
-    "review": _("rà soát kế hoạch"),
+    "emergency": _l("can thiệp khẩn cấp (12 giờ)"),
+    "isolation": _l("hết hạn cách ly tạm thời"),
+    "plan": _l("lập kế hoạch hỗ trợ, can thiệp"),
+    "approval": _l("phê duyệt kế hoạch hỗ trợ, can thiệp (02 ngày làm việc)"),
+    "review": _l("rà soát kế hoạch"),
+}
+# A notice is written by the worker, read later by someone in their own language: it keeps its facts
+# (Notification.params) and is worded when shown (`notice_text`). Keyed by (kind, to the case's owner?).
+TEXTS = {
+    ("due_soon", False): _l("Vụ việc %(c)s (phụ trách: %(o)s) sắp đến hạn %(k)s (hạn %(t)s)."),
+    ("overdue", False): _l("Vụ việc %(c)s (phụ trách: %(o)s) đã quá hạn %(k)s (hạn %(t)s)."),
+    ("overdue", True): _l("Vụ việc %(c)s đã quá hạn %(k)s (hạn %(t)s)."),
+    ("due_soon", True): _l("Vụ việc %(c)s sắp đến hạn %(k)s (hạn %(t)s)."),
+    ("assigned", True): _l("Bạn được giao phụ trách vụ việc %(c)s (người giao: %(u)s)."),
 }
 # Deadlines whose next step is the commune chairman's decision: the end (or extension, by his
 # decision) of temporary isolation — Decree 56/2017, Art. 32(3) — and the approval of the plan within
@@ -37,6 +47,16 @@ ASSIGNED = "assigned"
 
 def due_label(kind: str) -> str:
     return str(DUE_LABELS.get(kind, kind))
+
+
+def notice_text(notice: Notification) -> str:
+    """The notice in the language of the request (the stored `message`: notices written before the
+    params were kept)."""
+    params = notice.params or {}
+    template = TEXTS.get((notice.kind, bool(params.get("owner"))))
+    if template is None or "c" not in params:
+        return notice.message
+    return str(template) % {**params, "k": due_label(notice.due_kind)}
 
 
 def _send(notice: Notification, user) -> bool:
@@ -101,19 +121,13 @@ def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, 
         when = timezone.localtime(case.next_due_at).strftime("%H:%M %d/%m/%Y")
         values = {"c": case.code, "k": due_label(case.next_due_kind), "t": when, "o": case.owner.display_name}
         for user in _recipients(case, kind, supervisors or [], chairmen):
-            if user.pk != case.owner_id and kind == "due_soon":
-                message = _("Vụ việc %(c)s (phụ trách: %(o)s) sắp đến hạn %(k)s (hạn %(t)s).") % values
-            elif user.pk != case.owner_id:
-                message = _("Vụ việc %(c)s (phụ trách: %(o)s) đã quá hạn %(k)s (hạn %(t)s).") % values
-            elif kind == "overdue":
-                message = _("Vụ việc %(c)s đã quá hạn %(k)s (hạn %(t)s).") % values
-            else:
-                message = _("Vụ việc %(c)s sắp đến hạn %(k)s (hạn %(t)s).") % values
+            params = {"c": case.code, "o": case.owner.display_name, "t": when, "owner": user.pk == case.owner_id}
+            message = str(TEXTS[(kind, params["owner"])]) % values
             try:
                 with transaction.atomic():
                     notice = Notification.objects.create(user=user, case=case, kind=kind,
                                                          due_kind=case.next_due_kind, due_at=case.next_due_at,
-                                                         message=message)
+                                                         message=message, params=params)
             except IntegrityError:
                 continue
             created += 1
@@ -124,10 +138,9 @@ def deadline_notifications_send(*, now: dt.datetime | None = None) -> dict[str, 
 def assignment_notify(*, case: Case, owner, actor, at: dt.datetime) -> Notification:
     """Tell the new owner that the case is now theirs (called inside the reassignment's transaction;
     the e-mail leaves only once it commits)."""
-    message = _("Bạn được giao phụ trách vụ việc %(c)s (người giao: %(u)s).") % {
-        "c": case.code, "u": actor.display_name}
+    params = {"c": case.code, "u": actor.display_name, "owner": True}
     notice = Notification.objects.create(user=owner, case=case, kind=ASSIGNED, due_kind="", due_at=at,
-                                         message=message)
+                                         message=str(TEXTS[(ASSIGNED, True)]) % params, params=params)
     transaction.on_commit(lambda: _send(notice, owner))
     return notice
 

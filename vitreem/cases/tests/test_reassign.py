@@ -230,6 +230,25 @@ def test_overdue_notices_also_go_to_the_supervisors_of_the_province(worker_a, ch
     assert deadline_notifications_send() == {"created": 0, "emailed": 0}
 
 
+def test_a_notice_reads_in_the_readers_language(worker_a, child_a, supervisor):
+    """Issue 21 item 5: notices and deadline types were worded once, in the server's Vietnamese."""
+    from django.utils import translation
+
+    from vitreem.cases.notifications import deadline_notifications_send
+
+    late = intake(worker_a, child_a, in_danger=True, received_at=timezone.now() - dt.timedelta(hours=13))
+    deadline_notifications_send()
+    notice = Notification.objects.get(user=supervisor)
+    with translation.override("en"):
+        text = notice.text
+    assert text.startswith(f"Case {late.code} (owner: ") and "is overdue: emergency intervention (12 hours)" in text
+    with translation.override("vi"):
+        assert notice.text == notice.message and "can thiệp khẩn cấp (12 giờ)" in notice.text
+    client = login(supervisor)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert f"Case {late.code} (owner: " in client.get("/").content.decode()
+
+
 def test_overdue_isolation_also_goes_to_the_commune_chairman(worker_a, chairman_a, chairman_b, supervisor, child_a):
     today = timezone.localdate()
     case_a = intake(worker_a, child_a, received_at=timezone.now() - dt.timedelta(days=10))
