@@ -170,6 +170,46 @@ def indicator_fields(spec: tuple[Any, ...], units: dict[str, MemberUnit],
     return code, fields
 
 
+# English names of the seed forms ("form") and their elements ("form:element"), shown when the
+# interface is English (core.text.LocalName). Officers give their own forms an English name on the
+# settings screens.
+NAMES_EN: dict[str, str] = {
+    "yte-tiem-chung": "Child immunisation and nutrition report (quarterly)",
+    "yte-tiem-chung:under1": "Children under 1 in the period",
+    "yte-tiem-chung:under1_immunised": "Children under 1 fully immunised",
+    "yte-dinh-duong": "Malnutrition of children under 5 report (yearly)",
+    "yte-dinh-duong:under5_measured": "Children under 5 weighed and measured",
+    "yte-dinh-duong:under5_stunted": "Children under 5 stunted",
+    "gddt-hoan-thanh": "School completion report (school year)",
+    "gddt-hoan-thanh:primary_cohort": "Pupils of primary completion age",
+    "gddt-hoan-thanh:primary_completed": "Pupils completing primary school",
+    "gddt-hoan-thanh:lowsec_cohort": "Pupils of lower-secondary completion age",
+    "gddt-hoan-thanh:lowsec_completed": "Pupils completing lower-secondary school",
+    "gddt-bo-hoc": "School drop-out report (half-yearly)",
+    "gddt-bo-hoc:pupils": "Pupils in general education",
+    "gddt-bo-hoc:dropouts": "Pupils who dropped out in the period",
+    "tuphap-khai-sinh": "Child birth registration report (half-yearly)",
+    "tuphap-khai-sinh:births": "Children born in the period",
+    "tuphap-khai-sinh:births_registered": "Children whose birth was registered",
+    "tuphap-khai-sinh-duoi-5": "Children under 5 with a registered birth report (yearly)",
+    "tuphap-khai-sinh-duoi-5:under5": "Children under 5 (31/12)",
+    "tuphap-khai-sinh-duoi-5:under5_registered": "Children under 5 whose birth is registered",
+    "yte-tai-nan-thuong-tich": "Child accidents and injuries report (yearly)",
+    "yte-tai-nan-thuong-tich:children_injured": "Children injured in accidents in the year",
+    "yte-tai-nan-thuong-tich:injury_deaths": "Children who died of accidents and injuries",
+    "ldtbxh-xa-phu-hop": "Child-friendly communes and child labour report (yearly)",
+    "ldtbxh-xa-phu-hop:communes": "Communes, wards and townships",
+    "ldtbxh-xa-phu-hop:communes_child_friendly": "Communes meeting the child-friendly standard",
+    "ldtbxh-xa-phu-hop:child_labour_rate": "Child labour rate (ages 5–17), by survey",
+    "vhttdl-diem-vui-choi": "Play points for children report (yearly)",
+    "vhttdl-diem-vui-choi:communes": "Communes, wards and townships",
+    "vhttdl-diem-vui-choi:communes_play_points": "Communes with a play point for children",
+    "doan-tham-van": "Children consulted report (yearly)",
+    "doan-tham-van:children_7plus": "Children aged 7 and over surveyed",
+    "doan-tham-van:children_consulted": "Children aged 7 and over consulted on matters that concern them",
+}
+
+
 @transaction.atomic
 def catalogue_load() -> dict[str, int]:
     """Create the seed forms and indicators that do not exist yet. Returns counts of what was created."""
@@ -178,15 +218,20 @@ def catalogue_load() -> dict[str, int]:
     elements: dict[str, DataElement] = {}
     for code, name, period_type, deadline, unit_codes, element_specs in FORMS:
         form, new = ReportForm.objects.get_or_create(code=code, defaults={
-            "name": name, "period_type": period_type, "deadline_days": deadline})
+            "name": name, "name_en": NAMES_EN.get(code, ""), "period_type": period_type, "deadline_days": deadline})
         created["forms"] += new
+        if not form.name_en and NAMES_EN.get(code):  # installed before the English names: fill, never overwrite
+            ReportForm.objects.filter(pk=form.pk).update(name_en=NAMES_EN[code])
         if new:
             form.member_units.set([units[c] for c in unit_codes if c in units])
         for order, (ecode, ename, measure, disaggs, part_of) in enumerate(element_specs):
             element, enew = DataElement.objects.get_or_create(form=form, code=ecode, defaults={
-                "name": ename, "measure": measure, "disaggregations": disaggs, "order": order,
+                "name": ename, "name_en": NAMES_EN.get(f"{code}:{ecode}", ""), "measure": measure,
+                "disaggregations": disaggs, "order": order,
                 "part_of": elements.get(f"{code}:{part_of}") if part_of else None})
             created["elements"] += enew
+            if not element.name_en and NAMES_EN.get(f"{code}:{ecode}"):
+                DataElement.objects.filter(pk=element.pk).update(name_en=NAMES_EN[f"{code}:{ecode}"])
             elements[f"{code}:{ecode}"] = element
     for form_code, ecode, threshold in CHANGE_RULES:
         element = elements[f"{form_code}:{ecode}"]

@@ -148,6 +148,7 @@ class ReportFormForm(forms.Form):
     code = forms.CharField(label=_("Mã biểu mẫu"), max_length=60, required=False,
                            help_text=_("Chữ không dấu, số, '-' và '_'; không đổi được sau khi tạo."))
     name = forms.CharField(label=_("Tên biểu mẫu"), max_length=300, required=False)
+    name_en = forms.CharField(label=_("Tên tiếng Anh"), max_length=300, required=False)
     period_type = forms.ChoiceField(label=_("Kỳ báo cáo"), choices=PeriodType.choices)
     deadline_days = forms.CharField(label=_("Hạn nộp (số ngày sau kỳ)"), max_length=4, required=False, initial=15)
     remind_days_before = forms.CharField(label=_("Nhắc trước (số ngày)"), max_length=4, required=False, initial=5)
@@ -170,6 +171,7 @@ class ReportFormForm(forms.Form):
 class ElementForm(forms.Form):
     code = forms.CharField(label=_("Mã"), max_length=60, required=False)
     name = forms.CharField(label=_("Tên chỉ tiêu báo cáo"), max_length=300, required=False)
+    name_en = forms.CharField(label=_("Tên tiếng Anh"), max_length=300, required=False)
     measure = forms.ChoiceField(label=_("Đơn vị đo"), choices=Measure.choices)
     disaggregations = forms.MultipleChoiceField(label=_("Phân tổ"), choices=DISAGGREGATION_CHOICES[:3],
                                                 required=False, widget=forms.CheckboxSelectMultiple)

@@ -128,9 +128,10 @@ class PeriodType(models.TextChoices):
     YEAR = "year", _("Năm")
 
 
-class ReportForm(models.Model):
+class ReportForm(LocalName, models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300, blank=True)
     period_type = models.CharField(max_length=8, choices=PeriodType.choices)
     deadline_days = models.PositiveSmallIntegerField(
         default=15, help_text="Days after the end of the period by which the report is due")
@@ -148,10 +149,11 @@ class ReportForm(models.Model):
         return self.name
 
 
-class DataElement(models.Model):
+class DataElement(LocalName, models.Model):
     form = models.ForeignKey(ReportForm, on_delete=models.CASCADE, related_name="elements")
     code = models.SlugField(max_length=60)
     name = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300, blank=True)
     measure = models.CharField(max_length=12, choices=Measure.choices, default=Measure.NUMBER)
     disaggregations = models.JSONField(default=list, blank=True)
     part_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="parts",

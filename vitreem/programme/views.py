@@ -590,6 +590,7 @@ def _settings_form_save(request, which: str, report_form: ReportForm | None, dat
     """The write behind one of the three forms of the report-form page; returns the report form."""
     if report_form is None:  # only the form's own fields are posted when it is being created
         saved = sv.form_create(actor=request.user, code=data.pop("code"), name=data.pop("name"),
+                               name_en=data.pop("name_en", ""),
                                period_type=data.pop("period_type"), deadline_days=data.pop("deadline_days"),
                                member_units=data.pop("member_units"), for_communes=data.pop("for_communes"),
                                province=data.pop("province"))

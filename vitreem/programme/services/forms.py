@@ -35,7 +35,7 @@ from ._common import _decimal, _small_int, _text
 @transaction.atomic
 def form_create(*, actor, code: str, name: str, period_type: str, deadline_days: int = 15,
                 member_units: Iterable[MemberUnit] = (), for_communes: bool = False,
-                province: AdminUnit | None = None) -> ReportForm:
+                province: AdminUnit | None = None, name_en: str = "") -> ReportForm:
     require_manager(actor)
     errors = {}
     if not _text(name):
@@ -50,7 +50,7 @@ def form_create(*, actor, code: str, name: str, period_type: str, deadline_days:
         errors["province"] = _("Biểu mẫu cho cấp xã cần chọn tỉnh.")
     if errors:
         raise ValidationFailed(errors)
-    form = ReportForm.objects.create(code=code, name=_text(name), period_type=period_type,
+    form = ReportForm.objects.create(code=code, name=_text(name), name_en=_text(name_en)[:300], period_type=period_type,
                                      deadline_days=15 if days is None else days, for_communes=for_communes,
                                      province=province)
     form.member_units.set(list(member_units))
@@ -86,6 +86,8 @@ def form_update(*, actor, form: ReportForm, data: Mapping[str, Any]) -> ReportFo
         form.name = _text(data["name"])[:300]
         if not form.name:
             errors["name"] = _("Tên biểu mẫu không được để trống.")
+    if "name_en" in data:
+        form.name_en = _text(data["name_en"])[:300]
     if "period_type" in data and data["period_type"] != form.period_type:
         if data["period_type"] not in ("quarter", "half", "year"):
             errors["period_type"] = _("Kỳ báo cáo phải là quý, 6 tháng hoặc năm.")
@@ -133,6 +135,8 @@ def _element_fields(form: ReportForm, data: Mapping[str, Any], errors: dict[str,
         out["name"] = _text(data.get("name"))[:300]
         if not out["name"]:
             errors["name"] = _("Tên chỉ tiêu báo cáo không được để trống.")
+    if element is None or "name_en" in data:
+        out["name_en"] = _text(data.get("name_en"))[:300]
     if element is None or "measure" in data:
         out["measure"] = data.get("measure") or Measure.NUMBER
         if out["measure"] not in Measure.values:
@@ -164,10 +168,10 @@ def element_used(element: DataElement) -> bool:
 @transaction.atomic
 def element_add(*, actor, form: ReportForm, code: str, name: str, measure: str = "number",
                 disaggregations: Iterable[str] = (), part_of: DataElement | None = None,
-                required: bool = True, order: Any = None) -> DataElement:
+                required: bool = True, order: Any = None, name_en: str = "") -> DataElement:
     require_manager(actor)
     errors: dict[str, str] = {}
-    values = _element_fields(form, {"code": code, "name": name, "measure": measure,
+    values = _element_fields(form, {"code": code, "name": name, "name_en": name_en, "measure": measure,
                                     "disaggregations": list(disaggregations), "part_of": part_of,
                                     "required": required, "order": order}, errors, element=None)
     if errors:

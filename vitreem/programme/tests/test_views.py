@@ -259,3 +259,22 @@ def test_plans_tasks_and_rating_pages(catalogue, officer, reporter, reporter_hea
     assert "Hoàn thành tốt" in client.get("/programme/member-units/so-tttt/?year=2023").content.decode()
     assert login(reporter).post("/programme/member-units/so-gddt/?year=2023",
                                 {"year": 2023, "rating": "excellent"}).status_code == 403
+
+
+def test_report_forms_and_their_elements_read_in_english(catalogue, reporter_health, member_units, officer):
+    """Issue 21 item 5: the names of report forms and their elements stayed Vietnamese in English."""
+    from vitreem.programme import services as sv
+
+    mu = member_units["so-yte"]
+    client = login(reporter_health)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get(f"/programme/forms/yte-tiem-chung/2022Q3/?for=mu:{mu.pk}").content.decode()
+    assert "Child immunisation and nutrition report (quarterly)" in body
+    assert "Children under 1 fully immunised" in body and "Số trẻ em dưới 1 tuổi được tiêm chủng" not in body
+    # A form an officer adds gets its English name on the settings screen; without one, its name shows.
+    form = sv.form_create(actor=officer, code="mau-moi", name="Báo cáo mới (năm)", name_en="New report (yearly)",
+                          period_type="year", member_units=[mu])
+    sv.element_add(actor=officer, form=form, code="so_tre", name="Số trẻ", name_en="")
+    body = client.get(f"/programme/forms/mau-moi/2022/?for=mu:{mu.pk}").content.decode()
+    assert "New report (yearly)" in body and "Số trẻ" in body
+
