@@ -99,6 +99,7 @@ class EnrolIn(Schema):
     arrears_from: str = ""
     arrears_reason: str = ""
     exception_reason: str = ""
+    certified_on: dt.date | None = None  # a disabled child: the certificate's date (Decree 20/2021, Art. 8(1))
 
 
 @router.post("/enrol", response={201: dict})
@@ -111,7 +112,7 @@ def enrol(request, payload: EnrolIn):
         actor=request.user, child=child, group=payload.group, number=payload.number, decided_on=payload.decided_on,
         signed_by=payload.signed_by, arrears_from=month_parse(payload.arrears_from, field_name="arrears_from")
         if payload.arrears_from else None, arrears_reason=payload.arrears_reason,
-        exception_reason=payload.exception_reason, source="api")
+        exception_reason=payload.exception_reason, source="api", certified_on=payload.certified_on)
     return Status(201, {"id": allowance.pk, "status": allowance.status})
 
 

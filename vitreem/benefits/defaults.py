@@ -32,6 +32,14 @@ GROUPS = [
 ]
 
 # (group, age_from, age_to, value, confirmed, legal basis) — all from 1 July 2021 (Decree 20/2021, Art. 6).
+# Decree 20/2021, Art. 6(1)(e): from 16 a person with a disability is paid at the adult coefficient
+# (2.0 particularly severe, 1.5 severe); the allowance carries on (issue 14 item 3). Added to existing
+# installations by migration benefits/0005.
+ADULT_DISABILITY = [
+    ("disability_particularly_severe", 16, None, Decimal("2.0"), True,
+     "Nghị định 20/2021, Điều 6 khoản 1 điểm e (người khuyết tật đặc biệt nặng)"),
+    ("disability_severe", 16, None, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm e (người khuyết tật nặng)"),
+]
 COEFFICIENTS = [
     ("no_nurture", 0, 4, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (dưới 4 tuổi)"),
     ("no_nurture", 4, 16, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm a (từ đủ 4 đến dưới 16 tuổi)"),
@@ -39,8 +47,10 @@ COEFFICIENTS = [
     ("hiv_poor", 0, 4, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm c"),
     ("hiv_poor", 4, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm c"),
     ("single_parent_poor", 0, 22, Decimal("1.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 (mỗi con)"),
-    ("disability_particularly_severe", 0, 16, Decimal("2.5"), True, "Nghị định 20/2021, Điều 6 khoản 1"),
-    ("disability_severe", 0, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1"),
+    ("disability_particularly_severe", 0, 16, Decimal("2.5"), True,
+     "Nghị định 20/2021, Điều 6 khoản 1 điểm e (trẻ em khuyết tật đặc biệt nặng)"),
+    ("disability_severe", 0, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm e (trẻ em khuyết tật nặng)"),
+    *ADULT_DISABILITY,
 ]
 
 

@@ -37,6 +37,7 @@ from .models import (
 )
 from .payroll import _Calc
 from .rules import (
+    DISABILITY_GROUPS,
     HIV_CODE,
     NO_NURTURE_CODES,
     PROGRAMME_START,
@@ -128,10 +129,19 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
     chairman = "Chủ tịch UBND"
     allowances = Allowance.objects.bulk_create([
         Allowance(child=p["child"], unit_id=p["child"].unit_id, source="demo") for p in plans], batch_size=2000)
+    # A disabled child's certificate, issued in the decision's month: paid from that month (Art. 8(1)).
+    # Its own random stream, so the other draws (and the demo's figures) stay as they were.
+    certificates = ctx.rng("benefits-certificates")
+
+    def certified(p: dict) -> dt.date | None:
+        return (_rand_day(certificates, p["decided_on"].replace(day=1), p["decided_on"])
+                if p["group"] in DISABILITY_GROUPS else None)
+
     decisions = Decision.objects.bulk_create([
         Decision(allowance=a, kind=DecisionKind.ENROL, number=f"{i + 1}/QĐ-UBND", decided_on=p["decided_on"],
                  signed_by=chairman, group=rules.groups_by_code[p["group"]], effective_month=month_of(p["decided_on"]),
-                 unit_id=p["child"].unit_id) for i, (a, p) in enumerate(zip(allowances, plans, strict=True))],
+                 unit_id=p["child"].unit_id, disability_certified_on=certified(p))
+        for i, (a, p) in enumerate(zip(allowances, plans, strict=True))],
         batch_size=2000)
     periods = AllowancePeriod.objects.bulk_create([
         AllowancePeriod(allowance=a, group=d.group, start=d.effective_month, decision=d)
@@ -149,10 +159,11 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
                                                       else StopReason.MOVED_OUT)
         age_limit = 22 if (group.continues_as_id or group.code == "no_nurture_student") and \
             child.schooling == "in_school" else 16
-        aged = last_month_before_age(child.birth_date, age_limit)
-        if last is None or aged < last:
+        # A disabled child carries on at 16 at the adult coefficient (Art. 6(1)(e)): no stop for age.
+        aged = None if group.code in DISABILITY_GROUPS else last_month_before_age(child.birth_date, age_limit)
+        if aged is not None and (last is None or aged < last):
             last, reason = aged, StopReason.AGED_22 if age_limit == 22 else StopReason.AGED_16
-        if last >= month_add(this_month, -1) or last < period.start:
+        if last is None or last >= month_add(this_month, -1) or last < period.start:
             continue
         decided = min(today, month_add(last, 1) + dt.timedelta(days=rng.randint(2, 20)))
         stops.append(Decision(allowance=a, kind=DecisionKind.STOP, number=f"{len(decisions) + len(stops) + 1}/QĐ-UBND",

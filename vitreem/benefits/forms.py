@@ -39,6 +39,8 @@ class EnrolForm(DecisionForm):
                                    to_field_name="code")
     arrears_from = MonthField(label=_("Truy lĩnh từ tháng (nếu có)"), required=False, help_text="YYYY-MM")
     arrears_reason = forms.CharField(label=_("Lý do truy lĩnh"), required=False)
+    certified_on = forms.DateField(label=_("Ngày cấp giấy xác nhận mức độ khuyết tật (trẻ khuyết tật)"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
     exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (cán bộ tỉnh, ghi lý do)"), required=False)
 
 

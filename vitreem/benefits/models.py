@@ -143,6 +143,9 @@ class Decision(models.Model):
     group = models.ForeignKey(BeneficiaryGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     effective_month = models.DateField(help_text="First month affected")
     arrears_from = models.DateField(null=True, blank=True)
+    # Decree 20/2021, Art. 8(1): a person with a disability is paid from the month of this certificate.
+    disability_certified_on = models.DateField(null=True, blank=True,
+                                               help_text="Date of the certificate of the disability's degree")
     reason = models.TextField(blank=True)
     unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

@@ -35,6 +35,9 @@ PROGRAMME_START = dt.date(2021, 7, 1)
 # (Decree 20/2021, Art. 5(1)): orphaned of both parents, abandoned, no one to rely on (3.x).
 NO_NURTURE_CODES = ("1", "2", "3")
 HIV_CODE = "5"
+# Decree 20/2021, Art. 5(6): people with a severe or particularly severe disability — children and
+# adults alike. A child's allowance carries on at 16 at the adult coefficient (Art. 6(1)(e)): no stop.
+DISABILITY_GROUPS = ("disability_particularly_severe", "disability_severe")
 
 
 # ---------------------------------------------------------------- months
@@ -287,15 +290,14 @@ def check_group(code: str, f: Facts) -> Verdict:
             failing.append(_("không thuộc hộ nghèo năm %(y)s") % {"y": f.day.year})
         if not under_16:
             failing.append(_("đã đủ 16 tuổi"))
-    elif code in ("disability_particularly_severe", "disability_severe"):
-        # Art. 5(6) read with Art. 6: children with a particularly severe / severe disability.
+    elif code in DISABILITY_GROUPS:
+        # Art. 5(6): a person with a particularly severe / severe disability, at any age — at 16 the
+        # child carries on at the adult coefficient (Art. 6(1)(e)), never a stop for age.
         wanted = Disability.PARTICULARLY_SEVERE if code == "disability_particularly_severe" else Disability.SEVERE
         if f.disability == wanted:
             reasons.append(str(Disability(wanted).label).lower())
         else:
             failing.append(_("mức độ khuyết tật không phải “%(l)s”") % {"l": Disability(wanted).label})
-        if not under_16:
-            failing.append(_("đã đủ 16 tuổi"))
     elif code == "single_parent_poor":
         # Art. 5(4): a poor single parent raising the child. The registry does not record single
         # parenthood, so this group is never found automatically: an officer records it as an exception.

@@ -36,6 +36,7 @@ from .models import (
     StopReason,
 )
 from .rules import (
+    DISABILITY_GROUPS,
     PROGRAMME_START,
     RuleBook,
     check_group,
@@ -188,11 +189,15 @@ def _require_rule_period(rules: RuleBook, group: BeneficiaryGroup, month: dt.dat
 @transaction.atomic
 def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str, decided_on: dt.date,
                     signed_by: str = "", start_month: dt.date | None = None, arrears_from: dt.date | None = None,
-                    arrears_reason: str = "", exception_reason: str = "", source: str = "form") -> Allowance:
+                    arrears_reason: str = "", exception_reason: str = "", source: str = "form",
+                    certified_on: dt.date | None = None) -> Allowance:
     """Enrol a child by the commune chairman's decision. Payment starts from the decision's month
     (Decree 20/2021: entitlement from the month the decision is signed). `arrears_from` — an
     earlier month, with its reason — back-dates it where the law allows (e.g. a dossier complete
-    but decided late); the months already paid then appear as arrears in the next open payroll."""
+    but decided late); the months already paid then appear as arrears in the next open payroll.
+    A child with a disability is paid from the month the disability certificate was issued
+    (`certified_on`, Art. 8(1): "Thời gian hưởng trợ cấp xã hội hàng tháng đối với người khuyết tật từ
+    tháng được cấp giấy xác nhận mức độ khuyết tật"): the months before the decision are arrears."""
     from vitreem.registry.models import Child
 
     child = Child.objects.select_related("unit").get(pk=child.pk)
@@ -202,6 +207,10 @@ def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str,
         raise ValidationFailed(errors)
     group = _group(group)
     decision_month = month_of(decided_on)
+    if group.code in DISABILITY_GROUPS:
+        arrears_from, arrears_reason = _certificate_start(child, certified_on, decided_on, arrears_from, arrears_reason)
+    else:
+        certified_on = None
     if start_month is not None and month_of(start_month) != decision_month:
         if month_of(start_month) < decision_month:
             raise ValidationFailed({"start_month": _("Tháng bắt đầu hưởng (%(s)s) trước tháng của quyết định (%(d)s). "
@@ -236,13 +245,30 @@ def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str,
     decision = Decision.objects.create(
         allowance=allowance, kind=DecisionKind.ENROL, number=nfc(number), decided_on=decided_on, signed_by=nfc(signed_by),
         group=group, effective_month=decision_month, arrears_from=arrears_from,
-        reason=nfc(arrears_reason), unit=child.unit, created_by=_user(actor))
+        reason=nfc(arrears_reason), unit=child.unit, created_by=_user(actor), disability_certified_on=certified_on)
     AllowancePeriod.objects.create(allowance=allowance, group=group, start=first, decision=decision)
     audit_change(actor=actor, action="benefits.enrol", obj=allowance, unit=child.unit,
                  changes={"child": child.pk, "group": group.code, "number": decision.number,
                           "decided_on": decided_on, "start": first, "arrears_from": arrears_from,
-                          "exception": exception})
+                          "certified_on": certified_on, "exception": exception})
     return allowance
+
+
+def _certificate_start(child, certified_on: dt.date | None, decided_on: dt.date, arrears_from: dt.date | None,
+                       arrears_reason: str) -> tuple[dt.date | None, str]:
+    """Decree 20/2021, Art. 8(1): a person with a disability is paid from the month the certificate of
+    the disability's degree was issued — back to that month as arrears when it precedes the decision."""
+    if certified_on is None:
+        raise ValidationFailed({"certified_on": _("Hãy ghi ngày cấp giấy xác nhận mức độ khuyết tật: trẻ khuyết tật "
+                                                  "được hưởng từ tháng được cấp giấy (Nghị định 20/2021, Điều 8 khoản 1).")})
+    if certified_on > decided_on:
+        raise ValidationFailed({"certified_on": _("Ngày cấp giấy xác nhận mức độ khuyết tật (%(c)s) sau ngày quyết định.")
+                                % {"c": certified_on.strftime("%d/%m/%Y")}})
+    start = max(month_of(certified_on), PROGRAMME_START, month_of(child.birth_date))
+    if start < month_of(decided_on) and (arrears_from is None or month_of(arrears_from) > start):
+        return start, arrears_reason or _("Hưởng từ tháng được cấp giấy xác nhận mức độ khuyết tật (%(c)s), "
+                                          "Nghị định 20/2021, Điều 8 khoản 1.") % {"c": certified_on.strftime("%d/%m/%Y")}
+    return arrears_from, arrears_reason
 
 
 def _user(actor):

@@ -143,7 +143,7 @@ def enrol(request):
             allowance = services.allowance_enrol(
                 actor=request.user, child=child, group=d["group"], number=d["number"], decided_on=d["decided_on"],
                 signed_by=d["signed_by"], arrears_from=d["arrears_from"], arrears_reason=d["arrears_reason"],
-                exception_reason=d["exception_reason"])
+                exception_reason=d["exception_reason"], certified_on=d.get("certified_on"))
         except DomainError as exc:
             if isinstance(exc, (NotFound, PermissionDenied)) and not request.htmx:
                 raise  # its page: core.middleware.DomainErrorMiddleware

@@ -175,7 +175,7 @@ def test_bad_decisions_are_refused_and_write_nothing(units, worker_a, officer):
     assert exc.value.field == "start_month"
     enrol(worker_a, orphan, "no_nurture", D(2024, 3, 4))
     with pytest.raises(Conflict):
-        enrol(officer, orphan, "disability_severe", D(2024, 3, 4), exception_reason="x")
+        enrol(officer, orphan, "disability_severe", D(2024, 3, 4), exception_reason="x", certified_on=D(2024, 3, 1))
     with pytest.raises(Conflict):
         enrol(officer, orphan, "no_nurture", D(2024, 4, 4))
     assert Allowance.objects.count() == 2
@@ -213,3 +213,50 @@ def test_hiv_coefficients_are_the_decree_s_and_confirmed():
     rows = {(c.age_from, c.age_to): c for c in Coefficient.objects.filter(group__code="hiv_poor")}
     assert rows[(0, 4)].value == Decimal("2.5") and rows[(4, 16)].value == Decimal("2.0")
     assert all(c.confirmed and c.legal_basis == "Nghị định 20/2021, Điều 6 khoản 1 điểm c" for c in rows.values())
+
+
+# ---------------------------------------------------------------- disabled children (issue 14 item 3)
+
+def test_a_disabled_child_is_paid_from_the_certificate_s_month(units, worker_a):
+    """Decree 20/2021, Art. 8(1): "Thời gian hưởng trợ cấp xã hội hàng tháng đối với người khuyết tật từ
+    tháng được cấp giấy xác nhận mức độ khuyết tật". A certificate of 05/07/2024, a decision of
+    10/10/2024: July–September are arrears at 2.0 × 500,000 (severe disability, a child)."""
+    child = make_child(units.commune_a, birth=D(2015, 2, 1), disability="severe")
+    for m in ("2024-07", "2024-08", "2024-09"):
+        services.payroll_lock(actor=worker_a, month=month_parse(m), unit=units.commune_a)
+    allowance = enrol(worker_a, child, "disability_severe", D(2024, 10, 10), certified_on=D(2024, 7, 5))
+    assert allowance.periods.get().start == D(2024, 7, 1)
+    decision = allowance.decisions.get()
+    assert decision.disability_certified_on == D(2024, 7, 5) and decision.arrears_from == D(2024, 7, 1)
+    october = line_of(units.commune_a, "2024-10", child)
+    assert (october.amount, october.arrears) == (1_000_000, 3_000_000)
+    assert [d["for_month"] for d in october.details] == [D(2024, 7, 1), D(2024, 8, 1), D(2024, 9, 1)]
+
+
+def test_the_certificate_date_is_required_and_not_after_the_decision(units, worker_a):
+    child = make_child(units.commune_a, birth=D(2015, 2, 1), disability="severe")
+    with pytest.raises(ValidationFailed) as missing:
+        enrol(worker_a, child, "disability_severe", D(2024, 10, 10))
+    assert missing.value.field == "certified_on"
+    with pytest.raises(ValidationFailed) as late:
+        enrol(worker_a, child, "disability_severe", D(2024, 10, 10), certified_on=D(2024, 10, 11))
+    assert late.value.field == "certified_on"
+    assert not Allowance.objects.filter(child=child).exists()
+    # Issued in the decision's month: no arrears.
+    allowance = enrol(worker_a, child, "disability_severe", D(2024, 10, 10), certified_on=D(2024, 10, 2))
+    assert allowance.periods.get().start == D(2024, 10, 1) and allowance.decisions.get().arrears_from is None
+
+
+def test_a_disabled_child_turning_16_carries_on_at_the_adult_coefficient(units, worker_a):
+    """Art. 6(1)(e): 2.5 for a child with a particularly severe disability, 2.0 for an adult; the
+    change applies from the month the person qualifies (Art. 8(1)). Never a stop at 16."""
+    from vitreem.benefits.rules import check_group, facts_load
+
+    child = make_child(units.commune_a, birth=D(2008, 5, 20), disability="particularly_severe")
+    enrol(worker_a, child, "disability_particularly_severe", D(2023, 1, 10), certified_on=D(2023, 1, 5))
+    assert line_of(units.commune_a, "2024-04", child).amount == 900_000  # 2.5 × 360,000, aged 15
+    assert line_of(units.commune_a, "2024-05", child).amount == 720_000  # 2.0 × 360,000, 16 on 20/05
+    assert line_of(units.commune_a, "2024-07", child).amount == 1_000_000  # 2.0 × 500,000
+    assert line_of(units.commune_a, "2026-01", child).amount == 1_000_000
+    facts = facts_load([child], day=D(2024, 6, 1))[child.pk]
+    assert check_group("disability_particularly_severe", facts).failing == []
