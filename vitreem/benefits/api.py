@@ -78,16 +78,35 @@ def eligibility(request, on: dt.date | None = None, unit: str = ""):
 
 
 @router.get("/recipients")
-def recipients(request, status: str = "", q: str = "", limit: int = 100, offset: Offset = 0):
+def recipients(request, status: str = "", q: str = "", health_card: str = "", limit: int = 100, offset: Offset = 0):
+    """`health_card=missing`: recipients still paid without a health insurance card (Decree 20/2021, Art. 9)."""
     _reader(request)
-    qs = selectors.recipients_for_user(user=request.user, status=status, q=q)
+    qs = selectors.recipients_for_user(user=request.user, status=status, q=q, health_card=health_card)
     page = list(qs[max(0, offset): max(0, offset) + max(1, min(limit, 1000))])
     total = qs.count()
     audit_read_list(user=request.user, what="benefits.allowance",
-                    filters={"status": status, "q": q, "limit": limit, "offset": offset}, count=len(page), total=total)
+                    filters={"status": status, "q": q, "health_card": health_card, "limit": limit, "offset": offset},
+                    count=len(page), total=total)
     return {"count": total, "results": [
-        {"id": a.pk, "child": a.child_id, "name": a.child.full_name, "unit": a.child.unit.ref, "status": a.status}
+        {"id": a.pk, "child": a.child_id, "name": a.child.full_name, "unit": a.child.unit.ref, "status": a.status,
+         "health_card_issued_on": a.health_card_issued_on, "health_card_number": a.health_card_number}
         for a in page]}
+
+
+class HealthCardIn(Schema):
+    issued_on: dt.date
+    number: str = ""
+
+
+@router.put("/recipients/{allowance_id}/health-card")
+def set_health_card(request, allowance_id: int, payload: HealthCardIn):
+    """Record the recipient's health insurance card (Decree 20/2021, Art. 9(1))."""
+    _reader(request)
+    allowance = selectors.allowance_get_for_user(user=request.user, allowance_id=allowance_id, audit=False)
+    allowance = services.allowance_health_card_set(actor=request.user, allowance=allowance, issued_on=payload.issued_on,
+                                                   number=payload.number)
+    return {"id": allowance.pk, "health_card_issued_on": allowance.health_card_issued_on,
+            "health_card_number": allowance.health_card_number}
 
 
 class EnrolIn(Schema):

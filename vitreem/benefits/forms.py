@@ -44,6 +44,13 @@ class EnrolForm(DecisionForm):
     exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (cán bộ tỉnh, ghi lý do)"), required=False)
 
 
+class HealthCardForm(forms.Form):
+    health_card_issued_on = forms.DateField(label=_("Ngày cấp thẻ bảo hiểm y tế"),
+                                            widget=forms.DateInput(attrs={"type": "date"}))
+    # Typed with spaces as printed on the card; the service keeps the letters and digits (15 at most).
+    health_card_number = forms.CharField(label=_("Mã số thẻ bảo hiểm y tế"), max_length=30, required=False)
+
+
 class StopForm(DecisionForm):
     reason = forms.ChoiceField(label=_("Lý do thôi hưởng"), choices=StopReason.choices)
     last_month = MonthField(label=_("Tháng cuối được hưởng (để trống: tự tính)"), required=False)

@@ -111,6 +111,9 @@ class Allowance(models.Model):
     stop_reason = models.CharField(max_length=12, choices=StopReason.choices, blank=True)
     transfer_to = models.CharField(max_length=255, blank=True, help_text="New place of residence (moved out)")
     exception_reason = models.TextField(blank=True, help_text="Officer's recorded exception to the conditions")
+    # Decree 20/2021, Art. 9(1): a recipient of the monthly allowance is given a health insurance card.
+    health_card_issued_on = models.DateField(null=True, blank=True)
+    health_card_number = models.CharField(max_length=15, blank=True)
     source = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)

@@ -61,10 +61,15 @@ def rules_current() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- recipients and decisions
 
-def recipients_for_user(*, user, status: str = "", q: str = "", unit: AdminUnit | None = None) -> QuerySet[Allowance]:
+def recipients_for_user(*, user, status: str = "", q: str = "", unit: AdminUnit | None = None,
+                        health_card: str = "") -> QuerySet[Allowance]:
+    """`health_card="missing"`: recipients still paid (active or suspended) who have no health insurance
+    card recorded (Decree 20/2021, Art. 9(1))."""
     qs = scope_filter(Allowance.objects.select_related("child", "child__unit"), user, unit_field="child__unit")
     if status:
         qs = qs.filter(status=status)
+    if health_card == "missing":
+        qs = qs.exclude(status=AllowanceStatus.STOPPED).filter(health_card_issued_on__isnull=True)
     if unit is not None:
         from vitreem.places.selectors import descendant_ids
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.core.audit import audit_change, snapshot
+from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
 from vitreem.core.text import nfc
@@ -539,3 +539,29 @@ def payroll_adjust(*, actor, allowance: Allowance, for_month: dt.date, amount: i
 
 def can_record_exception(user) -> bool:
     return scope_for(user).standing_agency
+
+
+@transaction.atomic
+def allowance_health_card_set(*, actor, allowance: Allowance, issued_on: dt.date | None, number: str = "") -> Allowance:
+    """Record the health insurance card issued to a recipient (Decree 20/2021, Art. 9(1): "Đối tượng bảo trợ xã
+    hội đang hưởng trợ cấp xã hội hàng tháng được cấp thẻ bảo hiểm y tế"). Audited."""
+    allowance = _lock_allowance(actor, allowance)
+    require_unit(actor, allowance.unit)
+    errors: dict[str, str] = {}
+    number = nfc(number).replace(" ", "").upper()
+    if issued_on is None:
+        errors["health_card_issued_on"] = _("Hãy ghi ngày cấp thẻ bảo hiểm y tế.")
+    elif issued_on > _today():
+        errors["health_card_issued_on"] = _("Ngày cấp thẻ không được sau hôm nay.")
+    if number and (len(number) > 15 or not number.isalnum()):
+        errors["health_card_number"] = _("Mã số thẻ bảo hiểm y tế gồm tối đa 15 chữ cái và chữ số.")
+    if errors:
+        raise ValidationFailed(errors)
+    before = snapshot(allowance, ["health_card_issued_on", "health_card_number"])
+    allowance.health_card_issued_on, allowance.health_card_number = issued_on, number
+    allowance.version += 1
+    allowance.save(update_fields=["health_card_issued_on", "health_card_number", "version"])
+    audit_change(actor=actor, action="benefits.health_card", obj=allowance, unit=allowance.unit,
+                 changes=diff(before, snapshot(allowance, ["health_card_issued_on", "health_card_number"])))
+    return allowance
+

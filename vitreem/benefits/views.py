@@ -167,7 +167,8 @@ def recipients(request):
     as_of = _date(request.GET.get("as_of"))
     unit = _unit_param(request, on=as_of)
     qs = selectors.recipients_for_user(user=request.user, status=request.GET.get("status", ""),
-                                       q=request.GET.get("q", ""), unit=None if as_of else unit)
+                                       q=request.GET.get("q", ""), unit=None if as_of else unit,
+                                       health_card=request.GET.get("health_card", ""))
     if as_of is not None:
         # The list behind the `allowance_recipients` figure: same rule as the indicator.
         qs = qs.filter(child__in=_children_with_allowance(request.user, as_of, unit))
@@ -202,7 +203,7 @@ def recipient(request, allowance_id: int):
         "a": allowance, "periods": periods, "decisions": allowance.decisions.select_related("group"),
         "paid": paid, "adjustments": allowance.adjustments.select_related("settled_in"), "can_write": writer,
         "stop_form": forms.StopForm(), "suspend_form": forms.SuspendForm(), "resume_form": forms.ResumeForm(),
-        "group_form": forms.ChangeGroupForm(), "adjust_form": forms.AdjustForm(),
+        "group_form": forms.ChangeGroupForm(), "adjust_form": forms.AdjustForm(), "card_form": forms.HealthCardForm(),
         "can_except": services.can_record_exception(request.user),
     })
 
@@ -222,6 +223,8 @@ ACTIONS = {
         signed_by=d["signed_by"], from_month=d["from_month"], exception_reason=d["exception_reason"])),
     "adjust": (forms.AdjustForm, lambda user, a, d: services.payroll_adjust(
         actor=user, allowance=a, for_month=d["for_month"], amount=d["amount"], reason=d["reason"])),
+    "health-card": (forms.HealthCardForm, lambda user, a, d: services.allowance_health_card_set(
+        actor=user, allowance=a, issued_on=d["health_card_issued_on"], number=d["health_card_number"])),
 }
 
 

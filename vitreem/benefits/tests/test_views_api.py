@@ -254,3 +254,33 @@ def test_the_two_recipient_counts_say_what_they_count(worker_a, recipients_a):
     assert "3 người đang hưởng trợ cấp hàng tháng hôm nay, mọi nhóm (kể cả người từ 16 tuổi)" in home
     assert "Người đang hưởng hôm nay (mọi nhóm, kể cả người từ 16 tuổi)" in client.get(
         reverse("benefits:index")).content.decode()
+
+
+def test_health_insurance_cards_are_recorded_and_the_missing_listed(worker_a, worker_b, recipients_a):
+    """Decree 20/2021, Art. 9(1): recipients are given a health insurance card (issue 14 item 7)."""
+    from vitreem.core.models import AuditEntry
+
+    client = login(worker_a)
+    missing = client.get(reverse("benefits:recipients"), {"health_card": "missing"}).context["page"].paginator.count
+    assert missing == 3
+    allowance = Allowance.objects.get(child=recipients_a[0])
+    url = reverse("benefits:recipient_action", args=[allowance.pk, "health-card"])
+    assert login(worker_b).post(url, {"health_card_issued_on": "2024-08-01"}).status_code == 404
+    client.post(url, {"health_card_issued_on": "2099-01-01", "health_card_number": "BT2"})
+    allowance.refresh_from_db()
+    assert allowance.health_card_issued_on is None  # a future date is refused, nothing written
+    assert client.post(url, {"health_card_issued_on": "2024-08-01", "health_card_number": "bt 262 0123456789"}
+                       ).status_code == 302
+    allowance.refresh_from_db()
+    assert (allowance.health_card_issued_on, allowance.health_card_number) == (D(2024, 8, 1), "BT2620123456789")
+    assert AuditEntry.objects.filter(action="benefits.health_card", object_id=str(allowance.pk)).count() == 1
+    assert client.get(reverse("benefits:recipients"), {"health_card": "missing"}).context["page"].paginator.count == 2
+    api = client.get("/api/benefits/recipients?health_card=missing").json()
+    assert api["count"] == 2 and allowance.pk not in [r["id"] for r in api["results"]]
+    other = Allowance.objects.get(child=recipients_a[1])
+    put = client.put(f"/api/benefits/recipients/{other.pk}/health-card", '{"issued_on": "2024-09-02"}',
+                     content_type="application/json")
+    assert put.status_code == 200 and put.json()["health_card_issued_on"] == "2024-09-02"
+    refused = login(worker_b).put(f"/api/benefits/recipients/{other.pk}/health-card", '{"issued_on": "2024-09-03"}',
+                                  content_type="application/json")
+    assert refused.status_code == 404
