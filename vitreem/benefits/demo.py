@@ -46,6 +46,7 @@ from .rules import (
     age_on,
     best_group,
     check_group,
+    deciding_authority,
     facts_load,
     last_month_before_age,
     month_add,
@@ -126,7 +127,9 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
         plan(c, f, start, hi)
 
     # ---- rows: allowances, enrolment decisions, periods, stops
-    chairman = "Chủ tịch UBND"
+    def chairman(day: dt.date) -> str:  # who signs, by the decision's date (rules.deciding_authority)
+        return "Chủ tịch UBND huyện" if deciding_authority(day) == "district" else "Chủ tịch UBND xã"
+
     allowances = Allowance.objects.bulk_create([
         Allowance(child=p["child"], unit_id=p["child"].unit_id, source="demo") for p in plans], batch_size=2000)
     # A disabled child's certificate, issued in the decision's month: paid from that month (Art. 8(1)).
@@ -139,7 +142,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
 
     decisions = Decision.objects.bulk_create([
         Decision(allowance=a, kind=DecisionKind.ENROL, number=f"{i + 1}/QĐ-UBND", decided_on=p["decided_on"],
-                 signed_by=chairman, group=rules.groups_by_code[p["group"]], effective_month=month_of(p["decided_on"]),
+                 signed_by=chairman(p["decided_on"]), group=rules.groups_by_code[p["group"]], effective_month=month_of(p["decided_on"]),
                  unit_id=p["child"].unit_id, disability_certified_on=certified(p))
         for i, (a, p) in enumerate(zip(allowances, plans, strict=True))],
         batch_size=2000)
@@ -167,7 +170,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
             continue
         decided = min(today, month_add(last, 1) + dt.timedelta(days=rng.randint(2, 20)))
         stops.append(Decision(allowance=a, kind=DecisionKind.STOP, number=f"{len(decisions) + len(stops) + 1}/QĐ-UBND",
-                              decided_on=decided, signed_by=chairman, effective_month=month_add(last, 1),
+                              decided_on=decided, signed_by=chairman(decided), effective_month=month_add(last, 1),
                               reason=reason, unit_id=a.unit_id))
         a.status, a.stop_reason = AllowanceStatus.STOPPED, reason
         a.transfer_to = "Ngoài tỉnh" if reason == StopReason.MOVED_OUT else ""

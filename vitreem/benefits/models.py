@@ -136,7 +136,8 @@ class DecisionKind(models.TextChoices):
 
 
 class Decision(models.Model):
-    """A decision of the commune chairman (number, date) and what it did."""
+    """A decision on an allowance (number, date) and what it did — the district chairman's until
+    30/6/2025, the commune chairman's from 1/7/2025 (rules.deciding_authority)."""
 
     allowance = models.ForeignKey(Allowance, on_delete=models.PROTECT, related_name="decisions")
     kind = models.CharField(max_length=12, choices=DecisionKind.choices)
@@ -159,6 +160,13 @@ class Decision(models.Model):
     class Meta:
         ordering = ["-decided_on", "-pk"]
         indexes = [models.Index(fields=["unit", "decided_on"])]
+
+    @property
+    def authority(self) -> str:
+        """Who decided, by the decision's date (rules.deciding_authority_label)."""
+        from .rules import deciding_authority_label
+
+        return deciding_authority_label(self.decided_on)
 
 
 class AllowancePeriod(models.Model):

@@ -107,6 +107,29 @@ LEVEL_CHANGE_RULES: list[tuple[dt.date, str, str]] = [
 ]
 
 
+# Who decides an allowance, by the decision's date (issue 14 item 6). Decree 20/2021, Art. 8(1)(đ): the
+# district chairman ("Chủ tịch Ủy ban nhân dân cấp huyện xem xét, quyết định trợ cấp xã hội hàng tháng").
+# From 1 July 2025 the district level is abolished (two-level local government) and the commune chairman
+# decides — Decree 147/2025/NĐ-CP, whose text was not found here (docs/en/legal-basis.md).
+DECIDING_AUTHORITIES: list[tuple[dt.date, str, str]] = [
+    (dt.date(2021, 7, 1), "district", "Nghị định 20/2021/NĐ-CP, Điều 8 khoản 1 điểm đ"),
+    (dt.date(2025, 7, 1), "commune", "Nghị định 147/2025/NĐ-CP; chính quyền địa phương hai cấp từ 01/7/2025"),
+]
+
+
+def deciding_authority(day: dt.date) -> str:
+    """"district" or "commune": the chairman who decides an allowance on `day`."""
+    level = DECIDING_AUTHORITIES[0][1]
+    for start, name, _clause in DECIDING_AUTHORITIES:
+        if start <= day:
+            level = name
+    return level
+
+
+def deciding_authority_label(day: dt.date) -> str:
+    return (_("Chủ tịch UBND cấp huyện") if deciding_authority(day) == "district" else _("Chủ tịch UBND cấp xã"))
+
+
 def level_change_rule(month: dt.date) -> str:
     rule = LEVEL_CHANGE_RULES[0][1]
     for start, name, _clause in LEVEL_CHANGE_RULES:

@@ -191,7 +191,8 @@ def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str,
                     signed_by: str = "", start_month: dt.date | None = None, arrears_from: dt.date | None = None,
                     arrears_reason: str = "", exception_reason: str = "", source: str = "form",
                     certified_on: dt.date | None = None) -> Allowance:
-    """Enrol a child by the commune chairman's decision. Payment starts from the decision's month
+    """Enrol a child by the chairman's decision (the district's until 30/6/2025, the commune's from
+    1/7/2025: rules.deciding_authority). Payment starts from the decision's month
     (Decree 20/2021: entitlement from the month the decision is signed). `arrears_from` — an
     earlier month, with its reason — back-dates it where the law allows (e.g. a dossier complete
     but decided late); the months already paid then appear as arrears in the next open payroll.

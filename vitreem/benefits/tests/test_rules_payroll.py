@@ -260,3 +260,23 @@ def test_a_disabled_child_turning_16_carries_on_at_the_adult_coefficient(units, 
     assert line_of(units.commune_a, "2026-01", child).amount == 1_000_000
     facts = facts_load([child], day=D(2024, 6, 1))[child.pk]
     assert check_group("disability_particularly_severe", facts).failing == []
+
+
+def test_who_decides_is_dated(units, worker_a):
+    """Issue 14 item 6: the district chairman decides until 30/6/2025 (Decree 20/2021, Art. 8(1)(đ)),
+    the commune chairman from 1/7/2025 (two-level local government)."""
+    from django.utils import translation
+
+    from conftest import login
+    from vitreem.benefits.rules import deciding_authority
+
+    assert deciding_authority(D(2025, 6, 30)) == "district" and deciding_authority(D(2025, 7, 1)) == "commune"
+    before = enrol(worker_a, make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2016, 1, 1))]),
+                   "no_nurture", D(2025, 6, 20))
+    after = enrol(worker_a, make_child(units.commune_a, birth=D(2016, 1, 1), episodes=[("1", D(2017, 1, 1))]),
+                  "no_nurture", D(2025, 7, 2))
+    with translation.override("vi"):
+        assert before.decisions.get().authority == "Chủ tịch UBND cấp huyện"
+        assert after.decisions.get().authority == "Chủ tịch UBND cấp xã"
+    page = login(worker_a).get(f"/benefits/recipients/{before.pk}/").content.decode()
+    assert "Chủ tịch UBND cấp huyện" in page
