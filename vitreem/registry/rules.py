@@ -92,9 +92,8 @@ def q_poverty_in_force(day: dt.date, status: str) -> Q:
     if not by_year:
         return Q(pk__in=[])
     # One OR branch per year in force (one or two in practice: communes decide within weeks). The
-    # commune is tested on the outer row (the child's household, one join) and the EXISTS stays the
-    # (household, year) index lookup it always was: with the commune inside it, SQLite walked every
-    # household of the communes for every child (the agreement test went from seconds to minutes).
+    # commune is tested on the outer row (the child's household, one join), so the EXISTS stays the
+    # (household, year) unique-index lookup of a single-year count.
     return reduce(or_, (Q(household__unit_id__in=sorted(ids))
                         & Q(Exists(HouseholdPoverty.objects.filter(household=OuterRef("household"), year=year,
                                                                    status=status)))
