@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vitreem.core.audit import history_for
+from vitreem.core.audit import history_for, history_in_words
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 from vitreem.core.params import MAX_ID, int_param, page_param
 from vitreem.core.scope import scope_for
@@ -410,7 +410,8 @@ def _edit_page(request, *, form, title: str, save, back: str, obj, extra: dict |
             messages.success(request, _("Đã lưu."))
             return redirect(back)
     return render(request, "activities/edit.html", {
-        "form": form, "title": title, "back": back, "history": history_for(obj)[:20], **(extra or {})},
+        "form": form, "title": title, "back": back, "history": history_in_words(history_for(obj)[:20], form),
+        **(extra or {})},
         status=400 if form.errors else 200)
 
 

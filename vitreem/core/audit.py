@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -273,3 +273,49 @@ def history_for(obj: models.Model, *, object_type: str | None = None):
     """The audit rows about one object, newest first (the change history on a detail page)."""
     otype, oid = _object_ref(obj, object_type, None)
     return AuditEntry.objects.filter(object_type=otype, object_id=oid).select_related("actor")
+
+
+# ---------------------------------------------------------------- history in words
+
+# Bookkeeping a history never shows: row versions, search keys, the distribution column.
+_HIDDEN_KEYS = {"version", "name_key", "given_key", "family_name", "middle_name", "given_name", "province_code",
+                "head_key", "updated_at", "created_at"}
+
+
+def _value_text(value: Any) -> str:
+    from django.utils.translation import gettext
+
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return gettext("có") if value else gettext("không")
+    return str(value)
+
+
+def changes_text(changes: dict[str, Any] | None, labels: Mapping[str, Any] | None = None) -> str:
+    """"Họ và tên: A → B; Thôn: — → Thôn 3" for a {field: [before, after]} diff, with `labels` naming
+    the fields (a foreign key's "owner_id" is looked up as "owner"); other facts as "field: value".
+    Internal bookkeeping is left out (issue 21 item 6: histories showed raw dicts)."""
+    labels = labels or {}
+    parts = []
+    for key, value in (changes or {}).items():
+        if key in _HIDDEN_KEYS:
+            continue
+        label = str(labels.get(key) or labels.get(key.removesuffix("_id")) or key)
+        if isinstance(value, list) and len(value) == 2:  # noqa: PLR2004 — [before, after]
+            parts.append(f"{label}: {_value_text(value[0])} → {_value_text(value[1])}")
+        elif isinstance(value, dict) and value.get("full_name"):  # a person the change was about
+            parts.append(f"{label}: {value['full_name']}")
+        elif not isinstance(value, (dict, list)):
+            parts.append(f"{label}: {_value_text(value)}")
+    return "; ".join(parts)
+
+
+def history_in_words(entries: Iterable[AuditEntry], labels: Any = None) -> list[dict[str, Any]]:
+    """Audit rows as a settings page shows them: when, who and what, in words. `labels`: a mapping of
+    field names, or the page's form (its fields' labels are the names people read on the page)."""
+    if labels is not None and hasattr(labels, "fields"):
+        labels = {name: field.label for name, field in labels.fields.items()}
+    return [{"at": e.at, "actor": e.actor, "action": e.action,
+             "text": changes_text(e.changes if isinstance(e.changes, dict) else None, labels)} for e in entries]
+

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vitreem.accounts.models import MemberUnit
-from vitreem.core.audit import history_for
+from vitreem.core.audit import history_for, history_in_words
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.places.models import AdminUnit
 
@@ -537,7 +537,7 @@ def settings_indicator(request, code: str | None = None):
         else:
             messages.success(request, _("Đã lưu chỉ tiêu %(n)s.") % {"n": saved.name})
             return redirect("programme:settings_indicator", code=saved.code)
-    history = history_for(indicator)[:20] if indicator is not None else []
+    history = history_in_words(history_for(indicator)[:20], form) if indicator is not None else []
     return render(request, "programme/settings_indicator.html", {
         "form": form, "indicator": indicator, "history": history}, status=400 if form.errors else 200)
 
@@ -577,8 +577,9 @@ def settings_form(request, form_code: str | None = None):
         else:
             messages.success(request, _("Đã lưu."))
             return redirect("programme:settings_form", form_code=report_form.code)
-    context = {"form": form, "report_form": report_form, "element_form": element_form, "rule_form": rule_form,
-               "history": history_for(report_form)[:20] if report_form else []}
+    context: dict[str, Any] = {
+        "form": form, "report_form": report_form, "element_form": element_form, "rule_form": rule_form,
+        "history": history_in_words(history_for(report_form)[:20], form) if report_form else []}
     if report_form is not None:
         context["elements"] = list(report_form.elements.select_related("part_of"))
         context["rules"] = list(report_form.rules.select_related("left", "right"))
@@ -646,7 +647,8 @@ def settings_element(request, form_code: str, element_id: int):
             return back
     return render(request, "programme/settings_item.html", {
         "form": form, "report_form": report_form, "item": element, "used": sv.element_used(element),
-        "title": _("Chỉ tiêu báo cáo: %(n)s") % {"n": element.name}, "history": history_for(element)[:20],
+        "title": _("Chỉ tiêu báo cáo: %(n)s") % {"n": element.name}, "history": history_in_words(
+            history_for(element)[:20], form),
     }, status=400 if form.errors else 200)
 
 
@@ -676,5 +678,6 @@ def settings_rule(request, form_code: str, rule_id: int):
             return back
     return render(request, "programme/settings_item.html", {
         "form": form, "report_form": report_form, "item": rule, "used": sv.rule_used(rule),
-        "title": _("Quy tắc kiểm tra: %(n)s") % {"n": rule.left.name}, "history": history_for(rule)[:20],
+        "title": _("Quy tắc kiểm tra: %(n)s") % {"n": rule.left.name}, "history": history_in_words(
+            history_for(rule)[:20], form),
     }, status=400 if form.errors else 200)

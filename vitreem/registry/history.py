@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _l
 
+from vitreem.core.audit import changes_text
+
 ACTIONS = {
     "child.register": _l("Đăng ký trẻ"),
     "child.update": _l("Sửa thông tin"),
@@ -37,32 +39,7 @@ FIELDS = {
 }
 
 
-def _value(value: Any) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, bool):
-        return str(_l("có")) if value else str(_l("không"))
-    return str(value)
-
-
-def changes_text(changes: dict[str, Any] | None) -> str:
-    """"Họ và tên: A → B; Thôn, tổ dân phố: — → Thôn 3" for a {field: [before, after]} diff; other
-    facts as "field: value". Internal bookkeeping (ids of rows, versions) is left out."""
-    parts = []
-    for key, value in (changes or {}).items():
-        if key in {"version", "name_key", "given_key", "family_name", "middle_name", "given_name", "province_code"}:
-            continue
-        label = str(FIELDS.get(key, key))
-        if isinstance(value, list) and len(value) == 2:
-            parts.append(f"{label}: {_value(value[0])} → {_value(value[1])}")
-        elif isinstance(value, dict) and value.get("full_name"):  # a person the change was about
-            parts.append(f"{label}: {value['full_name']}")
-        elif not isinstance(value, (dict, list)):
-            parts.append(f"{label}: {_value(value)}")
-    return "; ".join(parts)
-
-
 def history_rows(entries: list[Any]) -> list[dict[str, Any]]:
     return [{"at": e.at, "actor": e.actor, "action": e.action, "label": str(ACTIONS.get(e.action, e.action)),
-             "text": changes_text(e.changes if isinstance(e.changes, dict) else None), "changes": e.changes}
+             "text": changes_text(e.changes if isinstance(e.changes, dict) else None, FIELDS), "changes": e.changes}
             for e in entries]

@@ -4,6 +4,7 @@ bad value names its field and saves nothing."""
 import datetime as dt
 
 import pytest
+from django.utils.html import escape
 
 from conftest import login
 from vitreem.activities import services
@@ -78,7 +79,12 @@ def test_officer_edits_a_partner_and_the_change_is_audited(money, officer):
     assert partner.name == "Plan International Việt Nam" and partner.country == "Anh" and not partner.active
     row = AuditEntry.objects.get(action="partner.update")
     assert row.actor == officer and "name" in row.changes
-    assert "Plan International Việt Nam" in c.get(f"/activities/partners/{partner.pk}/edit/").text
+    page = c.get(f"/activities/partners/{partner.pk}/edit/").text
+    assert "Plan International Việt Nam" in page
+    # its history in words, with the form's labels (issue 21 item 6: it showed the raw diff)
+    old = row.changes["name"][0]
+    assert escape(f"Tên đối tác: {old} → Plan International Việt Nam") in page
+    assert "{&#x27;name&#x27;" not in page and "{'name'" not in page
 
 
 def test_partner_name_taken_is_refused_on_its_field(money, officer):

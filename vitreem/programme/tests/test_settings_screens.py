@@ -80,6 +80,8 @@ def test_officer_creates_an_indicator_with_targets_in_one_save(catalogue, office
     assert Target.objects.get(indicator=ind, year=2025).value == D(7)
     page = c.get(f"/programme/settings/indicators/{ind.code}/")
     assert "programme.target.set" not in page.text and "Theo kế hoạch" in page.text
+    # the indicator's own history in words, with the form's labels (issue 21 item 6)
+    assert "Số trẻ em bị tử vong do đuối nước" in page.text and "{&#x27;" not in page.text
 
 
 @pytest.mark.parametrize("bad,field_text", [
