@@ -546,8 +546,7 @@ def can_record_exception(user) -> bool:
 def allowance_health_card_set(*, actor, allowance: Allowance, issued_on: dt.date | None, number: str = "") -> Allowance:
     """Record the health insurance card issued to a recipient (Decree 20/2021, Art. 9(1): "Đối tượng bảo trợ xã
     hội đang hưởng trợ cấp xã hội hàng tháng được cấp thẻ bảo hiểm y tế"). Audited."""
-    allowance = _lock_allowance(actor, allowance)
-    require_unit(actor, allowance.unit)
+    allowance = _lock_allowance(actor, allowance)  # checks the unit's scope
     errors: dict[str, str] = {}
     number = nfc(number).replace(" ", "").upper()
     if issued_on is None:
