@@ -27,12 +27,16 @@ from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
 from vitreem.core.params import MAX_YEAR, MIN_YEAR
+from vitreem.registry.codes import nurture_case_label
 
 # Decree 20/2021 took effect on 1 July 2021: no month before it is computed.
 PROGRAMME_START = dt.date(2021, 7, 1)
 
-# Registry special-circumstance groups (Law on Children Art. 10) that make "no source of nurture"
-# (Decree 20/2021, Art. 5(1)): orphaned of both parents, abandoned, no one to rely on (3.x).
+# Registry special-circumstance groups (Law on Children Art. 10) among which "no source of nurture" is
+# found (Decree 20/2021, Art. 5(1)): orphaned of both parents, abandoned, no one to rely on. Only an
+# episode with an Art. 5(1) point counts (SpecialEpisode.nurture_case; the mapping from Decree 56's
+# sub-groups is registry.codes.NURTURE_BY_SUBGROUP): 3.7 "both parents unable to care", an adopted
+# abandoned child, one parent in prison while the other is at home, are not Art. 5(1) cases.
 NO_NURTURE_CODES = ("1", "2", "3")
 HIV_CODE = "5"
 # Decree 20/2021, Art. 5(6): people with a severe or particularly severe disability — children and
@@ -227,6 +231,10 @@ def _covers(row: Any, month: dt.date) -> bool:
 
 # ---------------------------------------------------------------- conditions from registry facts
 
+# A special-circumstance episode as the rules read it: (group code, subgroup code, start, end, Art. 5(1) point).
+Episode = tuple[str, str, dt.date, dt.date | None, str]
+
+
 @dataclass
 class Facts:
     """Registry facts about one person on a day, as the eligibility rules see them."""
@@ -234,24 +242,23 @@ class Facts:
     child: Any
     day: dt.date
     age: int
-    episodes: list[tuple[str, str, dt.date, dt.date | None]]  # (group code, subgroup code, start, end)
+    episodes: list[Episode]
     poverty: str | None
     schooling: str
     disability: str
+    in_difficult_area: bool = False  # Art. 5(7): lives in an extremely difficult commune or village
 
-    def episode_on(self, codes: Iterable[str]) -> tuple[str, str, dt.date, dt.date | None] | None:
-        codes = tuple(codes)
-        for e in self.episodes:
-            if e[0] in codes and e[2] <= self.day and (e[3] is None or e[3] >= self.day):
-                return e
-        return None
+    def episode_on(self, codes: Iterable[str], *, nurture: bool = False) -> Episode | None:
+        """An episode of one of the groups `codes` covering the day (with an Art. 5(1) point: `nurture`)."""
+        return self._covering(tuple(codes), self.day, nurture)
 
-    def episode_before_16(self, codes: Iterable[str]) -> tuple[str, str, dt.date, dt.date | None] | None:
+    def episode_before_16(self, codes: Iterable[str], *, nurture: bool = False) -> Episode | None:
         """An episode that still covered the eve of the 16th birthday (the group before turning 16)."""
-        eve = birthday(self.child.birth_date, 16) - dt.timedelta(days=1)
-        codes = tuple(codes)
+        return self._covering(tuple(codes), birthday(self.child.birth_date, 16) - dt.timedelta(days=1), nurture)
+
+    def _covering(self, codes: tuple[str, ...], day: dt.date, nurture: bool) -> Episode | None:
         for e in self.episodes:
-            if e[0] in codes and e[2] <= eve and (e[3] is None or e[3] >= eve):
+            if e[0] in codes and e[2] <= day and (e[3] is None or e[3] >= day) and (e[4] or not nurture):
                 return e
         return None
 
@@ -264,9 +271,10 @@ class Verdict:
     failing: list[str]  # the conditions that fail
 
 
-def _episode_text(e: tuple[str, str, dt.date, dt.date | None]) -> str:
+def _episode_text(e: Episode) -> str:
     code = e[1] or e[0]
-    return _("hoàn cảnh đặc biệt nhóm %(g)s từ %(d)s") % {"g": code, "d": e[2].strftime("%d/%m/%Y")}
+    text = _("hoàn cảnh đặc biệt nhóm %(g)s từ %(d)s") % {"g": code, "d": e[2].strftime("%d/%m/%Y")}
+    return f"{text} ({nurture_case_label(e[4])})" if e[4] else text
 
 
 def check_group(code: str, f: Facts) -> Verdict:
@@ -279,17 +287,21 @@ def check_group(code: str, f: Facts) -> Verdict:
         failing.append(_("hồ sơ trẻ đã kết thúc ngày %(d)s") % {"d": f.child.ended_on.strftime("%d/%m/%Y")})
     under_16 = f.age < 16
     if code == "no_nurture":
-        # Art. 5(1): a child under 16 with no source of nurture.
-        e = f.episode_on(NO_NURTURE_CODES)
+        # Art. 5(1): a child under 16 with no source of nurture, in one of the cases of points a–l.
+        e = f.episode_on(NO_NURTURE_CODES, nurture=True)
         if e:
             reasons.append(_episode_text(e))
         else:
-            failing.append(_("không có ghi nhận mồ côi cả cha mẹ, bị bỏ rơi hoặc không nơi nương tựa"))
+            other = f.episode_on(NO_NURTURE_CODES)
+            failing.append(_("hoàn cảnh ghi nhận (nhóm %(g)s) không thuộc trường hợp nào của khoản 1 Điều 5 "
+                             "Nghị định 20/2021") % {"g": other[1] or other[0]} if other else
+                           _("không có ghi nhận mồ côi cả cha mẹ, bị bỏ rơi hoặc không nơi nương tựa"))
         if not under_16:
             failing.append(_("đã đủ 16 tuổi"))
     elif code == "no_nurture_student":
         # Art. 5(2): 16 to under 22, of the Art. 5(1) group, still in school.
-        e = f.episode_on(NO_NURTURE_CODES) or f.episode_before_16(NO_NURTURE_CODES)
+        e = (f.episode_on(NO_NURTURE_CODES, nurture=True)
+             or f.episode_before_16(NO_NURTURE_CODES, nurture=True))
         if e:
             reasons.append(_episode_text(e))
         else:
@@ -360,11 +372,11 @@ def facts_load(children: list[Any], *, day: dt.date) -> dict[int, Facts]:
     from vitreem.registry.rules import poverty_status_of
 
     ids = [c.pk for c in children]
-    episodes: dict[int, list[tuple[str, str, dt.date, dt.date | None]]] = {}
+    episodes: dict[int, list[Episode]] = {}
     for chunk in _chunks(ids, 5000):
         for row in (SpecialEpisode.objects.filter(child_id__in=chunk)
-                    .values_list("child_id", "group__code", "subgroup__code", "start", "end")):
-            episodes.setdefault(row[0], []).append((row[1], row[2] or "", row[3], row[4]))
+                    .values_list("child_id", "group__code", "subgroup__code", "start", "end", "nurture_case")):
+            episodes.setdefault(row[0], []).append((row[1], row[2] or "", row[3], row[4], row[5]))
     poverty = poverty_status_of({c.household_id for c in children if c.household_id}, day)
     return {c.pk: Facts(child=c, day=day, age=max(0, age_on(c.birth_date, day)), episodes=episodes.get(c.pk, []),
                         poverty=poverty.get(c.household_id) if c.household_id else None,

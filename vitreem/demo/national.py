@@ -35,8 +35,10 @@ from vitreem.core.bulk import pg_indexes_deferred, reset_sequences
 from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession, Version
 from vitreem.places.selectors import province_code_of
+from vitreem.registry.codes import nurture_points
 from vitreem.registry.demo import (
     DISABILITY_OF,
+    ENDING_CODES,
     ETHNIC_MIX,
     GIVEN,
     KINH_FAMILY,
@@ -146,7 +148,8 @@ class _Sink:
                 "end_reason", "source", "version", "created_at", "updated_at", "province_code"],
         Residence: ["child_id", "unit_id", "start", "end", "province_code"],
         Guardian: ["child_id", "full_name", "name_key", "relationship", "phone", "is_primary", "province_code"],
-        SpecialEpisode: ["child_id", "group_id", "subgroup_id", "start", "end", "evidence", "created_at", "province_code"],
+        SpecialEpisode: ["child_id", "group_id", "subgroup_id", "start", "end", "evidence", "nurture_case", "created_at",
+                         "province_code"],
         RiskAssessment: ["id", "child_id", "assessed_on", "note", "created_at", "province_code"],
         ChildRisk: ["child_id", "factor_id", "start", "end", "assessment_id", "province_code"],
     }
@@ -184,6 +187,7 @@ class _Generator:  # noqa: PLR0902 — the generator's state, read in one place
         groups = {g.code: g for g in SpecialGroup.objects.all()}
         self.special = [(groups[code].parent_id or groups[code].pk,
                          groups[code].pk if groups[code].parent_id else None, code) for code, _ in SPECIAL_MIX]
+        self.nurture = {code: nurture_points(code)[0] for code, _ in SPECIAL_MIX}
         self.special_cum = list(accumulate(share for _, share in SPECIAL_MIX))
         self.factors = list(RiskFactor.objects.filter(active=True).values_list("pk", flat=True))
         self.next_hh = self.next_child = self.next_assessment = 1
@@ -342,10 +346,10 @@ class _Generator:  # noqa: PLR0902 — the generator's state, read in one place
             if code in ("4.1", "4.2", "4.3", "5", "1", "2"):
                 start = max(b, start - between(0, 2000))
             end = NULL
-            if code in ("6", "7", "8", "9.1", "9.2", "10.1", "11", "12", "14") and r() < 0.5:
+            if code in ENDING_CODES and r() < 0.5:
                 end = _ISO[between(D2023_03, END - 1)]
             buf[SpecialEpisode].append(f"{cid}\t{group}\t{subgroup or NULL}\t{_ISO[start]}\t{end}\t"
-                                       f"Biên bản xác minh của UBND xã\t{self.now}\t{self.pc}\n")
+                                       f"Biên bản xác minh của UBND xã\t{self.nurture[code]}\t{self.now}\t{self.pc}\n")
             rep.episodes += 1
             if code in DISABILITY_OF:  # the record says so too (last column written above: rewrite it)
                 buf[Child][-1] = buf[Child][-1].replace("\tnone\t", f"\t{DISABILITY_OF[code]}\t", 1)

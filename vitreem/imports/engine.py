@@ -40,7 +40,7 @@ from vitreem.registry.models import (
     SpecialEpisode,
     SpecialGroup,
 )
-from vitreem.registry.services import CHILD_FIELDS
+from vitreem.registry.services import CHILD_FIELDS, nurture_case_clean
 from vitreem.registry.validation import child_clean
 
 from .columns import FIELDS
@@ -795,13 +795,15 @@ class Importer:
         residences.flush()
         guardians.flush()
         if episodes:
-            copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "recorded_by_id",
-                                         "province_code"], now=now, writer=self.writer)
+            copy = Copy(SpecialEpisode, ["id", "child_id", "group_id", "subgroup_id", "start", "nurture_case",
+                                         "recorded_by_id", "province_code"], now=now, writer=self.writer)
             for pk, (child_id, unit_id, _p, group) in zip(episode_ids, episodes,
                                                           strict=True):
                 top_id = group.parent_id or group.pk
-                copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today, actor_id,
-                         province_code_of(unit_id))
+                # A list names the sub-group only: its Art. 5(1) point where the sub-group tells
+                # (registry.services.nurture_case_clean, as a worker's entry without a choice).
+                copy.add(pk, child_id, top_id, group.pk if group.parent_id else None, self.today,
+                         nurture_case_clean(group.code, None, {}), actor_id, province_code_of(unit_id))
                 self._audit(audits, "child.special_open", "registry.child", child_id, unit_id,
                             {"episode": pk, "group": group.code, "start": self.today, "end": None})
             copy.flush()

@@ -92,6 +92,7 @@ class EpisodeOut(Schema):
     start: dt.date
     end: dt.date | None
     evidence: str
+    nurture_case: str = Field(description="Decree 20/2021 Art. 5(1) point ('' = none)")
 
 
 class RiskOut(Schema):
@@ -176,10 +177,13 @@ class EndIn(Schema):
 
 
 class EpisodeIn(Schema):
-    group: str = Field(description="Group or sub-group code: '1'…'14', '4.1'…")
+    group: str = Field(description="Group or sub-group code (Decree 56/2017): '1'…'14', '3.1'…'3.12', '4.1'…")
     start: dt.date
     end: dt.date | None = None
     evidence: str = ""
+    nurture_case: str | None = Field(None, description=(
+        "Decree 20/2021 Art. 5(1) point (a, b, c, d, dd = đ, e, g, h, i, k, l) where the sub-group does not "
+        "tell (2, 2.2, 3, 3.2); '' = none. Omitted: the sub-group's own point."))
 
 
 class EpisodeCloseIn(Schema):
@@ -290,7 +294,8 @@ def _child_out(child: Child, flags: dict[str, Any] | None = None) -> dict[str, A
 
 def _episode_out(e: SpecialEpisode) -> dict[str, Any]:
     return {"id": e.pk, "child_id": e.child_id, "group": e.group.code, "subgroup": e.subgroup.code if e.subgroup else None,
-            "group_name": (e.subgroup or e.group).name, "start": e.start, "end": e.end, "evidence": e.evidence}
+            "group_name": (e.subgroup or e.group).name, "start": e.start, "end": e.end, "evidence": e.evidence,
+            "nurture_case": e.nurture_case}
 
 
 def _risk_out(a: RiskAssessment) -> dict[str, Any]:
@@ -481,7 +486,8 @@ def list_episodes(request, child_id: int):
 def open_episode(request, child_id: int, payload: EpisodeIn):
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     episode = services.special_episode_open(actor=request.user, child=child, group=payload.group, start=payload.start,
-                                            end=payload.end, evidence=payload.evidence)
+                                            end=payload.end, evidence=payload.evidence,
+                                            nurture_case=payload.nurture_case)
     return Status(201, _episode_out(episode))
 
 

@@ -27,6 +27,7 @@ from vitreem.core.bulk import indexes_deferred, insert_rows, next_ids, reset_seq
 from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession
 from vitreem.places.selectors import province_code_of
+from vitreem.registry.codes import nurture_points
 
 from .models import (
     Child,
@@ -83,9 +84,14 @@ VILLAGES = ["Thôn 1", "Thôn 2", "Thôn 3", "Thôn 4", "Thôn 5", "Thôn Kon Gu
             "Làng Plei Rơ Wăk", "Thôn Kon Klốc", "Tổ dân phố 1", "Tổ dân phố 2", "Tổ dân phố 3", "Thôn Kon Trang"]
 
 # Special-circumstance groups at the census day: (group code, share of SPECIAL_TARGET).
-SPECIAL_MIX = [("1", 0.135), ("2", 0.035), ("3.1", 0.075), ("3.2", 0.05), ("3.3", 0.05), ("4.1", 0.17),
-               ("4.2", 0.23), ("4.3", 0.10), ("5", 0.01), ("6", 0.025), ("7", 0.004), ("8", 0.05), ("9.1", 0.02),
-               ("9.2", 0.01), ("10.1", 0.01), ("11", 0.012), ("12", 0.003), ("13", 0.01), ("14", 0.001)]
+# Sub-groups are Decree 56/2017's (registry/codes.py); the demo's group-3 children are in sub-groups that
+# are Decree 20/2021 Art. 5(1) cases (3.1 point c, 3.9 point h, 3.4 point e). Group 9 has no sub-groups:
+# its two rows keep their separate shares so the random draws (and the demo's figures) stay as they were.
+SPECIAL_MIX = [("1", 0.135), ("2", 0.035), ("3.1", 0.075), ("3.9", 0.05), ("3.4", 0.05), ("4.1", 0.17),
+               ("4.2", 0.23), ("4.3", 0.10), ("5", 0.01), ("6", 0.025), ("7", 0.004), ("8", 0.05), ("9", 0.02),
+               ("9", 0.01), ("10.1", 0.01), ("11", 0.012), ("12", 0.003), ("13", 0.01), ("14", 0.001)]
+# Groups whose episodes may end (the others last): the same in the national demo.
+ENDING_CODES = ("6", "7", "8", "9", "10.1", "11", "12", "14")
 DISABILITY_OF = {"4.1": "particularly_severe", "4.2": "severe", "4.3": "disabled"}
 
 
@@ -243,7 +249,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
             if code in ("4.1", "4.2", "4.3", "5", "1", "2"):
                 start = max(child["birth"], start - dt.timedelta(days=rng.randint(0, 2000)))
             end = None
-            if code in ("6", "7", "8", "9.1", "9.2", "10.1", "11", "12", "14") and rng.random() < 0.5:
+            if code in ENDING_CODES and rng.random() < 0.5:
                 end = _random_date(rng, dt.date(2023, 3, 1), today - dt.timedelta(days=1))
             episodes.append((child["idx"], code, start, end))
             special_idx.add(child["idx"])
@@ -256,7 +262,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         if child["birth"] > dt.date(2022, 6, 1):
             continue
         start = _random_date(rng, max(child["birth"], dt.date(2019, 1, 1)), dt.date(2022, 6, 30))
-        episodes.append((child["idx"], rng.choice(["8", "9.1", "6", "10.1", "11"]), start,
+        episodes.append((child["idx"], rng.choice(["8", "9", "6", "10.1", "11"]), start,
                          _random_date(rng, start, dt.date(2022, 12, 30))))
     for _ in range(ctx.scaled(700)):
         child = pool[cursor]
@@ -264,7 +270,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
         start = _random_date(rng, dt.date(2023, 1, 1), today - dt.timedelta(days=1))
         if start < child["birth"]:
             continue
-        episodes.append((child["idx"], rng.choice(["1", "3.1", "4.2", "8", "9.1", "11"]), start, None))
+        episodes.append((child["idx"], rng.choice(["1", "3.1", "4.2", "8", "9", "11"]), start, None))
         if episodes[-1][1] == "4.2":
             child["disability"] = "severe"
 
@@ -445,10 +451,10 @@ def _write(ctx, rng, names, households, all_children, children, poverty_rows, ep
         for g, rel in [(households[c["hh"]]["head"] if c["hh"] is not None
                         else names.adult(c["family"], "F", c["kinh"]), "father" if c["hh"] is not None else "mother")]))
 
-    insert_rows(SpecialEpisode, ["child_id", "group_id", "subgroup_id", "start", "end", "evidence", "recorded_by_id",
-                                 "created_at", "province_code"], (
+    insert_rows(SpecialEpisode, ["child_id", "group_id", "subgroup_id", "start", "end", "evidence", "nurture_case",
+                                 "recorded_by_id", "created_at", "province_code"], (
         (child_ids[idx], (groups[code].parent or groups[code]).pk, groups[code].pk if groups[code].parent_id else None,
-         max(start, children[idx]["birth"]), end, "Biên bản xác minh của UBND xã", None, now, pc)
+         max(start, children[idx]["birth"]), end, "Biên bản xác minh của UBND xã", nurture_points(code)[0], None, now, pc)
         for idx, code, start, end in episodes))
 
     ra_ids = next_ids(RiskAssessment, len(assessments))

@@ -18,6 +18,7 @@ from vitreem.core.errors import DomainError, ValidationFailed
 from vitreem.core.params import IntField
 from vitreem.places.models import AdminUnit, Level
 
+from .codes import nurture_case_choices
 from .models import (
     BirthPrecision,
     Child,
@@ -216,12 +217,18 @@ class EpisodeOpenForm(ServiceErrorsMixin, forms.Form):
     start = date_field(_l("Từ ngày"))
     end = date_field(_l("Đến ngày"), required=False)
     evidence = forms.CharField(label=_l("Căn cứ (quyết định, giấy xác nhận…)"), required=False, max_length=255)
+    nurture_case = forms.ChoiceField(
+        label=_l("Trường hợp không có nguồn nuôi dưỡng (khoản 1 Điều 5 Nghị định 20/2021)"), required=False,
+        help_text=_l("Chỉ chọn với nhóm 2.2 (trẻ đã được nhận làm con nuôi thì không thuộc), 3.2 (cha/mẹ chỉ "
+                     "không còn khả năng chăm sóc thì không thuộc) hoặc nhóm 2, 3 không ghi nhóm nhỏ; "
+                     "các nhóm nhỏ khác tự xác định."))
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         set_choices(self.fields["group"], _blank("—") + [
             (g.code, ("— " if g.parent_id else "") + f"{g.code}. {g.local_name}")
             for g in SpecialGroup.objects.order_by("number", "code")])
+        set_choices(self.fields["nurture_case"], _blank(_("— không thuộc / tự xác định theo nhóm")) + nurture_case_choices())
 
 
 class EpisodeCloseForm(ServiceErrorsMixin, forms.Form):

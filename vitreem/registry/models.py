@@ -282,6 +282,11 @@ class SpecialEpisode(models.Model):
     start = models.DateField()
     end = models.DateField(null=True, blank=True)
     evidence = models.CharField(max_length=255, blank=True, help_text="Decision, certificate or record")
+    # The Decree 20/2021 Art. 5(1) point this circumstance is ("" = none): what makes a child "without a
+    # source of nurture" for the monthly allowance. Set from the sub-group where it tells
+    # (codes.NURTURE_BY_SUBGROUP), chosen by the worker where it does not (2.2 adopted or not; 3.2 a parent
+    # in a facility or only unable to care).
+    nurture_case = models.CharField(max_length=2, blank=True, default="")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -33,6 +33,7 @@ from .models import (
     SpecialEpisode,
     SpecialGroup,
 )
+from .codes import nurture_case_label, nurture_points
 from .validation import child_clean, period_clean
 
 CHILD_FIELDS = ["family_name", "middle_name", "given_name", "full_name", "name_key", "given_key", "birth_date",
@@ -429,7 +430,10 @@ def guardian_remove(*, actor, guardian: Guardian, reason: str = "") -> None:
 
 @transaction.atomic
 def special_episode_open(*, actor, child: Child, group: SpecialGroup | str, start: dt.date,
-                         end: dt.date | None = None, evidence: str = "") -> SpecialEpisode:
+                         end: dt.date | None = None, evidence: str = "",
+                         nurture_case: str | None = None) -> SpecialEpisode:
+    """Open a special-circumstance episode. `nurture_case` is the Decree 20/2021 Art. 5(1) point the
+    circumstance is, needed only where the Decree 56 sub-group does not tell (codes.nurture_points)."""
     require_unit(actor, child.unit)
     if not isinstance(group, SpecialGroup):
         group_obj = SpecialGroup.objects.filter(code=str(group)).first()
@@ -438,6 +442,7 @@ def special_episode_open(*, actor, child: Child, group: SpecialGroup | str, star
         group = group_obj
     top = group.parent or group
     errors = period_clean(start, end, on=_today())
+    case = nurture_case_clean(group.code, nurture_case, errors)
     if start and start < child.birth_date:
         errors["start"] = _("Ngày bắt đầu trước ngày sinh của trẻ.")
     if errors:
@@ -445,11 +450,30 @@ def special_episode_open(*, actor, child: Child, group: SpecialGroup | str, star
     if child.special_episodes.filter(group=top, end__isnull=True).exists() and end is None:
         raise ValidationFailed({"group": _("Trẻ đang thuộc nhóm %(g)s; hãy kết thúc đợt cũ trước.") % {"g": top.name}})
     episode = SpecialEpisode.objects.create(child=child, group=top, subgroup=group if group.parent_id else None,
-                                            start=start, end=end, evidence=nfc(evidence),
+                                            start=start, end=end, evidence=nfc(evidence), nurture_case=case,
                                             recorded_by=actor if getattr(actor, "pk", None) else None)
     audit_change(actor=actor, action="child.special_open", obj=child, unit=child.unit,
-                 changes={"episode": episode.pk, "group": group.code, "start": start, "end": end})
+                 changes={"episode": episode.pk, "group": group.code, "start": start, "end": end,
+                          **({"nurture_case": case} if case else {})})
     return episode
+
+
+def nurture_case_clean(code: str, given: str | None, errors: dict[str, str]) -> str:
+    """The episode's Decree 20/2021 Art. 5(1) point: the one the sub-group `code` allows, or the worker's
+    choice among those it allows (codes.NURTURE_BY_SUBGROUP); an impossible choice is named in `errors`."""
+    allowed = nurture_points(code)
+    given = (given or "").strip()
+    if not given:
+        return allowed[0] if len(allowed) == 1 else ""
+    if given not in allowed:
+        points = [p for p in allowed if p]
+        errors["nurture_case"] = (
+            _("Nhóm %(g)s không thuộc trường hợp nào của khoản 1 Điều 5 Nghị định 20/2021.") % {"g": code}
+            if not points else
+            _("Nhóm %(g)s chỉ có thể là %(p)s (khoản 1 Điều 5 Nghị định 20/2021).")
+            % {"g": code, "p": ", ".join(nurture_case_label(p) for p in points)})
+        return ""
+    return given
 
 
 @transaction.atomic

@@ -296,7 +296,8 @@ def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
     return _child_action(
         request, child=child, form=EpisodeOpenForm(request.POST or None),
         act=lambda d: services.special_episode_open(actor=request.user, child=child, group=d["group"], start=d["start"],
-                                                    end=d.get("end"), evidence=d.get("evidence") or ""),
+                                                    end=d.get("end"), evidence=d.get("evidence") or "",
+                                                    nurture_case=d.get("nurture_case") or ""),
         done=lambda d: _("Đã ghi nhận hoàn cảnh đặc biệt."), title=_("Ghi nhận hoàn cảnh đặc biệt"), submit=_("Lưu"))
 
 

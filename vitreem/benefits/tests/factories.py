@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 
 from vitreem.core.text import fold
+from vitreem.registry.codes import nurture_points
 from vitreem.registry.models import (
     Child,
     Household,
@@ -35,9 +36,10 @@ def make_child(unit, *, birth: dt.date, name: str = "", schooling: str = "unknow
                                  household=household, schooling=schooling, disability=disability, ended_on=ended_on,
                                  end_reason="died" if ended_on else "", source="test")
     Residence.objects.create(child=child, unit=unit, start=resident_since or birth)
-    for code, start, *rest in episodes:
+    for code, start, *rest in episodes:  # (code, start[, end[, Art. 5(1) point]])
         group = SpecialGroup.objects.get(code=code)
         SpecialEpisode.objects.create(child=child, group=group.parent or group,
                                       subgroup=group if group.parent_id else None, start=start,
-                                      end=rest[0] if rest else None)
+                                      end=rest[0] if rest else None,
+                                      nurture_case=rest[1] if len(rest) > 1 else nurture_points(code)[0])
     return child

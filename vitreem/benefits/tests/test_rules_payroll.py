@@ -280,3 +280,33 @@ def test_who_decides_is_dated(units, worker_a):
         assert after.decisions.get().authority == "Chủ tịch UBND cấp xã"
     page = login(worker_a).get(f"/benefits/recipients/{before.pk}/").content.decode()
     assert "Chủ tịch UBND cấp huyện" in page
+
+
+@pytest.mark.django_db
+def test_no_source_of_nurture_is_exactly_the_cases_of_article_5_1(units, worker_a):
+    """Issue 14 item 2 — Decree 20/2021 Art. 5(1) points a–l, not every child of Law-on-Children groups 1–3:
+    a parent "no longer able to care" (Decree 56 sub-groups 3.2 without a facility, 3.7), parents who
+    are children themselves (3.11), an adopted abandoned child (2.2 without point a) do not qualify;
+    one parent dead and the other in prison (3.3, point đ) or abandoned and not adopted (2.2, point a) do."""
+    on = D(2024, 3, 5)
+    cases = {
+        "3.3": (("3.3", D(2023, 1, 1)), True),
+        "2.2 not adopted": (("2.2", D(2023, 1, 1), None, "a"), True),
+        "2.2 adopted": (("2.2", D(2023, 1, 1), None, ""), False),
+        "3.2 facility": (("3.2", D(2023, 1, 1), None, "d"), True),
+        "3.2 unable": (("3.2", D(2023, 1, 1), None, ""), False),
+        "3.7": (("3.7", D(2023, 1, 1)), False),
+        "3.11": (("3.11", D(2023, 1, 1)), False),
+        "bare 3": (("3", D(2023, 1, 1), None, ""), False),
+    }
+    for label, (episode, qualifies) in cases.items():
+        child = make_child(units.commune_a, birth=D(2018, 2, 1), episodes=[episode])
+        if qualifies:
+            allowance = enrol(worker_a, child, "no_nurture", on)
+            assert line_of(units.commune_a, "2024-03", child).amount == 540_000, label  # 1.5 × 360.000
+            assert allowance.periods.get().group.code == "no_nurture"
+        else:
+            with pytest.raises(ValidationFailed) as refused:
+                enrol(worker_a, child, "no_nurture", on)
+            assert "khoản 1 Điều 5" in str(refused.value.errors["group"]), label
+            assert not Allowance.objects.filter(child=child).exists(), label

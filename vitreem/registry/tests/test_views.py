@@ -361,10 +361,10 @@ def test_open_and_close_episode(world, worker_a):
     client = login(worker_a)
     url = f"/registry/children/{world.binh.pk}/episodes/new/"
     assert client.get(url).status_code == 200
-    r = client.post(url, {"group": "9.1", "start": (today() - dt.timedelta(days=20)).isoformat(), "evidence": "BB 12"})
+    r = client.post(url, {"group": "11.4", "start": (today() - dt.timedelta(days=20)).isoformat(), "evidence": "BB 12"})
     assert r.status_code == 302
     episode = SpecialEpisode.objects.get(child=world.binh)
-    assert episode.group.code == "9" and episode.subgroup.code == "9.1"
+    assert episode.group.code == "11" and episode.subgroup.code == "11.4" and episode.nurture_case == ""
     close = f"/registry/episodes/{episode.pk}/close/"
     r = client.post(close, {"end": (today() - dt.timedelta(days=30)).isoformat()})
     assert r.status_code == 200 and "end" in r.context["form"].errors
@@ -373,6 +373,29 @@ def test_open_and_close_episode(world, worker_a):
     assert client.post(close, {"end": today().isoformat()}).status_code == 302
     episode.refresh_from_db()
     assert episode.end == today()
+
+
+def test_an_episode_carries_its_decree_20_point_where_the_sub_group_does_not_tell(world, worker_a):
+    """Issue 14 item 2: Decree 56's sub-group 3.2 joins "the other parent in a social-assistance facility"
+    (Decree 20/2021 Art. 5(1)(d)) and "no longer able to care" (no point): the worker says which; 3.3 is
+    point đ by itself; a point the sub-group cannot be is refused, naming the field, and nothing is written."""
+    client = login(worker_a)
+    url = f"/registry/children/{world.binh.pk}/episodes/new/"
+    start = (today() - dt.timedelta(days=20)).isoformat()
+    page = client.get(url).content.decode()
+    assert "3.12" in page and "khoản 1 Điều 5" in page  # the decree's sub-groups and the points are offered
+    r = client.post(url, {"group": "3.2", "start": start, "nurture_case": "c"})
+    assert r.status_code == 200 and "nurture_case" in r.context["form"].errors
+    assert "điểm d khoản 1 Điều 5" in r.context["form"].errors["nurture_case"][0]
+    assert not SpecialEpisode.objects.filter(child=world.binh).exists()
+    assert client.post(url, {"group": "3.2", "start": start, "nurture_case": "d"}).status_code == 302
+    assert SpecialEpisode.objects.get(child=world.binh).nurture_case == "d"
+    SpecialEpisode.objects.filter(child=world.binh).delete()
+    assert client.post(url, {"group": "3.2", "start": start}).status_code == 302  # only unable to care
+    assert SpecialEpisode.objects.get(child=world.binh).nurture_case == ""
+    SpecialEpisode.objects.filter(child=world.binh).delete()
+    assert client.post(url, {"group": "3.3", "start": start}).status_code == 302
+    assert SpecialEpisode.objects.get(child=world.binh).nurture_case == "dd"
 
 
 def test_episode_bad_input_writes_nothing(world, worker_a):
