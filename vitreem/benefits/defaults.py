@@ -15,6 +15,18 @@ BASE_LEVELS = [
     (500_000, JULY_2024, None, "Nghị định 76/2024/NĐ-CP (sửa đổi Điều 4 Nghị định 20/2021)"),
 ]
 
+# Decree 20/2021, Art. 5(7) (issue 14 item 1): "Trẻ em dưới 3 tuổi thuộc diện hộ nghèo, hộ cận nghèo không
+# thuộc đối tượng quy định tại các khoản 1, 3 và 6 Điều này đang sống tại địa bàn các xã, thôn vùng đồng bào
+# dân tộc thiểu số và miền núi đặc biệt khó khăn"; coefficient 1.5 (Art. 6(1)(g)). Added to existing
+# installations by migration benefits/0007.
+UNDER3_DIFFICULT_AREA = (
+    "under3_difficult_area",
+    "Trẻ em dưới 3 tuổi thuộc hộ nghèo, hộ cận nghèo sống tại xã, thôn đặc biệt khó khăn vùng đồng bào dân tộc "
+    "thiểu số và miền núi",
+    "Children under 3 of poor or near-poor households in extremely difficult ethnic-minority and mountainous "
+    "communes or villages", "Nghị định 20/2021, Điều 5 khoản 7", None, 65)
+UNDER3_COEFFICIENT = ("under3_difficult_area", 0, 3, Decimal("1.5"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm g")
+
 # (code, name, English, article, continues_as, order)
 GROUPS = [
     ("no_nurture", "Trẻ em dưới 16 tuổi không có nguồn nuôi dưỡng", "Children under 16 without a source of nurture",
@@ -23,12 +35,14 @@ GROUPS = [
      "Young people 16–22 without a source of nurture, in school", "Nghị định 20/2021, Điều 5 khoản 2", None, 20),
     ("hiv_poor", "Trẻ em nhiễm HIV/AIDS thuộc hộ nghèo", "Children with HIV/AIDS in poor households",
      "Nghị định 20/2021, Điều 5 khoản 3", None, 30),
-    ("single_parent_poor", "Cha/mẹ đơn thân thuộc hộ nghèo đang nuôi con (tính theo từng con)",
-     "Poor single parent raising children (per child)", "Nghị định 20/2021, Điều 5 khoản 4", None, 40),
+    ("single_parent_poor", "Người đơn thân thuộc hộ nghèo, hộ cận nghèo đang nuôi con (tính theo từng con)",
+     "Single parent of a poor or near-poor household raising children (per child)",
+     "Nghị định 20/2021, Điều 5 khoản 4", None, 40),
     ("disability_particularly_severe", "Trẻ em khuyết tật đặc biệt nặng", "Children with a particularly severe disability",
      "Nghị định 20/2021, Điều 5 khoản 6", None, 50),
     ("disability_severe", "Trẻ em khuyết tật nặng", "Children with a severe disability",
      "Nghị định 20/2021, Điều 5 khoản 6", None, 60),
+    UNDER3_DIFFICULT_AREA,
 ]
 
 # (group, age_from, age_to, value, confirmed, legal basis) — all from 1 July 2021 (Decree 20/2021, Art. 6).
@@ -51,6 +65,7 @@ COEFFICIENTS = [
      "Nghị định 20/2021, Điều 6 khoản 1 điểm e (trẻ em khuyết tật đặc biệt nặng)"),
     ("disability_severe", 0, 16, Decimal("2.0"), True, "Nghị định 20/2021, Điều 6 khoản 1 điểm e (trẻ em khuyết tật nặng)"),
     *ADULT_DISABILITY,
+    UNDER3_COEFFICIENT,
 ]
 
 

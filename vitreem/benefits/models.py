@@ -85,6 +85,36 @@ class Coefficient(models.Model):
                                               name="coefficient_dates")]
 
 
+class DifficultArea(models.Model):
+    """A commune, or a village of it, on the list of extremely difficult communes and villages of the
+    ethnic-minority and mountainous areas for a period (dated data the province loads from the lists
+    in force: for 2021–2025 Decision 861/QĐ-TTg of 04/6/2021 for communes of region III and Decision
+    612/QĐ-UBDT of 16/9/2021 for villages, as amended). Decree 20/2021 Art. 5(7) pays children under 3 of
+    poor and near-poor households living there (rules.check_group "under3_difficult_area").
+
+    `village` empty = the whole commune; otherwise the household's village of that name (names compared
+    folded, so "Thôn Kon Gung" and "thon kon gung" are one). `unit` is the commune of the list's version:
+    a list of legacy communes ends on 30/6/2025 and the province loads the 2025 communes' list from 1/7/2025."""
+
+    unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+")
+    village = models.CharField(max_length=120, blank=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    legal_basis = models.CharField(max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit__code", "village", "valid_from"]
+        indexes = [models.Index(fields=["unit", "valid_from"])]
+        constraints = [models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                              name="difficult_area_dates")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.village}".strip()
+
+
 class AllowanceStatus(models.TextChoices):
     ACTIVE = "active", _("Đang hưởng")
     SUSPENDED = "suspended", _("Tạm dừng")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
@@ -333,19 +334,41 @@ def check_group(code: str, f: Facts) -> Verdict:
             reasons.append(str(Disability(wanted).label).lower())
         else:
             failing.append(_("mức độ khuyết tật không phải “%(l)s”") % {"l": Disability(wanted).label})
-    elif code == "single_parent_poor":
-        # Art. 5(4): a poor single parent raising the child. The registry does not record single
-        # parenthood, so this group is never found automatically: an officer records it as an exception.
-        if f.poverty == PovertyStatus.POOR:
-            reasons.append(_("hộ nghèo năm %(y)s") % {"y": f.day.year})
+    elif code == "under3_difficult_area":
+        # Art. 5(7): a child under 3 of a poor or near-poor household living in an extremely difficult
+        # commune or village of the ethnic-minority and mountainous areas, not of Art. 5(1), (3) or (6).
+        if f.age < 3:
+            reasons.append(_("dưới 3 tuổi"))
         else:
-            failing.append(_("không thuộc hộ nghèo năm %(y)s") % {"y": f.day.year})
+            failing.append(_("đã đủ 3 tuổi"))
+        _poor_or_near_poor(f, reasons, failing)
+        if f.in_difficult_area:
+            reasons.append(_("sống tại xã, thôn đặc biệt khó khăn"))
+        else:
+            failing.append(_("không sống tại xã, thôn đặc biệt khó khăn trong danh sách có hiệu lực"))
+        if any(check_group(other, f).ok for other in ("no_nurture", "hiv_poor", *DISABILITY_GROUPS)):
+            failing.append(_("thuộc đối tượng khoản 1, 3 hoặc 6 Điều 5 Nghị định 20/2021 (hưởng theo nhóm đó)"))
+    elif code == "single_parent_poor":
+        # Art. 5(4): a single parent of a poor or near-poor household raising the child. The registry does
+        # not record single parenthood, so this group is never found automatically: an officer records
+        # it as an exception.
+        _poor_or_near_poor(f, reasons, failing)
         failing.append(_("sổ theo dõi chưa ghi nhận cha/mẹ đơn thân (cần hồ sơ)"))
         if not (under_16 or (f.age < 22 and f.schooling == Schooling.IN_SCHOOL)):
             failing.append(_("con đã đủ 16 tuổi và không đi học"))
     else:
         failing.append(_("nhóm đối tượng không có điều kiện trong hệ thống"))
     return Verdict(group=code, ok=not failing, reasons=reasons, failing=failing)
+
+
+def _poor_or_near_poor(f: Facts, reasons: list[str], failing: list[str]) -> None:
+    from vitreem.registry.models import PovertyStatus
+
+    if f.poverty in (PovertyStatus.POOR, PovertyStatus.NEAR_POOR):
+        reasons.append(_("hộ nghèo năm %(y)s") % {"y": f.day.year} if f.poverty == PovertyStatus.POOR
+                       else _("hộ cận nghèo năm %(y)s") % {"y": f.day.year})
+    else:
+        failing.append(_("không thuộc hộ nghèo, hộ cận nghèo năm %(y)s") % {"y": f.day.year})
 
 
 def best_group(verdicts: list[Verdict], rules: RuleBook, f: Facts, month: dt.date) -> Verdict | None:
@@ -378,9 +401,55 @@ def facts_load(children: list[Any], *, day: dt.date) -> dict[int, Facts]:
                     .values_list("child_id", "group__code", "subgroup__code", "start", "end", "nurture_case")):
             episodes.setdefault(row[0], []).append((row[1], row[2] or "", row[3], row[4], row[5]))
     poverty = poverty_status_of({c.household_id for c in children if c.household_id}, day)
+    difficult = in_difficult_area(children, day=day)
     return {c.pk: Facts(child=c, day=day, age=max(0, age_on(c.birth_date, day)), episodes=episodes.get(c.pk, []),
                         poverty=poverty.get(c.household_id) if c.household_id else None,
-                        schooling=c.schooling, disability=c.disability) for c in children}
+                        schooling=c.schooling, disability=c.disability, in_difficult_area=c.pk in difficult)
+            for c in children}
+
+
+def difficult_areas_on(day: dt.date) -> tuple[set[int], set[tuple[int, str]]]:
+    """The extremely difficult communes (whole) and (commune, folded village) pairs in force on `day`."""
+    from vitreem.core.text import fold
+
+    from .models import DifficultArea
+
+    whole: set[int] = set()
+    villages: set[tuple[int, str]] = set()
+    for unit_id, village in (DifficultArea.objects.filter(valid_from__lte=day)
+                             .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day)).values_list("unit_id", "village")):
+        if village:
+            villages.add((unit_id, fold(village)))
+        else:
+            whole.add(unit_id)
+    return whole, villages
+
+
+def in_difficult_area(children: list[Any], *, day: dt.date) -> set[int]:
+    """Which `children` lived on `day` in an extremely difficult commune or village (Art. 5(7)): the
+    commune of their residence that day (the version in force then) and their household's village."""
+    from vitreem.core.text import fold
+    from vitreem.registry.models import Household, Residence
+
+    whole, villages = difficult_areas_on(day)
+    if not whole and not villages:
+        return set()
+    under_3 = [c for c in children if age_on(c.birth_date, day) < 3]  # the only ones the rule is for
+    where: dict[int, int] = {}
+    household_village: dict[int, str] = {}
+    for chunk in _chunks([c.pk for c in under_3], 5000):
+        where.update(Residence.objects.filter(child_id__in=chunk, start__lte=day)
+                     .filter(Q(end__isnull=True) | Q(end__gte=day)).values_list("child_id", "unit_id"))
+    if villages:
+        for chunk in _chunks([c.household_id for c in under_3 if c.household_id and not c.village], 5000):
+            household_village.update(Household.objects.filter(pk__in=chunk).values_list("pk", "village"))
+    found = set()
+    for c in under_3:
+        unit_id = where.get(c.pk)
+        village = c.village or household_village.get(c.household_id or 0, "")
+        if unit_id in whole or (unit_id, fold(village)) in villages:
+            found.add(c.pk)
+    return found
 
 
 def _chunks(items: list[Any], size: int):

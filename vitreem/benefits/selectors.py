@@ -17,7 +17,7 @@ from django.utils import timezone
 from vitreem.core.audit import audit_access
 from vitreem.core.scope import get_in_scope, scope_filter
 from vitreem.places.models import AdminUnit
-from vitreem.registry.models import Child, Disability, SpecialEpisode
+from vitreem.registry.models import Child, Disability, Residence, SpecialEpisode
 
 from .models import (
     Allowance,
@@ -36,12 +36,14 @@ from .rules import (
     Verdict,
     best_group,
     check_group,
+    difficult_areas_on,
     facts_load,
     month_of,
     months_between,
 )
 
-AUTO_GROUPS = ("no_nurture", "no_nurture_student", "hiv_poor", "disability_particularly_severe", "disability_severe")
+AUTO_GROUPS = ("no_nurture", "no_nurture_student", "hiv_poor", "disability_particularly_severe", "disability_severe",
+               "under3_difficult_area")
 
 
 def _today() -> dt.date:
@@ -137,10 +139,15 @@ def eligibility_for_user(*, user, on: dt.date | None = None, unit: AdminUnit | N
 
         candidates = candidates.filter(unit_id__in=descendant_ids([unit]))
     open_allowance = Allowance.objects.filter(child=OuterRef("pk")).exclude(status=AllowanceStatus.STOPPED)
+    whole, villages = difficult_areas_on(on)
     candidates = candidates.filter(
         Exists(SpecialEpisode.objects.filter(child=OuterRef("pk"),
                                              group__code__in=[*NO_NURTURE_CODES, HIV_CODE]))
         | Q(disability__in=[Disability.SEVERE, Disability.PARTICULARLY_SEVERE])
+        # Art. 5(7): under-3s of the extremely difficult communes (facts_load checks the village and the day)
+        | Q(Exists(Residence.objects.filter(child=OuterRef("pk"), unit_id__in=whole | {u for u, _v in villages},
+                                            start__lte=on).filter(Q(end__isnull=True) | Q(end__gte=on))),
+            birth_date__gt=_years_before(on, 3))
         | Exists(open_allowance)).select_related("unit").order_by("unit__code", "given_key", "name_key", "pk")
     children = list(candidates)
     facts = facts_load(children, day=on)

@@ -17,6 +17,7 @@ from vitreem.core.text import fold, nfc, text_problem
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version
 from vitreem.places.selectors import province_code_of, unit_resolve
 
+from .codes import nurture_case_label, nurture_points
 from .models import (
     Child,
     ChildRisk,
@@ -33,7 +34,6 @@ from .models import (
     SpecialEpisode,
     SpecialGroup,
 )
-from .codes import nurture_case_label, nurture_points
 from .validation import child_clean, period_clean
 
 CHILD_FIELDS = ["family_name", "middle_name", "given_name", "full_name", "name_key", "given_key", "birth_date",

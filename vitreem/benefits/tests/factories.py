@@ -12,6 +12,7 @@ from vitreem.registry.models import (
     Child,
     Household,
     HouseholdPoverty,
+    PovertyReview,
     Residence,
     SpecialEpisode,
     SpecialGroup,
@@ -22,15 +23,19 @@ _seq = itertools.count(1)
 
 def make_child(unit, *, birth: dt.date, name: str = "", schooling: str = "unknown", disability: str = "none",
                episodes=(), poverty: dict[int, str] | None = None, ended_on: dt.date | None = None,
-               resident_since: dt.date | None = None) -> Child:
+               resident_since: dt.date | None = None, village: str = "") -> Child:
     n = next(_seq)
     name = name or f"Nguyễn Văn Bé{n}"
     family, *middle, given = name.split(" ")
     household = None
     if poverty:
-        household = Household.objects.create(unit=unit, head_name=f"Chủ hộ {n}", head_key=f"chu ho {n}")
+        household = Household.objects.create(unit=unit, head_name=f"Chủ hộ {n}", head_key=f"chu ho {n}",
+                                             village=village)
         for year, status in poverty.items():
             HouseholdPoverty.objects.create(household=household, year=year, status=status)
+            # The commune's list of the year counts once decided (registry.rules.poverty_years_on).
+            PovertyReview.objects.get_or_create(unit=unit, year=year,
+                                                defaults={"decided_on": dt.date(year - 1, 12, 10)})
     child = Child.objects.create(family_name=family, middle_name=" ".join(middle), given_name=given, full_name=name,
                                  name_key=fold(name), given_key=fold(given), birth_date=birth, sex="M", unit=unit,
                                  household=household, schooling=schooling, disability=disability, ended_on=ended_on,

@@ -310,3 +310,40 @@ def test_no_source_of_nurture_is_exactly_the_cases_of_article_5_1(units, worker_
                 enrol(worker_a, child, "no_nurture", on)
             assert "khoản 1 Điều 5" in str(refused.value.errors["group"]), label
             assert not Allowance.objects.filter(child=child).exists(), label
+
+
+@pytest.mark.django_db
+def test_a_child_under_3_in_an_extremely_difficult_village(units, worker_a, officer):
+    """Issue 14 item 1 — Decree 20/2021 Art. 5(7), coefficient 1.5 (Art. 6(1)(g)), worked by hand: born
+    10/05/2023 in a near-poor household of "Thôn Kon Gung" (on the province's list from 04/6/2021):
+    enrolled 12/02/2024 → 1.5 × 360.000 = 540.000 in 02/2024, 1.5 × 500.000 = 750.000 from 07/2024, still
+    paid in 05/2026 (the month of the 3rd birthday, Art. 8(2)) and not in 06/2026. A child of the next
+    village, or of a household that is neither poor nor near-poor, does not qualify; an orphan under 3
+    there is paid as Art. 5(1) (2.5), not 5(7)."""
+    from vitreem.benefits.models import DifficultArea
+
+    DifficultArea.objects.create(unit=units.commune_a, village="Thôn Kon Gung", valid_from=D(2021, 6, 4),
+                                 legal_basis="Quyết định 612/QĐ-UBDT ngày 16/9/2021")
+    near_poor = {2024: "near_poor", 2025: "near_poor", 2026: "near_poor"}
+    child = make_child(units.commune_a, birth=D(2023, 5, 10), poverty=near_poor, village="thôn kon gung")
+    enrol(worker_a, child, "under3_difficult_area", D(2024, 2, 12))
+    feb = line_of(units.commune_a, "2024-02", child)
+    assert (feb.group_code, feb.coefficient, feb.amount) == ("under3_difficult_area", Decimal("1.5"), 540_000)
+    assert line_of(units.commune_a, "2024-07", child).amount == 750_000
+    assert line_of(units.commune_a, "2026-05", child).amount == 750_000
+    assert line_of(units.commune_a, "2026-06", child) is None
+    elsewhere = make_child(units.commune_a, birth=D(2023, 5, 10), poverty=near_poor, village="Thôn 2")
+    not_poor = make_child(units.commune_a, birth=D(2023, 5, 10), village="Thôn Kon Gung")
+    for other, why in ((elsewhere, "xã, thôn đặc biệt khó khăn"), (not_poor, "hộ cận nghèo")):
+        with pytest.raises(ValidationFailed) as refused:
+            enrol(worker_a, other, "under3_difficult_area", D(2024, 2, 12))
+        assert why in str(refused.value.errors["group"])
+    orphan = make_child(units.commune_a, birth=D(2023, 5, 10), poverty=near_poor, village="Thôn Kon Gung",
+                        episodes=[("1", D(2023, 9, 1))])
+    with pytest.raises(ValidationFailed) as refused:
+        enrol(worker_a, orphan, "under3_difficult_area", D(2024, 2, 12))
+    assert "khoản 1, 3 hoặc 6" in str(refused.value.errors["group"])
+    from vitreem.benefits.selectors import eligibility_for_user
+
+    found = {line.child.pk: line.group for line in eligibility_for_user(user=officer, on=D(2024, 2, 20)).eligible}
+    assert found.get(orphan.pk) == "no_nurture" and elsewhere.pk not in found and not_poor.pk not in found
