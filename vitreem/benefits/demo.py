@@ -20,6 +20,7 @@ from django.utils import timezone
 from vitreem.core.audit import audit_changes_bulk
 from vitreem.core.bulk import insert_rows, next_ids, reset_sequences
 from vitreem.core.models import AuditEntry
+from vitreem.places.models import REFORM_DATE, UnitSuccession
 from vitreem.places.selectors import communes_under, province_code_of
 from vitreem.registry.models import Child, Disability, Residence, SpecialEpisode
 from vitreem.registry.rules import q_child_on, q_special_on
@@ -30,6 +31,7 @@ from .models import (
     AllowanceStatus,
     Decision,
     DecisionKind,
+    DifficultArea,
     LineKind,
     PaidLine,
     Payroll,
@@ -47,6 +49,7 @@ from .rules import (
     best_group,
     check_group,
     deciding_authority,
+    difficult_areas_on,
     facts_load,
     last_month_before_age,
     month_add,
@@ -56,7 +59,20 @@ from .rules import (
 from .selectors import AUTO_GROUPS
 
 CENSUS_DAY = dt.date(2022, 12, 31)
+LIST_FROM = dt.date(2021, 6, 4)
+REFORM_EVE = dt.date(2025, 6, 30)
+COMMUNE_LIST = "Quyết định 861/QĐ-TTg ngày 04/6/2021 (xã khu vực III)"
+VILLAGE_LIST = "Quyết định 612/QĐ-UBDT ngày 16/9/2021 (thôn đặc biệt khó khăn)"
+AFTER_REFORM = "Danh sách của tỉnh theo đơn vị hành chính cấp xã từ 01/7/2025 (dữ liệu mẫu)"
 TARGET_2022 = 1_865  # "1,865 children in special circumstances receive the monthly social allowance"
+UNDER3 = "under3_difficult_area"
+# The 1,865 of 2022 are children in special circumstances: the Art. 5(7) group (under 3 in an extremely
+# difficult commune or village) is enrolled in the demo from 2023 on, so that figure stays as it was.
+SPECIAL_GROUPS_2022 = tuple(g for g in AUTO_GROUPS if g != UNDER3)
+# Share of the legacy communes on the list of extremely difficult communes (region III, Decision
+# 861/QĐ-TTg of 04/6/2021): about 3 in 10 communes, as in a Central Highlands province.
+DIFFICULT_SHARE = 0.3
+DIFFICULT_VILLAGES = ("Làng Plei Rơ Wăk", "Thôn Kon Klốc")  # villages on the list (Decision 612/QĐ-UBDT)
 
 
 def _rand_day(rng, lo: dt.date, hi: dt.date) -> dt.date:
@@ -80,7 +96,7 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
     eligible = []
     for c in census_kids:
         f = facts[c.pk]
-        if best_group([check_group(g, f) for g in AUTO_GROUPS], rules, f, month_of(CENSUS_DAY)):
+        if best_group([check_group(g, f) for g in SPECIAL_GROUPS_2022], rules, f, month_of(CENSUS_DAY)):
             eligible.append(c)
     rng.shuffle(eligible)
     chosen, leftover = eligible[:target], eligible[target:]
@@ -92,11 +108,11 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
         day = _rand_day(rng, lo, hi)
         at = Facts(child=child, day=day, age=age_on(child.birth_date, day), episodes=f.episodes, poverty=f.poverty,
                    schooling=child.schooling, disability=child.disability)
-        best = best_group([check_group(g, at) for g in AUTO_GROUPS], rules, at, month_of(day))
+        best = best_group([check_group(g, at) for g in SPECIAL_GROUPS_2022], rules, at, month_of(day))
         if best is None:  # not yet eligible that early: decide on the census day's month instead
             day = hi
             at.day, at.age = day, age_on(child.birth_date, day)
-            best = best_group([check_group(g, at) for g in AUTO_GROUPS], rules, at, month_of(day))
+            best = best_group([check_group(g, at) for g in SPECIAL_GROUPS_2022], rules, at, month_of(day))
         if best is not None:
             plans.append({"child": child, "decided_on": day, "group": best.group})
 
@@ -125,6 +141,8 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
             continue
         hi = min(today - dt.timedelta(days=1), start + dt.timedelta(days=200))
         plan(c, f, start, hi)
+
+    plans.extend(_under3_plans(ctx, today, taken={p["child"].pk for p in plans}))
 
     # ---- rows: allowances, enrolment decisions, periods, stops
     def chairman(day: dt.date) -> str:  # who signs, by the decision's date (rules.deciding_authority)
@@ -161,11 +179,11 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
             last, reason = month_of(child.ended_on), (StopReason.DIED if child.end_reason == "died"
                                                       else StopReason.MOVED_OUT)
         age_limit = 22 if (group.continues_as_id or group.code == "no_nurture_student") and \
-            child.schooling == "in_school" else 16
+            child.schooling == "in_school" else 3 if group.code == UNDER3 else 16
         # A disabled child carries on at 16 at the adult coefficient (Art. 6(1)(e)): no stop for age.
         aged = None if group.code in DISABILITY_GROUPS else last_month_before_age(child.birth_date, age_limit)
         if aged is not None and (last is None or aged < last):
-            last, reason = aged, StopReason.AGED_22 if age_limit == 22 else StopReason.AGED_16
+            last, reason = aged, {22: StopReason.AGED_22, 3: StopReason.AGED_3}.get(age_limit, StopReason.AGED_16)
         if last is None or last >= month_add(this_month, -1) or last < period.start:
             continue
         decided = min(today, month_add(last, 1) + dt.timedelta(days=rng.randint(2, 20)))
@@ -233,3 +251,46 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — one story, read top to bottom
     note = f"; only {len(chosen)} eligible demo children for the 2022 target {target}" if shortfall else ""
     return (f"{len(allowances):,} allowances ({counted:,} active on {CENSUS_DAY:%d/%m/%Y}), {len(stops):,} stops, "
             f"{len(keys):,} locked payrolls {months[0]:%m/%Y}–{last_locked:%m/%Y} with {len(lines):,} lines{note}")
+
+
+def _difficult_areas_seed(ctx, rng) -> None:
+    """The province's list of extremely difficult communes and villages: whole legacy communes (region III)
+    and two villages elsewhere until 30/6/2025; from 1/7/2025 the 2025 communes most of whose predecessors
+    were on it (demo data: the list after the reorganisation is the province's to load)."""
+    communes = sorted(communes_under(ctx.province), key=lambda u: u.code)
+    marked = {u.pk for u in communes if rng.random() < DIFFICULT_SHARE}
+    rows = [DifficultArea(unit=u, valid_from=LIST_FROM, valid_to=REFORM_EVE, legal_basis=COMMUNE_LIST)
+            for u in communes if u.pk in marked]
+    rows += [DifficultArea(unit=u, village=v, valid_from=LIST_FROM, valid_to=REFORM_EVE, legal_basis=VILLAGE_LIST)
+             for u in communes if u.pk not in marked for v in DIFFICULT_VILLAGES if rng.random() < 0.5]
+    predecessors: dict[int, list[int]] = defaultdict(list)
+    for old, new in UnitSuccession.objects.filter(old_id__in=[u.pk for u in communes]).values_list("old_id", "new_id"):
+        predecessors[new].append(old)
+    rows += [DifficultArea(unit_id=new, valid_from=REFORM_DATE, legal_basis=AFTER_REFORM)
+             for new, olds in sorted(predecessors.items()) if sum(o in marked for o in olds) * 2 > len(olds)]
+    DifficultArea.objects.bulk_create(rows)
+
+
+def _under3_plans(ctx, today: dt.date, *, taken: set[int]) -> list[dict]:
+    """Children under 3 of poor and near-poor households in the listed communes and villages, enrolled
+    by decisions from 2023 on (Art. 5(7)); a share is left for the communes to act on. Their own random
+    streams, so the other draws (and the demo's figures of 2022) stay as they were."""
+    rng = ctx.rng("benefits-under3")
+    _difficult_areas_seed(ctx, ctx.rng("benefits-difficult-areas"))
+    plans: list[dict] = []  # children already planned in another group (`taken`) are left out
+    day = dt.date(2023, 1, 16)
+    while day < today - dt.timedelta(days=20):
+        whole, villages = difficult_areas_on(day)
+        listed = Residence.objects.filter(child=OuterRef("pk"), unit_id__in=whole | {u for u, _v in villages},
+                                          start__lte=day).filter(Q(end__isnull=True) | Q(end__gte=day))
+        kids = [c for c in Child.objects.filter(q_child_on(day), Exists(listed), source="demo",
+                                                birth_date__gt=day.replace(year=day.year - 3, day=1)).order_by("pk")
+                if c.pk not in taken]
+        facts = facts_load(kids, day=day)
+        for c in kids:
+            if check_group(UNDER3, facts[c.pk]).ok and rng.random() < 0.5:
+                plans.append({"child": c, "decided_on": min(today, day + dt.timedelta(days=rng.randint(0, 40))),
+                              "group": UNDER3})
+                taken.add(c.pk)
+        day = month_add(day, 6)
+    return plans

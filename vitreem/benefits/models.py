@@ -122,6 +122,7 @@ class AllowanceStatus(models.TextChoices):
 
 
 class StopReason(models.TextChoices):
+    AGED_3 = "aged_3", _("Đủ 3 tuổi")
     AGED_16 = "aged_16", _("Đủ 16 tuổi và không đi học")
     AGED_22 = "aged_22", _("Đủ 22 tuổi")
     DIED = "died", _("Đã mất")

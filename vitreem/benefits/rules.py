@@ -346,7 +346,8 @@ def check_group(code: str, f: Facts) -> Verdict:
             reasons.append(_("sống tại xã, thôn đặc biệt khó khăn"))
         else:
             failing.append(_("không sống tại xã, thôn đặc biệt khó khăn trong danh sách có hiệu lực"))
-        if any(check_group(other, f).ok for other in ("no_nurture", "hiv_poor", *DISABILITY_GROUPS)):
+        # (checked last, and only when the rest holds: it reads four other groups' conditions)
+        if not failing and any(check_group(other, f).ok for other in ("no_nurture", "hiv_poor", *DISABILITY_GROUPS)):
             failing.append(_("thuộc đối tượng khoản 1, 3 hoặc 6 Điều 5 Nghị định 20/2021 (hưởng theo nhóm đó)"))
     elif code == "single_parent_poor":
         # Art. 5(4): a single parent of a poor or near-poor household raising the child. The registry does
