@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vitreem.core.text import LocalName
@@ -113,6 +114,26 @@ class DifficultArea(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} {self.village}".strip()
+
+
+class RuleChange(models.Model):
+    """A correction of how the rules are applied that changes what months already paid should have been
+    (issue 14 item 8): a fix of the code's reading of a clause, recorded by the migration that ships it,
+    or by an administrator. The payroll then reconciles every locked month from `affects_from` that was
+    locked before `recorded_at`: the difference appears as an adjustment or arrears in the next open month
+    of each commune, never as a silent change, until a payroll locked after the change has paid it.
+    (The rule tables themselves cannot change for paid months: services refuse.)"""
+
+    affects_from = models.DateField(help_text="First month whose amounts the change affects")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    description = models.CharField(max_length=255)
+    legal_basis = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["recorded_at"]
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class AllowanceStatus(models.TextChoices):

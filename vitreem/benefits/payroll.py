@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from vitreem.core.errors import DomainError
 from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Residence, Schooling
 
-from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll
+from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll, RuleChange
 from .rules import (
     PROGRAMME_START,
     RuleBook,
@@ -36,6 +37,9 @@ from .rules import (
     month_label,
     month_of,
 )
+
+# Kept on a paid line reconciled because the rules' reading was corrected (a record, in Vietnamese).
+RULE_CHANGE_NOTE = "Điều chỉnh do sửa cách áp dụng quy định"
 
 
 @dataclass
@@ -180,11 +184,14 @@ def _residence_unit(history: list[tuple[int, dt.date, dt.date | None]], day: dt.
 
 def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | None,
                     rules: RuleBook | None = None, use_snapshots: bool = True,
-                    include_units: bool = True) -> PayrollResult:
+                    include_units: bool = True,
+                    assumed_changes: Sequence[tuple[dt.date, dt.datetime]] = ()) -> PayrollResult:
     """The payroll of `month` for the communes `commune_ids` (None = every commune).
 
     Locked communes are read from their snapshot; the others are computed. Raises a DomainError when
-    no base level is in force for the month (a payroll is never computed on a guess)."""
+    no base level is in force for the month (a payroll is never computed on a guess).
+    `assumed_changes` — (first month affected, when) of rule changes not recorded yet: the dry run of
+    what a change would create (`vitreem payroll_adjustments --rules-from`)."""
     month = month_of(month)
     if month < PROGRAMME_START:
         raise DomainError(_("Tháng %(m)s trước ngày Nghị định 20/2021 có hiệu lực (01/7/2021).")
@@ -231,20 +238,32 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
             manual[adj.allowance_id].append(adj)
 
     # A paid month needs reconciling only if something about the person changed after it was locked
-    # (a decision, the child's record); rule tables cannot change for paid months (services refuse).
-    recheck: dict[int, list[tuple[dt.date, int]]] = {}
+    # (a decision, the child's record), or a correction of the rules was recorded after it was locked
+    # (RuleChange) and the commune has not locked a payroll since — that payroll paid the difference.
+    # The rule tables themselves cannot change for paid months (services refuse).
+    recheck: dict[int, list[tuple[dt.date, int, str]]] = {}
     earliest_lock = min(locked_at.values(), default=None)
+    changes = ([(c.affects_from, c.recorded_at) for c in RuleChange.objects.all()] + list(assumed_changes)) \
+        if todo and earliest_lock is not None else []
+    last_lock: dict[int, dt.datetime] = {}
+    for (u, _m), t in locked_at.items():
+        last_lock[u] = max(t, last_lock.get(u, t))
     for a in todo:
         stamp = max(t for t in (stamps.get(a.pk), a.created_at, a.child.updated_at) if t is not None)
-        if earliest_lock is None or stamp <= earliest_lock:
+        since = last_lock.get(here[a.child_id])
+        pending = [(first, at) for first, at in changes if since is None or since < at]
+        if earliest_lock is None or (stamp <= earliest_lock and not pending):
             continue
         starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
         m = max(min(starts), PROGRAMME_START) if starts else month
         while m < month:
             past_unit = _residence_unit(history[a.child_id], m)
             when = locked_at.get((past_unit, m)) if past_unit is not None else None
-            if when is not None and stamp > when:
-                recheck.setdefault(a.pk, []).append((m, past_unit))  # type: ignore[arg-type]
+            if when is not None:
+                if stamp > when:
+                    recheck.setdefault(a.pk, []).append((m, past_unit, "person"))  # type: ignore[arg-type]
+                elif any(first <= m and at > when for first, at in pending):
+                    recheck.setdefault(a.pk, []).append((m, past_unit, "rule"))  # type: ignore[arg-type]
             m = _next(m)
     paid: dict[tuple[int, dt.date], int] = {}
     if recheck:
@@ -267,7 +286,7 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
             group = rules.groups[due.group_id]
             line.group_code, line.group_name = group.code, group.name
             line.coefficient, line.base, line.amount = due.coefficient, due.base, due.amount
-        for m, past_unit in recheck.get(a.pk, ()):
+        for m, past_unit, cause in recheck.get(a.pk, ()):
             past = calc.due(a, m, past_unit)
             owed = (past.amount if past else 0) - paid.get((a.pk, m), 0)
             if owed:
@@ -276,14 +295,15 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
                     line.arrears += owed
                 else:
                     line.adjustment += owed
-                line.details.append({"for_month": m, "kind": kind, "amount": owed,
+                line.details.append({"for_month": m, "kind": kind, "amount": owed, "cause": cause,
+                                     "note": RULE_CHANGE_NOTE if cause == "rule" else "",
                                      "coefficient": past.coefficient if past else None,
                                      "base": past.base if past else None,
                                      "group_code": rules.groups[past.group_id].code if past else ""})
         for adj in manual.get(a.pk, ()):
             line.adjustment += adj.amount
             line.details.append({"for_month": adj.for_month, "kind": LineKind.MANUAL, "amount": adj.amount,
-                                 "adjustment_id": adj.pk, "note": adj.reason})
+                                 "adjustment_id": adj.pk, "note": adj.reason, "cause": "manual"})
         if line.amount or line.arrears or line.adjustment:
             lines.append(line)
 

@@ -347,3 +347,46 @@ def test_a_child_under_3_in_an_extremely_difficult_village(units, worker_a, offi
 
     found = {line.child.pk: line.group for line in eligibility_for_user(user=officer, on=D(2024, 2, 20)).eligible}
     assert found.get(orphan.pk) == "no_nurture" and elsewhere.pk not in found and not_poor.pk not in found
+
+
+@pytest.mark.django_db
+def test_a_rule_correction_is_an_adjustment_in_the_next_open_month_with_a_dry_run_first(units, worker_a):
+    """Issue 14 item 8. March 2024 was paid under the old reading of Art. 8(1): a child turning 4 on 15/03
+    got 2.5 × 360.000 = 900.000 instead of 1.5 × 360.000 = 540.000. The paid month never changes; nothing
+    moves until the correction is recorded; `payroll_adjustments --rules-from` shows first, writing
+    nothing, what it would create: −360.000 in the next open month. Once recorded, the April payroll
+    carries it, marked as a rule correction; locking April settles it (May carries nothing)."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from vitreem.benefits.models import PaidLine, RuleChange
+    from vitreem.benefits.payroll import RULE_CHANGE_NOTE
+
+    child = make_child(units.commune_a, birth=D(2020, 3, 15), episodes=[("1", D(2021, 1, 10))])
+    enrol(worker_a, child, "no_nurture", D(2024, 2, 5))
+    services.payroll_lock(actor=worker_a, month=D(2024, 2, 1), unit=units.commune_a)
+    services.payroll_lock(actor=worker_a, month=D(2024, 3, 1), unit=units.commune_a)
+    PaidLine.objects.filter(child=child, for_month=D(2024, 3, 1)).update(coefficient=Decimal("2.5"), amount=900_000)
+    assert line_of(units.commune_a, "2024-04", child).adjustment == 0  # no silent change
+
+    out = io.StringIO()
+    call_command("payroll_adjustments", month="2024-04", unit="legacy:23500", rules_from="2024-03", json=True,
+                 stdout=out)
+    dry = json.loads(out.getvalue())
+    assert [(r["child"], r["for_month"], r["cause"], r["amount"]) for r in dry["lines"]] == [
+        (child.pk, "2024-03", "rule", -360_000)]
+    assert dry["by_cause"] == {"rule": {"lines": 1, "amount": -360_000}}
+    assert not RuleChange.objects.filter(affects_from__gte=D(2024, 1, 1)).exists()
+    assert line_of(units.commune_a, "2024-04", child).adjustment == 0  # the dry run wrote nothing
+
+    RuleChange.objects.create(affects_from=D(2024, 3, 1), description="Art. 8(1)", legal_basis="Điều 8 khoản 1")
+    april = line_of(units.commune_a, "2024-04", child)
+    assert (april.amount, april.adjustment) == (540_000, -360_000)
+    assert [(d["for_month"], d["cause"]) for d in april.details] == [(D(2024, 3, 1), "rule")]
+    services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)
+    paid = PaidLine.objects.get(child=child, for_month=D(2024, 3, 1), kind="adjustment")
+    assert (paid.amount, paid.note) == (-360_000, RULE_CHANGE_NOTE)
+    may = line_of(units.commune_a, "2024-05", child)
+    assert (may.amount, may.adjustment) == (540_000, 0)

@@ -1,0 +1,66 @@
+"""`vitreem payroll_adjustments --month YYYY-MM [--unit CODE] [--rules-from YYYY-MM] [--json]`
+
+A dry run: the arrears and adjustments the month's payroll would carry, each with its cause — a change
+about the person after a month was locked ("person"), a recorded correction of the rules ("rule"), a
+manual correction ("manual"). With `--rules-from`, as if a correction of the rules affecting that month
+and later were recorded now: the adjustments it would create (issue 14 item 8). Nothing is written."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vitreem.core.errors import DomainError
+from vitreem.core.text import format_number
+
+CAUSES = {"person": "thay đổi về đối tượng sau khi khóa", "rule": "sửa cách áp dụng quy định", "manual": "điều chỉnh ghi tay"}
+
+
+class Command(BaseCommand):
+    help = "Dry run: the arrears and adjustments of a month's payroll by cause (nothing is written)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", required=True, help="The open month whose payroll would carry them (YYYY-MM)")
+        parser.add_argument("--unit", default="", help="Unit code (version in force that month) or legacy:CODE / 2025:CODE")
+        parser.add_argument("--rules-from", default="", help="Assume a rule correction affecting this month on (YYYY-MM)")
+        parser.add_argument("--json", action="store_true", help="One JSON object")
+
+    def handle(self, *args, month, unit, rules_from, **options):
+        from vitreem.benefits.payroll import payroll_compute
+        from vitreem.benefits.rules import month_label, month_parse
+        from vitreem.places.selectors import communes_under, unit_resolve
+
+        try:
+            first = month_parse(month)
+            assumed = [(month_parse(rules_from, field_name="rules_from"), timezone.now())] if rules_from else []
+            unit_obj = (unit_resolve(unit, on=first) if ":" not in unit else unit_resolve(unit)) if unit else None
+            communes = {u.pk for u in communes_under(unit_obj)} if unit_obj is not None else None
+            result = payroll_compute(month=first, commune_ids=communes, assumed_changes=assumed)
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        if result.locked:
+            raise CommandError(f"Tháng {month_label(first)} đã khóa: chọn tháng chưa chi trả.")
+        units = {u.unit.pk: u.unit for u in result.by_unit}
+        rows = [{"allowance": ln.allowance_id, "child": ln.child_id, "name": ln.name,
+                 "unit": units[ln.unit_id].ref if ln.unit_id in units else None, "for_month": f"{d['for_month']:%Y-%m}",
+                 "kind": str(d["kind"]), "cause": d.get("cause", ""), "amount": d["amount"]}
+                for ln in result.lines for d in ln.details]
+        by_cause: dict[str, dict[str, int]] = {}
+        for r in rows:
+            total = by_cause.setdefault(r["cause"], {"lines": 0, "amount": 0})
+            total["lines"] += 1
+            total["amount"] += r["amount"]
+        if options["json"]:
+            self.stdout.write(json.dumps({"month": f"{first:%Y-%m}", "rules_from": rules_from or None, "lines": rows,
+                                          "by_cause": by_cause, "total": sum(r["amount"] for r in rows)},
+                                         ensure_ascii=False))
+            return
+        self.stdout.write(f"Truy lĩnh và điều chỉnh trong bảng lương tháng {month_label(first)} (chạy thử, không ghi gì)"
+                          + (f", giả định sửa quy định từ tháng {month_label(assumed[0][0])}" if assumed else ""))
+        for r in rows:
+            self.stdout.write(f"  {r['name']} ({r['unit']}): tháng {r['for_month']} {format_number(r['amount'])} đồng"
+                              f" — {CAUSES.get(r['cause'], r['cause'])}")
+        for cause, total in by_cause.items():
+            self.stdout.write(f"{CAUSES.get(cause, cause)}: {total['lines']} dòng, {format_number(total['amount'])} đồng")
+        if not rows:
+            self.stdout.write("Không có khoản truy lĩnh hay điều chỉnh nào.")
