@@ -88,8 +88,9 @@ def recipients(request, status: str = "", q: str = "", health_card: str = "", li
                     filters={"status": status, "q": q, "health_card": health_card, "limit": limit, "offset": offset},
                     count=len(page), total=total)
     return {"count": total, "results": [
-        {"id": a.pk, "child": a.child_id, "name": a.child.full_name, "unit": a.child.unit.ref, "status": a.status,
-         "health_card_issued_on": a.health_card_issued_on, "health_card_number": a.health_card_number}
+        {"id": a.pk, "child": a.child_id, "name": a.recipient_name, "unit": a.child.unit.ref, "status": a.status,
+         "health_card_issued_on": a.health_card_issued_on, "health_card_number": a.health_card_number,
+         "single_parent": bool(a.parent_name)}
         for a in page]}
 
 
@@ -133,6 +134,32 @@ def enrol(request, payload: EnrolIn):
         if payload.arrears_from else None, arrears_reason=payload.arrears_reason,
         exception_reason=payload.exception_reason, source="api", certified_on=payload.certified_on)
     return Status(201, {"id": allowance.pk, "status": allowance.status})
+
+
+class SingleParentIn(Schema):
+    guardian: int
+    children: list[int]
+    single_reason: str
+    number: str
+    decided_on: dt.date
+    signed_by: str = ""
+
+
+@router.post("/single-parents", response={201: dict})
+def single_parent_enrol(request, payload: SingleParentIn):
+    """A single parent of a poor or near-poor household raising children (Decree 20/2021, Art. 5(4)): the
+    parent's own allowance, 1.0 × the base level per child raised. `guardian`: the parent's entry on a
+    child's record; `single_reason`: unmarried | spouse_died | spouse_missing."""
+    from vitreem.registry.selectors import child_get_for_user, guardian_get_for_user
+
+    _reader(request)
+    guardian = guardian_get_for_user(user=request.user, guardian_id=payload.guardian)
+    children = [child_get_for_user(user=request.user, child_id=pk, audit=False) for pk in payload.children]
+    allowance = services.single_parent_enrol(
+        actor=request.user, guardian=guardian, children=children, single_reason=payload.single_reason,
+        number=payload.number, decided_on=payload.decided_on, signed_by=payload.signed_by)
+    return Status(201, {"id": allowance.pk, "status": allowance.status, "name": allowance.recipient_name,
+                        "children": sorted(c.pk for c in children)})
 
 
 @router.get("/budget")

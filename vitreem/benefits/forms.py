@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vitreem.core.params import IdChoiceField, IntField
 
-from .models import BeneficiaryGroup, StopReason
+from .models import BeneficiaryGroup, SingleReason, StopReason
 
 
 class MonthField(forms.CharField):
@@ -35,13 +35,29 @@ class DecisionForm(forms.Form):
 
 class EnrolForm(DecisionForm):
     child = IntField(widget=forms.HiddenInput)
-    group = IdChoiceField(label=_("Nhóm đối tượng"), queryset=BeneficiaryGroup.objects.filter(active=True),
-                                   to_field_name="code")
+    # A single parent's allowance is the parent's own: SingleParentForm (Decree 20/2021, Art. 5(4)).
+    group = IdChoiceField(label=_("Nhóm đối tượng"), to_field_name="code",
+                          queryset=BeneficiaryGroup.objects.filter(active=True).exclude(code="single_parent_poor"))
     arrears_from = MonthField(label=_("Truy lĩnh từ tháng (nếu có)"), required=False, help_text="YYYY-MM")
     arrears_reason = forms.CharField(label=_("Lý do truy lĩnh"), required=False)
     certified_on = forms.DateField(label=_("Ngày cấp giấy xác nhận mức độ khuyết tật (trẻ khuyết tật)"), required=False,
                                    widget=forms.DateInput(attrs={"type": "date"}))
     exception_reason = forms.CharField(label=_("Ngoại lệ điều kiện (cán bộ tỉnh, ghi lý do)"), required=False)
+
+
+class SingleParentForm(DecisionForm):
+    """A single parent's own allowance (Decree 20/2021, Art. 5(4)): the parent among a child's father and
+    mother, the children raised among the household's children the user may see."""
+
+    guardian = forms.ChoiceField(label=_("Cha hoặc mẹ đơn thân"))
+    single_reason = forms.ChoiceField(label=_("Là người đơn thân vì"), choices=SingleReason.choices)
+    children = forms.MultipleChoiceField(label=_("Các con đang nuôi (dưới 16 tuổi, hoặc từ 16 đến dưới 22 tuổi đang đi học)"),
+                                         widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, guardians, children, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].choices = [(g.pk, f"{g.full_name} ({g.get_relationship_display()})") for g in guardians]
+        self.fields["children"].choices = [(c.pk, f"{c.full_name} ({c.birth_date:%d/%m/%Y})") for c in children]
 
 
 class HealthCardForm(forms.Form):

@@ -152,8 +152,21 @@ class StopReason(models.TextChoices):
     OTHER = "other", _("Lý do khác")
 
 
+class SingleReason(models.TextChoices):
+    """Why a parent is single (Decree 20/2021, Art. 5(4): "chưa có chồng hoặc chưa có vợ; đã có chồng hoặc
+    vợ nhưng đã chết hoặc mất tích theo quy định của pháp luật")."""
+
+    UNMARRIED = "unmarried", _("Chưa có chồng hoặc chưa có vợ")
+    SPOUSE_DIED = "spouse_died", _("Vợ hoặc chồng đã chết")
+    SPOUSE_MISSING = "spouse_missing", _("Vợ hoặc chồng mất tích theo quy định của pháp luật")
+
+
 class Allowance(models.Model):
-    """One person's monthly allowance (an enrolment). At most one active or suspended per child."""
+    """One person's monthly allowance (an enrolment): a child's own, at most one active or suspended per
+    child; or a single parent's (Decree 20/2021, Art. 5(4)), `parent_name` set — the parent's own
+    allowance, 1.0 × the base level for each of `children` still raised that month (Art. 6(1)(d)), paid
+    in addition to any allowance the children receive themselves (Art. 6(2)). `child` is then the
+    eldest child raised: the family's residence (scope, the commune that pays) follows that child."""
 
     child = models.ForeignKey("registry.Child", on_delete=models.PROTECT, related_name="allowances")
     unit = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+",
@@ -163,6 +176,13 @@ class Allowance(models.Model):
     stop_reason = models.CharField(max_length=12, choices=StopReason.choices, blank=True)
     transfer_to = models.CharField(max_length=255, blank=True, help_text="New place of residence (moved out)")
     exception_reason = models.TextField(blank=True, help_text="Officer's recorded exception to the conditions")
+    # A single parent's enrolment (Art. 5(4)): the parent, why single, and the children raised.
+    parent_name = models.CharField(max_length=150, blank=True)
+    guardian = models.ForeignKey("registry.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", help_text="The parent's entry on the eldest child's record")
+    single_reason = models.CharField(max_length=16, choices=SingleReason.choices, blank=True)
+    children = models.ManyToManyField("registry.Child", blank=True, related_name="+",
+                                      help_text="The children a single parent raises (Art. 5(4))")
     # Decree 20/2021, Art. 9(1): a recipient of the monthly allowance is given a health insurance card.
     health_card_issued_on = models.DateField(null=True, blank=True)
     health_card_number = models.CharField(max_length=15, blank=True)
@@ -172,11 +192,18 @@ class Allowance(models.Model):
     province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["child"], condition=~Q(status="stopped"),
-                                               name="one_open_allowance_per_child")]
+        constraints = [models.UniqueConstraint(fields=["child"], condition=~Q(status="stopped") & Q(parent_name=""),
+                                               name="one_open_allowance_per_child"),
+                       models.UniqueConstraint(fields=["child"], condition=~Q(status="stopped") & ~Q(parent_name=""),
+                                               name="one_open_parent_allowance_per_family")]
 
     def __str__(self) -> str:
-        return f"{self.child} ({self.get_status_display()})"
+        return f"{self.recipient_name} ({self.get_status_display()})"
+
+    @property
+    def recipient_name(self) -> str:
+        """Who is paid: the child, or the single parent."""
+        return self.parent_name or self.child.full_name
 
 
 class DecisionKind(models.TextChoices):

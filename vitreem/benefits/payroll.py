@@ -33,6 +33,7 @@ from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll
 from .rules import (
     PROGRAMME_START,
     RuleBook,
+    age_for_month,
     amount_of,
     month_label,
     month_of,
@@ -142,13 +143,15 @@ class _Calc:
 
     def due(self, allowance: Allowance, month: dt.date, unit_id: int | None) -> Due | None:
         child = allowance.child
-        if child.ended_on and month_of(child.ended_on) < month:
+        if child.ended_on and month_of(child.ended_on) < month and not allowance.parent_name:
             return None  # paid through the month of death or leaving (Decree 20/2021: stops the month after)
         periods = allowance._periods  # type: ignore[attr-defined]
         period = next((p for p in periods if p.start <= month and (p.end is None or p.end >= month)), None)
         if period is None:
             return None
         group_id = period.group_id
+        if allowance.parent_name:
+            return self._parent_due(allowance, group_id, month, unit_id)
         value = self.rules.coefficient_in_month(group_id, child.birth_date, month)
         if value is None:
             group = self.rules.groups.get(group_id)
@@ -162,6 +165,22 @@ class _Calc:
             return None
         base = self.rules.base_for(month, self._province_id(unit_id))
         assert base is not None
+        return Due(group_id=group_id, coefficient=value, base=base, amount=amount_of(value, base))
+
+    def _parent_due(self, allowance: Allowance, group_id: int, month: dt.date, unit_id: int | None) -> Due | None:
+        """A single parent's allowance (Art. 5(4), 6(1)(d)): the coefficient for each child still raised
+        in `month` — under 16, or 16 to under 22 in school; a child who ends (age, death, leaving) counts
+        through that month (Art. 8(2))."""
+        raised = sum(1 for c in allowance._children  # type: ignore[attr-defined]
+                     if not (c.ended_on and month_of(c.ended_on) < month)
+                     and (age_for_month(c.birth_date, month) < 16
+                          or (age_for_month(c.birth_date, month) < 22 and c.schooling == Schooling.IN_SCHOOL)))
+        each = self.rules.coefficient_for(group_id, 0, month)
+        if not raised or each is None:
+            return None
+        base = self.rules.base_for(month, self._province_id(unit_id))
+        assert base is not None
+        value = each * raised
         return Due(group_id=group_id, coefficient=value, base=base, amount=amount_of(value, base))
 
     def _province_id(self, unit_id: int | None) -> int | None:
@@ -219,9 +238,10 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
             here[child_id] = where
 
     allowances = [a for a in Allowance.objects.filter(pk__in=Subquery(payable.values("pk")))
-                  .select_related("child").prefetch_related("periods") if a.child_id in here]
+                  .select_related("child").prefetch_related("periods", "children") if a.child_id in here]
     for a in allowances:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
+        a._children = list(a.children.all())  # type: ignore[attr-defined]
 
     todo = [a for a in allowances if here[a.child_id] not in locked]
     todo_ids = [a.pk for a in todo]
@@ -279,7 +299,7 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     lines: list[Line] = []
     for a in todo:
         unit_id = here[a.child_id]
-        line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.child.full_name, birth_date=a.child.birth_date,
+        line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.recipient_name, birth_date=a.child.birth_date,
                     unit_id=unit_id)
         due = calc.due(a, month, unit_id)
         if due is not None:
@@ -336,11 +356,12 @@ def _snapshot_lines(payrolls: list[Payroll], rules: RuleBook) -> list[Line]:
     by_allowance: dict[tuple[int, int], Line] = {}
     unit_of = {p.pk: p.unit_id for p in payrolls}
     for pl in (PaidLine.objects.filter(payroll__in=[p.pk for p in payrolls])
-               .select_related("child").order_by("pk")):
+               .select_related("child", "allowance").order_by("pk")):
         key = (pl.payroll_id, pl.allowance_id)
         line = by_allowance.get(key)
         if line is None:
-            line = by_allowance[key] = Line(allowance_id=pl.allowance_id, child_id=pl.child_id, name=pl.child.full_name,
+            line = by_allowance[key] = Line(allowance_id=pl.allowance_id, child_id=pl.child_id,
+                                            name=pl.allowance.parent_name or pl.child.full_name,
                                             birth_date=pl.child.birth_date, unit_id=unit_of[pl.payroll_id])
         if pl.kind == LineKind.REGULAR:
             group = rules.groups_by_code.get(pl.group_code)

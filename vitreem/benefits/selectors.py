@@ -104,6 +104,19 @@ def current_group(allowance: Allowance) -> BeneficiaryGroup | None:
     return period.group if period else None
 
 
+def single_parent_family(*, user, child: Child) -> tuple[list[Any], list[Child]]:
+    """For a single parent's enrolment (Art. 5(4)): the child's father and mother on record, and the
+    children of the child's household the user may see (not ended), eldest first."""
+    from vitreem.registry.models import Guardian
+
+    guardians = list(Guardian.objects.filter(child=child, relationship__in=[Guardian.Relationship.FATHER,
+                                                                          Guardian.Relationship.MOTHER]))
+    if not child.household_id:
+        return guardians, [child]
+    family = scope_filter(Child.objects.filter(household_id=child.household_id, ended_on__isnull=True), user)
+    return guardians, list(family.order_by("birth_date", "pk"))
+
+
 # ---------------------------------------------------------------- eligibility
 
 @dataclass
@@ -138,7 +151,8 @@ def eligibility_for_user(*, user, on: dt.date | None = None, unit: AdminUnit | N
         from vitreem.places.selectors import descendant_ids
 
         candidates = candidates.filter(unit_id__in=descendant_ids([unit]))
-    open_allowance = Allowance.objects.filter(child=OuterRef("pk")).exclude(status=AllowanceStatus.STOPPED)
+    # The children's own allowances: a single parent's (parent_name set) is the parent's, not the child's.
+    open_allowance = Allowance.objects.filter(child=OuterRef("pk"), parent_name="").exclude(status=AllowanceStatus.STOPPED)
     whole, villages = difficult_areas_on(on)
     candidates = candidates.filter(
         Exists(SpecialEpisode.objects.filter(child=OuterRef("pk"),
@@ -152,7 +166,7 @@ def eligibility_for_user(*, user, on: dt.date | None = None, unit: AdminUnit | N
     children = list(candidates)
     facts = facts_load(children, day=on)
     allowances: dict[int, Allowance] = {}
-    for a in (Allowance.objects.filter(child_id__in=[c.pk for c in children])
+    for a in (Allowance.objects.filter(child_id__in=[c.pk for c in children], parent_name="")
               .exclude(status=AllowanceStatus.STOPPED).prefetch_related("periods")):
         allowances[a.child_id] = a
     month = month_of(on)
@@ -288,9 +302,10 @@ def budget_forecast(*, user, year: int, unit: AdminUnit | None = None) -> dict[s
     rules = RuleBook.load()
     today = _today()
     recipients = list(recipients_for_user(user=user, status=AllowanceStatus.ACTIVE, unit=unit)
-                      .select_related("child__unit__parent").prefetch_related("periods"))
+                      .select_related("child__unit__parent").prefetch_related("periods", "children"))
     for a in recipients:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
+        a._children = list(a.children.all())  # type: ignore[attr-defined]
     since = today - dt.timedelta(days=365)
     new_by_unit = dict(decisions_for_user(user=user, kind=DecisionKind.ENROL).filter(decided_on__gt=since)
                        .values_list("allowance__child__unit").annotate(n=Count("pk")))

@@ -33,12 +33,14 @@ from .models import (
     LineKind,
     PaidLine,
     Payroll,
+    SingleReason,
     StopReason,
 )
 from .rules import (
     DISABILITY_GROUPS,
     PROGRAMME_START,
     RuleBook,
+    age_on,
     check_group,
     facts_load,
     last_month_before_age,
@@ -207,6 +209,9 @@ def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str,
     if errors:
         raise ValidationFailed(errors)
     group = _group(group)
+    if group.code == SINGLE_PARENT:
+        raise ValidationFailed({"group": _("Trợ cấp người đơn thân nuôi con là của cha hoặc mẹ, không phải của trẻ: "
+                                           "ghi nhận trong “Người đơn thân nuôi con” (Nghị định 20/2021, Điều 5 khoản 4).")})
     decision_month = month_of(decided_on)
     if group.code in DISABILITY_GROUPS:
         arrears_from, arrears_reason = _certificate_start(child, certified_on, decided_on, arrears_from, arrears_reason)
@@ -252,6 +257,72 @@ def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str,
                  changes={"child": child.pk, "group": group.code, "number": decision.number,
                           "decided_on": decided_on, "start": first, "arrears_from": arrears_from,
                           "certified_on": certified_on, "exception": exception})
+    return allowance
+
+
+SINGLE_PARENT = "single_parent_poor"
+
+
+@transaction.atomic
+def single_parent_enrol(*, actor, guardian, children: list, single_reason: str, number: str, decided_on: dt.date,
+                        signed_by: str = "") -> Allowance:
+    """Enrol a single parent of a poor or near-poor household who raises children (Decree 20/2021,
+    Art. 5(4)): the parent's own allowance, 1.0 × the base level for each child raised (Art. 6(1)(d)),
+    in addition to any allowance a child receives (Art. 6(2)). `guardian` is the parent's entry (father
+    or mother) on one child's record; `children` the children raised, of the same household — each under
+    16, or 16 to under 22 and in school. Paid from the decision's month (Art. 8(1))."""
+    from vitreem.registry.models import Child, Guardian, PovertyStatus, Schooling
+    from vitreem.registry.rules import poverty_status_of
+
+    guardian = Guardian.objects.select_related("child__unit").get(pk=getattr(guardian, "pk", guardian))
+    kids = list(Child.objects.select_related("unit").filter(pk__in=[getattr(c, "pk", c) for c in children])
+                .order_by("birth_date", "pk"))
+    for kid in [guardian.child, *kids]:
+        require_unit(actor, kid.unit)
+    errors = _decision_clean(number, decided_on)
+    if single_reason not in SingleReason.values:
+        errors["single_reason"] = _("Hãy chọn vì sao là người đơn thân (chưa có vợ/chồng; vợ/chồng đã chết hoặc "
+                                    "mất tích theo quy định của pháp luật — Nghị định 20/2021, Điều 5 khoản 4).")
+    if guardian.relationship not in (Guardian.Relationship.FATHER, Guardian.Relationship.MOTHER):
+        errors["guardian"] = _("Người hưởng phải là cha hoặc mẹ của trẻ.")
+    if guardian.child_id not in {k.pk for k in kids}:
+        errors["children"] = _("Danh sách con phải có %(n)s, trẻ mà %(p)s là cha/mẹ trong hồ sơ.") % {
+            "n": guardian.child.full_name, "p": guardian.full_name}
+    if errors:
+        raise ValidationFailed(errors)
+    household_ids = {k.household_id for k in kids}
+    if len(household_ids) != 1 or None in household_ids:
+        raise ValidationFailed({"children": _("Các con phải cùng một hộ gia đình trong sổ theo dõi.")})
+    status = poverty_status_of(household_ids, decided_on).get(kids[0].household_id)  # type: ignore[arg-type]
+    if status not in (PovertyStatus.POOR, PovertyStatus.NEAR_POOR):
+        raise ValidationFailed({"children": _("Hộ gia đình không thuộc hộ nghèo, hộ cận nghèo năm %(y)s theo danh sách "
+                                              "có hiệu lực ngày %(d)s.") % {"y": decided_on.year,
+                                                                            "d": decided_on.strftime("%d/%m/%Y")}})
+    for kid in kids:
+        age = age_on(kid.birth_date, decided_on)
+        if (kid.ended_on and kid.ended_on <= decided_on) or not (
+                age < 16 or (age < 22 and kid.schooling == Schooling.IN_SCHOOL)):
+            raise ValidationFailed({"children": _("%(n)s (%(a)s tuổi) không còn là con dưới 16 tuổi hoặc từ 16 đến "
+                                                  "dưới 22 tuổi đang đi học.") % {"n": kid.full_name, "a": age}})
+    group = _group(SINGLE_PARENT)
+    rules = RuleBook.load()
+    month = month_of(decided_on)
+    _require_rule_period(rules, group, month)
+    eldest = kids[0]
+    if Allowance.objects.select_for_update().filter(child=eldest).exclude(parent_name="").exclude(
+            status=AllowanceStatus.STOPPED).exists():
+        raise Conflict(_("Gia đình của %(n)s đã có quyết định trợ cấp người đơn thân nuôi con chưa thôi.")
+                       % {"n": eldest.full_name}, field="children", code="already_enrolled")
+    allowance = Allowance.objects.create(child=eldest, unit=eldest.unit, parent_name=guardian.full_name,
+                                         guardian=guardian, single_reason=single_reason, source="form")
+    allowance.children.set(kids)
+    decision = Decision.objects.create(
+        allowance=allowance, kind=DecisionKind.ENROL, number=nfc(number), decided_on=decided_on,
+        signed_by=nfc(signed_by), group=group, effective_month=month, unit=eldest.unit, created_by=_user(actor))
+    AllowancePeriod.objects.create(allowance=allowance, group=group, start=month, decision=decision)
+    audit_change(actor=actor, action="benefits.enrol", obj=allowance, unit=eldest.unit,
+                 changes={"parent": guardian.full_name, "children": [k.pk for k in kids], "group": group.code,
+                          "single_reason": single_reason, "number": decision.number, "decided_on": decided_on})
     return allowance
 
 

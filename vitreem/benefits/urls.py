@@ -10,6 +10,7 @@ urlpatterns = [
     path("rules/coefficients/", views.rules_coefficient_add, name="rules_coefficient_add"),
     path("eligibility/", views.eligibility, name="eligibility"),
     path("enrol/", views.enrol, name="enrol"),
+    path("single-parents/<int:child_id>/", views.single_parent, name="single_parent"),
     path("recipients/", views.recipients, name="recipients"),
     path("recipients/<int:allowance_id>/", views.recipient, name="recipient"),
     path("recipients/<int:allowance_id>/<slug:action>/", views.recipient_action, name="recipient_action"),

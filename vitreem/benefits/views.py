@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vitreem.core.audit import audit_read_list
-from vitreem.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.core.params import page_param, unit_param, year_param
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
@@ -159,6 +159,34 @@ def enrol(request):
         return redirect("benefits:recipient", allowance_id=allowance.pk)
     messages.error(request, error)
     return redirect(reverse("benefits:eligibility"))
+
+
+@_reader
+def single_parent(request, child_id: int):
+    """Enrol a child's father or mother as a single parent (Decree 20/2021, Art. 5(4)): the parent's own
+    allowance for the household's children raised."""
+    from vitreem.registry.selectors import child_get_for_user
+
+    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    guardians, family = selectors.single_parent_family(user=request.user, child=child)
+    form = forms.SingleParentForm(request.POST or None, guardians=guardians, children=family,
+                                  initial={"children": [child.pk]})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            allowance = services.single_parent_enrol(
+                actor=request.user, guardian=int(d["guardian"]), children=[int(pk) for pk in d["children"]],
+                single_reason=d["single_reason"], number=d["number"], decided_on=d["decided_on"],
+                signed_by=d["signed_by"])
+        except (ValidationFailed, Conflict) as exc:
+            errors = exc.errors if isinstance(exc, ValidationFailed) else {exc.field or "": str(exc.message)}
+            for name, message in errors.items():
+                form.add_error(name if name in form.fields else None, message)
+        else:
+            messages.success(request, _("Đã ghi quyết định trợ cấp người đơn thân nuôi con."))
+            return redirect("benefits:recipient", allowance_id=allowance.pk)
+    return render(request, "benefits/single_parent.html", {"form": form, "child": child},
+                  status=400 if form.errors else 200)
 
 
 @_reader

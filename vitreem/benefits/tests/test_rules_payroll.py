@@ -390,3 +390,53 @@ def test_a_rule_correction_is_an_adjustment_in_the_next_open_month_with_a_dry_ru
     assert (paid.amount, paid.note) == (-360_000, RULE_CHANGE_NOTE)
     may = line_of(units.commune_a, "2024-05", child)
     assert (may.amount, may.adjustment) == (540_000, 0)
+
+
+@pytest.mark.django_db
+def test_a_near_poor_single_mother_of_two_children_who_also_receive_allowances(units, worker_a):
+    """Issue 14 item 4 — Decree 20/2021 Art. 5(4), 6(1)(d), 6(2), worked by hand. Y Hoa, single (unmarried),
+    near-poor household, raises Y Bi (born 20/09/2008, severe disability, not in school) and Y Ba (born
+    02/03/2015, particularly severe disability). Both children have their own allowance; the mother's is
+    her own, enrolled 10/08/2024: 2 × 1.0 × 500.000 = 1.000.000 in 08/2024 and 09/2024 (Y Bi turns 16 in
+    September: still raised that month, Art. 8(2)), 500.000 from 10/2024. The children are paid as before:
+    Y Bi 2.0 × 500.000 → 1.5 × 500.000 from his 16th birthday month, Y Ba 2.5 × 500.000."""
+    from vitreem.registry.models import Guardian
+
+    near_poor = {2024: "near_poor"}
+    bi = make_child(units.commune_a, birth=D(2008, 9, 20), name="Y Bi", disability="severe", poverty=near_poor,
+                    schooling="dropped_out")
+    ba = make_child(units.commune_a, birth=D(2015, 3, 2), name="Y Ba", disability="particularly_severe")
+    ba.household = bi.household
+    ba.save(update_fields=["household"])
+    enrol(worker_a, bi, "disability_severe", D(2024, 7, 5), certified_on=D(2024, 7, 1))
+    enrol(worker_a, ba, "disability_particularly_severe", D(2024, 7, 5), certified_on=D(2024, 7, 1))
+    mother = Guardian.objects.create(child=bi, full_name="Y Hoa", name_key="y hoa", relationship="mother")
+    grandmother = Guardian.objects.create(child=ba, full_name="Y Lan", name_key="y lan", relationship="grandparent")
+
+    def single(**kw):
+        args = {"actor": worker_a, "guardian": mother, "children": [bi, ba], "single_reason": "unmarried",
+                "number": "12/QĐ-UBND", "decided_on": D(2024, 8, 10), **kw}
+        return services.single_parent_enrol(**args)
+
+    for kw, field in (({"single_reason": ""}, "single_reason"), ({"guardian": grandmother, "children": [ba]}, "guardian"),
+                      ({"children": [ba]}, "children"), ({"decided_on": D(2023, 8, 10)}, "children")):
+        with pytest.raises(ValidationFailed) as refused:
+            single(**kw)
+        assert field in refused.value.errors, kw
+        assert not Allowance.objects.exclude(parent_name="").exists()
+    with pytest.raises(ValidationFailed) as refused:  # the child's own enrolment in the parent's group
+        enrol(worker_a, ba, "single_parent_poor", D(2024, 8, 10))
+    assert "cha hoặc mẹ" in str(refused.value.errors["group"])
+
+    own = single()
+    assert (own.recipient_name, sorted(own.children.values_list("pk", flat=True))) == ("Y Hoa", sorted([bi.pk, ba.pk]))
+    result = payroll_compute(month=D(2024, 8, 1), commune_ids={units.commune_a.pk})
+    paid = {ln.name: (ln.coefficient, ln.amount) for ln in result.lines}
+    assert paid == {"Y Hoa": (Decimal("2.0"), 1_000_000), "Y Bi": (Decimal("2.0"), 1_000_000),
+                    "Y Ba": (Decimal("2.5"), 1_250_000)}
+    assert {ln.name: ln.amount for ln in payroll_compute(month=D(2024, 9, 1), commune_ids={units.commune_a.pk}).lines} \
+        == {"Y Hoa": 1_000_000, "Y Bi": 750_000, "Y Ba": 1_250_000}
+    assert {ln.name: ln.amount for ln in payroll_compute(month=D(2024, 10, 1), commune_ids={units.commune_a.pk}).lines} \
+        == {"Y Hoa": 500_000, "Y Bi": 750_000, "Y Ba": 1_250_000}
+    with pytest.raises(Conflict):
+        single(number="13/QĐ-UBND")

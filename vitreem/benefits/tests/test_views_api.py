@@ -284,3 +284,44 @@ def test_health_insurance_cards_are_recorded_and_the_missing_listed(worker_a, wo
     refused = login(worker_b).put(f"/api/benefits/recipients/{other.pk}/health-card", '{"issued_on": "2024-09-03"}',
                                   content_type="application/json")
     assert refused.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_single_parent_is_enrolled_on_the_page_and_through_the_api_and_another_commune_cannot(units, worker_a,
+                                                                                                 worker_b):
+    """Issue 14 item 4: the parent's own enrolment (Art. 5(4)) — the page offers the child's father/mother and
+    the household's children; a bad entry names the field and writes nothing; the API does the same;
+    another commune's worker gets 404 on the page and the API, and nothing is written."""
+    from vitreem.benefits.models import Allowance
+    from vitreem.registry.models import Guardian
+
+    from .factories import make_child
+
+    poor = {dt.date.today().year: "poor"}
+    eldest = make_child(units.commune_a, birth=dt.date(2014, 5, 1), poverty=poor)
+    younger = make_child(units.commune_a, birth=dt.date(2019, 5, 1))
+    younger.household = eldest.household
+    younger.save(update_fields=["household"])
+    mother = Guardian.objects.create(child=eldest, full_name="Nguyễn Thị Mai", name_key="nguyen thi mai",
+                                     relationship="mother")
+    url = f"/benefits/single-parents/{eldest.pk}/"
+    other = login(worker_b)
+    assert other.get(url).status_code == 404
+    assert other.post("/api/benefits/single-parents", {"guardian": mother.pk, "children": [eldest.pk],
+                      "single_reason": "unmarried", "number": "1/QĐ", "decided_on": dt.date.today().isoformat()},
+                      content_type="application/json").status_code == 404
+    client = login(worker_a)
+    page = client.get(url)
+    assert page.status_code == 200 and "Nguyễn Thị Mai" in page.content.decode()
+    data = {"guardian": mother.pk, "children": [eldest.pk, younger.pk], "single_reason": "spouse_died",
+            "number": "", "decided_on": dt.date.today().isoformat()}
+    bad = client.post(url, data)
+    assert bad.status_code == 400 and "number" in bad.context["form"].errors
+    assert not Allowance.objects.exists()
+    done = client.post(url, {**data, "number": "5/QĐ-UBND"})
+    allowance = Allowance.objects.get()
+    assert done.status_code == 302 and done["Location"].endswith(f"/benefits/recipients/{allowance.pk}/")
+    assert (allowance.parent_name, allowance.single_reason, allowance.children.count()) == ("Nguyễn Thị Mai",
+                                                                                          "spouse_died", 2)
+    again = client.post("/api/benefits/single-parents", {**data, "number": "6/QĐ-UBND"}, content_type="application/json")
+    assert again.status_code == 409
