@@ -58,7 +58,7 @@ PROGRAMME_START = dt.date(2021, 1, 1)
 # date of effect is not confirmed, so the switch is data (StandingAgencyPeriod rows) the administrator
 # corrects in the admin — docs/en/legal-basis.md, "Member units and the standing agency".
 HEALTH_FROM = dt.date(2025, 3, 1)
-DEMO_MEMBERSHIP = {code: (PROGRAMME_START, None) for code, *_ in DEMO_MEMBER_UNITS}
+DEMO_MEMBERSHIP: dict[str, tuple[dt.date, dt.date | None]] = {code: (PROGRAMME_START, None) for code, *_ in DEMO_MEMBER_UNITS}
 DEMO_MEMBERSHIP["so-ldtbxh"] = (PROGRAMME_START, HEALTH_FROM - dt.timedelta(days=1))
 DEMO_STANDING_AGENCY = [
     ("so-ldtbxh", PROGRAMME_START, HEALTH_FROM - dt.timedelta(days=1),
