@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vitreem.accounts.models import MemberUnit
-from vitreem.accounts.selectors import member_units_during
+from vitreem.accounts.selectors import member_units_during, standing_agency_on
 from vitreem.core.audit import history_for, history_in_words
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.places.models import AdminUnit
@@ -396,7 +396,10 @@ def member_unit_list(request):
     require_reader(request.user)
     year = _year(request)
     rows = sel.member_unit_evaluations(year=year, user=request.user)
-    return render(request, "programme/member_units.html", {"rows": rows, "year": year})
+    # The standing agency is dated: the page names the one of the year shown (its last day, or today).
+    day = min(dt.date(year, 12, 31), timezone.localdate())
+    return render(request, "programme/member_units.html", {"rows": rows, "year": year, "standing_day": day,
+                                                           "standing_agency": standing_agency_on(day)})
 
 
 # ---------------------------------------------------------------- plans and tasks
