@@ -1,5 +1,6 @@
 """The demo accounts (shown on the login page only when VITREEM_DEMO=1)."""
 
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -31,8 +32,9 @@ DEMO_ACCOUNTS: list[dict[str, Any]] = [
      "label": _("Giám sát quản lý trường hợp cấp tỉnh")},
 ]
 
-# The committee's usual members (Kon Tum's committee, 2023). The standing agency is a setting:
-# Labour-Invalids-Social Affairs until 2025, Health since March 2025.
+# The committee's usual members (Kon Tum's committee, 2023). Membership and the standing agency are
+# dated (DEMO_MEMBERSHIP, DEMO_STANDING_AGENCY below): Labour-Invalids-Social Affairs until the 2025
+# reorganisation, Health after it.
 DEMO_MEMBER_UNITS = [
     ("so-ldtbxh", "Sở Lao động - Thương binh và Xã hội", "Department of Labour, Invalids and Social Affairs", "department"),
     ("so-yte", "Sở Y tế", "Department of Health", "department"),
@@ -46,4 +48,22 @@ DEMO_MEMBER_UNITS = [
     ("hoi-lhpn", "Hội Liên hiệp Phụ nữ tỉnh", "Provincial Women's Union", "mass_org"),
     ("tinh-doan", "Tỉnh Đoàn", "Provincial Youth Union", "mass_org"),
 ]
-STANDING_AGENCY_CODE = "so-yte"
+
+# Everyone a member from the programme's start (Decision 23/QĐ-TTg, 7 January 2021), except DOLISA, whose
+# work for children passed to the Department of Health in the 2025 reorganisation: it leaves the day before.
+PROGRAMME_START = dt.date(2021, 1, 1)
+# The switch date. Decree 42/2025/NĐ-CP (the Ministry of Health's functions), Art. 4: "Nghị định này có
+# hiệu lực thi hành từ ngày 01 tháng 3 năm 2025" (read in a published copy of the article, not the
+# gazette). The provincial decree (45/2025/NĐ-CP, 28 February 2025) was not found in its own text: its
+# date of effect is not confirmed, so the switch is data (StandingAgencyPeriod rows) the administrator
+# corrects in the admin — docs/en/legal-basis.md, "Member units and the standing agency".
+HEALTH_FROM = dt.date(2025, 3, 1)
+DEMO_MEMBERSHIP: dict[str, tuple[dt.date, dt.date | None]] = {code: (PROGRAMME_START, None) for code, *_ in DEMO_MEMBER_UNITS}
+DEMO_MEMBERSHIP["so-ldtbxh"] = (PROGRAMME_START, HEALTH_FROM - dt.timedelta(days=1))
+DEMO_STANDING_AGENCY = [
+    ("so-ldtbxh", PROGRAMME_START, HEALTH_FROM - dt.timedelta(days=1),
+     "Dữ liệu mẫu: cơ quan thường trực đến khi công tác trẻ em chuyển sang ngành Y tế (2025)"),
+    ("so-yte", HEALTH_FROM, None,
+     "Nghị định 42/2025/NĐ-CP, Điều 4 (hiệu lực 01/3/2025); Nghị định 45/2025/NĐ-CP (Sở Y tế) — ngày cần đối "
+     "chiếu văn bản"),
+]

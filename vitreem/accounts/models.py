@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,6 +38,23 @@ CASE_DECIDER_ROLES = frozenset({Role.CHAIRMAN})
 CASELOAD_MANAGER_ROLES = frozenset({Role.CASE_SUPERVISOR, Role.PROVINCE_OFFICER, Role.ADMIN})
 
 
+class PeriodQuerySet(models.QuerySet):
+    """Rows with a valid_from (empty = since always) and a valid_to (the last day; empty = open)."""
+
+    def on(self, day: dt.date) -> PeriodQuerySet:
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+                           Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+    def overlapping(self, start: dt.date, end: dt.date | None) -> PeriodQuerySet:
+        qs = self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=start))
+        return qs if end is None else qs.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=end))
+
+
+class MemberUnitQuerySet(PeriodQuerySet):
+    def on(self, day: dt.date) -> PeriodQuerySet:
+        return super().on(day).filter(active=True)
+
+
 class MemberUnit(models.Model):
     """A member of the provincial Steering Committee: a department, a mass organisation, a People's Committee."""
 
@@ -51,10 +71,17 @@ class MemberUnit(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEPARTMENT)
     unit = models.ForeignKey("places.AdminUnit", null=True, blank=True, on_delete=models.PROTECT,
                              help_text="For People's Committees: the district or commune they govern.")
-    is_standing_agency = models.BooleanField(
-        default=False, help_text="The committee's standing agency (LĐ-TBXH until 2025, Health from March 2025)."
-    )
+    # Membership is dated (issue 14 item 17): the 2025 reorganisation ended some units' membership
+    # (the Department of Labour, Invalids and Social Affairs) and a report of 2022 must still list
+    # the units of 2022. valid_to is the last day of membership; empty = open. `active` stays the
+    # record's on/off switch (a unit entered by mistake), not the membership: both must hold.
+    valid_from = models.DateField(_("thành viên từ ngày"), null=True, blank=True,
+                                  help_text=_("Để trống: thành viên từ khi bắt đầu dùng hệ thống."))
+    valid_to = models.DateField(_("thành viên đến hết ngày"), null=True, blank=True,
+                                help_text=_("Để trống: vẫn là thành viên."))
     active = models.BooleanField(default=True)
+
+    objects = MemberUnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -63,6 +90,59 @@ class MemberUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("Ngày kết thúc không được trước ngày bắt đầu.")})
+
+    def member_on(self, day: dt.date) -> bool:
+        return (self.active and (self.valid_from is None or self.valid_from <= day)
+                and (self.valid_to is None or self.valid_to >= day))
+
+    @property
+    def is_standing_agency(self) -> bool:
+        """Whether the unit is the standing agency today: derived from StandingAgencyPeriod, the only
+        source (the boolean column of before was replaced by the dated periods, migration 0003)."""
+        from django.utils import timezone
+
+        return self.standing_periods.on(timezone.localdate()).exists()
+
+
+class StandingAgencyPeriod(models.Model):
+    """The member unit that is the committee's standing agency (cơ quan thường trực) from a day to a day.
+
+    Dated because the body changed: the Department of Labour, Invalids and Social Affairs until the 2025
+    reorganisation, the Department of Health after it (Decree 42/2025/NĐ-CP, Art. 4: "Nghị định này có
+    hiệu lực thi hành từ ngày 01 tháng 3 năm 2025"; docs/en/legal-basis.md). A separate table rather than
+    two dates on MemberUnit: the same unit may be the standing agency more than once, and each period has
+    its own legal basis. Periods never overlap (clean, and accounts.services)."""
+
+    member_unit = models.ForeignKey(MemberUnit, on_delete=models.PROTECT, related_name="standing_periods",
+                                    verbose_name=_("đơn vị thành viên"))
+    valid_from = models.DateField(_("từ ngày"))
+    valid_to = models.DateField(_("đến hết ngày"), null=True, blank=True, help_text=_("Để trống: đến nay."))
+    legal_basis = models.CharField(_("căn cứ"), max_length=300, blank=True,
+                                   help_text=_("Văn bản giao nhiệm vụ cơ quan thường trực (số, ngày, điều)."))
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["valid_from"]
+        verbose_name = _("cơ quan thường trực (theo thời kỳ)")
+        verbose_name_plural = _("cơ quan thường trực (theo thời kỳ)")
+
+    def __str__(self) -> str:
+        end = self.valid_to.strftime("%d/%m/%Y") if self.valid_to else "…"
+        return f"{self.member_unit} ({self.valid_from:%d/%m/%Y} – {end})"
+
+    def clean(self) -> None:
+        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": _("Ngày kết thúc không được trước ngày bắt đầu.")})
+        if self.valid_from and self.member_unit_id:
+            clash = StandingAgencyPeriod.objects.overlapping(self.valid_from, self.valid_to).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError(_("Thời kỳ này trùng với thời kỳ cơ quan thường trực %(other)s.")
+                                      % {"other": clash.first()})
 
 
 class User(AbstractUser):

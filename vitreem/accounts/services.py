@@ -6,16 +6,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from vitreem.core.audit import audit_change
+from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.db import write_if_free
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 
-from .models import TWO_FACTOR_ROLES, ApiToken, MemberUnit, Role, UnitMembership, User
+from .models import TWO_FACTOR_ROLES, ApiToken, MemberUnit, Role, StandingAgencyPeriod, UnitMembership, User
 
 
 @transaction.atomic
@@ -154,15 +155,35 @@ def token_authenticate(raw: str) -> User:
 
 
 @transaction.atomic
+def demo_member_units_ensure() -> dict[str, MemberUnit]:
+    """The demo committee: its member units with their periods and the dated standing agency. Periods
+    are written only where none exist, so an administrator's corrections survive a re-run."""
+    from .demo import DEMO_MEMBER_UNITS, DEMO_MEMBERSHIP, DEMO_STANDING_AGENCY
+
+    units = {}
+    for code, name, name_en, kind in DEMO_MEMBER_UNITS:
+        start, end = DEMO_MEMBERSHIP[code]
+        unit, created = MemberUnit.objects.get_or_create(code=code, defaults={
+            "name": name, "name_en": name_en, "kind": kind, "valid_from": start, "valid_to": end})
+        if not created and unit.valid_from is None:
+            MemberUnit.objects.filter(pk=unit.pk).update(valid_from=start, valid_to=end)
+            unit.refresh_from_db()
+        units[code] = unit
+    if not StandingAgencyPeriod.objects.exists():
+        StandingAgencyPeriod.objects.bulk_create([
+            StandingAgencyPeriod(member_unit=units[code], valid_from=start, valid_to=end, legal_basis=basis)
+            for code, start, end, basis in DEMO_STANDING_AGENCY])
+    return units
+
+
+@transaction.atomic
 def demo_accounts_ensure() -> list[User]:
     """Create the demo member units and accounts if missing (password `vitreem-demo`)."""
     from vitreem.places.selectors import unit_resolve
 
-    from .demo import DEMO_ACCOUNTS, DEMO_MEMBER_UNITS, DEMO_PASSWORD, STANDING_AGENCY_CODE
+    from .demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    for code, name, name_en, kind in DEMO_MEMBER_UNITS:
-        MemberUnit.objects.update_or_create(code=code, defaults={
-            "name": name, "name_en": name_en, "kind": kind, "is_standing_agency": code == STANDING_AGENCY_CODE})
+    demo_member_units_ensure()
     users = []
     spec: dict[str, Any]
     for spec in DEMO_ACCOUNTS:
@@ -175,3 +196,53 @@ def demo_accounts_ensure() -> list[User]:
             username=spec["username"], password=DEMO_PASSWORD, role=spec["role"], full_name=spec["full_name"],
             units=[unit_resolve(ref) for ref in spec["units"]], member_unit=member_unit))
     return users
+
+
+def _period_check(*, member_unit: MemberUnit, valid_from: dt.date, valid_to: dt.date | None) -> None:
+    if valid_to is not None and valid_to < valid_from:
+        raise DomainError(_("Ngày kết thúc không được trước ngày bắt đầu."), field="valid_to")
+    if not member_unit.member_on(valid_from):
+        raise DomainError(_("%(unit)s không là đơn vị thành viên vào ngày %(day)s.")
+                          % {"unit": member_unit.name, "day": valid_from.strftime("%d/%m/%Y")}, field="valid_from")
+
+
+@transaction.atomic
+def standing_agency_switch(*, actor: User | None, member_unit: MemberUnit, valid_from: dt.date,
+                           legal_basis: str = "") -> StandingAgencyPeriod:
+    """Make `member_unit` the standing agency from `valid_from` on: the period in force that day ends the
+    day before, a later period is refused (correct it in the admin). Audited like every setting."""
+    _period_check(member_unit=member_unit, valid_from=valid_from, valid_to=None)
+    if StandingAgencyPeriod.objects.filter(valid_from__gte=valid_from).exists():
+        raise DomainError(_("Đã có cơ quan thường trực ghi từ ngày %(day)s trở về sau; sửa thời kỳ đó trước.")
+                          % {"day": valid_from.strftime("%d/%m/%Y")}, field="valid_from")
+    for current in StandingAgencyPeriod.objects.select_for_update().on(valid_from):
+        before = snapshot(current)
+        current.valid_to = valid_from - dt.timedelta(days=1)
+        current.save(update_fields=["valid_to"])
+        audit_change(actor=actor, action="accounts.standing_agency.end", obj=current,
+                     changes=diff(before, snapshot(current)))
+    period = StandingAgencyPeriod.objects.create(member_unit=member_unit, valid_from=valid_from,
+                                                 legal_basis=legal_basis)
+    audit_change(actor=actor, action="accounts.standing_agency.start", obj=period, changes=snapshot(period))
+    return period
+
+
+@transaction.atomic
+def member_unit_membership_set(*, actor: User | None, member_unit: MemberUnit, valid_from: dt.date | None,
+                               valid_to: dt.date | None) -> MemberUnit:
+    """Date a unit's membership. A unit may not stop being a member while it is the standing agency."""
+    if valid_from and valid_to and valid_to < valid_from:
+        raise DomainError(_("Ngày kết thúc không được trước ngày bắt đầu."), field="valid_to")
+    standing = StandingAgencyPeriod.objects.filter(member_unit=member_unit)
+    outside = standing.filter(valid_from__lt=valid_from) if valid_from else standing.none()
+    if valid_to is not None:
+        outside = outside | standing.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=valid_to))
+    if outside.exists():
+        raise DomainError(_("%(unit)s là cơ quan thường trực ngoài thời gian này; sửa thời kỳ cơ quan thường "
+                            "trực trước.") % {"unit": member_unit.name}, field="valid_to")
+    before = snapshot(member_unit)
+    member_unit.valid_from, member_unit.valid_to = valid_from, valid_to
+    member_unit.save(update_fields=["valid_from", "valid_to"])
+    audit_change(actor=actor, action="accounts.member_unit.period", obj=member_unit,
+                 changes=diff(before, snapshot(member_unit)))
+    return member_unit

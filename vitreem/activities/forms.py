@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.accounts.forms import limit_member_units
 from vitreem.accounts.models import MemberUnit
 from vitreem.core.errors import DomainError, ValidationFailed
 from vitreem.core.params import IdChoiceField, IdMultipleChoiceField, IntField, month_param, year_param
@@ -41,6 +42,18 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _day_of(form: forms.Form, name: str) -> dt.date | None:
+    """The date a form is for: the posted one when it parses, else the record's."""
+    raw = form.data.get(name) if form.is_bound else None
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(str(raw), fmt).date() if raw else None  # noqa: DTZ007 — a date only
+        except ValueError:
+            continue
+    value = form.initial.get(name)
+    return value if isinstance(value, dt.date) else None
 
 
 def _date_field(label, required=True):
@@ -89,7 +102,7 @@ class ActivityForm(forms.Form):
     unit = UnitChoice(label=_("Đơn vị (nơi tổ chức)"), queryset=AdminUnit.objects.none())
     topic = forms.ChoiceField(label=_("Chủ đề"), choices=_blank(Topic.choices), required=False)
     organiser = IdChoiceField(label=_("Đơn vị thành viên chủ trì"), required=False,
-                                       queryset=MemberUnit.objects.filter(active=True))
+                                       queryset=MemberUnit.objects.none())
     partners = IdMultipleChoiceField(label=_("Đối tác"), required=False, queryset=Partner.objects.all())
     budget_line = IdChoiceField(label=_("Dòng dự toán kinh phí"), required=False,
                                          queryset=BudgetAllocation.objects.none())
@@ -143,6 +156,8 @@ class ActivityForm(forms.Form):
                 self.initial["unit"] = current.pk
         if not self.is_bound:
             self.initial.setdefault("start_date", timezone.localdate())
+        # The organiser is a member on the activity's day (its start; today for a new one).
+        limit_member_units(self, "organiser", day=_day_of(self, "start_date"))
 
     def kind_fields(self):
         return [self[name] for name in KIND_FORM_FIELDS[Kind(self.kind)]]
@@ -231,7 +246,7 @@ class AllocationForm(forms.Form):
     year = IntField(label=_("Năm"), min_value=2000, max_value=2100)
     unit = UnitChoice(label=_("Đơn vị"), queryset=AdminUnit.objects.none())
     member_unit = IdChoiceField(label=_("Sở, ngành (nếu có)"), required=False,
-                                         queryset=MemberUnit.objects.filter(active=True))
+                                         queryset=MemberUnit.objects.none())
     source = forms.ChoiceField(label=_("Nguồn"), choices=Source.choices)
     purpose = forms.ChoiceField(label=_("Mục đích"), choices=Purpose.choices)
     amount = IntField(label=_("Số tiền (đồng)"), min_value=1)
@@ -242,6 +257,7 @@ class AllocationForm(forms.Form):
         _set_queryset(self, "unit", units_for_entry(user=user))
         if not self.is_bound:
             self.initial.setdefault("year", timezone.localdate().year)
+        limit_member_units(self, "member_unit")
 
 
 class SpendingForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.accounts.forms import limit_member_units
 from vitreem.accounts.models import MemberUnit
 from vitreem.core.params import IdChoiceField, IntField
 from vitreem.privacy.models import EXCEPTIONS
@@ -175,7 +176,9 @@ class NoteForm(VersionedForm):
 
 
 class ReferralForm(VersionedForm):
-    member_unit = IdChoiceField(label=_("Chuyển gửi tới"), queryset=MemberUnit.objects.filter(active=True))
+    # Only the units that are members today: a unit that left the committee takes no new referrals
+    # (an old referral to it still shows it, from the record).
+    member_unit = IdChoiceField(label=_("Chuyển gửi tới"), queryset=MemberUnit.objects.none())
     reason = text(_("Lý do, nội dung chuyển gửi"), rows=2)
     guardian_consent = forms.BooleanField(label=_("Cha mẹ/người chăm sóc đã đồng ý chia sẻ thông tin"),
                                           required=False)
@@ -184,6 +187,10 @@ class ReferralForm(VersionedForm):
     exception = forms.ChoiceField(label=_("Chuyển gửi không cần đồng ý (ngoại lệ)"), required=False,
                                   choices=[("", "—")] + [(b.value, b.label) for b in EXCEPTIONS])
     exception_note = forms.CharField(label=_("Sự việc làm ngoại lệ được áp dụng"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_member_units(self, "member_unit")
 
 
 class ReferralCloseForm(VersionedForm):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.accounts.forms import limit_member_units
 from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.selectors import member_units_during, member_units_on
 from vitreem.core.params import IdChoiceField, IdMultipleChoiceField, IntField
 from vitreem.places.models import AdminUnit, Level
 
@@ -55,12 +60,19 @@ class PlanForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Nhiệm vụ"), max_length=400, required=False)
-    lead_unit = IdChoiceField(label=_("Đơn vị chủ trì"), queryset=MemberUnit.objects.filter(active=True),
-                                       required=False)
+    lead_unit = IdChoiceField(label=_("Đơn vị chủ trì"), queryset=MemberUnit.objects.none(), required=False)
     supporting_units = IdMultipleChoiceField(label=_("Đơn vị phối hợp"), required=False,
-                                                      queryset=MemberUnit.objects.filter(active=True))
+                                             queryset=MemberUnit.objects.none())
     deadline = forms.DateField(label=_("Thời hạn"), input_formats=["%d/%m/%Y", "%Y-%m-%d"], required=False,
                                widget=forms.DateInput(attrs=DATE_INPUT))
+
+    def __init__(self, *args, year: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A plan's tasks go to the units that are members during the plan's year.
+        units = (member_units_during(dt.date(year, 1, 1), dt.date(year, 12, 31)) if year
+                 else member_units_on(timezone.localdate()))
+        for name in ("lead_unit", "supporting_units"):
+            self.fields[name].queryset = units  # type: ignore[attr-defined]  # a ModelChoiceField
 
 
 class TaskUpdateForm(forms.Form):
@@ -99,8 +111,7 @@ class IndicatorForm(forms.Form):
     disaggregations = forms.MultipleChoiceField(label=_("Phân tổ"), choices=DISAGGREGATION_CHOICES, required=False,
                                                 widget=forms.CheckboxSelectMultiple)
     source = forms.ChoiceField(label=_("Nguồn số liệu"), choices=_blank(Source.choices), required=False)
-    owner = IdChoiceField(label=_("Đơn vị phụ trách"), queryset=MemberUnit.objects.filter(active=True),
-                                   required=False)
+    owner = IdChoiceField(label=_("Đơn vị phụ trách"), queryset=MemberUnit.objects.none(), required=False)
     numerator_code = forms.CharField(label=_("Mã tử số (tính từ dữ liệu)"), max_length=60, required=False)
     denominator_code = forms.CharField(label=_("Mã mẫu số (tính từ dữ liệu)"), max_length=60, required=False)
     numerator_element = IdChoiceField(label=_("Tử số (chỉ tiêu báo cáo)"), required=False,
@@ -123,6 +134,7 @@ class IndicatorForm(forms.Form):
             self.fields[name].label_from_instance = lambda e: f"{e.form.name} — {e.name}"  # type: ignore[attr-defined]
         if not creating:
             del self.fields["code"]
+        limit_member_units(self, "owner")
         for year in TARGET_YEARS:
             self.fields[f"target_{year}"] = forms.CharField(label=_("Mục tiêu năm %(y)s") % {"y": year},
                                                             max_length=30, required=False)
@@ -153,7 +165,7 @@ class ReportFormForm(forms.Form):
     deadline_days = forms.CharField(label=_("Hạn nộp (số ngày sau kỳ)"), max_length=4, required=False, initial=15)
     remind_days_before = forms.CharField(label=_("Nhắc trước (số ngày)"), max_length=4, required=False, initial=5)
     member_units = IdMultipleChoiceField(label=_("Đơn vị thành viên báo cáo"), required=False,
-                                                  queryset=MemberUnit.objects.filter(active=True),
+                                                  queryset=MemberUnit.objects.none(),
                                                   widget=forms.CheckboxSelectMultiple)
     for_communes = forms.BooleanField(label=_("Mọi xã, phường của tỉnh báo cáo"), required=False)
     province = IdChoiceField(label=_("Tỉnh"), required=False,
@@ -166,6 +178,7 @@ class ReportFormForm(forms.Form):
             del self.fields["active"]
         else:
             del self.fields["code"]
+        limit_member_units(self, "member_units")
 
 
 class ElementForm(forms.Form):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.selectors import member_units_during
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_for
 from vitreem.places.models import AdminUnit, Level
@@ -505,8 +506,11 @@ def task_get_for_user(*, user, task_id: Any) -> Task:
         raise NotFound(_("Không tìm thấy nhiệm vụ.")) from None
 
 
-def member_units_for_user(*, user) -> QuerySet[MemberUnit]:
-    qs = MemberUnit.objects.filter(active=True)
+def member_units_for_user(*, user, year: int | None = None) -> QuerySet[MemberUnit]:
+    """The member units the user may read; with `year`, only those that were members during that year
+    (membership is dated: DOLISA left the committee in the 2025 reorganisation)."""
+    qs: QuerySet[MemberUnit] = (MemberUnit.objects.filter(active=True) if year is None
+                                else member_units_during(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     if not reads_all(user):
         qs = qs.filter(pk__in=scope_for(user).member_unit_ids)
     return qs
@@ -530,8 +534,10 @@ def member_unit_evaluations(*, year: int, user=None, member_units: Iterable[Memb
     """Per member unit: tasks it led done on time, its reports complete and on time, the status of the
     indicators it owns, a suggested rating (the mean of the three rates) and the confirmed rating."""
     today = today or timezone.localdate()
+    # The units that were members during the year: the 2022 evaluation lists 2022's committee.
     units = list(member_units) if member_units is not None else list(
-        member_units_for_user(user=user) if user is not None else MemberUnit.objects.filter(active=True))
+        member_units_for_user(user=user, year=year) if user is not None
+        else member_units_during(dt.date(year, 1, 1), dt.date(year, 12, 31)))
     if target_rows is None:
         target_rows = evaluation_for_year(year=year, with_trend=False)["targets"] if units else []
     tasks: dict[int, list[Task]] = defaultdict(list)

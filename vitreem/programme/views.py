@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.selectors import member_units_during, standing_agency_on
 from vitreem.core.audit import history_for, history_in_words
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.places.models import AdminUnit
@@ -394,7 +396,10 @@ def member_unit_list(request):
     require_reader(request.user)
     year = _year(request)
     rows = sel.member_unit_evaluations(year=year, user=request.user)
-    return render(request, "programme/member_units.html", {"rows": rows, "year": year})
+    # The standing agency is dated: the page names the one of the year shown (its last day, or today).
+    day = min(dt.date(year, 12, 31), timezone.localdate())
+    return render(request, "programme/member_units.html", {"rows": rows, "year": year, "standing_day": day,
+                                                           "standing_agency": standing_agency_on(day)})
 
 
 # ---------------------------------------------------------------- plans and tasks
@@ -405,8 +410,8 @@ def member_unit_list(request):
 def plan_list(request):
     require_reader(request.user)
     year = _year(request, timezone.localdate().year)
-    units = MemberUnit.objects.filter(active=True) if is_manager(request.user) else MemberUnit.objects.filter(
-        pk=request.user.member_unit_id)
+    units = (member_units_during(dt.date(year, 1, 1), dt.date(year, 12, 31)) if is_manager(request.user)
+             else MemberUnit.objects.filter(pk=request.user.member_unit_id))
     form = PlanForm(request.POST or None, member_units=units, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         try:
@@ -428,7 +433,7 @@ def plan_list(request):
 @require_http_methods(["GET", "POST"])
 def plan_detail(request, plan_id: int):
     plan = sel.plan_get_for_user(user=request.user, plan_id=plan_id)
-    form = TaskForm(request.POST or None)
+    form = TaskForm(request.POST or None, year=plan.year)
     if request.method == "POST" and form.is_valid():
         try:
             sv.task_create(actor=request.user, plan=plan, **form.cleaned_data)

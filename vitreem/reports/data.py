@@ -116,6 +116,7 @@ def report_data(*, year: Any, unit: str | AdminUnit | None = None, user: Any = N
     ctx["annex_unit_headers"] = [ANNEX_HEADERS[c] for c in ANNEX_CODES if c in registry]
     ctx["annex_units"], ctx["annex_total"] = _annex_units(unit_obj, day, year, user, f)
     ctx["annex_groups"] = _annex_groups(f, params)
+    ctx.update(_committee(year, params.period_end))
     ctx["charts"] = _charts(unit_obj, year, user, ctx)
     ctx["generated_at"] = timezone.localtime().strftime("%d/%m/%Y %H:%M")
     return ctx
@@ -249,6 +250,31 @@ def _targets(evaluation: dict | None, year: int) -> dict[str, Any]:
     return {"targets_paragraphs": paragraphs, "limitations": limitations, "annex_targets": annex,
             "annex_members": members, "directions": directions + list(STANDING_DIRECTIONS), "targets_note": "",
             "members_note": "" if members else "Chưa có đánh giá đơn vị thành viên trong hệ thống."}
+
+
+def _period_text(start: dt.date | None, end: dt.date | None) -> str:
+    since = f"từ {start:%d/%m/%Y}" if start else ""
+    until = f"đến {end:%d/%m/%Y}" if end else "đến nay"
+    return f"{since} {until}".strip()
+
+
+def _committee(year: int, period_end: dt.date) -> dict[str, Any]:
+    """The committee as it stood in the report's year: its standing agency on the last day of the period
+    and the units that were members at any time in the year. Both are dated (issue 14 item 17): the 2022
+    report names the Department of Labour, Invalids and Social Affairs, a 2026 report the Department of
+    Health, each from the StandingAgencyPeriod in force (accounts.selectors)."""
+    from vitreem.accounts.selectors import member_units_during, standing_agency_period_on
+
+    period = standing_agency_period_on(period_end)
+    name = period.member_unit.name if period is not None else ""
+    paragraph = (f"Cơ quan thường trực Ban Chỉ đạo tại ngày {period_end:%d/%m/%Y}: {name}."
+                 if name else "Chưa ghi cơ quan thường trực của Ban Chỉ đạo cho kỳ báo cáo này trong hệ thống.")
+    members = member_units_during(dt.date(year, 1, 1), period_end).order_by("name")
+    rows = [{"no": str(i), "name": m.name, "period": _period_text(m.valid_from, m.valid_to),
+             "note": "Cơ quan thường trực" if period is not None and m.pk == period.member_unit_id else ""}
+            for i, m in enumerate(members, 1)]
+    return {"standing_agency": name, "standing_agency_paragraph": paragraph, "annex_member_units": rows,
+            "standing_agency_recipient": f"- {name} (cơ quan thường trực);" if name else ""}
 
 
 def _annex_units(unit: AdminUnit, day: dt.date, year: int, user: Any, f: dict) -> tuple[list[dict], dict]:

@@ -36,6 +36,8 @@ def _sample_context() -> dict[str, Any]:
             "limitations": text, "directions": text, "annex_unit_headers": ["—"] * 6, "annex_units": [row],
             "annex_total": row, "annex_groups": [row], "annex_targets": [row], "annex_members": [row],
             "targets_note": "", "members_note": "", "generated_at": "—",
+            "standing_agency": "—", "standing_agency_paragraph": "—", "standing_agency_recipient": "—",
+            "annex_member_units": [{"no": "1", "name": "—", "period": "—", "note": ""}],
             "annex_charts": [{"title": "—", "image": ""}]}
 
 

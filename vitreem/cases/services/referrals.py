@@ -35,9 +35,13 @@ def referral_open(*, actor, case: Case | int, expected_version: int | None, memb
     case = case_for_action(actor, case, expected_version, action="referral")
     errors: dict[str, str] = {}
     unit = member_unit if isinstance(member_unit, MemberUnit) else MemberUnit.objects.filter(
-        pk=member_unit, active=True).first()
+        pk=member_unit).first()
     if unit is None:
         errors["member_unit"] = _("Chọn cơ quan, tổ chức nhận chuyển gửi.")
+    elif not unit.member_on(timezone.localdate()):
+        # A unit whose membership has ended (DOLISA after the 2025 reorganisation) takes no new referral.
+        errors["member_unit"] = _("%(u)s không còn là đơn vị thành viên: không chuyển gửi mới tới đơn vị này.") % {
+            "u": unit.name}
     elif case.referrals.filter(member_unit=unit, closed_at__isnull=True).exists():
         errors["member_unit"] = _("Vụ việc đang được chuyển gửi tới %(u)s.") % {"u": unit.name}
     if not _text(reason):

@@ -8,19 +8,14 @@ from decimal import Decimal
 import pytest
 
 from conftest import PASSWORD, PROVINCE
-from vitreem.accounts.demo import DEMO_MEMBER_UNITS
-from vitreem.accounts.models import MemberUnit, Role
-from vitreem.accounts.services import user_create
+from vitreem.accounts.models import Role
+from vitreem.accounts.services import demo_member_units_ensure, user_create
 from vitreem.places.selectors import unit_resolve
 
 
 @pytest.fixture
 def member_units(db):
-    units = {}
-    for code, name, name_en, kind in DEMO_MEMBER_UNITS:
-        units[code], _ = MemberUnit.objects.get_or_create(code=code, defaults={
-            "name": name, "name_en": name_en, "kind": kind, "is_standing_agency": code == "so-yte"})
-    return units
+    return demo_member_units_ensure()
 
 
 @pytest.fixture

@@ -150,7 +150,8 @@ def build() -> Path:
     left, right = sign.rows[0].cells
     left.text = right.text = ""
     _font(left.paragraphs[0].add_run("Nơi nhận:"), 12, bold=True, italic=True)
-    for line in ("- Ban Chỉ đạo tỉnh;", "- Các đơn vị thành viên;", "- Lưu: VT."):
+    for line in ("- Ban Chỉ đạo tỉnh;", "- Các đơn vị thành viên;",
+                 "{{ standing_agency_recipient }}", "- Lưu: VT."):
         _font(left.add_paragraph().add_run(line), 11)
     _font(right.paragraphs[0].add_run("TM. BAN CHỈ ĐẠO"), 14, bold=True)
     _font(right.add_paragraph().add_run("TRƯỞNG BAN"), 14, bold=True)
@@ -179,7 +180,12 @@ def build() -> Path:
           widths=[70, 22, 22, 22, 29])
 
     para(doc, "PHỤ LỤC 4", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
-    para(doc, "ĐÁNH GIÁ CÁC ĐƠN VỊ THÀNH VIÊN", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(doc, "CÁC ĐƠN VỊ THÀNH VIÊN NĂM {{ year }} VÀ ĐÁNH GIÁ", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    # The committee of the report's year: membership and the standing agency are dated (accounts).
+    para(doc, "{{ standing_agency_paragraph }}", indent=False)
+    table(doc, ["STT", "Đơn vị thành viên", "Thời gian là thành viên", "Ghi chú"],
+          ["{{ r.no }}", "{{ r.name }}", "{{ r.period }}", "{{ r.note }}"], "annex_member_units",
+          widths=[12, 75, 45, 33])
     para(doc, "{{ members_note }}", indent=False)
     table(doc, ["Đơn vị", "Nhiệm vụ hoàn thành", "Báo cáo đúng hạn", "Chỉ tiêu đạt", "Xếp loại"],
           ["{{ r.name }}", "{{ r.tasks }}", "{{ r.reports }}", "{{ r.indicators }}", "{{ r.rating }}"],
