@@ -171,10 +171,10 @@ class _Calc:
         """A single parent's allowance (Art. 5(4), 6(1)(d)): the coefficient for each child still raised
         in `month` — under 16, or 16 to under 22 in school; a child who ends (age, death, leaving) counts
         through that month (Art. 8(2))."""
-        raised = sum(1 for c in allowance._children  # type: ignore[attr-defined]
+        raised = len([c for c in allowance._children  # type: ignore[attr-defined]
                      if not (c.ended_on and month_of(c.ended_on) < month)
                      and (age_for_month(c.birth_date, month) < 16
-                          or (age_for_month(c.birth_date, month) < 22 and c.schooling == Schooling.IN_SCHOOL)))
+                          or (age_for_month(c.birth_date, month) < 22 and c.schooling == Schooling.IN_SCHOOL))])
         each = self.rules.coefficient_for(group_id, 0, month)
         if not raised or each is None:
             return None
@@ -266,8 +266,8 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     changes = ([(c.affects_from, c.recorded_at) for c in RuleChange.objects.all()] + list(assumed_changes)) \
         if todo and earliest_lock is not None else []
     last_lock: dict[int, dt.datetime] = {}
-    for (u, _m), t in locked_at.items():
-        last_lock[u] = max(t, last_lock.get(u, t))
+    for (unit_locked, _m), when_locked in locked_at.items():
+        last_lock[unit_locked] = max(when_locked, last_lock.get(unit_locked, when_locked))
     for a in todo:
         stamp = max(t for t in (stamps.get(a.pk), a.created_at, a.child.updated_at) if t is not None)
         since = last_lock.get(here[a.child_id])
