@@ -636,3 +636,73 @@ def allowance_health_card_set(*, actor, allowance: Allowance, issued_on: dt.date
                  changes=diff(before, snapshot(allowance, ["health_card_issued_on", "health_card_number"])))
     return allowance
 
+
+
+# ---------------------------------------------------------------- the list of extremely difficult areas
+
+DIFFICULT_AREA_COLUMNS = {  # folded header -> field (Vietnamese or English headers)
+    "ma xa": "unit", "xa": "unit", "unit": "unit", "thon": "village", "village": "village",
+    "tu ngay": "valid_from", "valid_from": "valid_from", "den ngay": "valid_to", "valid_to": "valid_to",
+    "can cu": "legal_basis", "legal_basis": "legal_basis",
+}
+
+
+@transaction.atomic
+def difficult_areas_load(*, actor, rows: list[list[Any]]) -> int:
+    """Load the province's list of extremely difficult communes and villages (Decree 20/2021, Art. 5(7)):
+    `rows` is a sheet, its first row the headers (Mã xã | Thôn | Từ ngày | Đến ngày | Căn cứ). Every row is
+    checked first; one bad row refuses the whole file, naming the row and the column, and nothing is
+    written. Rows already on the list (same commune, village and start) are left as they are."""
+    from vitreem.core.text import fold_words
+    from vitreem.imports.values import CellError, cell_text, parse_date
+    from vitreem.places.selectors import unit_resolve
+
+    from .models import DifficultArea
+
+    if not scope_for(actor).standing_agency:
+        raise PermissionDenied(_("Chỉ cơ quan thường trực cấp tỉnh được nạp danh sách xã, thôn đặc biệt khó khăn."))
+    if not rows:
+        raise ValidationFailed({"file": _("Tệp không có dòng nào.")})
+    columns = {i: DIFFICULT_AREA_COLUMNS.get(fold_words(cell_text(h)).replace("-", " ")) for i, h in enumerate(rows[0])}
+    missing = {"unit", "valid_from", "legal_basis"} - set(columns.values())
+    if missing:
+        raise ValidationFailed({"file": _("Thiếu cột: %(c)s (cần Mã xã, Thôn, Từ ngày, Đến ngày, Căn cứ).")
+                                % {"c": ", ".join(sorted(missing))}})
+    errors: dict[str, str] = {}
+    found: list[DifficultArea] = []
+    today = _today()
+    for number, cells in enumerate(rows[1:], start=2):
+        values = {columns[i]: c for i, c in enumerate(cells) if columns.get(i) and c not in ("", None)}
+        if not values:
+            continue
+        where = _("Dòng %(n)s") % {"n": number}
+        try:
+            start = parse_date(values.get("valid_from", ""), today=today)[0]
+            end = parse_date(values["valid_to"], today=today)[0] if values.get("valid_to") else None
+        except CellError:  # (its message speaks of a birth date: say which dates are meant here)
+            errors[f"row_{number}"] = f"{where}: " + _("không đọc được “Từ ngày” hoặc “Đến ngày” (viết dd/mm/yyyy).")
+            continue
+        try:
+            text = cell_text(values.get("unit", ""))
+            unit = unit_resolve(text, on=start) if ":" not in text else unit_resolve(text)
+        except DomainError:
+            errors[f"row_{number}"] = f"{where}: " + _("không tìm thấy xã “%(v)s”.") % {"v": cell_text(values.get("unit", ""))}
+            continue
+        basis = nfc(cell_text(values.get("legal_basis", "")))
+        if unit.level != Level.COMMUNE:
+            errors[f"row_{number}"] = f"{where}: " + _("“%(v)s” không phải đơn vị cấp xã.") % {"v": unit.name}
+        elif end is not None and end < start:
+            errors[f"row_{number}"] = f"{where}: " + _("“Đến ngày” trước “Từ ngày”.")
+        elif not basis:
+            errors[f"row_{number}"] = f"{where}: " + _("thiếu căn cứ (số, ngày quyết định phê duyệt danh sách).")
+        else:
+            found.append(DifficultArea(unit=unit, village=nfc(cell_text(values.get("village", ""))), valid_from=start,
+                                       valid_to=end, legal_basis=basis[:200], created_by=_user(actor)))
+    if errors:
+        raise ValidationFailed(errors)
+    have = set(DifficultArea.objects.values_list("unit_id", "village", "valid_from"))
+    new = [a for a in found if (a.unit_id, a.village, a.valid_from) not in have]
+    DifficultArea.objects.bulk_create(new)
+    audit_change(actor=actor, action="benefits.difficult_areas_load", object_type="benefits.difficultarea",
+                 changes={"rows": len(found), "added": len(new)})
+    return len(new)

@@ -440,3 +440,35 @@ def test_a_near_poor_single_mother_of_two_children_who_also_receive_allowances(u
         == {"Y Hoa": 500_000, "Y Bi": 750_000, "Y Ba": 1_250_000}
     with pytest.raises(Conflict):
         single(number="13/QĐ-UBND")
+
+
+@pytest.mark.django_db
+def test_the_province_loads_its_list_of_extremely_difficult_areas_all_rows_or_none(units, officer, worker_a, tmp_path):
+    """Issue 14 item 1: the list is dated data the province loads from a sheet; a bad row names its row and
+    column and nothing is written; a commune worker may not load it."""
+    from openpyxl import Workbook
+
+    from vitreem.benefits.models import DifficultArea
+    from vitreem.core.errors import PermissionDenied
+
+    header = ["Mã xã", "Thôn", "Từ ngày", "Đến ngày", "Căn cứ"]
+    good = [["legacy:23500", "", "04/06/2021", "30/06/2025", "QĐ 861/QĐ-TTg"],
+            ["legacy:23512", "Thôn Kon Klốc", "16/09/2021", "", "QĐ 612/QĐ-UBDT"]]
+    with pytest.raises(ValidationFailed) as refused:
+        services.difficult_areas_load(actor=officer, rows=[header, *good, ["legacy:99999", "", "01/01/2022", "", "x"],
+                                                           ["legacy:23500", "", "31/02/2022", "", "x"]])
+    assert set(refused.value.errors) == {"row_4", "row_5"} and "Dòng 4" in refused.value.errors["row_4"]
+    assert not DifficultArea.objects.exists()
+    with pytest.raises(PermissionDenied):
+        services.difficult_areas_load(actor=worker_a, rows=[header, *good])
+    book = Workbook()
+    for row in [header, *good]:
+        book.active.append(row)
+    path = tmp_path / "xa-dbkk.xlsx"
+    book.save(path)
+    from django.core.management import call_command
+
+    call_command("difficult_areas_load", str(path), as_user=officer.username)
+    call_command("difficult_areas_load", str(path), as_user=officer.username)  # again: nothing doubled
+    assert sorted(DifficultArea.objects.values_list("unit_id", "village", "valid_to")) == sorted(
+        [(units.commune_a.pk, "", D(2025, 6, 30)), (units.commune_b.pk, "Thôn Kon Klốc", None)])
