@@ -205,7 +205,9 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
                     rules: RuleBook | None = None, use_snapshots: bool = True,
                     include_units: bool = True,
                     assumed_changes: Sequence[tuple[dt.date, dt.datetime]] = ()) -> PayrollResult:
-    """The payroll of `month` for the communes `commune_ids` (None = every commune).
+    """The payroll of `month` for the communes `commune_ids` (None = every commune), in three phases:
+    who is paid and by which commune (`_recipients`), which paid months to reconcile (`_reconciliation`),
+    then each line's amount, arrears and adjustments (`_line`) and the communes' totals.
 
     Locked communes are read from their snapshot; the others are computed. Raises a DomainError when
     no base level is in force for the month (a payroll is never computed on a guess).
@@ -216,135 +218,152 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
         raise DomainError(_("Tháng %(m)s trước ngày Nghị định 20/2021 có hiệu lực (01/7/2021).")
                           % {"m": month_label(month)}, field="month", code="bad_month")
     rules = rules or RuleBook.load()
-    base_level = rules.base_for(month) or 0
-    first = month
     unit_filter = Q() if commune_ids is None else Q(unit_id__in=list(commune_ids))
-
     locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
-    # Recipients: people with an allowance begun by this month, paid by the commune they lived in on
-    # the 1st of the month. Driven from the (few) allowances, not the (many) residences.
+    who = _recipients(month, commune_ids)
+    todo = [a for a in who.allowances if who.here[a.child_id] not in locked]
+    rec = _reconciliation(todo, month, who, assumed_changes)
+    units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(who.here.values()) | set(locked))} \
+        if include_units else {}
+    calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
+    lines = [line for a in todo if (line := _line(a, month, who.here[a.child_id], calc, rec)).amount
+             or line.arrears or line.adjustment]
+    if locked:
+        lines.extend(_snapshot_lines(list(locked.values()), rules))
+    lines.sort(key=lambda ln: (units[ln.unit_id].code if ln.unit_id in units else "", ln.name, ln.allowance_id))
+    return PayrollResult(month=month, base_level=rules.base_for(month) or 0, lines=lines,
+                         by_unit=_totals(lines, locked, units))
+
+
+@dataclass
+class _Who:
+    history: dict[int, list[tuple[int, dt.date, dt.date | None]]]  # child -> (commune, start, end)
+    here: dict[int, int]  # child -> the commune that pays this month
+    allowances: list[Allowance]
+
+
+def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None) -> _Who:
+    """People with an allowance begun by this month, paid by the commune they lived in on the 1st of the
+    month (moves and the 2025 reform follow). Driven from the (few) allowances, not the (many) residences."""
     payable = Allowance.objects.filter(periods__start__lte=month)
     if commune_ids is not None and len(commune_ids) <= 200:
         payable = payable.filter(child__residences__unit_id__in=list(commune_ids))
-    payable_children = payable.values("child_id")
     history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(payable_children))
+    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(payable.values("child_id")))
                                           .values_list("child_id", "unit_id", "start", "end")):
         history[child_id].append((unit_id, start, end))
     here: dict[int, int] = {}
     for child_id, rows in history.items():
-        where = _residence_unit(rows, first)
+        where = _residence_unit(rows, month)
         if where is not None and (commune_ids is None or where in commune_ids):
             here[child_id] = where
-
     allowances = [a for a in Allowance.objects.filter(pk__in=Subquery(payable.values("pk")))
                   .select_related("child").prefetch_related("periods", "children") if a.child_id in here]
     for a in allowances:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
         a._children = list(a.children.all())  # type: ignore[attr-defined]
+    return _Who(history=history, here=here, allowances=allowances)
 
-    todo = [a for a in allowances if here[a.child_id] not in locked]
-    todo_ids = [a.pk for a in todo]
-    locked_at: dict[tuple[int, dt.date], dt.datetime] = {}
-    stamps: dict[int, dt.datetime] = {}
-    manual: dict[int, list[Adjustment]] = defaultdict(list)
-    if todo:
-        locked_at = {(u, m): t for u, m, t in Payroll.objects.filter(month__lt=month)
-                     .values_list("unit_id", "month", "locked_at")}
-        stamps = dict(Decision.objects.filter(allowance_id__in=todo_ids).values("allowance_id")
-                      .annotate(t=Max("created_at")).values_list("allowance_id", "t"))
-        for adj in Adjustment.objects.filter(allowance_id__in=todo_ids, settled_in__isnull=True,
-                                             for_month__lt=month):
-            manual[adj.allowance_id].append(adj)
 
-    # A paid month needs reconciling only if something about the person changed after it was locked
-    # (a decision, the child's record), or a correction of the rules was recorded after it was locked
-    # (RuleChange) and the commune has not locked a payroll since — that payroll paid the difference.
-    # The rule tables themselves cannot change for paid months (services refuse).
-    recheck: dict[int, list[tuple[dt.date, int, str]]] = {}
+@dataclass
+class _Reconcile:
+    recheck: dict[int, list[tuple[dt.date, int, str]]] = field(default_factory=dict)  # (month, commune, cause)
+    paid: dict[tuple[int, dt.date], int] = field(default_factory=dict)  # what each locked month paid
+    manual: dict[int, list[Adjustment]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _reconciliation(todo: list[Allowance], month: dt.date, who: _Who,
+                    assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> _Reconcile:
+    """Which paid months of each allowance to recompute. A paid month needs reconciling only if something
+    about the person changed after it was locked (a decision, the child's record) — cause "person" — or a
+    correction of the rules was recorded after it was locked (RuleChange) and the commune has not locked a
+    payroll since, which would have paid the difference — cause "rule". The rule tables themselves cannot
+    change for paid months (services refuse). Unsettled manual corrections are carried too."""
+    rec = _Reconcile()
+    if not todo:
+        return rec
+    ids = [a.pk for a in todo]
+    locked_at = {(u, m): t for u, m, t in Payroll.objects.filter(month__lt=month)
+                 .values_list("unit_id", "month", "locked_at")}
+    stamps = dict(Decision.objects.filter(allowance_id__in=ids).values("allowance_id")
+                  .annotate(t=Max("created_at")).values_list("allowance_id", "t"))
+    for adj in Adjustment.objects.filter(allowance_id__in=ids, settled_in__isnull=True, for_month__lt=month):
+        rec.manual[adj.allowance_id].append(adj)
     earliest_lock = min(locked_at.values(), default=None)
-    changes = ([(c.affects_from, c.recorded_at) for c in RuleChange.objects.all()] + list(assumed_changes)) \
-        if todo and earliest_lock is not None else []
+    if earliest_lock is None:
+        return rec
+    changes = [(c.affects_from, c.recorded_at) for c in RuleChange.objects.all()] + list(assumed_changes)
     last_lock: dict[int, dt.datetime] = {}
     for (unit_locked, _m), when_locked in locked_at.items():
         last_lock[unit_locked] = max(when_locked, last_lock.get(unit_locked, when_locked))
     for a in todo:
         stamp = max(t for t in (stamps.get(a.pk), a.created_at, a.child.updated_at) if t is not None)
-        since = last_lock.get(here[a.child_id])
-        pending = [(first, at) for first, at in changes if since is None or since < at]
-        if earliest_lock is None or (stamp <= earliest_lock and not pending):
+        since = last_lock.get(who.here[a.child_id])
+        pending = [(affects, at) for affects, at in changes if since is None or since < at]
+        if stamp <= earliest_lock and not pending:
             continue
         starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
         m = max(min(starts), PROGRAMME_START) if starts else month
         while m < month:
-            past_unit = _residence_unit(history[a.child_id], m)
+            past_unit = _residence_unit(who.history[a.child_id], m)
             when = locked_at.get((past_unit, m)) if past_unit is not None else None
             if when is not None:
                 if stamp > when:
-                    recheck.setdefault(a.pk, []).append((m, past_unit, "person"))  # type: ignore[arg-type]
-                elif any(first <= m and at > when for first, at in pending):
-                    recheck.setdefault(a.pk, []).append((m, past_unit, "rule"))  # type: ignore[arg-type]
+                    rec.recheck.setdefault(a.pk, []).append((m, past_unit, "person"))  # type: ignore[arg-type]
+                elif any(affects <= m and at > when for affects, at in pending):
+                    rec.recheck.setdefault(a.pk, []).append((m, past_unit, "rule"))  # type: ignore[arg-type]
             m = _next(m)
-    paid: dict[tuple[int, dt.date], int] = {}
-    if recheck:
+    if rec.recheck:
         # Manual corrections are outside the rule: they do not count as "paid" for reconciliation.
-        paid = {(row["allowance_id"], row["for_month"]): int(row["s"])
-                for row in PaidLine.objects.filter(allowance_id__in=list(recheck), for_month__lt=month)
-                .exclude(kind=LineKind.MANUAL).values("allowance_id", "for_month").annotate(s=Sum("amount"))}
+        rec.paid = {(row["allowance_id"], row["for_month"]): int(row["s"])
+                    for row in PaidLine.objects.filter(allowance_id__in=list(rec.recheck), for_month__lt=month)
+                    .exclude(kind=LineKind.MANUAL).values("allowance_id", "for_month").annotate(s=Sum("amount"))}
+    return rec
 
-    units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(here.values()) | set(locked))} \
-        if include_units else {}
-    calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
 
-    lines: list[Line] = []
-    for a in todo:
-        unit_id = here[a.child_id]
-        line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.recipient_name, birth_date=a.child.birth_date,
-                    unit_id=unit_id)
-        due = calc.due(a, month, unit_id)
-        if due is not None:
-            group = rules.groups[due.group_id]
-            line.group_code, line.group_name = group.code, group.name
-            line.coefficient, line.base, line.amount = due.coefficient, due.base, due.amount
-        for m, past_unit, cause in recheck.get(a.pk, ()):
-            past = calc.due(a, m, past_unit)
-            owed = (past.amount if past else 0) - paid.get((a.pk, m), 0)
-            if owed:
-                kind = LineKind.ARREARS if (a.pk, m) not in paid and owed > 0 else LineKind.ADJUSTMENT
-                if kind == LineKind.ARREARS:
-                    line.arrears += owed
-                else:
-                    line.adjustment += owed
-                line.details.append({"for_month": m, "kind": kind, "amount": owed, "cause": cause,
-                                     "note": RULE_CHANGE_NOTE if cause == "rule" else "",
-                                     "coefficient": past.coefficient if past else None,
-                                     "base": past.base if past else None,
-                                     "group_code": rules.groups[past.group_id].code if past else ""})
-        for adj in manual.get(a.pk, ()):
-            line.adjustment += adj.amount
-            line.details.append({"for_month": adj.for_month, "kind": LineKind.MANUAL, "amount": adj.amount,
-                                 "adjustment_id": adj.pk, "note": adj.reason, "cause": "manual"})
-        if line.amount or line.arrears or line.adjustment:
-            lines.append(line)
-
-    if locked:
-        lines.extend(_snapshot_lines(list(locked.values()), rules))
-    lines.sort(key=lambda ln: (units[ln.unit_id].code if ln.unit_id in units else "", ln.name, ln.allowance_id))
-
-    totals: dict[int, UnitTotal] = {}
-    for pk in locked:
-        if pk in units:
-            totals[pk] = UnitTotal(unit=units[pk], locked=True)
-    for ln in lines:
-        t = totals.setdefault(ln.unit_id, UnitTotal(unit=units[ln.unit_id])) if ln.unit_id in units else None
-        if t is None:
+def _line(a: Allowance, month: dt.date, unit_id: int, calc: _Calc, rec: _Reconcile) -> Line:
+    """One recipient's line: the month's amount, then arrears and adjustments of the paid months."""
+    groups = calc.rules.groups
+    line = Line(allowance_id=a.pk, child_id=a.child_id, name=a.recipient_name, birth_date=a.child.birth_date,
+                unit_id=unit_id)
+    due = calc.due(a, month, unit_id)
+    if due is not None:
+        group = groups[due.group_id]
+        line.group_code, line.group_name = group.code, group.name
+        line.coefficient, line.base, line.amount = due.coefficient, due.base, due.amount
+    for m, past_unit, cause in rec.recheck.get(a.pk, ()):
+        past = calc.due(a, m, past_unit)
+        owed = (past.amount if past else 0) - rec.paid.get((a.pk, m), 0)
+        if not owed:
             continue
+        kind = LineKind.ARREARS if (a.pk, m) not in rec.paid and owed > 0 else LineKind.ADJUSTMENT
+        if kind == LineKind.ARREARS:
+            line.arrears += owed
+        else:
+            line.adjustment += owed
+        line.details.append({"for_month": m, "kind": kind, "amount": owed, "cause": cause,
+                             "note": RULE_CHANGE_NOTE if cause == "rule" else "",
+                             "coefficient": past.coefficient if past else None,
+                             "base": past.base if past else None,
+                             "group_code": groups[past.group_id].code if past else ""})
+    for adj in rec.manual.get(a.pk, ()):
+        line.adjustment += adj.amount
+        line.details.append({"for_month": adj.for_month, "kind": LineKind.MANUAL, "amount": adj.amount,
+                             "adjustment_id": adj.pk, "note": adj.reason, "cause": "manual"})
+    return line
+
+
+def _totals(lines: list[Line], locked: dict[int, Payroll], units: dict[int, AdminUnit]) -> list[UnitTotal]:
+    totals: dict[int, UnitTotal] = {pk: UnitTotal(unit=units[pk], locked=True) for pk in locked if pk in units}
+    for ln in lines:
+        if ln.unit_id not in units:
+            continue
+        t = totals.setdefault(ln.unit_id, UnitTotal(unit=units[ln.unit_id]))
         t.recipients += 1
         t.amount += ln.amount
         t.arrears += ln.arrears
         t.adjustment += ln.adjustment
-    by_unit = sorted(totals.values(), key=lambda t: t.unit.code)
-    return PayrollResult(month=month, base_level=base_level, lines=lines, by_unit=by_unit)
+    return sorted(totals.values(), key=lambda t: t.unit.code)
 
 
 def _next(month: dt.date) -> dt.date:
