@@ -159,6 +159,7 @@ def _values(outside: Records) -> dict[tuple[str, str], Callable[[], Any] | None]
         ("cases", "referral_id"): lambda: outside.case_related("cases.Referral"),
         ("cases", "item_id"): lambda: 1,
         ("benefits", "allowance_id"): lambda: outside.pick(_model("benefits.Allowance")),
+        ("benefits", "child_id"): outside.child,
         ("activities", "pk"): outside.activity,
         ("activities", "activity_id"): outside.activity,
         ("activities", "participant_id"): outside.participant,

@@ -167,7 +167,7 @@ def single_parent(request, child_id: int):
     allowance for the household's children raised."""
     from vitreem.registry.selectors import child_get_for_user
 
-    child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
+    child = child_get_for_user(user=request.user, child_id=child_id)  # shows the child's family: audited
     guardians, family = selectors.single_parent_family(user=request.user, child=child)
     form = forms.SingleParentForm(request.POST or None, guardians=guardians, children=family,
                                   initial={"children": [child.pk]})
