@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, Subquery, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
 from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Residence, Schooling
 
-from .models import Adjustment, Allowance, Decision, LineKind, PaidLine, Payroll, RuleChange
+from .models import Adjustment, Allowance, AllowancePeriod, Decision, LineKind, PaidLine, Payroll, RuleChange
 from .rules import (
     PROGRAMME_START,
     RuleBook,
@@ -220,7 +220,7 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     rules = rules or RuleBook.load()
     unit_filter = Q() if commune_ids is None else Q(unit_id__in=list(commune_ids))
     locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
-    who = _recipients(month, commune_ids)
+    who = _recipients(month, commune_ids, assumed_changes)
     todo = [a for a in who.allowances if who.here[a.child_id] not in locked]
     rec = _reconciliation(todo, month, who, assumed_changes)
     units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(who.here.values()) | set(locked))} \
@@ -242,10 +242,16 @@ class _Who:
     allowances: list[Allowance]
 
 
-def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None) -> _Who:
+def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
+                assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> _Who:
     """People with an allowance begun by this month, paid by the commune they lived in on the 1st of the
-    month (moves and the 2025 reform follow). Driven from the (few) allowances, not the (many) residences."""
-    payable = Allowance.objects.filter(periods__start__lte=month)
+    month (moves and the 2025 reform follow). Driven from the (few) allowances, not the (many) residences.
+
+    Only the allowances this payroll can owe something to are read: those paid this month, and those a
+    paid month may need reconciling for (`_reconciliation`: changed since the earliest lock, an unsettled
+    manual correction, or running in a month a pending rule correction affects). The others — stopped
+    long ago and unchanged, most of them once under-3s age out — cost nothing."""
+    payable = Allowance.objects.filter(periods__start__lte=month).filter(_may_owe(month, assumed_changes))
     if commune_ids is not None and len(commune_ids) <= 200:
         payable = payable.filter(child__residences__unit_id__in=list(commune_ids))
     history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
@@ -258,11 +264,37 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None) -
         if where is not None and (commune_ids is None or where in commune_ids):
             here[child_id] = where
     allowances = [a for a in Allowance.objects.filter(pk__in=Subquery(payable.values("pk")))
-                  .select_related("child").prefetch_related("periods", "children") if a.child_id in here]
+                  .select_related("child").prefetch_related("periods") if a.child_id in here]
+    # The children a single parent raises (Art. 5(4)): read for those allowances only.
+    raised: dict[int, list[Any]] = defaultdict(list)
+    parents = [a.pk for a in allowances if a.parent_name]
+    if parents:
+        for link in Allowance.children.through.objects.filter(allowance_id__in=parents).select_related("child"):
+            raised[link.allowance_id].append(link.child)
     for a in allowances:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]
-        a._children = list(a.children.all())  # type: ignore[attr-defined]
+        a._children = raised.get(a.pk, [])  # type: ignore[attr-defined]
     return _Who(history=history, here=here, allowances=allowances)
+
+
+def _may_owe(month: dt.date, assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> Q:
+    """Allowances the payroll of `month` can owe something to (see `_recipients`)."""
+    open_end = Q(end__isnull=True)
+    may = Q(Exists(AllowancePeriod.objects.filter(allowance=OuterRef("pk"), start__lte=month)
+                   .filter(open_end | Q(end__gte=month))))
+    earliest_lock = Payroll.objects.filter(month__lt=month).aggregate(t=Min("locked_at"))["t"]
+    if earliest_lock is None:
+        return may  # nothing paid yet: nothing to reconcile
+    may |= (Q(created_at__gt=earliest_lock) | Q(child__updated_at__gt=earliest_lock)
+            | Q(Exists(Decision.objects.filter(allowance=OuterRef("pk"), created_at__gt=earliest_lock)))
+            | Q(Exists(Adjustment.objects.filter(allowance=OuterRef("pk"), settled_in__isnull=True,
+                                                 for_month__lt=month))))
+    pending = [affects for affects, at in [*RuleChange.objects.values_list("affects_from", "recorded_at"),
+                                           *assumed_changes] if at > earliest_lock]
+    if pending:
+        may |= Q(Exists(AllowancePeriod.objects.filter(allowance=OuterRef("pk")).filter(
+            open_end | Q(end__gte=min(pending)))))
+    return may
 
 
 @dataclass
@@ -302,15 +334,18 @@ def _reconciliation(todo: list[Allowance], month: dt.date, who: _Who,
         pending = [(affects, at) for affects, at in changes if since is None or since < at]
         if stamp <= earliest_lock and not pending:
             continue
-        starts = [p.start for p in a._periods]  # type: ignore[attr-defined]
-        m = max(min(starts), PROGRAMME_START) if starts else month
+        periods = a._periods  # type: ignore[attr-defined]
+        m = max(min(p.start for p in periods), PROGRAMME_START) if periods else month
+        first_affected = min((affects for affects, _at in pending), default=month)
         while m < month:
             past_unit = _residence_unit(who.history[a.child_id], m)
             when = locked_at.get((past_unit, m)) if past_unit is not None else None
             if when is not None:
                 if stamp > when:
                     rec.recheck.setdefault(a.pk, []).append((m, past_unit, "person"))  # type: ignore[arg-type]
-                elif any(affects <= m and at > when for affects, at in pending):
+                # A rule correction changes only months the allowance ran in (no period: nothing due either way).
+                elif (m >= first_affected and any(affects <= m and at > when for affects, at in pending)
+                      and any(p.start <= m and (p.end is None or p.end >= m) for p in periods)):
                     rec.recheck.setdefault(a.pk, []).append((m, past_unit, "rule"))  # type: ignore[arg-type]
             m = _next(m)
     if rec.recheck:
