@@ -29,15 +29,28 @@ def run(emit) -> None:
     officer = User.objects.get(username="province")
     open_month = timezone.localdate().replace(day=1)
 
+    seconds: dict[str, float] = {}
     for label, month in (("open", open_month), ("locked_2024_07", dt.date(2024, 7, 1))):
         payroll_for_user(user=officer, month=month)  # warm the unit mapping
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
             result = payroll_for_user(user=officer, month=month)
-            elapsed = time.perf_counter() - start
+            seconds[label] = elapsed = time.perf_counter() - start
         emit(f"benefits.payroll_province.{label}.seconds", elapsed, "s", recipients=result.recipients)
         emit(f"benefits.payroll_province.{label}.queries", len(queries), "queries",
              baseline_name="recipients (one query each)", baseline_value=result.recipients)
+
+    # A rule correction recorded after every lock (an installation upgrading, issue 14 item 8): until a
+    # payroll is locked after it, the open month reconciles every paid month it affects — here from
+    # 07/2021, every paid line of the province (the dry run computes the same; nothing is written).
+    from vitreem.benefits.payroll import payroll_compute
+    from vitreem.benefits.rules import PROGRAMME_START
+
+    start = time.perf_counter()
+    result = payroll_compute(month=open_month, commune_ids=None, assumed_changes=[(PROGRAMME_START, timezone.now())])
+    emit("benefits.payroll_province.open_with_rule_correction.seconds", time.perf_counter() - start, "s",
+         baseline_name="open month, no pending correction", baseline_value=seconds["open"],
+         adjustments=sum(len(ln.details) for ln in result.lines))
 
     months = [month_add(open_month, -i) for i in range(12)]
     with CaptureQueriesContext(connection) as queries:

@@ -48,10 +48,11 @@ class SpecialGroup(LocalName, models.Model):
 
     code = models.CharField(max_length=10, unique=True, help_text="'1'…'14'; sub-groups '4.1', '9.2'…")
     number = models.PositiveSmallIntegerField(help_text="The Art. 10 group number (1–14)")
-    name = models.CharField(max_length=200)
-    name_en = models.CharField(max_length=200, blank=True)
+    # The decree's own wording: sub-group 3.10 of Decree 56/2017 Art. 5 is over 200 characters.
+    name = models.CharField(max_length=300)
+    name_en = models.CharField(max_length=300, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="subgroups")
-    search_key = models.CharField(max_length=200, db_index=True)
+    search_key = models.CharField(max_length=300, db_index=True)
 
     class Meta:
         ordering = ["number", "code"]

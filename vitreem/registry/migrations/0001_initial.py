@@ -4,6 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# SpecialGroup's names are 300 characters wide here, as 0007 makes them on older databases: 0002 loads the
+# decree's sub-group names (registry/codes.py), one of which is over 200 characters.
+
 
 class Migration(migrations.Migration):
 
@@ -153,9 +156,9 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('code', models.CharField(help_text="'1'…'14'; sub-groups '4.1', '9.2'…", max_length=10, unique=True)),
                 ('number', models.PositiveSmallIntegerField(help_text='The Art. 10 group number (1–14)')),
-                ('name', models.CharField(max_length=200)),
-                ('name_en', models.CharField(blank=True, max_length=200)),
-                ('search_key', models.CharField(db_index=True, max_length=200)),
+                ('name', models.CharField(max_length=300)),
+                ('name_en', models.CharField(blank=True, max_length=300)),
+                ('search_key', models.CharField(db_index=True, max_length=300)),
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subgroups', to='registry.specialgroup')),
             ],
             options={

@@ -61,5 +61,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(model_name="specialepisode", name="nurture_case",
                             field=models.CharField(blank=True, default="", max_length=2)),
+        # The decree's wording of sub-group 3.10 is over 200 characters.
+        migrations.AlterField(model_name="specialgroup", name="name", field=models.CharField(max_length=300)),
+        migrations.AlterField(model_name="specialgroup", name="name_en",
+                              field=models.CharField(blank=True, max_length=300)),
+        migrations.AlterField(model_name="specialgroup", name="search_key",
+                              field=models.CharField(db_index=True, max_length=300)),
         migrations.RunPython(forward, migrations.RunPython.noop),
     ]
