@@ -66,7 +66,7 @@ class Matcher(CellReader):
         """Ask duplicate detection down to the review score when it takes a threshold."""
         import inspect
 
-        from vitreem.registry.duplicates import candidates_for_new
+        from vitreem.registry.selectors import candidates_for_new
 
         return {"threshold": REVIEW_SCORE} if "threshold" in inspect.signature(candidates_for_new).parameters else {}
 
@@ -95,7 +95,7 @@ class Matcher(CellReader):
                                                       list[tuple[Prepared, list[dict]]]]:
         """(rows to create, rows matching child id, rows to create and send to review)."""
         from vitreem.core.scope import scope_for
-        from vitreem.registry.duplicates import candidates_for_new
+        from vitreem.registry.selectors import candidates_for_new
 
         scope = scope_for(self.actor)
         ids = [p.data["personal_id"] for p in chunk if p.data.get("personal_id")]
