@@ -1,4 +1,5 @@
-"""Every read of children and households goes through here, and through core.scope."""
+"""Every read of children and households goes through here, and through core.scope (the candidates
+for a possible duplicate and the duplicate review queue too)."""
 
 from __future__ import annotations
 
