@@ -1,4 +1,6 @@
-"""Duplicate detection and merge: the same child registered twice.
+"""Duplicate detection: the same child registered twice. Scoring and the scan live here; the
+candidates for a new record and the review queue's reads are in `selectors.py`, marking a pair
+distinct and merging in `services_duplicates.py`.
 
 Scoring (one function, `pair_score`, used by the province-wide scan, by registration and by import):
 - the same personal ID is almost certain (score ≥ 0.9 whatever else differs);
@@ -19,7 +21,6 @@ Decided pairs (DuplicateDecision merged/distinct) are never proposed again.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -28,16 +29,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from vitreem.core.audit import audit_change
-from vitreem.core.errors import Conflict, DomainError, NotFound
-from vitreem.core.scope import require_unit, scope_filter
+from vitreem.core.errors import DomainError
 from vitreem.core.text import fold
 from vitreem.places.models import AdminUnit, Version
 
@@ -46,9 +44,7 @@ from .models import (
     Child,
     DuplicateCandidate,
     DuplicateDecision,
-    EndReason,
     Guardian,
-    Residence,
 )
 
 log = logging.getLogger(__name__)
@@ -479,7 +475,7 @@ def duplicates_scan(*, unit: AdminUnit | None = None, threshold: float = SCAN_TH
     return len(new)
 
 
-# ---------------------------------------------------------------- at registration
+# ---------------------------------------------------------------- at registration (selectors.candidates_for_new)
 
 def rec_from_data(data: dict[str, Any], unit: Any, *, rec_id: int = 0) -> Rec:
     """A record about to be written (a form's or a file row's cleaned data) in the scorer's terms."""
@@ -497,272 +493,3 @@ def rec_from_data(data: dict[str, Any], unit: Any, *, rec_id: int = 0) -> Rec:
                precision=data.get("birth_precision") or BirthPrecision.DAY, sex=data.get("sex") or "",
                personal_id=data.get("personal_id") or "", household_id=household,
                unit_id=getattr(unit, "pk", unit), guardians=guardians)
-
-
-def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec]) -> Freq:
-    """The name frequencies the scan would use, for the names in play only (two grouped queries)."""
-    names = {new.name_key, *(r.name_key for r in recs)}
-    given = {new.given_key, *(r.given_key for r in recs)}
-    in_unit: dict[tuple[str, int | None], int] = {}
-    totals: dict[str, int] = defaultdict(int)
-    rows = pool.filter(name_key__in=names).values_list("name_key", "unit_id").annotate(n=models.Count("pk"))
-    for name_key, unit_id, n in rows:
-        in_unit[(name_key, unit_id)] = n
-        totals[name_key] += n
-    given_counts = dict(pool.filter(given_key__in=given).values_list("given_key").annotate(n=models.Count("pk")))
-    return Freq(dict(totals), in_unit, given_counts)
-
-
-def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
-                       threshold: float = NEW_THRESHOLD) -> list[dict[str, Any]]:
-    """Existing active children that may be the one described by `data` (cleaned registration data:
-    full_name/name_key/given_key, birth_date, birth_precision, sex, personal_id; optionally
-    household_id and guardians), within the user's scope (everything when `user` is None, for
-    system jobs). Each: id, full_name, birth_date, unit, score (0–1), reasons (texts), best first."""
-    if not data.get("birth_date") and not data.get("personal_id"):
-        return []
-    pool = Child.objects.filter(ended_on__isnull=True)
-    if user is not None:
-        pool = scope_filter(pool, user)
-    q = Q()
-    if data.get("personal_id"):
-        q |= Q(personal_id=data["personal_id"])
-    new: Rec | None = None
-    if data.get("birth_date"):
-        new = rec_from_data(data, unit)
-        born, year = new.birth_date, new.birth_date.year
-        years = (year - 1, year + 1)
-        q |= Q(given_key=new.given_key, birth_date__year__gte=years[0], birth_date__year__lte=years[1])
-        q |= Q(name_key=new.name_key)
-        if new.unit_id is not None:
-            dates = {born}
-            for y in (year - 1, year, year + 1):
-                for day, month in ((born.day, born.month), (born.month, born.day)):
-                    with contextlib.suppress(ValueError):  # 30 February and the like
-                        dates.add(dt.date(y, month, day))
-            q |= Q(unit_id=new.unit_id, birth_date__in=sorted(dates))
-    recs = _recs(pool.filter(q)[:500])
-    if not recs:
-        return []
-    if new is None:  # an ID alone: the same ID is enough
-        new = Rec(0, "", "", "", recs[0].birth_date, BirthPrecision.YEAR, "", data["personal_id"], None, None)
-    by_id = {r.id: r for r in recs}
-    _attach_guardians(by_id, by_id)
-    freq = _freq_around(pool, new, recs)
-    scored = []
-    for rec in recs:
-        score, reasons = pair_score(new, rec, freq)
-        if score >= threshold:
-            scored.append((score, rec.id, reasons))
-    scored.sort(key=lambda row: (-row[0], row[1]))
-    scored = scored[:limit]
-    children = Child.objects.select_related("unit").in_bulk([pk for _s, pk, _r in scored])
-    return [{"id": pk, "full_name": children[pk].full_name, "birth_date": children[pk].birth_date.isoformat(),
-             "unit": children[pk].unit.name, "score": round(score, 2), "reasons": reasons_text(reasons)}
-            for score, pk, reasons in scored]
-
-
-# ---------------------------------------------------------------- decisions: merge, distinct
-
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-def _ordered(a: Child, b: Child) -> tuple[Child, Child]:
-    return (a, b) if a.pk < b.pk else (b, a)
-
-
-def _current_provinces(unit: AdminUnit) -> set[str]:
-    """The province code(s) a unit belongs to today: a legacy unit's through its 2025 successors."""
-    if unit.version == Version.V2025:
-        return {unit.province_code}
-    from vitreem.places.selectors import unit_current
-
-    return {u.province_code for u in unit_current(unit)} or {unit.province_code}
-
-
-def _check_pair(actor, a: Child, b: Child) -> None:
-    if a.pk == b.pk:
-        raise DomainError(_("Không thể gộp hoặc so sánh một hồ sơ với chính nó."), field="survivor", code="same_record")
-    for child in (a, b):
-        # Out of scope looks like "not found": we do not reveal that the record exists.
-        try:
-            require_unit(actor, child.unit)
-        except DomainError as exc:
-            if exc.code == "out_of_scope":
-                raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None
-            raise
-    for child in (a, b):
-        if child.ended_on is not None or child.merged_into_id is not None:
-            raise Conflict(_("Hồ sơ %(name)s (mã %(id)s) đã kết thúc (%(reason)s), không xử lý được nữa.")
-                           % {"name": child.full_name, "id": child.pk,
-                              "reason": child.get_end_reason_display() or "—"}, field="survivor",
-                           code="record_ended")
-
-
-def _decided(a: Child, b: Child) -> DuplicateDecision | None:
-    lo, hi = _ordered(a, b)
-    return DuplicateDecision.objects.filter(Q(child_a=lo, child_b=hi) | Q(child_a=hi, child_b=lo)).first()
-
-
-def _candidate(a: Child, b: Child) -> DuplicateCandidate | None:
-    lo, hi = _ordered(a, b)
-    return DuplicateCandidate.objects.filter(Q(child_a=lo, child_b=hi) | Q(child_a=hi, child_b=lo)).first()
-
-
-def _lock(*children: Child) -> list[Child]:
-    locked = Child.objects.select_for_update().select_related("unit").in_bulk([c.pk for c in children])
-    missing = [c.pk for c in children if c.pk not in locked]
-    if missing:
-        raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem."))
-    return [locked[c.pk] for c in children]
-
-
-@transaction.atomic
-def duplicate_mark_distinct(*, actor, child_a: Child, child_b: Child, reason: str = "") -> DuplicateDecision:
-    """The two records are different children: the pair is never proposed again."""
-    a, b = _lock(*_ordered(child_a, child_b))
-    _check_pair(actor, a, b)
-    if _decided(a, b) is not None:
-        raise Conflict(_("Cặp hồ sơ này đã được xử lý."), code="already_decided")
-    decision = DuplicateDecision.objects.create(child_a=a, child_b=b, verdict=DuplicateDecision.Verdict.DISTINCT,
-                                                decided_by=actor, reason=reason[:255])
-    DuplicateCandidate.objects.filter(Q(child_a=a, child_b=b) | Q(child_a=b, child_b=a)).update(
-        status=DuplicateCandidate.Status.DISTINCT)
-    for child, other in ((a, b), (b, a)):
-        audit_change(actor=actor, action="child.duplicate_distinct", obj=child, unit=child.unit,
-                     changes={"other": other.pk, "reason": reason})
-    return decision
-
-
-def _related_fields() -> list[models.ForeignObjectRel]:
-    """Every relation of another model to Child, except the duplicate bookkeeping and merged_into."""
-    skip = {DuplicateCandidate, DuplicateDecision, Child}
-    return [rel for rel in Child._meta.related_objects if rel.related_model not in skip]
-
-
-def _overlaps(start: dt.date, end: dt.date | None, others: list[tuple[dt.date, dt.date | None]]) -> bool:
-    far = dt.date.max
-    return any(start <= (o_end or far) and o_start <= (end or far) for o_start, o_end in others)
-
-
-@transaction.atomic
-def child_merge(*, actor, survivor: Child, merged: Child, reason: str = "") -> Child:
-    """Merge the record `merged` into `survivor`: everything that points at `merged` (guardians,
-    episodes, risk assessments, residences, rows of other apps) moves to the survivor; `merged`
-    ends (end_reason "merged") and keeps a pointer to the survivor. Audited on both records.
-
-    Kept on the merged record, so nothing is lost or doubled: guardians whose name and relationship
-    the survivor already has, and residences overlapping the survivor's own (two places at once)."""
-    survivor, merged = _lock(survivor, merged)
-    _check_pair(actor, survivor, merged)
-    if _current_provinces(survivor.unit).isdisjoint(_current_provinces(merged.unit)):
-        raise DomainError(_("Không thể gộp hai hồ sơ thuộc hai tỉnh khác nhau (%(a)s và %(b)s).")
-                          % {"a": survivor.unit.name, "b": merged.unit.name}, field="survivor",
-                          code="other_province")
-    decision = _decided(survivor, merged)
-    if decision is not None:
-        raise Conflict(_("Cặp hồ sơ này đã được đánh dấu là %(v)s.") % {"v": decision.get_verdict_display()},
-                       code="already_decided")
-    moved: dict[str, int] = {}
-
-    have = set(survivor.guardians.values_list("name_key", "relationship"))
-    dup_guardians = [g.pk for g in merged.guardians.all() if (g.name_key, g.relationship) in have]
-    moved["registry.guardian"] = merged.guardians.exclude(pk__in=dup_guardians).update(child=survivor)
-
-    spans = list(survivor.residences.values_list("start", "end"))
-    movable = [r.pk for r in merged.residences.all() if not _overlaps(r.start, r.end, spans)]
-    moved["registry.residence"] = Residence.objects.filter(pk__in=movable).update(child=survivor)
-    merged.residences.filter(end__isnull=True).update(end=_today())
-
-    for rel in _related_fields():
-        model: Any = rel.related_model
-        field = rel.field
-        label = model._meta.label_lower
-        if model in (Guardian, Residence):
-            continue
-        try:
-            with transaction.atomic():
-                if rel.many_to_many:
-                    owners = list(model.objects.filter(**{field.name: merged}))
-                    for obj in owners:
-                        manager = getattr(obj, field.name)
-                        manager.remove(merged)
-                        manager.add(survivor)
-                    count = len(owners)
-                elif rel.one_to_one and model.objects.filter(**{field.name: survivor}).exists():
-                    continue  # the survivor has its own; the merged record keeps its one
-                else:
-                    count = model.objects.filter(**{field.name: merged}).update(**{field.name: survivor})
-        except IntegrityError:
-            raise Conflict(_("Không gộp được: dữ liệu \"%(what)s\" của hai hồ sơ trùng nhau; hãy xử lý phần đó trước.")
-                           % {"what": model._meta.verbose_name}, code="merge_conflict") from None
-        if count:
-            moved[label] = moved.get(label, 0) + count
-
-    today = _today()
-    merged.ended_on, merged.end_reason, merged.merged_into = today, EndReason.MERGED, survivor
-    merged.version += 1
-    merged.save(update_fields=["ended_on", "end_reason", "merged_into", "version", "updated_at"])
-    survivor.version += 1
-    survivor.save(update_fields=["version", "updated_at"])
-
-    lo, hi = _ordered(survivor, merged)
-    DuplicateDecision.objects.create(child_a=lo, child_b=hi, verdict=DuplicateDecision.Verdict.MERGED,
-                                     decided_by=actor, reason=reason[:255])
-    candidate = _candidate(survivor, merged)
-    if candidate is not None:
-        candidate.status = DuplicateCandidate.Status.MERGED
-        candidate.save(update_fields=["status"])
-    _repoint_open_candidates(merged, survivor)
-
-    moved = {k: v for k, v in moved.items() if v}
-    audit_change(actor=actor, action="child.merge", obj=survivor, unit=survivor.unit,
-                 changes={"merged": merged.pk, "moved": moved, "reason": reason})
-    audit_change(actor=actor, action="child.merged_into", obj=merged, unit=merged.unit,
-                 changes={"merged_into": survivor.pk, "ended_on": today, "end_reason": EndReason.MERGED,
-                          "moved": moved, "reason": reason})
-    return survivor
-
-
-def _repoint_open_candidates(merged: Child, survivor: Child) -> None:
-    """Open candidates of the merged record become candidates of the survivor (a triplicate stays
-    in the queue), unless that pair is already queued or decided."""
-    stale = list(DuplicateCandidate.objects.filter(Q(child_a=merged) | Q(child_b=merged),
-                                                   status=DuplicateCandidate.Status.OPEN))
-    if not stale:
-        return
-    queued = {(min(a, b), max(a, b)) for a, b in DuplicateCandidate.objects.filter(
-        Q(child_a=survivor) | Q(child_b=survivor)).values_list("child_a_id", "child_b_id")}
-    decided = _decided_pairs()
-    for cand in stale:
-        other = cand.child_b_id if cand.child_a_id == merged.pk else cand.child_a_id
-        pair = (min(other, survivor.pk), max(other, survivor.pk))
-        cand.delete()
-        if other != survivor.pk and pair not in queued and pair not in decided:
-            queued.add(pair)
-            unit_id = survivor.unit_id if pair[0] == survivor.pk else Child.objects.values_list(
-                "unit_id", flat=True).get(pk=other)
-            DuplicateCandidate.objects.create(child_a_id=pair[0], child_b_id=pair[1], score=cand.score,
-                                              reasons=cand.reasons, source=cand.source or "merge",
-                                              unit_id=unit_id)
-
-
-# ---------------------------------------------------------------- reads for the review queue
-
-def duplicate_candidates_for_user(*, user, status: str = DuplicateCandidate.Status.OPEN) -> models.QuerySet:
-    """Candidates whose two records the user may both see (a commune worker never sees a child of
-    another commune through the queue); open ones only list pairs of two active records."""
-    qs = DuplicateCandidate.objects.filter(status=status)
-    qs = scope_filter(scope_filter(qs, user, unit_field="child_a__unit"), user, unit_field="child_b__unit")
-    if status == DuplicateCandidate.Status.OPEN:
-        qs = qs.filter(child_a__ended_on__isnull=True, child_b__ended_on__isnull=True)
-    return qs.select_related("child_a__unit", "child_b__unit", "child_a__household", "child_b__household",
-                             "child_a__ethnicity", "child_b__ethnicity").order_by("-score", "pk")
-
-
-def duplicate_candidate_get_for_user(*, user, candidate_id: int) -> DuplicateCandidate:
-    try:
-        return duplicate_candidates_for_user(user=user, status=DuplicateCandidate.Status.OPEN).get(pk=candidate_id)
-    except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None

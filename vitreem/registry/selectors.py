@@ -1,17 +1,33 @@
-"""Every read of children and households goes through here, and through core.scope."""
+"""Every read of children and households goes through here, and through core.scope (the candidates
+for a possible duplicate and the duplicate review queue too)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from vitreem.core.audit import audit_access
+from vitreem.core.errors import NotFound
 from vitreem.core.scope import get_in_scope, scope_filter
 
-from .models import Child, Household
+from .duplicates import (
+    NEW_THRESHOLD,
+    Freq,
+    Rec,
+    _attach_guardians,
+    _recs,
+    pair_score,
+    reasons_text,
+    rec_from_data,
+)
+from .models import BirthPrecision, Child, DuplicateCandidate, Household
 
 
 def children_for_user(*, user, include_ended: bool = False) -> QuerySet[Child]:
@@ -272,3 +288,88 @@ def page_rows(qs: QuerySet, *, offset: int, limit: int) -> tuple[list, int | Non
     if len(rows) <= limit and (rows or offset == 0):
         return rows, offset + len(rows)
     return rows[:limit], None
+
+
+# ---------------------------------------------------------------- duplicates: candidates and the review queue
+# Reads only; the scoring they use is duplicates.pair_score, the one scorer of the scan, registration
+# and import.
+
+def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec]) -> Freq:
+    """The name frequencies the scan would use, for the names in play only (two grouped queries)."""
+    names = {new.name_key, *(r.name_key for r in recs)}
+    given = {new.given_key, *(r.given_key for r in recs)}
+    in_unit: dict[tuple[str, int | None], int] = {}
+    totals: dict[str, int] = defaultdict(int)
+    rows = pool.filter(name_key__in=names).values_list("name_key", "unit_id").annotate(n=models.Count("pk"))
+    for name_key, unit_id, n in rows:
+        in_unit[(name_key, unit_id)] = n
+        totals[name_key] += n
+    given_counts = dict(pool.filter(given_key__in=given).values_list("given_key").annotate(n=models.Count("pk")))
+    return Freq(dict(totals), in_unit, given_counts)
+
+
+def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
+                       threshold: float = NEW_THRESHOLD) -> list[dict[str, Any]]:
+    """Existing active children that may be the one described by `data` (cleaned registration data:
+    full_name/name_key/given_key, birth_date, birth_precision, sex, personal_id; optionally
+    household_id and guardians), within the user's scope (everything when `user` is None, for
+    system jobs). Each: id, full_name, birth_date, unit, score (0–1), reasons (texts), best first."""
+    if not data.get("birth_date") and not data.get("personal_id"):
+        return []
+    pool = Child.objects.filter(ended_on__isnull=True)
+    if user is not None:
+        pool = scope_filter(pool, user)
+    q = Q()
+    if data.get("personal_id"):
+        q |= Q(personal_id=data["personal_id"])
+    new: Rec | None = None
+    if data.get("birth_date"):
+        new = rec_from_data(data, unit)
+        born, year = new.birth_date, new.birth_date.year
+        years = (year - 1, year + 1)
+        q |= Q(given_key=new.given_key, birth_date__year__gte=years[0], birth_date__year__lte=years[1])
+        q |= Q(name_key=new.name_key)
+        if new.unit_id is not None:
+            dates = {born}
+            for y in (year - 1, year, year + 1):
+                for day, month in ((born.day, born.month), (born.month, born.day)):
+                    with contextlib.suppress(ValueError):  # 30 February and the like
+                        dates.add(dt.date(y, month, day))
+            q |= Q(unit_id=new.unit_id, birth_date__in=sorted(dates))
+    recs = _recs(pool.filter(q)[:500])
+    if not recs:
+        return []
+    if new is None:  # an ID alone: the same ID is enough
+        new = Rec(0, "", "", "", recs[0].birth_date, BirthPrecision.YEAR, "", data["personal_id"], None, None)
+    by_id = {r.id: r for r in recs}
+    _attach_guardians(by_id, by_id)
+    freq = _freq_around(pool, new, recs)
+    scored = []
+    for rec in recs:
+        score, reasons = pair_score(new, rec, freq)
+        if score >= threshold:
+            scored.append((score, rec.id, reasons))
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    scored = scored[:limit]
+    children = Child.objects.select_related("unit").in_bulk([pk for _s, pk, _r in scored])
+    return [{"id": pk, "full_name": children[pk].full_name, "birth_date": children[pk].birth_date.isoformat(),
+             "unit": children[pk].unit.name, "score": round(score, 2), "reasons": reasons_text(reasons)}
+            for score, pk, reasons in scored]
+
+
+def duplicate_candidates_for_user(*, user, status: str = DuplicateCandidate.Status.OPEN) -> models.QuerySet:
+    """Candidates whose two records the user may both see (a commune worker never sees a child of
+    another commune through the queue); open ones only list pairs of two active records."""
+    qs = DuplicateCandidate.objects.filter(status=status)
+    qs = scope_filter(scope_filter(qs, user, unit_field="child_a__unit"), user, unit_field="child_b__unit")
+    if status == DuplicateCandidate.Status.OPEN:
+        qs = qs.filter(child_a__ended_on__isnull=True, child_b__ended_on__isnull=True)
+    return qs.select_related("child_a__unit", "child_b__unit", "child_a__household", "child_b__household",
+                             "child_a__ethnicity", "child_b__ethnicity").order_by("-score", "pk")
+
+
+def duplicate_candidate_get_for_user(*, user, candidate_id: int) -> DuplicateCandidate:
+    try:
+        return duplicate_candidates_for_user(user=user, status=DuplicateCandidate.Status.OPEN).get(pk=candidate_id)
+    except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None

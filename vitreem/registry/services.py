@@ -189,7 +189,7 @@ def child_register(*, actor, data: dict[str, Any], unit: AdminUnit | str, househ
     if household is not None and household.unit_id != unit.pk:
         raise ValidationFailed({"household": _("Hộ gia đình thuộc đơn vị khác với nơi cư trú của trẻ.")})
     if not confirm_not_duplicate:
-        from .duplicates import candidates_for_new
+        from .selectors import candidates_for_new
 
         candidates = candidates_for_new(cleaned.data, unit=unit, user=actor)
         if candidates:

@@ -24,15 +24,10 @@ from vitreem.core.params import page_param
 from vitreem.core.scope import scope_for
 from vitreem.core.text import fold, nfc
 
-from .duplicates import (
-    candidates_for_new,
-    child_merge,
-    duplicate_candidate_get_for_user,
-    duplicate_candidates_for_user,
-    duplicate_mark_distinct,
-    reasons_text,
-)
+from .duplicates import reasons_text
 from .models import BirthPrecision, DuplicateCandidate, Sex
+from .selectors import candidates_for_new, duplicate_candidate_get_for_user, duplicate_candidates_for_user
+from .services_duplicates import child_merge, duplicate_mark_distinct
 
 PAGE_SIZE = 20
 

@@ -61,7 +61,7 @@ def test_uncertain_match_goes_to_review(worker_a, units, run_import):
     old = reg.child_register(actor=worker_a, unit=units.commune_a_2025,
                              data={"full_name": "Nguyễn Văn Hùng", "birth_date": born, "sex": "M"})
     from vitreem.imports.engine import MATCH_SCORE, REVIEW_SCORE
-    from vitreem.registry.duplicates import candidates_for_new
+    from vitreem.registry.selectors import candidates_for_new
 
     # Same given name, a different middle name, born a year later on the same day: maybe the same boy.
     other_birth = born.replace(year=born.year + 1)

@@ -22,9 +22,6 @@ from vitreem.registry.duplicates import (
     NEW_THRESHOLD,
     SCAN_THRESHOLD,
     Rec,
-    candidates_for_new,
-    child_merge,
-    duplicate_mark_distinct,
     duplicates_find,
     duplicates_scan,
     pair_score,
@@ -43,6 +40,8 @@ from vitreem.registry.models import (
     SpecialEpisode,
     SpecialGroup,
 )
+from vitreem.registry.selectors import candidates_for_new
+from vitreem.registry.services_duplicates import child_merge, duplicate_mark_distinct
 from vitreem.registry.validation import split_name
 
 # The review queue is mounted by the registry's URLs at /registry/duplicates/ (namespace

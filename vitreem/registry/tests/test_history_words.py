@@ -4,7 +4,7 @@ from the duplicates tests, whose module serves its own URLs: these pages need th
 from __future__ import annotations
 
 from conftest import login
-from vitreem.registry.duplicates import child_merge
+from vitreem.registry.services_duplicates import child_merge
 from vitreem.registry.tests.test_duplicates import candidate, kid, rich_pair  # noqa: F401, F811 — the fixture and its helpers
 
 
