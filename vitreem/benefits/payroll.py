@@ -220,7 +220,10 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     rules = rules or RuleBook.load()
     unit_filter = Q() if commune_ids is None else Q(unit_id__in=list(commune_ids))
     locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
-    who = _recipients(month, commune_ids, assumed_changes)
+    if commune_ids is not None and locked and set(commune_ids) <= set(locked):
+        who = _Who(history={}, here={}, allowances=[])  # every commune paid: the snapshots are the payroll
+    else:
+        who = _recipients(month, commune_ids, assumed_changes)
     todo = [a for a in who.allowances if who.here[a.child_id] not in locked]
     rec = _reconciliation(todo, month, who, assumed_changes)
     units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(who.here.values()) | set(locked))} \
