@@ -350,11 +350,11 @@ def check_group(code: str, f: Facts) -> Verdict:
         if not failing and any(check_group(other, f).ok for other in ("no_nurture", "hiv_poor", *DISABILITY_GROUPS)):
             failing.append(_("thuộc đối tượng khoản 1, 3 hoặc 6 Điều 5 Nghị định 20/2021 (hưởng theo nhóm đó)"))
     elif code == "single_parent_poor":
-        # Art. 5(4): a single parent of a poor or near-poor household raising the child. The registry does
-        # not record single parenthood, so this group is never found automatically: an officer records
-        # it as an exception.
+        # Art. 5(4): the allowance is the single parent's own (services.single_parent_enrol), never a
+        # child's: a child's allowance in this group (recorded before the parent's enrolment existed) is
+        # listed "no longer eligible" here, so the commune moves it to the parent.
         _poor_or_near_poor(f, reasons, failing)
-        failing.append(_("sổ theo dõi chưa ghi nhận cha/mẹ đơn thân (cần hồ sơ)"))
+        failing.append(_("trợ cấp người đơn thân nuôi con là của cha/mẹ: ghi nhận tại “Người đơn thân nuôi con”"))
         if not (under_16 or (f.age < 22 and f.schooling == Schooling.IN_SCHOOL)):
             failing.append(_("con đã đủ 16 tuổi và không đi học"))
     else:
