@@ -437,6 +437,9 @@ def allowance_change_group(*, actor, allowance: Allowance, group: BeneficiaryGro
         raise ValidationFailed({"from_month": _("Tháng áp dụng phải từ tháng bắt đầu của đợt hưởng hiện tại.")})
     if period.group_id == group.pk:
         raise ValidationFailed({"group": _("Người này đang hưởng theo nhóm “%(g)s”.") % {"g": group.name}})
+    if bool(allowance.parent_name) != (group.code == SINGLE_PARENT):  # a parent's allowance is not a child's
+        raise ValidationFailed({"group": _("Trợ cấp người đơn thân nuôi con là của cha hoặc mẹ, không phải của trẻ: "
+                                           "ghi nhận trong “Người đơn thân nuôi con” (Nghị định 20/2021, Điều 5 khoản 4).")})
     exception = _check_conditions(actor=actor, child=allowance.child, group=group, on=decided_on,
                                   exception_reason=exception_reason)
     _require_rule_period(RuleBook.load(), group, from_month)
