@@ -50,7 +50,7 @@ bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # The long API fuzzing (tests/test_fuzz_api.py): VITREEM_FUZZ_EXAMPLES examples per operation and persona
-# (`make test` runs 3), each persona stopped after a third of VITREEM_FUZZ_SECONDS; `timeout` is the hard stop.
+# (`make test` runs 5), each persona stopped after a third of VITREEM_FUZZ_SECONDS; `timeout` is the hard stop.
 FUZZ_EXAMPLES ?= 100
 FUZZ_SECONDS ?= 2700
 fuzz: setup

@@ -8,7 +8,7 @@ come from three sources: the persona's own records, records outside her scope (t
 `Records`), and whatever the generator makes up. After the commune worker's run, nothing of another
 commune has changed.
 
-The bounded run (CI) tries VITREEM_FUZZ_EXAMPLES examples per operation and persona (default 3), with
+The bounded run (CI) tries VITREEM_FUZZ_EXAMPLES examples per operation and persona (default 5), with
 a fixed seed; `make fuzz` runs the long one (more examples, its own time bound).
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ from vitreem.core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("VITREEM_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("VITREEM_FUZZ_EXAMPLES", "5"))
 # Each persona's run starts no new operation after a third of this many seconds (the one under way
 # finishes); an operation left out fails the test, so a long run that ran out of time says so.
 TIME_LIMIT = float(os.environ.get("VITREEM_FUZZ_SECONDS", "900"))
@@ -56,6 +57,7 @@ class App:
     def __init__(self) -> None:
         self.handler = WSGIHandler()
         self.errors: list[str] = []
+        self.distinct: set[str] = set()
 
     def __call__(self, environ, start_response):
         request_started.disconnect(close_old_connections)
@@ -75,6 +77,7 @@ class App:
 
     def _record(self, sender, request=None, **kwargs) -> None:
         self.errors.append(f"{request.method} {request.get_full_path()}\n{traceback.format_exc()}")
+        self.distinct.add(f"{request.method} {request.path}: {traceback.format_exc().strip().splitlines()[-1]}")
 
 
 def _token(user) -> str:
@@ -106,22 +109,24 @@ def _path_values(user, other) -> dict[str, list[Any]]:
 
 
 def _strategy(operation, values: dict[str, list[Any]]):
+    """Generated requests, valid and invalid, with generated path parameters and with real ids; and the
+    privacy sweep's body for the operation (every property, plausible values), which passes the schema
+    and reaches the view's own checks where generated bodies mostly stop at the domain's validation."""
     segment = operation.path.split("/")[2]
     names = [p.name for p in operation.path_parameters]
-    choices = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-               operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
     known = [values.get(f"{segment}:{n}") for n in names]
     fixed = st.fixed_dictionaries({n: st.sampled_from(v) for n, v in zip(names, known, strict=True) if v})
-    choices += [fixed.flatmap(lambda params: operation.as_strategy(
-        generation_mode=mode, path_parameters=params or None)) for mode in GenerationMode]
-    # The privacy sweep's body for the operation (every property, plausible values): it passes the schema
-    # and reaches the view's own checks, where generated bodies mostly stop at the domain's validation.
+    choices = [operation.as_strategy(generation_mode=mode) for mode in GenerationMode]
+    choices += [fixed.flatmap(_with_path(operation, generation_mode=mode)) for mode in GenerationMode]
     content = (_schema()["paths"][operation.path][operation.method.lower()].get("requestBody") or {}).get("content", {})
     if "application/json" in content:
         body = _example(content["application/json"]["schema"])
-        choices.append(fixed.flatmap(lambda params: operation.as_strategy(
-            path_parameters=params or None, body=body, media_type="application/json")))
+        choices.append(fixed.flatmap(_with_path(operation, body=body, media_type="application/json")))
     return st.one_of(choices)
+
+
+def _with_path(operation, **kwargs):
+    return lambda params: operation.as_strategy(path_parameters=params or None, **kwargs)
 
 
 def _snapshot(units: set[int]) -> dict[str, list]:
@@ -149,39 +154,46 @@ def _snapshot(units: set[int]) -> dict[str, list]:
     }
 
 
-def _fuzz(schema, app: App, user, headers: dict[str, str], values: dict[str, list[Any]],
-          deadline: float) -> tuple[int, list[str]]:
-    tried = 0
-    statuses: dict[int, int] = {}
-    ok: dict[str, int] = {}
-    failures: list[str] = []
+class Run:
+    """One persona's run: the cases tried, the statuses answered, the operations that answered a success
+    at least once, and the failures of the schema's checks."""
+
+    def __init__(self, app: App, user, headers: dict[str, str]) -> None:
+        self.app, self.user, self.headers = app, user, headers
+        self.tried = 0
+        self.statuses: Counter[int] = Counter()
+        self.succeeded: set[str] = set()
+        self.operations: set[str] = set()
+        self.failures: list[str] = []
+
+    def operation(self, operation, strategy) -> None:
+        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(case=strategy)
+        def run(case) -> None:
+            self.tried += 1
+            self.operations.add(operation.label)
+            response = case.call(app=self.app, headers=self.headers)
+            self.statuses[response.status_code] += 1
+            if response.status_code < 300:
+                self.succeeded.add(operation.label)
+            try:
+                case.validate_response(response, checks=CHECKS, headers=self.headers)
+            except FailureGroup as exc:
+                self.failures += [f"{self.user.username} {operation.label} → {response.status_code}: {f.title} — "
+                                  f"{(f.message or '').splitlines()[:1]} — {response.text[:300]}"
+                                  for f in exc.exceptions]
+
+        run()
+
+
+def _fuzz(schema, run: Run, values: dict[str, list[Any]], deadline: float) -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
         if time.monotonic() > deadline:
-            failures.append(f"{user.username}: VITREEM_FUZZ_SECONDS reached before {operation.label}")
+            run.failures.append(f"{run.user.username}: VITREEM_FUZZ_SECONDS reached before {operation.label}")
             break
-
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=_strategy(operation, values))
-        def run(case) -> None:
-            nonlocal tried
-            tried += 1
-            response = case.call(app=app, headers=headers)
-            statuses[response.status_code // 100 * 100] = statuses.get(response.status_code // 100 * 100, 0) + 1
-            ok.setdefault(operation.label, 0)
-            ok[operation.label] += response.status_code < 300
-            try:
-                case.validate_response(response, checks=CHECKS, headers=headers)
-            except FailureGroup as exc:
-                for failure in exc.exceptions:
-                    failures.append(f"{user.username} {operation.label} → {response.status_code}: {failure.title}"
-                                    f" — {failure.message.splitlines()[0] if failure.message else ''}"
-                                    f" — {response.text[:300]}")
-
-        run()
-    print(user.username, statuses, "never 2xx:", sorted(k for k, v in ok.items() if not v))  # noqa: T201
-    return tried, failures
+        run.operation(operation, _strategy(operation, values))
 
 
 def test_the_api_holds_under_generated_requests(demo_world):
@@ -190,6 +202,8 @@ def test_the_api_holds_under_generated_requests(demo_world):
     from vitreem.core.scope import scope_for
 
     schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+    operations = {result.ok().label for result in schema.get_all_operations()}
+    assert len(operations) >= 80  # every app's router is in the schema (86 operations when this was written)
     app = App()
     other = User.objects.get(username="commune2")
     report: list[str] = []
@@ -203,13 +217,20 @@ def test_the_api_holds_under_generated_requests(demo_world):
             units = set(scope_for(user).unit_ids)
             before = _snapshot(units)
         started = time.monotonic()
-        tried, found = _fuzz(schema, app, user, headers, values, started + TIME_LIMIT / len(PERSONAS))
-        report.append(f"{username}: {tried} cases in {time.monotonic() - started:.0f} s, {len(found)} failures")
-        failures += found
+        run = Run(app, user, headers)
+        _fuzz(schema, run, values, started + TIME_LIMIT / len(PERSONAS))
+        report.append(f"{username}: {run.tried} cases in {time.monotonic() - started:.0f} s, "
+                      f"{len(run.failures)} failures; statuses {dict(sorted(run.statuses.items()))}; "
+                      f"{len(run.succeeded)} operations answered a success")
+        failures += run.failures
+        # The run reached every operation, and the real ids and the sweep's bodies took some past the checks.
+        assert run.operations == operations, sorted(operations - run.operations)
+        assert len(run.succeeded) >= 15, sorted(run.succeeded)
         if username == "commune":
             after = _snapshot(units)
             changed = {k: sorted(set(after[k]) ^ set(before[k]))[:5] for k in before if before[k] != after[k]}
             assert not changed, f"the commune worker changed another commune's records: {changed}"
     print("\n".join(report))  # noqa: T201 — the cases tried, for the run's log
-    assert not app.errors, "server errors:\n" + "\n".join(app.errors[:5])
+    assert not app.errors, (f"{len(app.errors)} server errors:\n" + "\n".join(sorted(app.distinct))
+                            + "\nthe first:\n" + app.errors[0])
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures)
