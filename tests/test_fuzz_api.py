@@ -32,6 +32,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -46,7 +47,10 @@ EXAMPLES = int(os.environ.get("VITREEM_FUZZ_EXAMPLES", "5"))
 # finishes); an operation left out fails the test, so a long run that ran out of time says so.
 TIME_LIMIT = float(os.environ.get("VITREEM_FUZZ_SECONDS", "900"))
 PERSONAS = ("commune", "province", "reporter")
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# No 5xx; a status the operation documents, with its content type and body schema; and a request the
+# schema says is invalid is never accepted.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          negative_data_rejection]
 
 
 class App:
