@@ -185,7 +185,7 @@ class Run:
                 case.validate_response(response, checks=CHECKS, headers=self.headers)
             except FailureGroup as exc:
                 self.failures += [f"{self.user.username} {operation.label} → {response.status_code}: {f.title} — "
-                                  f"{(f.message or '').splitlines()[:1]} — {response.text[:300]}"
+                                  f"{(f.message or '').splitlines()[:1]} — {response.content[:300]!r}"
                                   for f in exc.exceptions]
 
         run()
