@@ -129,3 +129,26 @@ def test_a_nul_character_in_a_posted_form_is_400_on_a_page(worker_a, units):
         "unit": units.commune_a.pk, "head_name": "Y\u0000Hờ", "village": "Thôn 1"})
     _assert_400(response, "head_name", api=False)
     assert not Household.objects.exists()
+
+
+# A number where the API takes a date and time (found by the API fuzzing: `since=2.220446049250313e-16` was
+# read as a Unix timestamp, 1970-01-01, and answered 200): the schema says ISO 8601, and only that passes.
+def test_a_number_for_the_field_snapshots_cursor_is_400(worker_a):
+    client = _client(worker_a)
+    _assert_400(client.get("/api/field/snapshot?since=2.220446049250313e-16"), "since", api=True)
+    _assert_400(client.get("/api/field/snapshot?since=1700000000"), "since", api=True)
+    assert client.get("/api/field/snapshot?since=2025-07-01T08:00:00%2B07:00").status_code == 200
+
+
+def test_a_number_for_a_cases_received_at_is_400_and_writes_nothing(worker_a, units):
+    from vitreem.cases.models import Case
+
+    payload = {"received_at": 1700000000, "channel": "community", "place": "Nhà", "concern": "neglect",
+               "summary": "Trẻ bị bỏ mặc", "reporter_anonymous": True,
+               "new_child": {"full_name": "Y Hờ", "birth_date": "2016-01-01", "sex": "F", "unit": units.commune_a_2025.ref}}
+    good = _client(worker_a).post("/api/cases/", json.dumps({**payload, "received_at": "2025-07-01T08:00:00+07:00"}),
+                                  content_type="application/json")
+    assert good.status_code == 201, good.content  # the same intake with an ISO date and time is taken
+    response = _client(worker_a).post("/api/cases/", json.dumps(payload), content_type="application/json")
+    _assert_400(response, "received_at", api=True)
+    assert Case.objects.count() == 1
