@@ -2,11 +2,12 @@
 
 Every operation of the schema is called with requests Schemathesis generates from it (valid ones and
 invalid ones), as the demo's commune worker, province officer and member-unit reporter, through the
-project's own WSGI application (no server, no network). Each answer must be no 5xx, a status the
-operation documents, and a body that matches the schema documented for that status. Path parameters
+project's own WSGI application (no server, no network), with a personal API token made after the second
+factor. Each answer must be no 5xx, a status the operation documents, with a body that matches the schema
+documented for that status; a request the schema says is invalid must not be accepted. Path parameters
 come from three sources: the persona's own records, records outside her scope (the privacy sweep's
-`Records`), and whatever the generator makes up. After the commune worker's run, nothing of another
-commune has changed.
+`Records`), and whatever the generator makes up; JSON bodies also from the sweep's `_example`. After the
+commune worker's run, nothing of another commune has changed.
 
 The bounded run (CI) tries VITREEM_FUZZ_EXAMPLES examples per operation and persona (default 5), with
 a fixed seed; `make fuzz` runs the long one (more examples, its own time bound).
