@@ -152,3 +152,19 @@ def test_a_number_for_a_cases_received_at_is_400_and_writes_nothing(worker_a, un
     response = _client(worker_a).post("/api/cases/", json.dumps(payload), content_type="application/json")
     _assert_400(response, "received_at", api=True)
     assert Case.objects.count() == 1
+
+
+def test_a_time_zone_offset_postgresql_cannot_hold_is_kept_as_its_utc_instant(worker_a):
+    """`since=2881-10-12T04:26:42+17:53` was a 500 on PostgreSQL (offsets there stop at ±15:59; found by the
+    API fuzzing): the instant goes to the database in UTC; one past the calendar's end is a 400."""
+    import datetime as dt
+
+    from pydantic import TypeAdapter
+
+    from vitreem.core.params import DateTime
+
+    read = TypeAdapter(DateTime).validate_python("2881-10-12T04:26:42+17:53")
+    assert read.utcoffset() == dt.timedelta(0) and read == dt.datetime(2881, 10, 11, 10, 33, 42, tzinfo=dt.UTC)
+    client = _client(worker_a)
+    assert client.get("/api/field/snapshot?since=2881-10-12T04:26:42%2B17:53").status_code == 200
+    _assert_400(client.get("/api/field/snapshot?since=0001-01-01T00:00:00%2B05:00"), "since", api=True)
