@@ -31,3 +31,20 @@ def test_the_error_bodies_are_what_the_schema_says(worker_a):
     assert [r.status_code for r in answers] == [404, 400, 403, 401]
     for response in answers:
         ErrorOut.model_validate(json.loads(response.content))
+
+
+def test_a_body_that_is_not_a_json_object_is_refused_and_changes_nothing(demo_world):
+    """Found by the API fuzzing: PATCH with the body "x" set the activity's title to "X" ("x".title()), and
+    [] or true answered 200; every JSON body of the API is an object, anything else is a 400."""
+    from vitreem.accounts.models import User
+    from vitreem.activities.models import Activity
+
+    activity = Activity.objects.order_by("pk").first()
+    before = (activity.title, activity.version)
+    client = login(User.objects.get(username="province"))
+    for body in ('"x"', "[]", "true", "[1]"):
+        response = client.patch(f"/api/activities/activities/{activity.pk}", body, content_type="application/json")
+        assert response.status_code == 400, (body, response.status_code, response.content[:200])
+        ErrorOut.model_validate(json.loads(response.content))
+    activity.refresh_from_db()
+    assert (activity.title, activity.version) == before
