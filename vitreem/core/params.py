@@ -113,6 +113,8 @@ def _in_utc(value: dt.datetime) -> dt.datetime:
 
 
 DateTime = Annotated[dt.datetime, BeforeValidator(_iso_datetime), AfterValidator(_in_utc)]
+# A date is ISO 8601 too: `on=0` was read as a Unix timestamp, 1970-01-01 (found by the API fuzzing).
+Date = Annotated[dt.date, BeforeValidator(_iso_datetime)]
 
 
 def unit_param(value: Any, *, user, name: str = "unit", on: dt.date | None = None):

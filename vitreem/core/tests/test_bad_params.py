@@ -140,6 +140,14 @@ def test_a_number_for_the_field_snapshots_cursor_is_400(worker_a):
     assert client.get("/api/field/snapshot?since=2025-07-01T08:00:00%2B07:00").status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/api/registry/poverty-reviews?on=0", "/api/registry/poverty-reviews?on=1e-16",
+                                 "/api/activities/play-points?on=1700006400"])
+def test_a_number_for_a_date_is_400(officer, url):
+    """`on=<number>` was read as a Unix timestamp (1970-01-01) and answered 200 (found by the API fuzzing)."""
+    _assert_400(_client(officer).get(url), "on", api=True)
+    assert _client(officer).get(url.split("=")[0] + "=2025-07-01").status_code == 200
+
+
 def test_a_number_for_a_cases_received_at_is_400_and_writes_nothing(worker_a, units):
     from vitreem.cases.models import Case
 
