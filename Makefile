@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PO := vitreem/locale/en/LC_MESSAGES/django.po
 MO := $(PO:.po=.mo)
 
-.PHONY: setup demo test lint bench e2e clean browser messages
+.PHONY: setup demo test lint bench fuzz e2e clean browser messages
 
 setup: $(STAMP) $(MO)
 
@@ -48,6 +48,14 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The long API fuzzing (tests/test_fuzz_api.py): VITREEM_FUZZ_EXAMPLES examples per operation and persona
+# (`make test` runs 5), each persona stopped after a third of VITREEM_FUZZ_SECONDS; `timeout` is the hard stop.
+FUZZ_EXAMPLES ?= 100
+FUZZ_SECONDS ?= 2700
+fuzz: setup
+	VITREEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VITREEM_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	timeout $$(( $(FUZZ_SECONDS) + 600 )) $(BIN)/pytest tests/test_fuzz_api.py -s -p no:logging $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

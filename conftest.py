@@ -134,6 +134,14 @@ def client_for():
     return login
 
 
+@pytest.fixture
+def demo_world(db):
+    """A small demo province (every app's part, seed 5): the privacy sweep and the API fuzzing run on it."""
+    from vitreem.demo.services import demo_seed
+
+    demo_seed(children=3000, seed=5, log=lambda *_: None)
+
+
 # ---------------------------------------------------------------- end-to-end tests in a real browser
 
 @pytest.fixture

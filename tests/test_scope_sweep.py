@@ -230,13 +230,6 @@ def _routes() -> list[str]:
     return sorted(set(routes))
 
 
-@pytest.fixture
-def demo_world(db):
-    from vitreem.demo.services import demo_seed
-
-    demo_seed(children=3000, seed=5, log=lambda *_: None)
-
-
 def test_another_communes_records_are_refused_on_every_route(demo_world):
     from vitreem.accounts.models import ApiToken, User
     from vitreem.accounts.services import token_create

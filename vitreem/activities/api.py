@@ -10,7 +10,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from vitreem.core.errors import DomainError
-from vitreem.core.params import Amount, Id, Offset, Year
+from vitreem.core.params import Amount, Date, Id, Offset, Year
 from vitreem.places.selectors import unit_resolve
 from vitreem.stats.engine import params_for
 
@@ -244,7 +244,7 @@ def upload_participants(request, activity_id: int, file: UploadedFile = File(...
 
 
 @router.get("/play-points", response=list[PlayPointOut])
-def list_play_points(request, on: dt.date | None = None, unit: str = ""):
+def list_play_points(request, on: Date | None = None, unit: str = ""):
     unit_obj = unit_resolve(unit) if unit else None
     return [_point_out(p) for p in sel.play_points_for_user(user=request.user, unit=unit_obj, on=on)[:2000]]
 

@@ -12,7 +12,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from vitreem.core.audit import audit_access, audit_read_list
-from vitreem.core.params import Page
+from vitreem.core.params import DateTime, Page
 from vitreem.core.scope import scope_for
 
 from . import attachments as attachment_services
@@ -98,7 +98,7 @@ class NewChildIn(Schema):
 
 
 class IntakeIn(Schema):
-    received_at: dt.datetime
+    received_at: DateTime
     channel: str
     place: str
     concern: str
@@ -139,7 +139,7 @@ class VerifyIn(Versioned):
 
 
 class EmergencyIn(Versioned):
-    done_at: dt.datetime
+    done_at: DateTime
     action: str
 
 

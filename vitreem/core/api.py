@@ -1,7 +1,8 @@
 """The REST API: one NinjaAPI, routers discovered from each app's `api.py`, errors as JSON.
 
 Authentication: the browser session (with CSRF on unsafe methods) or a personal token in
-`Authorization: Bearer vtr_…`. Every error body is {"code": "...", "message": "..."}.
+`Authorization: Bearer vtr_…`. Every error body is {"code": "...", "message": "..."} (`ErrorOut`), and
+the schema documents the error statuses the handlers below answer on every operation.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from .errors import DomainError
@@ -40,11 +42,61 @@ class Session(SessionAuth):
         return user if user.is_authenticated else None
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """The body of every error answer: a code a program can test, a message for a person (in the user's
+    language), the field at fault and, for invalid input, each field's message."""
+
+    code: str
+    message: str
+    field: str | None = None
+    errors: dict[str, str] | None = None
+
+
+# The statuses the exception handlers answer, whichever operation raised: documented on every operation
+# (unless it documents that status itself), so a client — and the schema's fuzzing test — can rely on the
+# schema for errors too. A view returns its success; its errors are raised and turned into these here.
+ERROR_STATUSES = {
+    400: "Dữ liệu không hợp lệ (code validation_error hoặc mã lỗi nghiệp vụ)",
+    401: "Chưa đăng nhập, hoặc mã truy cập API không dùng được",
+    403: "Không có quyền thực hiện",
+    404: "Không tìm thấy, hoặc ngoài phạm vi của người dùng",
+    409: "Xung đột: bản ghi đã bị người khác sửa, hoặc trạng thái không cho phép bước này",
+}
+
+
+class Api(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path in schema["paths"].values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, "content": error})
+        return schema
+
+
+class ObjectBodies(Parser):
+    """Every JSON body of the API is an object. A schema reads anything else by its attributes (ninja's way
+    of reading model instances): a body of "x" set an activity's title to "X" (`"x".title()`), and [] or true
+    passed as an empty change (found by the API fuzzing). Anything but an object is refused as an unreadable
+    body (400)."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body is not a JSON object")
+        return data
+
+
+api = Api(
     title="vitreem API",
     version="1",
     description="API của hệ thống thông tin vì trẻ em. Mọi dữ liệu đều lọc theo phạm vi của người dùng.",
     auth=[TokenAuth(), Session()],
+    parser=ObjectBodies(),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

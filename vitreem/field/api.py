@@ -7,7 +7,6 @@ services), so scope, validation and audit are the screens' own.
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from vitreem.core.errors import PermissionDenied, ValidationFailed
+from vitreem.core.params import DateTime
 
 from . import selectors, services
 
@@ -61,7 +61,7 @@ def whoami(request):
 
 
 @router.get("/snapshot", url_name="field_snapshot", summary="The worker's data for her phone (all of it, or what changed since a cursor)")
-def snapshot(request, since: dt.datetime | None = None):
+def snapshot(request, since: DateTime | None = None):
     """Her communes' children with the fields of the field forms (`child_fields` names the columns of
     each row of `children`), her open cases (summary), her communes' trainings and recreation events
     of these weeks, the code tables, and her changes waiting for a decision. With `since` (the
@@ -73,7 +73,7 @@ def snapshot(request, since: dt.datetime | None = None):
 
 class SyncIn(Schema):
     device_id: str = Field("", max_length=64, description="A random id the phone made for itself")
-    device_time: dt.datetime | None = Field(None, description="The phone's clock when it sent this request")
+    device_time: DateTime | None = Field(None, description="The phone's clock when it sent this request")
     changes: list[dict[str, Any]] = Field(
         description="In the order recorded. Each: id (UUID made on the phone), kind, recorded_at (ISO time by the "
                     "phone's clock), base_version (the record's version on the phone), target ({child|case|guardian|"

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied, ValidationFailed
-from vitreem.core.params import Offset
+from vitreem.core.params import Date, Offset
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
@@ -563,7 +563,7 @@ def _review_out(r) -> dict[str, Any] | None:
 
 
 @router.get("/poverty-reviews", response=list[CommuneReviewOut])
-def list_poverty_reviews(request, on: dt.date | None = None):
+def list_poverty_reviews(request, on: Date | None = None):
     """Each commune in your scope with the poverty list in force on `on` (default today): a year's
     classifications count only once the commune's list of that year is decided."""
     _require_read(request.user)
