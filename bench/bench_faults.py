@@ -1,5 +1,6 @@
-"""Faults (issue 15 item 4): the task worker killed (kill -9) in the middle of a 20,000-row import, and
-a web worker killed (kill -9) while requests are served.
+"""Faults (issue 15 item 4): the task worker killed (kill -9) in the middle of a 20,000-row import, a web
+worker killed (kill -9) while requests are served, and PostgreSQL killed (kill -9) in the middle of a
+payroll lock.
 
 On PostgreSQL, in a database of its own (BENCH_FAULTS_URL, default bench_faults on 127.0.0.1), created
 and dropped here. Everything runs as it does in production: `vitreem run_worker` processes (started and
@@ -14,8 +15,12 @@ state read the way its page reads it. Figures:
 - requests to our own gunicorn (2 sync workers) while one worker is killed: how many failed (only the one
   in flight on the killed worker may), and whether the master started a new worker.
 
-PostgreSQL itself is not killed here: the server is shared by this machine's other work, and a benchmark
-may only end processes it started. Bounded: every wait stops after FAULTS_WAIT seconds.
+PostgreSQL: the machine's server is shared and a benchmark may only end processes it started, so this
+one starts a PostgreSQL of its own (initdb in a temporary directory, another port, run as the postgres
+user), seeds a small demo province in it, locks the open month's payroll of the province inside a
+transaction held open after the rows are written, kills that postmaster (kill -9), starts it again
+(crash recovery) and counts what is left; then locks again. Bounded: every wait stops after FAULTS_WAIT
+seconds.
 """
 
 from __future__ import annotations
@@ -167,6 +172,7 @@ def run(emit) -> None:
         emit("faults.rerun_after_kill.rows_written", written, "rows", baseline_name="rows in the file",
              baseline_value=ROWS, state=state, audit_rows=audits, seconds=round(elapsed, 1))
         _web_worker_killed(emit, env, workers)
+        _postgres_killed(emit, env)
     finally:
         for w in workers:
             if w.poll() is None:
@@ -227,3 +233,88 @@ def _web_worker_killed(emit, env: dict[str, str], started: list[subprocess.Popen
     emit("faults.web_worker_killed.failed_requests", failed, "requests", baseline_name="requests sent",
          baseline_value=len(statuses), new_worker_within_seconds=round(respawned, 2),
          after_kill_ok=all(s == 200 for s in statuses[110:]))
+
+
+_LOCK = r"""
+import json, sys, time
+from django.db import transaction
+from django.utils import timezone
+from vitreem.accounts.models import User
+from vitreem.benefits.services import payroll_lock
+from vitreem.places.selectors import unit_resolve
+month = timezone.localdate().replace(day=1)
+with transaction.atomic():  # held open once the rows are written: the server dies before the commit
+    locked = payroll_lock(actor=User.objects.get(username="province"), month=month, unit=unit_resolve("2025:51"))
+    print(json.dumps({"communes": len(locked), "total": sum(p.total for p in locked)}), flush=True)
+    time.sleep(120)
+"""
+
+_COUNT = r"""
+import json
+from django.utils import timezone
+from vitreem.benefits.models import PaidLine, Payroll
+month = timezone.localdate().replace(day=1)
+print(json.dumps({"payrolls": Payroll.objects.filter(month=month).count(),
+                  "lines": PaidLine.objects.filter(payroll__month=month).count()}))
+"""
+
+
+def _postgres_killed(emit, env: dict[str, str]) -> None:
+    import glob
+    import shutil
+
+    from bench.bench_stats import _free_port
+
+    bindir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
+    data = Path(tempfile.mkdtemp(prefix="vitreem-pg-"))
+    shutil.chown(data, "postgres", "postgres")
+    as_postgres = {"user": "postgres", "group": "postgres"}  # initdb and postgres refuse to run as root
+    port = _free_port()
+    subprocess.run([bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], check=True,
+                   capture_output=True, timeout=WAIT, **as_postgres)
+    options = ["-D", str(data), "-p", str(port), "-k", str(data), "-c", "listen_addresses=127.0.0.1"]
+    server = subprocess.Popen([bindir / "postgres", *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              **as_postgres)
+    own = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/postgres"}
+
+    def ready() -> bool:
+        return subprocess.run([bindir / "pg_isready", "-h", "127.0.0.1", "-p", str(port), "-q"]).returncode == 0
+
+    try:
+        _wait(ready, "our own PostgreSQL")
+        _vitreem(own, "migrate", "--noinput")
+        _vitreem(own, "load_places")
+        _vitreem(own, "seed_demo", "--children", "4000")
+        lock = subprocess.Popen([VITREEM, "shell", "-c", _LOCK], env=own, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        line = ""
+        while lock.stdout is not None and not line.startswith("{"):  # the shell prints a line of its own first
+            line = lock.stdout.readline()
+            if not line:
+                raise RuntimeError(f"bench_faults: the lock ended early: {lock.stderr.read()[-500:]}")
+        written = json.loads(line)  # the rows are written, the transaction still open
+        os.kill(server.pid, signal.SIGKILL)  # our own postmaster, by its pid
+        server.wait(timeout=60)
+        lock.wait(timeout=WAIT)
+        client_error = (lock.stderr.read().strip().splitlines() or [""])[-1]
+        server = subprocess.Popen([bindir / "postgres", *options], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, **as_postgres)
+        recovered = _wait(ready, "PostgreSQL after the crash")
+        left = _vitreem(own, script=_COUNT)
+        emit("faults.postgres_killed_mid_lock.payrolls_left", left["payrolls"], "payrolls",
+             baseline_name="communes the lock had written", baseline_value=written["communes"],
+             lines_left=left["lines"], client_saw=client_error[:200], recovery_seconds=round(recovered, 2))
+        again = subprocess.run([VITREEM, "shell", "-c", _LOCK.replace("time.sleep(120)", "pass")], env=own,
+                               check=True, capture_output=True, text=True, timeout=WAIT).stdout
+        relocked = json.loads([ln for ln in again.splitlines() if ln.startswith("{")][-1])
+        emit("faults.postgres_killed_mid_lock.relocked_total", relocked["total"], "VND",
+             baseline_name="total the killed lock had written", baseline_value=written["total"],
+             communes=relocked["communes"])
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # our own postmaster: a fast shutdown
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(data, ignore_errors=True)
