@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 
 from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied
-from vitreem.core.params import Offset, Year, unit_param
+from vitreem.core.params import Date, Offset, Year, unit_param
 from vitreem.core.scope import scope_for
 from vitreem.places.selectors import unit_resolve
 
@@ -61,7 +61,7 @@ def payroll_lock(request, payload: LockIn):
 
 
 @router.get("/eligibility")
-def eligibility(request, on: dt.date | None = None, unit: str = ""):
+def eligibility(request, on: Date | None = None, unit: str = ""):
     """Eligible but not enrolled, enrolled, and enrolled but no longer eligible, with the facts."""
     _reader(request)
     result = selectors.eligibility_for_user(user=request.user, on=on or timezone.localdate(), unit=_unit(request, unit))

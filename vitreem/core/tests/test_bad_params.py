@@ -141,7 +141,7 @@ def test_a_number_for_the_field_snapshots_cursor_is_400(worker_a):
 
 
 @pytest.mark.parametrize("url", ["/api/registry/poverty-reviews?on=0", "/api/registry/poverty-reviews?on=1e-16",
-                                 "/api/activities/play-points?on=1700006400"])
+                                 "/api/activities/play-points?on=1700006400", "/api/benefits/eligibility?on=0"])
 def test_a_number_for_a_date_is_400(officer, url):
     """`on=<number>` was read as a Unix timestamp (1970-01-01) and answered 200 (found by the API fuzzing)."""
     _assert_400(_client(officer).get(url), "on", api=True)
