@@ -28,13 +28,15 @@ class Command(BaseCommand):
     def handle(self, *args, month, unit, rules_from, **options):
         from vitreem.benefits.payroll import payroll_compute
         from vitreem.benefits.rules import month_label, month_parse
-        from vitreem.places.selectors import communes_under, unit_resolve
+        from vitreem.benefits.selectors import payroll_communes
+        from vitreem.places.selectors import unit_resolve
 
         try:
             first = month_parse(month)
             assumed = [(month_parse(rules_from, field_name="rules_from"), timezone.now())] if rules_from else []
             unit_obj = (unit_resolve(unit, on=first) if ":" not in unit else unit_resolve(unit)) if unit else None
-            communes = {u.pk for u in communes_under(unit_obj)} if unit_obj is not None else None
+            # The unit's communes in the month's version (across the 2025 reform), as `vitreem payroll`.
+            communes = payroll_communes(user=None, month=first, unit=unit_obj) if unit_obj is not None else None
             result = payroll_compute(month=first, commune_ids=communes, assumed_changes=assumed)
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
