@@ -182,6 +182,9 @@ def run(emit) -> None:
                 except subprocess.TimeoutExpired:
                     w.kill()
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)  # the file and the uploads: the disk is shared
 
 
 def _children_of(pid: int) -> list[int]:
