@@ -372,8 +372,8 @@ def test_a_rule_correction_is_an_adjustment_in_the_next_open_month_with_a_dry_ru
     assert line_of(units.commune_a, "2024-04", child).adjustment == 0  # no silent change
 
     out = io.StringIO()
-    call_command("payroll_adjustments", month="2024-04", unit="legacy:23500", rules_from="2024-03", json=True,
-                 stdout=out)
+    call_command("payroll_adjustments", month="2024-04", as_user=worker_a.username, unit="legacy:23500",
+                 rules_from="2024-03", json=True, stdout=out)
     dry = json.loads(out.getvalue())
     assert [(r["child"], r["for_month"], r["cause"], r["amount"]) for r in dry["lines"]] == [
         (child.pk, "2024-03", "rule", -360_000)]
@@ -472,3 +472,21 @@ def test_the_province_loads_its_list_of_extremely_difficult_areas_all_rows_or_no
     call_command("difficult_areas_load", str(path), as_user=officer.username)  # again: nothing doubled
     assert sorted(DifficultArea.objects.values_list("unit_id", "village", "valid_to")) == sorted(
         [(units.commune_a.pk, "", D(2025, 6, 30)), (units.commune_b.pk, "Thôn Kon Klốc", None)])
+
+
+@pytest.mark.django_db
+def test_the_adjustments_dry_run_is_scoped_and_audited(units, worker_a, worker_b):
+    """`vitreem payroll_adjustments` reads children's payroll lines: within the user's scope, like
+    `vitreem payroll`; another commune's worker is refused; the read is audited."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from vitreem.core.models import AuditEntry
+
+    with pytest.raises(CommandError):
+        call_command("payroll_adjustments", month="2024-04", as_user=worker_b.username, unit="legacy:23500",
+                     stdout=io.StringIO())
+    call_command("payroll_adjustments", month="2024-04", as_user=worker_a.username, stdout=io.StringIO())
+    assert AuditEntry.objects.filter(actor=worker_a, object_type="benefits.payroll_adjustments").count() == 1
+    assert not AuditEntry.objects.filter(actor=worker_b, object_type="benefits.payroll_adjustments").exists()

@@ -1,9 +1,10 @@
-"""`vitreem payroll_adjustments --month YYYY-MM [--unit CODE] [--rules-from YYYY-MM] [--json]`
+"""`vitreem payroll_adjustments --month YYYY-MM --as USERNAME [--unit CODE] [--rules-from YYYY-MM] [--json]`
 
 A dry run: the arrears and adjustments the month's payroll would carry, each with its cause — a change
 about the person after a month was locked ("person"), a recorded correction of the rules ("rule"), a
 manual correction ("manual"). With `--rules-from`, as if a correction of the rules affecting that month
-and later were recorded now: the adjustments it would create (issue 14 item 8). Nothing is written."""
+and later were recorded now: the adjustments it would create (issue 14 item 8). Within the user's scope,
+like `vitreem payroll`; the read is audited; nothing else is written."""
 
 import json
 
@@ -21,23 +22,35 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--month", required=True, help="The open month whose payroll would carry them (YYYY-MM)")
+        parser.add_argument("--as", dest="as_user", required=True, help="Compute within this user's scope")
         parser.add_argument("--unit", default="", help="Unit code (version in force that month) or legacy:CODE / 2025:CODE")
         parser.add_argument("--rules-from", default="", help="Assume a rule correction affecting this month on (YYYY-MM)")
         parser.add_argument("--json", action="store_true", help="One JSON object")
 
-    def handle(self, *args, month, unit, rules_from, **options):
+    def handle(self, *args, month, as_user, unit, rules_from, **options):
+        from vitreem.accounts.models import User
         from vitreem.benefits.payroll import payroll_compute
         from vitreem.benefits.rules import month_label, month_parse
         from vitreem.benefits.selectors import payroll_communes
+        from vitreem.core.audit import audit_read_list
+        from vitreem.core.scope import require_unit, scope_for
         from vitreem.places.selectors import unit_resolve
 
         try:
+            user = User.objects.get(username=as_user, is_active=True)
+        except User.DoesNotExist:
+            raise CommandError(f"Không có người dùng “{as_user}”.") from None
+        try:
+            if not scope_for(user).read_children:
+                raise CommandError(f"Tài khoản “{as_user}” không được xem dữ liệu trẻ em.")
             first = month_parse(month)
             assumed = [(month_parse(rules_from, field_name="rules_from"), timezone.now())] if rules_from else []
             unit_obj = (unit_resolve(unit, on=first) if ":" not in unit else unit_resolve(unit)) if unit else None
-            # The unit's communes in the month's version (across the 2025 reform), as `vitreem payroll`.
-            communes = payroll_communes(user=None, month=first, unit=unit_obj) if unit_obj is not None else None
-            result = payroll_compute(month=first, commune_ids=communes, assumed_changes=assumed)
+            if unit_obj is not None:
+                require_unit(user, unit_obj, write=False)
+            # The communes in the user's scope, in the month's version (across the 2025 reform), as `vitreem payroll`.
+            result = payroll_compute(month=first, commune_ids=payroll_communes(user=user, month=first, unit=unit_obj),
+                                     assumed_changes=assumed)
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
         if result.locked:
@@ -47,6 +60,8 @@ class Command(BaseCommand):
                  "unit": units[ln.unit_id].ref if ln.unit_id in units else None, "for_month": f"{d['for_month']:%Y-%m}",
                  "kind": str(d["kind"]), "cause": d.get("cause", ""), "amount": d["amount"]}
                 for ln in result.lines for d in ln.details]
+        audit_read_list(user=user, what="benefits.payroll_adjustments", count=len(rows),
+                        filters={"month": month, "unit": unit, "rules_from": rules_from})
         by_cause: dict[str, dict[str, int]] = {}
         for r in rows:
             total = by_cause.setdefault(r["cause"], {"lines": 0, "amount": 0})
