@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q
 
-from vitreem.registry.rules import q_child_on, q_lives_in, q_special_on
+from vitreem.registry.indicators import count_by_commune, share
+from vitreem.registry.rules import q_special_on
 from vitreem.stats.engine import Params, indicator
 
 from .models import AllowancePeriod
@@ -30,36 +32,34 @@ def _drill(params: Params) -> str:
 
 
 @indicator("allowance_recipients", "Trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp xã hội hàng tháng tại cộng đồng",
-           order=20, drilldown=_drill)
-def allowance_recipients(params: Params) -> int:
+           order=20, by_commune=True, drilldown=_drill)
+def allowance_recipients(params: Params, communes) -> dict[int, int]:
     """Children under 16 in special circumstances with an active monthly allowance in the community
-    on the date (Decree 20/2021), in the unit on that date."""
-    from vitreem.registry.models import Child
-
+    on the date (Decree 20/2021), in the commune they lived in on that date."""
     day = params.as_of
-    return Child.objects.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)) & q_special_on(day)
-                                & q_allowance_on(day)).count()
+    return count_by_commune(day, communes, q_special_on(day) & q_allowance_on(day))
 
 
 @indicator("allowance_monthly_cost", "Kinh phí trợ cấp xã hội hàng tháng cho trẻ em (tháng của ngày tính)",
-           measure="vnd", order=21,
+           measure="vnd", order=21, by_commune=True,
            drilldown=lambda p: "/benefits/payroll/" + f"{p.as_of:%Y-%m}/" + (f"?unit={p.unit.ref}" if p.unit else ""))
-def allowance_monthly_cost(params: Params) -> int:
-    """The payroll total (amounts, arrears and adjustments, VND) for the month of as_of."""
+def allowance_monthly_cost(params: Params, communes) -> dict[int, int]:
+    """The payroll total (amounts, arrears and adjustments, VND) for the month of as_of, per commune of
+    the payroll (the month starts in the version of the units of the as-of date: the 2025 reform took
+    effect on the first of a month). One payroll computation for all the communes."""
     from .payroll import payroll_compute
     from .rules import PROGRAMME_START
 
     month = month_of(params.as_of)
     if month < PROGRAMME_START:
-        return 0
-    return payroll_compute(month=month, commune_ids=params.commune_ids(month)).total
+        return {}
+    totals: dict[int, int] = defaultdict(int)
+    for line in payroll_compute(month=month, commune_ids=None if communes is None else frozenset(communes)).lines:
+        totals[line.unit_id] += line.total
+    return dict(totals)
 
 
 @indicator("allowance_assisted_share", "Tỷ lệ trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp hàng tháng",
-           measure="percent", order=22)
-def allowance_assisted_share(params: Params) -> float | None:
-    from vitreem.registry.models import Child
-
-    day = params.as_of
-    special = Child.objects.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)) & q_special_on(day)).count()
-    return round(allowance_recipients(params) / special, 4) if special else None
+           measure="percent", order=22, parts=("allowance_recipients", "special_circumstances"))
+def allowance_assisted_share(recipients: int, special: int) -> float | None:
+    return share(recipients, special)

@@ -17,27 +17,19 @@ from django.db.models import Exists, OuterRef, Q
 from vitreem.stats.engine import Params
 
 
-def children_in(params: Params, day: dt.date | None = None):
-    """Children under 16 living in the params' unit on `day` (default: the as-of date)."""
-    from vitreem.registry.indicators import children_on
-
-    return children_on(params, day)
-
-
-def under_five(params: Params):
-    """Children under 5 on the as-of date: born after the as-of date five years earlier."""
-    day = params.as_of
+def q_under_five(day: dt.date) -> Q:
+    """Children under 5 on `day`: born after the same day five years earlier."""
     try:
         five_years_back = day.replace(year=day.year - 5)
     except ValueError:  # 29 February
         five_years_back = day.replace(year=day.year - 5, day=28)
-    return children_in(params).filter(birth_date__gt=five_years_back)
+    return Q(birth_date__gt=five_years_back)
 
 
-def under_five_registered(params: Params) -> int:
+def q_under_five_registered(day: dt.date) -> Q:
     """Decision 23/QĐ-TTg, objective 2: "tỷ lệ trẻ em dưới 5 tuổi được đăng ký khai sinh" — a stock: of
     the children under 5 on the date, those whose birth is registered."""
-    return under_five(params).filter(birth_registered=True).count()
+    return q_under_five(day) & Q(birth_registered=True)
 
 
 def q_allowance_in(start: dt.date, end: dt.date) -> Q:
@@ -61,7 +53,7 @@ def q_recreation_in(start: dt.date, end: dt.date) -> Q:
     return Q(Exists(links))
 
 
-def special_circumstances_assisted(params: Params) -> int:
+def q_special_circumstances_assisted(params: Params) -> Q:
     """Decision 23/QĐ-TTg, objective 2: children in special circumstances "được trợ giúp, chăm sóc để phục
     hồi, hòa nhập" — more than the allowance. A child in special circumstances on the as-of date counts
     when, in the period, vitreem recorded any of: a monthly social allowance (Decree 20/2021; Decree
@@ -73,8 +65,8 @@ def special_circumstances_assisted(params: Params) -> int:
     from vitreem.registry.rules import q_special_on
 
     start, end = params.period_start, params.period_end
-    return (children_in(params).filter(q_special_on(params.as_of))
-            .filter(q_allowance_in(start, end) | q_case_support(start, end) | q_recreation_in(start, end)).count())
+    return q_special_on(params.as_of) & (q_allowance_in(start, end) | q_case_support(start, end)
+                                         | q_recreation_in(start, end))
 
 
 def installation_province():

@@ -2,8 +2,20 @@
 is an *indicator* registered here and computed for a unit and an as-of date (or a period).
 
 Apps contribute indicators in `vitreem/<app>/indicators.py` with the `@indicator` decorator; the
-engine discovers them. An indicator function takes `Params` and returns a number (or a dict of
-numbers for breakdowns such as `by_group`).
+engine discovers them. An indicator is one of three shapes (issue 13: one pass for every unit):
+
+- *additive* (`by_commune=True`): the function takes `Params` and a set of communes (None: all) and
+  returns `{commune id: value}` from one grouped query. A unit's value — a district, a province, the
+  country, in either version of the units — is the sum of its communes' values (`total`); dict values
+  (breakdowns) are summed key by key. A child lives in one commune on a day, so the sum counts every
+  child once. `compute_units` computes any number of units on a day with one grouped query per
+  indicator.
+- *derived* (`parts=(...)`): a rate or share computed from other indicators' values of the same unit
+  and day — from its additive parts at each level, never an average of rates.
+- *per unit* (the rest): the function takes `Params` and returns the unit's value. These are the
+  figures that cannot be summed up the tree (cases counted across both versions of the units, budget
+  lines of any level, the communes with a play point over the unit's communes) or that are cheap per
+  unit; the engine computes them for the unit itself.
 """
 
 from __future__ import annotations
@@ -11,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -36,6 +48,15 @@ class Indicator:
     # as-of date, recomputed after a change; "live" — never stored (depends on the clock).
     # "" = the default (rollups.DEFAULT_MODES, else "cache").
     rollup: str = ""
+    # additive: `fn` is the grouped function (Params, communes) -> {commune id: value}; `zero` is the
+    # value of a commune with nothing to count (its key set is the breakdown's), `finish` orders a
+    # summed breakdown.
+    by_commune: Callable[..., dict[int, Any]] | None = None
+    zero: Callable[[], Any] = int
+    finish: Callable[[Any], Any] | None = None
+    # derived: `combine(*values of parts)`.
+    parts: tuple[str, ...] = ()
+    combine: Callable[..., Any] | None = None
 
     @property
     def label(self) -> str:
@@ -48,12 +69,47 @@ _REGISTRY: dict[str, Indicator] = {}
 _discovered = False
 
 
-def indicator(code: str, label: str, **options: Any) -> Callable[[Callable[[Params], Any]], Callable[[Params], Any]]:
-    def register(fn: Callable[[Params], Any]) -> Callable[[Params], Any]:
-        _REGISTRY[code] = Indicator(code=code, label_vi=label, fn=fn, **options)
+def indicator(code: str, label: str, *, by_commune: bool = False, parts: tuple[str, ...] = (),
+              **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register an indicator (see the module docstring for the three shapes). The decorated function
+    is returned unchanged; callers outside the engine ask the engine (`compute`, `compute_units`)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if by_commune:
+            grouped = fn
+            _REGISTRY[code] = Indicator(code=code, label_vi=label, fn=lambda p: _unit_total(code, p),
+                                        by_commune=grouped, **options)
+        elif parts:
+            _REGISTRY[code] = Indicator(code=code, label_vi=label, parts=parts, combine=fn,
+                                        fn=lambda p: fn(*(_REGISTRY[c].fn(p) for c in parts)), **options)
+        else:
+            _REGISTRY[code] = Indicator(code=code, label_vi=label, fn=fn, **options)
         return fn
 
     return register
+
+
+def add_up(ind: Indicator, values: Iterable[Any]) -> Any:
+    """The sum of communes' values of an additive indicator (numbers, or breakdowns key by key)."""
+    total = ind.zero()
+    for value in values:
+        if isinstance(total, dict):
+            total = dict(total)
+            for key, n in value.items():
+                total[key] = total.get(key, 0) + n
+        else:
+            total += value
+    return ind.finish(total) if ind.finish is not None else total
+
+
+def _unit_total(code: str, params: Params) -> Any:
+    """An additive indicator for one unit (or the user's scope, or everything): one grouped query over
+    its communes, summed."""
+    ind = _REGISTRY[code]
+    assert ind.by_commune is not None
+    ids = params.commune_ids(params.as_of)
+    per_commune = ind.by_commune(replace(params, unit=None, user=None), ids)
+    return add_up(ind, per_commune.values() if ids is None else (per_commune[c] for c in ids if c in per_commune))
 
 
 def indicators() -> dict[str, Indicator]:
@@ -151,6 +207,54 @@ def compute(params: Params, codes: Iterable[str] | None = None) -> dict[str, Any
     registry = indicators()
     wanted = list(codes) if codes is not None else list(registry)
     return {code: registry[code].fn(params) for code in wanted}
+
+
+PerCommune = dict[str, dict[int, Any]]  # indicator code -> {commune id: value}
+
+
+def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *, known: PerCommune | None = None
+                  ) -> tuple[dict[int, dict[str, Any]], PerCommune]:
+    """Values of `codes` for every unit of `units` as of `day` (no user scope: what rollups store), and
+    the communes' values computed on the way.
+
+    Additive indicators run one grouped query for the communes of all the units together, except the
+    communes whose value is `known` (fresh stored rows), and each unit is the sum of its communes.
+    Derived indicators combine the unit's values of their parts; the others are computed per unit."""
+    registry = indicators()
+    codes = list(codes)
+    wanted = list(dict.fromkeys([p for c in codes for p in registry[c].parts] + codes))
+    communes = {u.pk: _commune_ids(u, day, None) or frozenset() for u in units}
+    needed = frozenset().union(*communes.values())
+    params = params_for(as_of=day)
+    per_commune: PerCommune = {}
+    computed: PerCommune = {}
+    for code in wanted:
+        ind = registry[code]
+        if ind.by_commune is None:
+            continue
+        have = dict((known or {}).get(code, {}))
+        missing = needed - have.keys()
+        if missing:
+            rows = ind.by_commune(params, missing)
+            computed[code] = {c: rows.get(c, ind.zero()) for c in missing}
+            have.update(computed[code])
+        per_commune[code] = have
+    out: dict[int, dict[str, Any]] = {}
+    for unit in units:
+        values: dict[str, Any] = {}
+        for code in wanted:
+            ind = registry[code]
+            if ind.by_commune is not None:
+                values[code] = add_up(ind, (per_commune[code][c] for c in communes[unit.pk]))
+            elif not ind.parts:
+                values[code] = ind.fn(params_for(as_of=day, unit=unit))
+        for code in wanted:
+            ind = registry[code]
+            if ind.parts:
+                assert ind.combine is not None
+                values[code] = ind.combine(*(values[p] for p in ind.parts))
+        out[unit.pk] = {c: values[c] for c in codes}
+    return out, computed
 
 
 def units_below(unit: AdminUnit | None, *, day: dt.date) -> list[AdminUnit]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Case, Value, When
 
-from vitreem.registry.indicators import children_on
+from vitreem.registry.indicators import count_by_commune
 from vitreem.registry.models import Sex
 from vitreem.registry.selectors import AGE_BANDS, age_band_bounds
 
@@ -25,26 +25,31 @@ def child_list_url(params: Params, **filters: str) -> str:
     return "/registry/children/?" + urlencode(query)
 
 
-@indicator("children_by_sex", "Trẻ em theo giới tính", order=10, drilldown=lambda p: child_list_url(p))
-def children_by_sex(params: Params) -> dict[str, int]:
-    rows = dict(children_on(params).values_list("sex").annotate(n=Count("pk")).values_list("sex", "n"))
-    return {s: rows.get(s, 0) for s in Sex.values}
+@indicator("children_by_sex", "Trẻ em theo giới tính", order=10, by_commune=True,
+           zero=lambda: dict.fromkeys(Sex.values, 0), drilldown=lambda p: child_list_url(p))
+def children_by_sex(params: Params, communes) -> dict[int, dict[str, int]]:
+    return count_by_commune(params.as_of, communes, by="sex")
 
 
-@indicator("children_by_age_band", "Trẻ em theo nhóm tuổi", order=11, drilldown=lambda p: child_list_url(p))
-def children_by_age_band(params: Params) -> dict[str, int]:
-    qs = children_on(params)
-    out = {}
-    for band in AGE_BANDS:
-        bounds = age_band_bounds(band, params.as_of)
-        out[band] = qs.filter(birth_date__range=bounds).count() if bounds else 0
-    return out
+@indicator("children_by_age_band", "Trẻ em theo nhóm tuổi", order=11, by_commune=True,
+           zero=lambda: dict.fromkeys(AGE_BANDS, 0), drilldown=lambda p: child_list_url(p))
+def children_by_age_band(params: Params, communes) -> dict[int, dict[str, int]]:
+    day = params.as_of
+    band = Case(*(When(child__birth_date__range=bounds, then=Value(name)) for name in AGE_BANDS
+                  if (bounds := age_band_bounds(name, day))), default=Value(""))
+    rows = count_by_commune(day, communes, by="age_band", annotate={"age_band": band})
+    return {unit: {k: n for k, n in counts.items() if k} for unit, counts in rows.items()}
 
 
-@indicator("children_by_ethnicity", "Trẻ em theo dân tộc", order=12, drilldown=lambda p: child_list_url(p))
-def children_by_ethnicity(params: Params) -> dict[str, int]:
-    rows = children_on(params).values_list("ethnicity__code").annotate(n=Count("pk"))
-    return {code or UNKNOWN: n for code, n in sorted(rows, key=lambda r: r[0] or "~")}
+def _by_code(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: kv[0] if kv[0] != UNKNOWN else "~"))
+
+
+@indicator("children_by_ethnicity", "Trẻ em theo dân tộc", order=12, by_commune=True, zero=dict, finish=_by_code,
+           drilldown=lambda p: child_list_url(p))
+def children_by_ethnicity(params: Params, communes) -> dict[int, dict[str, int]]:
+    rows = count_by_commune(params.as_of, communes, by="ethnicity__code")
+    return {unit: {code or UNKNOWN: n for code, n in counts.items()} for unit, counts in rows.items()}
 
 
 # The list filter behind each key of a breakdown (registry.forms.ChildFilterForm).

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from vitreem.places.models import AdminUnit, UnitSuccession
 
-from .engine import _commune_ids, indicators, params_for
+from .engine import _commune_ids, compute_units, indicators, params_for
 from .models import Rollup, UnitStamp
 
 log = logging.getLogger(__name__)
@@ -90,44 +90,76 @@ class _Stamps:
 
 
 class _Store:
-    """Valid rows for a set of (code, unit, as-of), loaded in two queries; computes what is missing."""
+    """Stored values for (code, unit, as-of), read where fresh; what is missing is computed in one batch
+    per as-of date (`engine.compute_units`) and remembered — with the communes' values of the additive
+    indicators computed on the way, so a later unit of the same day is a sum of stored rows."""
 
     def __init__(self) -> None:
-        self.values: dict[tuple[str, int, dt.date], Any] = {}
-        self.pending: list[Rollup] = []
+        self.pending: dict[tuple[str, int, dt.date], Rollup] = {}
 
-    def load(self, codes: list[str], unit_ids: set[int], days: set[dt.date]) -> None:
-        if not codes or not unit_ids or not days:
-            return
-        stamps = _Stamps(unit_ids, max(d.year for d in days))
-        rows = Rollup.objects.filter(code__in=codes, unit_id__in=unit_ids, as_of__in=days).values_list(
-            "code", "unit_id", "as_of", "value", "computed_at")
-        for code, unit_id, as_of, value, computed_at in rows:
-            stamp = stamps.latest(unit_id, as_of)
-            if stamp is None or computed_at >= stamp:
-                self.values[(code, unit_id, as_of)] = value
+    @staticmethod
+    def fresh(codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date) -> dict[tuple[str, int], Any]:
+        """{(code, unit id): value} of the rows no change has made stale since they were computed."""
+        if not codes or not unit_ids:
+            return {}
+        stamps = _Stamps(unit_ids, day.year)
+        out: dict[tuple[str, int], Any] = {}
+        ids = sorted(unit_ids)
+        for i in range(0, len(ids), 900):  # SQLite bounds the parameters of one query
+            rows = Rollup.objects.filter(code__in=codes, unit_id__in=ids[i:i + 900], as_of=day).values_list(
+                "code", "unit_id", "value", "computed_at")
+            for code, unit_id, value, computed_at in rows:
+                stamp = stamps.latest(unit_id, day)
+                if stamp is None or computed_at >= stamp:
+                    out[(code, unit_id)] = value
+        return out
 
-    def compute(self, code: str, unit: AdminUnit, day: dt.date) -> Any:
-        started = timezone.now()
-        value = indicators()[code].fn(params_for(as_of=day, unit=unit))
-        self.values[(code, unit.pk, day)] = value
-        self.pending.append(Rollup(code=code, unit_id=unit.pk, as_of=day, value=value, computed_at=started))
-        return value
+    def get(self, codes: list[str], units: list[AdminUnit], day: dt.date) -> dict[int, dict[str, Any]]:
+        """Values of `codes` for `units` as of `day` (no user scope)."""
+        started = timezone.now()  # before any read: a change committed after it makes the new rows stale
+        fresh = self.fresh(codes, {u.pk for u in units}, day)
+        out = {u.pk: {c: fresh[(c, u.pk)] for c in codes if (c, u.pk) in fresh} for u in units}
+        todo = [u for u in units if len(out[u.pk]) < len(codes)]
+        if not todo:
+            return out
+        wanted = [c for c in codes if any(c not in out[u.pk] for u in todo)]
+        registry = indicators()
+        additive = [c for c in dict.fromkeys([p for c in wanted for p in registry[c].parts] + wanted)
+                    if registry[c].by_commune is not None]
+        communes = frozenset().union(*(_commune_ids(u, day, None) or frozenset() for u in todo))
+        known: dict[str, dict[int, Any]] = defaultdict(dict)
+        for (code, commune), value in self.fresh(additive, communes, day).items():
+            known[code][commune] = value
+        values, computed = compute_units(todo, day, wanted, known=known)
+        for unit in todo:
+            for code in wanted:
+                out[unit.pk][code] = values[unit.pk][code]
+                self._keep(code, unit.pk, day, values[unit.pk][code], started)
+        for code, per_commune in computed.items():
+            for commune, value in per_commune.items():
+                self._keep(code, commune, day, value, started)
+        return out
+
+    def _keep(self, code: str, unit_id: int, day: dt.date, value: Any, started: dt.datetime) -> None:
+        self.pending[(code, unit_id, day)] = Rollup(code=code, unit_id=unit_id, as_of=day, value=value,
+                                                    computed_at=started)
 
     def save(self) -> None:
         if self.pending:
-            Rollup.objects.bulk_create(self.pending, update_conflicts=True, unique_fields=["code", "unit", "as_of"],
+            Rollup.objects.bulk_create(list(self.pending.values()), update_conflicts=True,
+                                       unique_fields=["code", "unit", "as_of"],
                                        update_fields=["value", "computed_at"], batch_size=500)
-            self.pending = []
+            self.pending = {}
 
 
 def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None
             ) -> dict[Key, dict[str, Any]]:
     """Indicator values for every (unit, as-of day), limited to what `user` may count.
 
-    Equal to `engine.compute(params_for(as_of=day, unit=unit, user=user), codes)` for each key — the
-    engine computes every stored value — but read from rollups where they are fresh. A unit only
-    partly inside the user's scope is computed live with the user's scope (never from a stored row)."""
+    Equal to `engine.compute(params_for(as_of=day, unit=unit, user=user), codes)` for each key, but
+    read from rollups where they are fresh and computed for all the missing units of a day at once.
+    A unit only partly inside the user's scope is computed live with the user's scope (never from a
+    stored row)."""
     codes = list(codes)
     registry = indicators()
     unknown = [c for c in codes if c not in registry]
@@ -137,32 +169,36 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     stored = [c for c in codes if mode_of(c) != "live"]
     live = [c for c in codes if mode_of(c) == "live"]
     out: dict[Key, dict[str, Any]] = {}
-    whole: dict[Key, AdminUnit] = {}
-    for unit in units:
-        for day in days:
-            out[(unit.pk, day)] = {}
-            ids = _commune_ids(unit, day, None) or frozenset()
-            if scope is None or ids <= scope:
-                whole[(unit.pk, day)] = unit
     store = _Store()
-    store.load(stored, {k[0] for k in whole}, {k[1] for k in whole})
-    for unit in units:
-        for day in days:
+    for day in days:
+        whole = [u for u in units if scope is None or (_commune_ids(u, day, None) or frozenset()) <= scope]
+        for unit_pk, values in store.get(stored, whole, day).items() if whole else ():
+            out[(unit_pk, day)] = values
+        for unit in units:
             key = (unit.pk, day)
-            values = out[key]
-            params = None
-            for code in stored:
-                if key in whole:
-                    value = store.values.get((code, unit.pk, day), ...)
-                    values[code] = store.compute(code, unit, day) if value is ... else value
-                else:
-                    params = params or params_for(as_of=day, unit=unit, user=user)
-                    values[code] = registry[code].fn(params)
-            for code in live:
-                params = params or params_for(as_of=day, unit=unit, user=user)
-                values[code] = registry[code].fn(params)
+            need = (stored if key not in out else []) + live
+            if need:
+                params = params_for(as_of=day, unit=unit, user=user)
+                out[key] = {**out.get(key, {}), **{c: registry[c].fn(params) for c in need}}
     store.save()
     return {key: {c: values[c] for c in codes} for key, values in out.items()}
+
+
+def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
+    """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
+    kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""
+    store = _Store()
+    value = store.fresh([key], {unit.pk}, day).get((key, unit.pk), ...)
+    if value is ...:
+        started = timezone.now()
+        value = compute_fn()
+        store._keep(key, unit.pk, day, value, started)
+        store.save()
+    return value
+
+
+def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
+    return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
 
 
 def unit_stamp(unit_pk: int) -> tuple:
@@ -170,24 +206,6 @@ def unit_stamp(unit_pk: int) -> tuple:
     caches above rollups: any change to the unit changes the tuple."""
     rows = _Stamps([unit_pk], timezone.localdate().year + 1).rows
     return tuple(sorted(rows.items()))
-
-
-def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
-    """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
-    kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""
-    store = _Store()
-    store.load([key], {unit.pk}, {day})
-    value = store.values.get((key, unit.pk, day), ...)
-    if value is ...:
-        started = timezone.now()
-        value = compute_fn()
-        store.pending.append(Rollup(code=key, unit_id=unit.pk, as_of=day, value=value, computed_at=started))
-        store.save()
-    return value
-
-
-def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
-    return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
 
 
 # ---------------------------------------------------------------- invalidation
@@ -293,34 +311,52 @@ def rollups_clear() -> int:
     return deleted
 
 
-def rollups_warm(*, unit: AdminUnit, years: Iterable[int], codes: Iterable[str] | None = None,
-                 progress=None) -> int:
-    """Compute the stored values of a unit and everything below it for the given years' as-of dates."""
-    codes = [c for c in (codes or indicators()) if mode_of(c) != "live"]
-    n = 0
-    years = list(years)
-    for i, year in enumerate(years):
-        day = params_for(year=year).as_of
-        below = _units_below_all(unit, day)
-        figures(units=[unit, *below], days=[day], codes=codes)
-        n += len(below) + 1
+FIRST_YEAR = 2021  # the first year-end the dashboards show (National Action Programme 2021–2030)
+
+
+def installation_units() -> list[AdminUnit]:
+    """Every province, district and commune, in both versions, of the provinces that have children on
+    the register (their 2025 province code: the distribution key every child-data row carries)."""
+    from vitreem.places.models import Level
+    from vitreem.places.selectors import province_map
+    from vitreem.registry.models import Child
+
+    codes = set(Child.objects.order_by().values_list("province_code", flat=True).distinct())
+    provinces = province_map()
+    return [u for u in AdminUnit.objects.filter(level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
+            .order_by("version", "level", "code") if provinces.get(u.pk) in codes]
+
+
+def refresh_days(years: Iterable[int] | None = None) -> list[dt.date]:
+    """The as-of dates the dashboards open on: every year-end from FIRST_YEAR, and today."""
+    today = timezone.localdate()
+    years = list(years) if years is not None else list(range(FIRST_YEAR, today.year + 1))
+    return sorted({params_for(year=y).as_of for y in years})
+
+
+def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit] | None = None,
+                    full: bool = False, progress=None) -> int:
+    """Fill the stored values of every unit (default: `installation_units`) for every as-of date of
+    `years` (default: FIRST_YEAR → today): one batch per date — each additive indicator one grouped
+    query over all communes, every other unit a sum. Rows still fresh are kept unless `full`.
+    Each date is its own transaction: a refresh killed half-way leaves the rows of the dates it did not
+    reach as they were (valid, or stale and recomputed on the next read) and the next refresh completes.
+    Returns the number of (unit, date) pairs refreshed."""
+    from django.db import transaction
+
+    units = installation_units() if units is None else units
+    codes = [c for c in indicators() if mode_of(c) != "live"]
+    days = refresh_days(years)
+    if full:
+        stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
+    for i, day in enumerate(days):
+        with transaction.atomic():
+            store = _Store()
+            store.get(codes, units, day)
+            store.save()
         if progress:
-            progress(i + 1, len(years))
-    return n
-
-
-def _units_below_all(unit: AdminUnit, day: dt.date) -> list[AdminUnit]:
-    from .engine import units_below
-
-    out: list[AdminUnit] = []
-    level = units_below(unit, day=day)
-    while level:
-        out.extend(level)
-        nxt: list[AdminUnit] = []
-        for u in level:
-            nxt.extend(units_below(u, day=day))
-        level = nxt
-    return out
+            progress(i + 1, len(days))
+    return len(units) * len(days)
 
 
 def group_by_keys(rows: dict[Key, dict[str, Any]]) -> dict[int, dict[dt.date, dict[str, Any]]]:
