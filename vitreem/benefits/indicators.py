@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q
 
-from vitreem.registry.indicators import count_by_commune, share
+from vitreem.registry.indicators import child_count, share
 from vitreem.registry.rules import q_special_on
 from vitreem.stats.engine import Params, indicator
 
@@ -31,13 +31,12 @@ def _drill(params: Params) -> str:
     return "/benefits/recipients/?" + urlencode(query)
 
 
-@indicator("allowance_recipients", "Trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp xã hội hàng tháng tại cộng đồng",
-           order=20, by_commune=True, drilldown=_drill)
-def allowance_recipients(params: Params, communes) -> dict[int, int]:
+@child_count("allowance_recipients", "Trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp xã hội hàng tháng tại cộng đồng",
+             order=20, drilldown=_drill)
+def allowance_recipients(params: Params) -> Q:
     """Children under 16 in special circumstances with an active monthly allowance in the community
     on the date (Decree 20/2021), in the commune they lived in on that date."""
-    day = params.as_of
-    return count_by_commune(day, communes, q_special_on(day) & q_allowance_on(day))
+    return q_special_on(params.as_of) & q_allowance_on(params.as_of)
 
 
 @indicator("allowance_monthly_cost", "Kinh phí trợ cấp xã hội hàng tháng cho trẻ em (tháng của ngày tính)",

@@ -3,7 +3,9 @@ The counting rules are in programme/rules.py."""
 
 from __future__ import annotations
 
-from vitreem.registry.indicators import count_by_commune, share
+from django.db.models import Q
+
+from vitreem.registry.indicators import child_count, share
 from vitreem.stats.engine import Params, indicator
 
 from . import rules
@@ -16,24 +18,24 @@ def special_circumstances_share(special: int, children: int) -> float | None:
     return share(special, children)
 
 
-@indicator("special_circumstances_assisted", "Trẻ em có hoàn cảnh đặc biệt được trợ giúp, chăm sóc (mọi hỗ trợ ghi nhận)",
-           kind="flow", order=23, by_commune=True,
+@child_count("special_circumstances_assisted", "Trẻ em có hoàn cảnh đặc biệt được trợ giúp, chăm sóc (mọi hỗ trợ ghi nhận)",
+           kind="flow", order=23,
            description="Children in special circumstances on the date who, in the period, had a monthly allowance, "
                        "support through a case's approved plan (health, psychological, legal, education, care, "
                        "material), or took part by name in a recreation activity for children. Support recorded "
                        "outside vitreem is not counted.")
-def special_circumstances_assisted(params: Params, communes) -> dict[int, int]:
-    return count_by_commune(params.as_of, communes, rules.q_special_circumstances_assisted(params))
+def special_circumstances_assisted(params: Params) -> Q:
+    return rules.q_special_circumstances_assisted(params)
 
 
-@indicator("under5_children", "Số trẻ em dưới 5 tuổi", order=24, by_commune=True)
-def under5_children(params: Params, communes) -> dict[int, int]:
-    return count_by_commune(params.as_of, communes, rules.q_under_five(params.as_of))
+@child_count("under5_children", "Số trẻ em dưới 5 tuổi", order=24)
+def under5_children(params: Params) -> Q:
+    return rules.q_under_five(params.as_of)
 
 
-@indicator("under5_birth_registered", "Trẻ em dưới 5 tuổi đã được đăng ký khai sinh", order=25, by_commune=True)
-def under5_birth_registered(params: Params, communes) -> dict[int, int]:
-    return count_by_commune(params.as_of, communes, rules.q_under_five_registered(params.as_of))
+@child_count("under5_birth_registered", "Trẻ em dưới 5 tuổi đã được đăng ký khai sinh", order=25)
+def under5_birth_registered(params: Params) -> Q:
+    return rules.q_under_five_registered(params.as_of)
 
 
 @indicator("play_point_communes_share", "Tỷ lệ xã, phường có điểm vui chơi cho trẻ em (tỉnh)", measure="percent",

@@ -19,6 +19,7 @@ from vitreem.core.errors import DomainError
 from vitreem.core.text import format_number, format_percent
 from vitreem.places.models import AdminUnit, Level
 from vitreem.stats.engine import indicators, params_for, units_below
+from vitreem.stats.indicators import key_labels
 from vitreem.stats.rollups import figures
 from vitreem.stats.selectors import optional, unit_for_user, year_clean
 
@@ -132,9 +133,7 @@ def _change(now: Any, before: Any) -> str:
 def _situation(f: dict, prev: dict, year: int) -> list[str]:
     out = []
     if f.get("by_group"):
-        from vitreem.registry.models import SpecialGroup
-
-        names = dict(SpecialGroup.objects.filter(parent__isnull=True).values_list("code", "name"))
+        names = key_labels("by_group", "vi")
         top = sorted(((n, c) for c, n in f["by_group"].items() if n), reverse=True)[:3]
         if top:
             out.append("Trong số trẻ em có hoàn cảnh đặc biệt, đông nhất là các nhóm: " + "; ".join(
@@ -299,9 +298,7 @@ def _annex_units(unit: AdminUnit, day: dt.date, year: int, user: Any, f: dict) -
 def _annex_groups(f: dict, params) -> list[dict]:
     if "by_group" not in f:
         return []
-    from vitreem.registry.models import SpecialGroup
-
-    names = dict(SpecialGroup.objects.filter(parent__isnull=True).values_list("code", "name"))
+    names = key_labels("by_group", "vi")
     return [{"code": c, "name": names.get(c, c), "value": exact(n)}
             for c, n in sorted(f["by_group"].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 99)]
 

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from vitreem.core.cells import text_cell
 from vitreem.places.models import AdminUnit
 from vitreem.stats.engine import indicators, params_for, units_below
+from vitreem.stats.indicators import key_labels
 from vitreem.stats.rollups import figures
 
 NUMBER = "#,##0"
@@ -77,31 +78,29 @@ def tables_xlsx(*, year: int, unit: AdminUnit, user: Any = None) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
 
-    from vitreem.registry.selectors import AGE_BANDS
+    bands = list(total_v["children_by_age_band"])  # in the order the indicator registers them
 
     def age(band: str) -> str:
         low, high = band.split("-")
         return f"{low}–{high} tuổi"
 
-    head = ["Đơn vị", "Tổng số trẻ em dưới 16 tuổi", *SEX.values(), *(age(b) for b in AGE_BANDS)]
+    head = ["Đơn vị", "Tổng số trẻ em dưới 16 tuổi", *SEX.values(), *(age(b) for b in bands)]
 
     def child_row(name: str, v: dict) -> list[Any]:
         return [name, v["children"], *(v["children_by_sex"].get(s, 0) for s in SEX),
-                *(v["children_by_age_band"].get(b, 0) for b in AGE_BANDS)]
+                *(v["children_by_age_band"].get(b, 0) for b in bands)]
 
     _sheet(wb, "Trẻ em", "Biểu 1. Số trẻ em theo đơn vị, giới tính và nhóm tuổi" + suffix, head,
            [child_row(n, v) for n, v in rows_of], child_row(total_name, total_v))
 
-    from vitreem.registry.models import Ethnicity, SpecialGroup
-
     eth_codes = sorted(total_v["children_by_ethnicity"], key=lambda c: -total_v["children_by_ethnicity"][c])
-    eth_names = dict(Ethnicity.objects.filter(code__in=eth_codes).values_list("code", "name"))
+    eth_names = key_labels("children_by_ethnicity", "vi")
     _sheet(wb, "Dân tộc", "Biểu 2. Số trẻ em theo dân tộc" + suffix,
            ["Đơn vị", *(eth_names.get(c, "Chưa rõ") for c in eth_codes)],
            [[n, *(v["children_by_ethnicity"].get(c, 0) for c in eth_codes)] for n, v in rows_of],
            [total_name, *(total_v["children_by_ethnicity"].get(c, 0) for c in eth_codes)])
 
-    groups = list(SpecialGroup.objects.filter(parent__isnull=True).order_by("number").values_list("code", "name"))
+    groups = list(key_labels("by_group", "vi").items())
     _sheet(wb, "Hoàn cảnh đặc biệt", "Biểu 3. Trẻ em có hoàn cảnh đặc biệt theo nhóm và đơn vị" + suffix,
            ["Đơn vị", "Tổng số (mỗi em tính một lần)", *(f"Nhóm {c}. {name}" for c, name in groups)],
            [[n, v["special_circumstances"], *(v["by_group"].get(c, 0) for c, _n in groups)] for n, v in rows_of],

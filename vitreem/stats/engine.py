@@ -52,8 +52,15 @@ class Indicator:
     # value of a commune with nothing to count (its key set is the breakdown's), `finish` orders a
     # summed breakdown.
     by_commune: Callable[..., dict[int, Any]] | None = None
+    # several additive indicators computed by one grouped query: batch(params, communes, codes) ->
+    # {code: {commune id: value}} (e.g. every count of children in registry.indicators.child_counts)
+    batch: Callable[..., dict[str, dict[int, Any]]] | None = None
     zero: Callable[[], Any] = int
     finish: Callable[[Any], Any] | None = None
+    # breakdowns (dict values): the keys' labels in the reader's language, and the list behind a key —
+    # what a dashboard or a report table needs to know of the app, given with the registration.
+    key_labels: Callable[[], dict[str, str]] | None = None
+    key_drilldown: Callable[[Params, str], str | None] | None = None
     # derived: `combine(*values of parts)`.
     parts: tuple[str, ...] = ()
     combine: Callable[..., Any] | None = None
@@ -65,20 +72,33 @@ class Indicator:
         return gettext(self.label_vi)
 
 
+@dataclass
+class Sources:
+    """What the engine and its rollups ask of the app that keeps the register of children, given by
+    that app when its indicators register (registry.indicators): the engine imports no domain app."""
+
+    # the communes where these children ever lived (a change to a child record stamps them)
+    units_of_children: Callable[[list[int]], set[int]] = lambda ids: set()
+    # the 2025 province codes of the provinces with children on the register (what rollups fill)
+    province_codes: Callable[[], set[str]] = set
+
+
+SOURCES = Sources()
 _REGISTRY: dict[str, Indicator] = {}
 _discovered = False
 
 
 def indicator(code: str, label: str, *, by_commune: bool = False, parts: tuple[str, ...] = (),
+              batch: Callable[..., dict[str, dict[int, Any]]] | None = None,
               **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an indicator (see the module docstring for the three shapes). The decorated function
     is returned unchanged; callers outside the engine ask the engine (`compute`, `compute_units`)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if by_commune:
-            grouped = fn
+        if by_commune or batch is not None:
+            grouped = fn if batch is None else (lambda p, communes: batch(p, communes, [code])[code])
             _REGISTRY[code] = Indicator(code=code, label_vi=label, fn=lambda p: _unit_total(code, p),
-                                        by_commune=grouped, **options)
+                                        by_commune=grouped, batch=batch, **options)
         elif parts:
             _REGISTRY[code] = Indicator(code=code, label_vi=label, parts=parts, combine=fn,
                                         fn=lambda p: fn(*(_REGISTRY[c].fn(p) for c in parts)), **options)
@@ -228,26 +248,37 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
     params = params_for(as_of=day)
     per_commune: PerCommune = {}
     computed: PerCommune = {}
+    todo: dict[Any, dict[str, frozenset[int]]] = {}  # batch (or the indicator itself) -> code -> communes
     for code in wanted:
         ind = registry[code]
         if ind.by_commune is None:
             continue
-        have = dict((known or {}).get(code, {}))
-        missing = needed - have.keys()
+        per_commune[code] = dict((known or {}).get(code, {}))
+        missing = needed - per_commune[code].keys()
         if missing:
-            rows = ind.by_commune(params, missing)
-            computed[code] = {c: rows.get(c, ind.zero()) for c in missing}
-            have.update(computed[code])
-        per_commune[code] = have
+            todo.setdefault(ind.batch or code, {})[code] = missing
+    for key, missing_of in todo.items():
+        communes_todo = frozenset().union(*missing_of.values())
+        if isinstance(key, str):  # one indicator, its own grouped query
+            grouped = registry[key].by_commune
+            assert grouped is not None
+            rows_of = {key: grouped(params, communes_todo)}
+        else:  # every wanted indicator of a batch in one grouped query
+            rows_of = key(params, communes_todo, list(missing_of))
+        for code, missing in missing_of.items():
+            zero = registry[code].zero
+            computed[code] = {c: rows_of[code].get(c, zero()) for c in missing}
+            per_commune[code].update(computed[code])
     out: dict[int, dict[str, Any]] = {}
     for unit in units:
         values: dict[str, Any] = {}
+        unit_params = params_for(as_of=day, unit=unit)  # one per unit: its indicators share `extra`'s memo
         for code in wanted:
             ind = registry[code]
             if ind.by_commune is not None:
                 values[code] = add_up(ind, (per_commune[code][c] for c in communes[unit.pk]))
             elif not ind.parts:
-                values[code] = ind.fn(params_for(as_of=day, unit=unit))
+                values[code] = ind.fn(unit_params)
         for code in wanted:
             ind = registry[code]
             if ind.parts:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from vitreem.places.models import AdminUnit, UnitSuccession
 
-from .engine import _commune_ids, compute_units, indicators, params_for
+from .engine import SOURCES, _commune_ids, compute_units, indicators, params_for
 from .models import Rollup, UnitStamp
 
 log = logging.getLogger(__name__)
@@ -273,11 +273,9 @@ def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
             if key == "unit_id" and isinstance(change, list):
                 unit_ids.update(v for v in change if isinstance(v, int))
     if child_ids:
-        from vitreem.registry.models import Residence
-
         # a change to a child can alter any year's figures where the child lived then
-        ids = [int(c) for c in child_ids if c.isdigit()]
-        unit_ids.update(Residence.objects.filter(child_id__in=ids).values_list("unit_id", flat=True).distinct())
+        indicators()  # the apps' registrations give SOURCES
+        unit_ids.update(SOURCES.units_of_children([int(c) for c in child_ids if c.isdigit()]))
     return unit_ids, everything
 
 
@@ -319,9 +317,9 @@ def installation_units() -> list[AdminUnit]:
     the register (their 2025 province code: the distribution key every child-data row carries)."""
     from vitreem.places.models import Level
     from vitreem.places.selectors import province_map
-    from vitreem.registry.models import Child
 
-    codes = set(Child.objects.order_by().values_list("province_code", flat=True).distinct())
+    indicators()  # the apps' registrations give SOURCES
+    codes = SOURCES.province_codes()
     provinces = province_map()
     return [u for u in AdminUnit.objects.filter(level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
             .order_by("version", "level", "code") if provinces.get(u.pk) in codes]
@@ -357,6 +355,20 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
         if progress:
             progress(i + 1, len(days))
     return len(units) * len(days)
+
+
+def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
+    """The task worker's turn (`vitreem run_worker`): refresh the stale stored figures when a change
+    stamped a unit after `since`, or the day changed (today's figures are as of a new date), or at the
+    first turn (`since` None). Returns the time to pass next turn (unchanged when nothing was done).
+    So a change or an import reaches every dashboard's stored rows in the background, and the first
+    visitor of the day finds today's figures stored."""
+    now = timezone.now()
+    if since is not None and timezone.localtime(since).date() == timezone.localdate(now) \
+            and not UnitStamp.objects.filter(changed_at__gt=since).exists():
+        return since
+    rollups_refresh()
+    return now
 
 
 def group_by_keys(rows: dict[Key, dict[str, Any]]) -> dict[int, dict[dt.date, dict[str, Any]]]:

@@ -19,7 +19,7 @@ from vitreem.places.models import AdminUnit, Level, version_on
 from vitreem.places.selectors import unit_resolve
 
 from .engine import _commune_ids, indicators, params_for, units_below
-from .indicators import drilldown_key
+from .indicators import drilldown_key, key_labels
 from .rollups import figures
 
 FIRST_YEAR = 2021  # the National Action Programme 2021–2030 starts here; the demo has data from it
@@ -131,9 +131,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
 
     groups = []
     if "by_group" in extra:
-        from vitreem.registry.models import SpecialGroup
-
-        names = dict(SpecialGroup.objects.filter(parent__isnull=True).values_list("code", "name"))
+        names = key_labels("by_group")
         for code, n in sorted((now["by_group"] or {}).items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 99):
             groups.append({"code": code, "label": names.get(code, code), "value": n,
                            "prev": (before["by_group"] or {}).get(code),

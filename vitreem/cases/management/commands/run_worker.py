@@ -1,6 +1,7 @@
 """`vitreem run_worker`: the task worker (like `vitreem db_worker`) that also schedules the case
-deadline notices and seals the audit log's new rows into its hash chain (every
-VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60), so no cron is needed.
+deadline notices, seals the audit log's new rows into its hash chain (every
+VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60) and refreshes the stored figures a change made stale (every
+VITREEM_STATS_REFRESH_SECONDS, 30), so no cron is needed.
 
 django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
 (schedule.py), run every ready task (django_tasks_db's worker in batch mode), sleep, repeat.
@@ -20,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from vitreem.cases.schedule import notify_schedule
 from vitreem.core.audit_chain import audit_seal
 from vitreem.core.jobs import jobs_reap, worker_id_for_this_process
+from vitreem.stats.rollups import rollups_refresh_if_changed
 
 
 class Command(BaseCommand):
@@ -44,11 +46,16 @@ class Command(BaseCommand):
             worker.configure_signals()
         seal_every = float(getattr(settings, "VITREEM_AUDIT_SEAL_EVERY_SECONDS", 60))
         sealed_at = float("-inf")
+        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 30))
+        refreshed_at, figures_since = float("-inf"), None
         while worker.running:
             close_old_connections()
             if time.monotonic() - sealed_at >= seal_every:
                 audit_seal()
                 sealed_at = time.monotonic()
+            if time.monotonic() - refreshed_at >= refresh_every:
+                figures_since = rollups_refresh_if_changed(figures_since)
+                refreshed_at = time.monotonic()
             if notify_schedule() and verbosity:
                 self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} case deadline notices enqueued")
             # Batch mode returns as soon as the queue is empty, which gives the loop its turn.
