@@ -94,15 +94,17 @@ def rate(numerator: Decimal | float | int | None, denominator: Decimal | float |
 
 def _computed_values(indicators: list[Indicator], years: Iterable[int], unit: AdminUnit | None,
                      ) -> dict[str, dict[int, Decimal | None]]:
-    from vitreem.stats.engine import compute, params_for
     from vitreem.stats.engine import indicators as registered
+    from vitreem.stats.rollups import figures_by_year
 
     registry = registered()
     codes = sorted({c for i in indicators for c in (i.numerator_code, i.denominator_code) if c and c in registry})
     out: dict[str, dict[int, Decimal | None]] = defaultdict(dict)
+    years = list(years)
+    # Aggregates of the installation (or of `unit`, from the rollups): no child record leaves the engine.
+    by_year = figures_by_year(unit=unit, years=years, codes=codes) if codes else {}
     for year in years:
-        # Aggregates of the installation (or of `unit`): no child record leaves the engine.
-        figures = compute(params_for(year=year, unit=unit), codes) if codes else {}
+        figures = by_year.get(year, {})
         for ind in indicators:
             num = figures.get(ind.numerator_code) if ind.numerator_code in registry else None
             if isinstance(num, dict):
@@ -172,13 +174,13 @@ def _reported_values(indicators: list[Indicator], years: Iterable[int], unit: Ad
 
 
 def _engine_values(codes: set[str], years: Iterable[int], unit: AdminUnit | None) -> dict[int, dict[str, Any]]:
-    from vitreem.stats.engine import compute, params_for
     from vitreem.stats.engine import indicators as registered
+    from vitreem.stats.rollups import figures_by_year
 
     codes = {c for c in codes if c in registered()}
     if not codes:
         return {}
-    return {year: compute(params_for(year=year, unit=unit), sorted(codes)) for year in years}
+    return figures_by_year(unit=unit, years=years, codes=sorted(codes))
 
 
 def _check_values(indicators: list[Indicator], years: list[int], unit: AdminUnit | None,

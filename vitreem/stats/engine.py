@@ -270,9 +270,12 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
             computed[code] = {c: rows_of[code].get(c, zero()) for c in missing}
             per_commune[code].update(computed[code])
     out: dict[int, dict[str, Any]] = {}
+    batch_memo: dict[str, Any] = {}
     for unit in units:
         values: dict[str, Any] = {}
-        unit_params = params_for(as_of=day, unit=unit)  # one per unit: its indicators share `extra`'s memo
+        # one per unit, so its indicators share `extra`'s memo; extra["batch"] is shared by every unit
+        # of this computation (for lookups that do not depend on the unit, such as the unit tree)
+        unit_params = replace(params_for(as_of=day, unit=unit), extra={"batch": batch_memo})
         for code in wanted:
             ind = registry[code]
             if ind.by_commune is not None:

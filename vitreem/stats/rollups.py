@@ -197,6 +197,21 @@ def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
     return value
 
 
+def figures_by_year(*, unit: AdminUnit | None, years: Iterable[int], codes: Iterable[str]) -> dict[int, dict[str, Any]]:
+    """{year: {code: value}} as of each year's as-of date, for a unit (from the rollups) or the whole
+    installation (None: computed, nothing stores it). No user scope: aggregates only."""
+    from .engine import compute
+
+    codes = list(codes)
+    this_year = timezone.localdate().year
+    # a year after this one has an empty period (its as-of date is today): computed, as the engine does
+    stored = {year: params_for(year=year).as_of for year in years if unit is not None and year <= this_year}
+    out = {year: compute(params_for(year=year, unit=unit), codes) for year in years if year not in stored}
+    rows = figures(units=[unit], days=list(stored.values()), codes=codes) if unit is not None and stored else {}
+    out.update({year: rows[(unit.pk, day)] for year, day in stored.items() if unit is not None})
+    return {year: out[year] for year in years}
+
+
 def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
     return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
 
@@ -326,9 +341,10 @@ def installation_units() -> list[AdminUnit]:
 
 
 def refresh_days(years: Iterable[int] | None = None) -> list[dt.date]:
-    """The as-of dates the dashboards open on: every year-end from FIRST_YEAR, and today."""
+    """The as-of dates the dashboards open on: every year-end from FIRST_YEAR, and today — and the
+    year-end before FIRST_YEAR, which the first year's dashboard compares with."""
     today = timezone.localdate()
-    years = list(years) if years is not None else list(range(FIRST_YEAR, today.year + 1))
+    years = list(years) if years is not None else list(range(FIRST_YEAR - 1, today.year + 1))
     return sorted({params_for(year=y).as_of for y in years})
 
 
@@ -342,15 +358,28 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     Returns the number of (unit, date) pairs refreshed."""
     from django.db import transaction
 
+    from vitreem.places.models import Level
+
     units = installation_units() if units is None else units
-    codes = [c for c in indicators() if mode_of(c) != "live"]
+    registry = indicators()
+    codes = [c for c in registry if mode_of(c) != "live"]
+    # Communes get the figures that are sums (additive, and shares of additive parts): one grouped
+    # pass gives them all. A commune's other figures (its cases, activities, population) are a few
+    # indexed rows each, computed when a page asks for them and kept then; filling them for every
+    # commune would cost most of the refresh (measured: 12 s of 16 s per date on the demo province).
+    summed = [c for c in codes if registry[c].by_commune is not None
+              or (registry[c].parts and all(registry[p].by_commune is not None for p in registry[c].parts))]
+    communes = [u for u in units if u.level == Level.COMMUNE]
+    above = [u for u in units if u.level != Level.COMMUNE]
     days = refresh_days(years)
     if full:
         stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
     for i, day in enumerate(days):
         with transaction.atomic():
             store = _Store()
-            store.get(codes, units, day)
+            store.get(summed, communes, day)
+            store.save()
+            store.get(codes, above, day)
             store.save()
         if progress:
             progress(i + 1, len(days))

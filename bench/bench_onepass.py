@@ -1,0 +1,122 @@
+"""One pass for every unit, on the demo province (issue 13): `make bench BENCH_ARGS=onepass`.
+
+On the bench database (SQLite by default; PostgreSQL with DATABASE_URL), the demo of BENCH_CHILDREN
+(default 200,000) children:
+
+- the floor: one plain GROUP BY commune over the dated residences per as-of date (year-ends 2021 →
+  last year, and today) counting children and the poverty and special-circumstance flags — the
+  baseline of every figure below (bench_national's query, on this database);
+- the full fill of the rollups (`rollups_refresh(full=True)`: every unit of both versions × every
+  as-of date), against 5 × the floor of all dates;
+- one commune's figures against the province's, computed cold (nothing stored) for one date;
+- the dashboard page (the view, in process: scope, rollups, rendering; the kept page forgotten before
+  each request) for the province, a legacy district, a legacy commune and a 2025 commune, every year
+  2021 → today: p50/p95 with the rollups filled; and the province's first page with nothing stored;
+- the figures of `vitreem stats --json` for the province from the rollups.
+Bounded in count; no network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+CHILDREN = int(os.environ.get("BENCH_CHILDREN", "200000"))
+
+
+def _floor(emit) -> float:
+    from django.db import connection
+
+    from bench.bench_national import FLOOR_JOIN
+    from vitreem.registry.rules import sixteen_years_before
+    from vitreem.stats.rollups import refresh_days
+
+    total = 0.0
+    sql = FLOOR_JOIN if connection.vendor == "postgresql" else FLOOR_JOIN.replace("%(", ":").replace(")s", "")
+    with connection.cursor() as cur:
+        for day in refresh_days():
+            params = {"day": day, "year": day.year, "born_after": sixteen_years_before(day)}
+            started = time.perf_counter()
+            if connection.vendor == "postgresql":
+                cur.execute(sql, params)
+                rows = cur.fetchall()
+            else:  # Django's SQLite cursor takes "%s" only; the driver's own takes named parameters
+                rows = cur.connection.execute(sql, {k: str(v) for k, v in params.items()}).fetchall()
+            spent = time.perf_counter() - started
+            total += spent
+            emit(f"onepass.floor.{day.isoformat()}", spent, "s", communes=len(rows), children=sum(r[1] for r in rows))
+    emit("onepass.floor.all_dates", total, "s", database=connection.vendor)
+    return total
+
+
+def _dashboard_pages(emit, label: str, pages: list[tuple[object, str]]) -> None:
+    from django.core.cache import cache
+    from django.test import Client
+
+    from bench.common import p50_p95
+
+    samples = []
+    for user, path in pages:
+        client = Client()
+        client.force_login(user)
+        cache.clear()
+        started = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    p50, p95 = p50_p95(samples)
+    emit(f"onepass.dashboard_cold_{label}_p95", p95, "ms", p50=round(p50, 1), pages=len(samples))
+
+
+def run(emit) -> None:
+    from django.utils import timezone
+
+    from bench.common import ensure_demo
+    from vitreem.accounts.models import User
+    from vitreem.places.selectors import unit_resolve
+    from vitreem.stats.engine import _UNIT_CACHE, compute_units, indicators
+    from vitreem.stats.rollups import figures, mode_of, refresh_days, rollups_clear, rollups_refresh
+
+    ensure_demo(CHILDREN)
+    emit("onepass.load_average", os.getloadavg()[0], "load", cores=os.cpu_count())
+    floor = _floor(emit)
+    days = refresh_days()
+
+    rollups_clear()
+    started = time.perf_counter()
+    pairs = rollups_refresh(full=True)
+    fill = time.perf_counter() - started
+    emit("onepass.fill_all_units_all_dates", fill, "s", "onepass.floor_all_dates_x5", 5 * floor, pairs=pairs,
+         dates=len(days))
+
+    # one commune against the province, cold, every stored indicator, one date
+    codes = [c for c in indicators() if mode_of(c) != "live"]
+    day = days[-1]
+    province, commune = unit_resolve("2025:51"), unit_resolve("2025:23500")
+    _UNIT_CACHE.clear()
+    started = time.perf_counter()
+    compute_units([province], day, codes)
+    whole = time.perf_counter() - started
+    started = time.perf_counter()
+    compute_units([commune], day, codes)
+    one = time.perf_counter() - started
+    emit("onepass.one_commune_cold", one * 1000, "ms", "onepass.province_cold", whole * 1000)
+
+    # dashboards with the rollups filled, nothing kept of the pages
+    leader, worker = User.objects.get(username="leader"), User.objects.get(username="commune")
+    years = range(2021, timezone.localdate().year + 1)
+    district = unit_resolve("legacy:611")
+    legacy_commune = unit_resolve("legacy:23377")
+    _dashboard_pages(emit, "province", [(leader, f"/stats/?unit=legacy:62&year={y}") for y in years]
+                     + [(leader, f"/stats/?unit=2025:51&year={y}") for y in years])
+    _dashboard_pages(emit, "district_and_communes",
+                     [(leader, f"/stats/?unit={district.ref}&year={y}") for y in years]
+                     + [(leader, f"/stats/?unit={legacy_commune.ref}&year={y}") for y in years]
+                     + [(worker, f"/stats/?year={y}") for y in years])
+    started = time.perf_counter()
+    figures(units=[province], days=[day], codes=codes)
+    emit("onepass.stats_json_province_from_rollups", (time.perf_counter() - started) * 1000, "ms")
+
+    rollups_clear()
+    _dashboard_pages(emit, "province_nothing_stored", [(leader, "/stats/?unit=2025:51")])
+    rollups_refresh()  # leave the bench database as the demo leaves it
