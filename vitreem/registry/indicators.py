@@ -1,5 +1,5 @@
 """Registry indicators: the committee's headline figures about children, and the grouped counts that
-other apps' indicators of children use (`child_count`, `count_by_commune`).
+other apps' indicators of children use (`child_count`, `children_with_commune`).
 
 Every count of children is additive (a child lives in one commune on a day), so the engine computes
 it for every commune at once and sums it up the tree (stats.engine). The counts registered with
@@ -35,32 +35,22 @@ def children_on(params: Params, day=None):
     return Child.objects.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)))
 
 
-def residences_on(day: dt.date, communes: Iterable[int] | None, q: Q | None = None) -> QuerySet[Residence]:
-    """The residences covering `day` of the children counted that day who satisfy `q` (in `communes`,
-    None: all). Grouping them by `unit_id` gives one value per commune in one query: a child lives in
-    one commune on a day (a move ends the old residence the day before the new one)."""
-    kids = Child.objects.filter(q_child_on(day) & (q or Q())).values("pk")
-    rows = Residence.objects.filter(covers(day), child_id__in=kids)
-    if communes is not None and len(communes := list(communes)) <= IN_LIST_LIMIT:
-        rows = rows.filter(unit_id__in=sorted(communes))
+def children_with_commune(day: dt.date, communes: set[int] | None) -> QuerySet[Child]:
+    """The children counted on `day`, joined to their residence that day (in `communes`, None: all).
+    Grouping by `residences__unit_id` gives one value per commune in one query: a child lives in one
+    commune on a day (a move ends the old residence the day before the new one). The join starts from
+    the child and the residences' (unit, start, end) index, so one commune reads its own rows only."""
+    rows = Child.objects.filter(q_child_on(day)).filter(covers(day, "residences__"))
+    if communes is not None and len(communes) <= IN_LIST_LIMIT:
+        rows = rows.filter(residences__unit_id__in=sorted(communes))
     return rows
 
 
-def count_by_commune(day: dt.date, communes: Iterable[int] | None, q: Q | None = None, *,
-                     by: str | None = None, annotate: dict[str, Any] | None = None) -> dict[int, Any]:
-    """{commune id: children counted on `day` there who satisfy `q`} — or, with `by` (a field of the
-    child, or a name of `annotate`: expressions over the residence rows), {commune id: {its value:
-    children}} — in one grouped query."""
-    wanted = None if communes is None else set(communes)
-    rows = residences_on(day, wanted, q)
-    if annotate:
-        rows = rows.annotate(**annotate)
-    if by is None:
-        counts = rows.values_list("unit_id").annotate(n=Count("child_id", distinct=True))
-        return {unit_id: n for unit_id, n in counts if wanted is None or unit_id in wanted}
+def grouped_by_commune(rows: Iterable[tuple[int, Any, int]], communes: set[int] | None) -> dict[int, dict[Any, int]]:
+    """{commune id: {key: n}} from (commune id, key, n) rows, keeping the communes asked for."""
     out: dict[int, dict[Any, int]] = defaultdict(dict)
-    for unit_id, key, n in rows.values_list("unit_id", by if annotate and by in annotate else f"child__{by}").annotate(n=Count("child_id", distinct=True)):
-        if wanted is None or unit_id in wanted:
+    for unit_id, key, n in rows:
+        if communes is None or unit_id in communes:
             out[unit_id][key] = n
     return dict(out)
 
@@ -76,9 +66,7 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
     its condition as an aggregate filter."""
     day = params.as_of
     wanted = None if communes is None else set(communes)
-    rows = Child.objects.filter(q_child_on(day)).filter(covers(day, "residences__"))
-    if wanted is not None and len(wanted) <= IN_LIST_LIMIT:
-        rows = rows.filter(residences__unit_id__in=sorted(wanted))
+    rows = children_with_commune(day, wanted)
     aggregates: dict[str, Count] = {}
     keys: dict[str, tuple[str, str | None]] = {}  # aggregate name -> (code, breakdown key)
     for code in codes:
@@ -199,15 +187,10 @@ def by_group(params: Params, communes) -> dict[int, dict[str, int]]:
     """Children per Art. 10 group on the date (a child in two groups counts in both)."""
     day = params.as_of
     wanted = None if communes is None else set(communes)
-    # the episodes covering the day, through the child's residence that day: one join, one grouping
-    episode = "child__special_episodes__"
-    rows = (residences_on(day, wanted).filter(covers(day, episode))
-            .values_list("unit_id", f"{episode}group__code").annotate(n=Count("child_id", distinct=True)))
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for unit_id, code, n in rows:
-        if wanted is None or unit_id in wanted:
-            out[unit_id][code] = n
-    return dict(out)
+    # the episodes covering the day of the children counted, by their commune that day: one grouping
+    rows = (children_with_commune(day, wanted).filter(covers(day, "special_episodes__"))
+            .values_list("residences__unit_id", "special_episodes__group__code").annotate(n=Count("pk", distinct=True)))
+    return grouped_by_commune(rows, wanted)
 
 
 # ---------------------------------------------------------------- breakdowns of the child count
@@ -245,5 +228,8 @@ def _ethnicity_labels() -> dict[str, str]:
            drilldown=lambda p: _drill(p), key_labels=_ethnicity_labels,
            key_drilldown=lambda p, key: None if key == UNKNOWN else _drill(p, ethnicity=key))
 def children_by_ethnicity(params: Params, communes) -> dict[int, dict[str, int]]:
-    rows = count_by_commune(params.as_of, communes, by="ethnicity__code")
-    return {unit: {code or UNKNOWN: n for code, n in counts.items()} for unit, counts in rows.items()}
+    wanted = None if communes is None else set(communes)
+    rows = (children_with_commune(params.as_of, wanted).values_list("residences__unit_id", "ethnicity__code")
+            .annotate(n=Count("pk", distinct=True)))
+    return {unit: {code or UNKNOWN: n for code, n in counts.items()}
+            for unit, counts in grouped_by_commune(rows, wanted).items()}
