@@ -40,10 +40,12 @@ def children_with_commune(day: dt.date, communes: set[int] | None) -> QuerySet[C
     Grouping by `residences__unit_id` gives one value per commune in one query: a child lives in one
     commune on a day (a move ends the old residence the day before the new one). The join starts from
     the child and the residences' (unit, start, end) index, so one commune reads its own rows only."""
-    rows = Child.objects.filter(q_child_on(day)).filter(covers(day, "residences__"))
+    residence = covers(day, "residences__")
     if communes is not None and len(communes) <= IN_LIST_LIMIT:
-        rows = rows.filter(residences__unit_id__in=sorted(communes))
-    return rows
+        residence &= Q(residences__unit_id__in=sorted(communes))
+    # One filter() call: the date and the commune are conditions on the same residence (two calls would
+    # join the residences twice, and a child who lived in two of the communes would count in both).
+    return Child.objects.filter(q_child_on(day)).filter(residence)
 
 
 def grouped_by_commune(rows: Iterable[tuple[int, Any, int]], communes: set[int] | None) -> dict[int, dict[Any, int]]:

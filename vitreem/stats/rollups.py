@@ -40,6 +40,10 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
+# A page is served the last values, marked "being updated", rather than read the records of more
+# communes than this to bring them up to date (a change in a few communes is recomputed at once).
+STALE_OK_COMMUNES = 20
+
 
 def mode_of(code: str) -> str:
     ind = indicators().get(code)
@@ -96,28 +100,40 @@ class _Store:
 
     def __init__(self) -> None:
         self.pending: dict[tuple[str, int, dt.date], Rollup] = {}
+        self.updating: set[int] = set()  # units served their last values (see `get`)
 
     @staticmethod
-    def fresh(codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date) -> dict[tuple[str, int], Any]:
-        """{(code, unit id): value} of the rows no change has made stale since they were computed."""
+    def read(codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date
+             ) -> tuple[dict[tuple[str, int], Any], dict[tuple[str, int], Any]]:
+        """({(code, unit id): value} of the rows no change has made stale since they were computed,
+        the same of the stale ones)."""
+        fresh: dict[tuple[str, int], Any] = {}
+        stale: dict[tuple[str, int], Any] = {}
         if not codes or not unit_ids:
-            return {}
+            return fresh, stale
         stamps = _Stamps(unit_ids, day.year)
-        out: dict[tuple[str, int], Any] = {}
         ids = sorted(unit_ids)
         for i in range(0, len(ids), 900):  # SQLite bounds the parameters of one query
             rows = Rollup.objects.filter(code__in=codes, unit_id__in=ids[i:i + 900], as_of=day).values_list(
                 "code", "unit_id", "value", "computed_at")
             for code, unit_id, value, computed_at in rows:
                 stamp = stamps.latest(unit_id, day)
-                if stamp is None or computed_at >= stamp:
-                    out[(code, unit_id)] = value
-        return out
+                (fresh if stamp is None or computed_at >= stamp else stale)[(code, unit_id)] = value
+        return fresh, stale
 
-    def get(self, codes: list[str], units: list[AdminUnit], day: dt.date) -> dict[int, dict[str, Any]]:
-        """Values of `codes` for `units` as of `day` (no user scope)."""
+    @classmethod
+    def fresh(cls, codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date) -> dict[tuple[str, int], Any]:
+        return cls.read(codes, unit_ids, day)[0]
+
+    def get(self, codes: list[str], units: list[AdminUnit], day: dt.date, *, stale_ok: bool = False
+            ) -> dict[int, dict[str, Any]]:
+        """Values of `codes` for `units` as of `day` (no user scope). With `stale_ok`, when bringing the
+        values up to date would read the records of more than STALE_OK_COMMUNES communes (a change
+        of a code table, a bulk load) and every one of them has a last value, the last values are
+        returned and the units are added to `self.updating`: the task worker's refresh brings them up
+        to date in the background (`rollups_refresh_if_changed`)."""
         started = timezone.now()  # before any read: a change committed after it makes the new rows stale
-        fresh = self.fresh(codes, {u.pk for u in units}, day)
+        fresh, stale = self.read(codes, {u.pk for u in units}, day)
         out = {u.pk: {c: fresh[(c, u.pk)] for c in codes if (c, u.pk) in fresh} for u in units}
         todo = [u for u in units if len(out[u.pk]) < len(codes)]
         if not todo:
@@ -130,6 +146,13 @@ class _Store:
         known: dict[str, dict[int, Any]] = defaultdict(dict)
         for (code, commune), value in self.fresh(additive, communes, day).items():
             known[code][commune] = value
+        unknown = {c for c in communes if any(c not in known[code] for code in additive)}
+        if stale_ok and len(unknown) > STALE_OK_COMMUNES \
+                and all((c, u.pk) in stale for u in todo for c in wanted if c not in out[u.pk]):
+            for unit in todo:
+                out[unit.pk].update({c: stale[(c, unit.pk)] for c in wanted if c not in out[unit.pk]})
+                self.updating.add(unit.pk)
+            return out
         values, computed = compute_units(todo, day, wanted, known=known)
         for unit in todo:
             for code in wanted:
@@ -152,14 +175,15 @@ class _Store:
             self.pending = {}
 
 
-def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None
-            ) -> dict[Key, dict[str, Any]]:
+def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None,
+            updating: set[Key] | None = None) -> dict[Key, dict[str, Any]]:
     """Indicator values for every (unit, as-of day), limited to what `user` may count.
 
     Equal to `engine.compute(params_for(as_of=day, unit=unit, user=user), codes)` for each key, but
     read from rollups where they are fresh and computed for all the missing units of a day at once.
     A unit only partly inside the user's scope is computed live with the user's scope (never from a
-    stored row)."""
+    stored row). Pages pass `updating`: where bringing the values up to date would read many communes'
+    records, they get the last values instead and the keys are added to `updating` (`_Store.get`)."""
     codes = list(codes)
     registry = indicators()
     unknown = [c for c in codes if c not in registry]
@@ -172,8 +196,11 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     store = _Store()
     for day in days:
         whole = [u for u in units if scope is None or (_commune_ids(u, day, None) or frozenset()) <= scope]
-        for unit_pk, values in store.get(stored, whole, day).items() if whole else ():
+        for unit_pk, values in store.get(stored, whole, day, stale_ok=updating is not None).items() if whole else ():
             out[(unit_pk, day)] = values
+        if updating is not None:
+            updating.update((pk, day) for pk in store.updating)
+            store.updating = set()
         for unit in units:
             key = (unit.pk, day)
             need = (stored if key not in out else []) + live

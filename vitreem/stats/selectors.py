@@ -125,7 +125,8 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
 
     head_codes = available(HEADLINE)
     extra = available(["by_group", "population"])
-    rows = figures(units=[unit_obj], days=[day, prev_day], codes=head_codes + extra, user=user)
+    updating: set = set()  # figures served their last values while the worker brings them up to date
+    rows = figures(units=[unit_obj], days=[day, prev_day], codes=head_codes + extra, user=user, updating=updating)
     now, before = rows[(unit_obj.pk, day)], rows[(unit_obj.pk, prev_day)]
     headline = [_figure(c, now[c], before[c], params, user) for c in head_codes]
 
@@ -144,7 +145,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
     table_codes = available(TABLE)
     table = []
     if below:
-        values = figures(units=below, days=[day], codes=table_codes, user=user)
+        values = figures(units=below, days=[day], codes=table_codes, user=user, updating=updating)
         for u in below:
             p = params_for(year=year, unit=u, user=user)
             v = values[(u.pk, day)]
@@ -157,7 +158,8 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
     years = list(range(max(FIRST_YEAR, year - 5), year + 1))
     trend_days = {y: params_for(year=y).as_of for y in years}
     trend_codes = available(TREND)
-    trend_rows = figures(units=[unit_obj], days=list(trend_days.values()), codes=trend_codes, user=user)
+    trend_rows = figures(units=[unit_obj], days=list(trend_days.values()), codes=trend_codes, user=user,
+                         updating=updating)
     trend = {indicators()[c].label: [(y, trend_rows[(unit_obj.pk, d)][c]) for y, d in trend_days.items()]
              for c in trend_codes}
 
@@ -168,7 +170,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
         communes = list(AdminUnit.objects.filter(pk__in=ids).only("pk", "name", "latitude", "longitude", "version",
                                                                    "code", "level"))
         if communes:
-            values = figures(units=communes, days=[day], codes=["children"], user=user)
+            values = figures(units=communes, days=[day], codes=["children"], user=user, updating=updating)
             points = [{"name": c.name, "lat": c.latitude, "lon": c.longitude, "value": values[(c.pk, day)]["children"],
                        "url": drill("children", params_for(year=year, unit=c, user=user))}
                       for c in communes]
@@ -178,7 +180,7 @@ def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = ""
             "table_codes": [{"code": c, "label": indicators()[c].label} for c in table_codes], "trend": trend,
             "points": points, "no_data": not now.get("children"), "targets": targets_summary(year=year, unit=unit_obj,
                                                                                              user=user),
-            "sort": sort}
+            "sort": sort, "updating": bool(updating)}
 
 
 def _sorted(table: list[dict[str, Any]], sort: str, codes: list[str]) -> list[dict[str, Any]]:
@@ -235,10 +237,11 @@ def home_figures(*, user) -> dict[str, Any] | None:
         return None
     params = params_for(year=year, unit=unit, user=user)
     codes = available(HEADLINE)
-    values = figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
+    updating: set = set()
+    values = figures(units=[unit], days=[day], codes=codes, user=user, updating=updating)[(unit.pk, day)]
     headline = [_figure(c, values[c], None, params, user) for c in codes]
     work = None
     if scope_for(user).commune_worker:
         work = [f for f in headline if f["code"] in {"special_circumstances", "at_risk", "allowance_recipients",
                                                       "cases_open", "cases_overdue"}]
-    return {"unit": unit, "year": year, "day": day, "headline": headline, "work": work}
+    return {"unit": unit, "year": year, "day": day, "headline": headline, "work": work, "updating": bool(updating)}

@@ -81,7 +81,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     data["body"] = render_to_string("stats/_dashboard_body.html", data, request)
     # Messages waiting for the user are shown (and consumed) by this rendering only: a page that
     # holds them is not kept, or it would show them again.
-    keep = len(messages.get_messages(request)) == 0
+    # Nor is a page showing last values being updated: no change will stamp it when the worker is done.
+    keep = len(messages.get_messages(request)) == 0 and not data["updating"]
     html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER}, request)
     if keep:
         cache.set(key, {"stamp": stamp, "unit_pk": unit.pk, "fingerprint": _user_fingerprint(request.user),

@@ -1,0 +1,173 @@
+"""One pass for every unit (issue 13): units are sums of their communes computed together, the rollups
+are filled in bulk and kept fresh commune by commune, and a page never waits for a wide recomputation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from vitreem.places.models import Level
+from vitreem.stats import rollups
+from vitreem.stats.engine import compute, compute_units, indicators, params_for, units_below
+from vitreem.stats.models import Rollup
+from vitreem.stats.rollups import (
+    figures,
+    installation_units,
+    refresh_days,
+    rollups_clear,
+    rollups_refresh,
+    rollups_refresh_if_changed,
+    stamp_units,
+)
+
+pytestmark = pytest.mark.django_db
+
+COUNTS = ["children", "poor_household_children", "near_poor_household_children", "special_circumstances", "at_risk",
+          "allowance_recipients", "under5_children", "children_by_sex", "children_by_age_band"]
+
+
+def _grouped_queries(ctx: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "GROUP BY" in q["sql"] and "registry_residence" in q["sql"]]
+
+
+def test_every_unit_is_the_sum_of_its_communes_from_one_grouped_query(demo):
+    """The province, its districts and all its communes of a day: as the engine computes each unit
+    alone, with one grouped query for all the counts of children — however many units are asked."""
+    day = params_for(year=2022).as_of
+    districts = units_below(demo.province, day=day)
+    communes = [c for d in districts for c in units_below(d, day=day)]
+    units = [demo.province, *districts, *communes]
+    with CaptureQueriesContext(connection) as many:
+        values, _computed = compute_units(units, day, COUNTS)
+    with CaptureQueriesContext(connection) as one:
+        compute_units([demo.commune_a], day, COUNTS)
+    assert len(_grouped_queries(many)) == len(_grouped_queries(one)) == 1
+    for unit in units:
+        assert values[unit.pk] == compute(params_for(as_of=day, unit=unit), COUNTS), unit.ref
+    assert values[demo.province.pk]["children"] == sum(values[c.pk]["children"] for c in communes) > 0
+
+
+def test_shares_are_computed_from_their_parts_at_each_level_never_averaged(demo):
+    day = params_for(year=2022).as_of
+    districts = units_below(demo.province, day=day)
+    values, _ = compute_units([demo.province, *districts], day,
+                              ["special_circumstances_share", "special_circumstances", "children"])
+    province = values[demo.province.pk]
+    assert province["special_circumstances_share"] == round(province["special_circumstances"] / province["children"], 4)
+    average = sum(values[d.pk]["special_circumstances_share"] or 0 for d in districts) / len(districts)
+    assert province["special_circumstances_share"] != round(average, 4)  # the demo's districts differ in size
+
+
+def test_indicators_say_how_they_are_computed():
+    registry = indicators()
+    assert registry["children"].batch is not None  # a count of children: computed with the others
+    assert registry["by_group"].by_commune is not None and registry["by_group"].batch is None
+    assert registry["children_share"].parts == ("children", "population")
+    # counted across both versions of the units, or over records of any level: for the unit itself
+    assert registry["cases_received"].by_commune is None and not registry["cases_received"].parts
+    assert registry["budget_allocated"].by_commune is None
+
+
+def test_a_refresh_fills_every_unit_and_date_and_a_change_recomputes_only_its_commune(
+        demo, django_capture_on_commit_callbacks):
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_lives_in, q_special_on
+
+    rollups_clear()
+    pairs = rollups_refresh(years=[2022])
+    day = params_for(year=2022).as_of
+    units = installation_units()
+    assert pairs == len(units) == len({u.pk for u in units})
+    assert {u.level for u in units} == {Level.PROVINCE, Level.DISTRICT, Level.COMMUNE}
+    stored = set(Rollup.objects.filter(as_of=day, code="children").values_list("unit_id", flat=True))
+    assert {u.pk for u in units} <= stored
+    assert Rollup.objects.filter(as_of=day, code="cases_received", unit=demo.province).exists()
+
+    # a change in commune A, back-dated into 2022: A and its ancestors are recomputed, B is not
+    commune_a, commune_b = demo.commune_a, demo.commune_b
+    kept_b = Rollup.objects.get(unit=commune_b, as_of=day, code="special_circumstances").computed_at
+    child = (Child.objects.filter(q_child_on(day) & q_lives_in(day, [commune_a.pk]) & q_child_on(timezone.localdate()))
+             .exclude(q_special_on(day)).order_by("pk").first())
+    before = figures(units=[demo.province], days=[day], codes=["special_circumstances"])[(demo.province.pk, day)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.special_episode_open(actor=demo.users["province"], child=child,
+                                      group=SpecialGroup.objects.get(code="1"), start=dt.date(2022, 6, 1))
+    with CaptureQueriesContext(connection) as ctx:
+        after = figures(units=[demo.province], days=[day], codes=["special_circumstances"])[(demo.province.pk, day)]
+    assert after["special_circumstances"] == before["special_circumstances"] + 1
+    grouped = _grouped_queries(ctx)
+    # one grouped query, over the few communes the change stamped (A's), not the province's
+    assert len(grouped) == 1
+    read = grouped[0].rsplit(".\"unit_id\" IN (", 1)[1].split(")")[0].split(", ")
+    assert str(commune_a.pk) in read and str(commune_b.pk) not in read
+    assert len(read) < len(units_below(demo.province, day=day)) < len(units)
+    assert Rollup.objects.get(unit=commune_b, as_of=day, code="special_circumstances").computed_at == kept_b
+    assert after == compute(params_for(as_of=day, unit=demo.province), ["special_circumstances"])
+
+
+def test_a_refresh_interrupted_half_way_leaves_consistent_values_and_the_next_completes(demo, monkeypatch):
+    rollups_clear()
+    days = refresh_days([2021, 2022, 2023])
+    calls = []
+    real = rollups.compute_units
+
+    def fails_on_the_second_date(units, day, codes, **kwargs):
+        calls.append(day)
+        if day == days[1]:
+            raise RuntimeError("killed")
+        return real(units, day, codes, **kwargs)
+
+    monkeypatch.setattr(rollups, "compute_units", fails_on_the_second_date)
+    with pytest.raises(RuntimeError):
+        rollups_refresh(years=[2021, 2022, 2023])
+    assert Rollup.objects.filter(as_of=days[0]).exists()  # the first date is complete and valid
+    assert not Rollup.objects.filter(as_of__in=days[1:]).exists()  # nothing half-written
+    monkeypatch.setattr(rollups, "compute_units", real)
+    rollups_refresh(years=[2021, 2022, 2023])
+    for day in days:
+        values = figures(units=[demo.province], days=[day], codes=["children"])[(demo.province.pk, day)]
+        assert values == compute(params_for(as_of=day, unit=demo.province), ["children"])
+
+
+def test_stats_refresh_command(demo):
+    rollups_clear()
+    call_command("stats_refresh", "--year", "2023", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Rollup.objects.filter(as_of=dt.date(2023, 12, 31), unit=demo.province_2025).exists()
+    assert not Rollup.objects.filter(as_of=dt.date(2022, 12, 31)).exists()
+    with pytest.raises(CommandError, match="nằm ngoài khoảng"):
+        call_command("stats_refresh", "--year", "1999")
+
+
+def test_a_page_shows_the_last_values_marked_while_a_wide_change_is_recomputed(demo, client, monkeypatch):
+    monkeypatch.setattr(rollups, "STALE_OK_COMMUNES", 2)  # the demo has few communes
+    year = timezone.localdate().year
+    rollups_refresh(years=[year - 1, year])
+    client.force_login(demo.users["leader"])
+    path = f"/stats/?unit={demo.province_2025.ref}"
+    page = client.get(path).content.decode()
+    assert "Đang cập nhật" not in page
+    stamp_units(None)  # a change of a code table: every figure is stale
+    page = client.get(path).content.decode()
+    assert "Đang cập nhật" in page  # the last values, marked
+    computed_at = set(Rollup.objects.filter(unit=demo.province_2025).values_list("computed_at", flat=True))
+    assert max(computed_at) < timezone.now()
+    # the worker's turn brings them up to date; the page is then current and unmarked
+    assert rollups_refresh_if_changed(None) is not None
+    page = client.get(path).content.decode()
+    assert "Đang cập nhật" not in page
+
+
+def test_the_worker_refreshes_only_after_a_change_or_on_a_new_day(demo):
+    since = rollups_refresh_if_changed(None)
+    assert since is not None
+    assert rollups_refresh_if_changed(since) == since  # nothing changed: nothing done
+    stamp_units([demo.commune_a.pk])
+    assert rollups_refresh_if_changed(since) > since
+    yesterday = since - dt.timedelta(days=1)
+    assert rollups_refresh_if_changed(yesterday) > yesterday
