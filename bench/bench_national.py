@@ -189,10 +189,10 @@ GROUP BY r.unit_id
 
 
 def _days() -> list[dt.date]:
-    from django.utils import timezone
+    """The dates the rollups are filled for (the fill is compared with the floor over the same dates)."""
+    from vitreem.stats.rollups import refresh_days
 
-    today = timezone.localdate()
-    return [dt.date(y, 12, 31) for y in range(2021, today.year)] + [today]
+    return refresh_days()
 
 
 def _floor(emit, sql: str, name: str) -> tuple[float, dict, dict]:

@@ -109,9 +109,10 @@ def indicator(code: str, label: str, *, by_commune: bool = False, parts: tuple[s
     return register
 
 
-def add_up(ind: Indicator, values: Iterable[Any]) -> Any:
-    """The sum of communes' values of an additive indicator (numbers, or breakdowns key by key)."""
-    total = ind.zero()
+def add_up(ind: Indicator, values: Iterable[Any], zero: Any = None) -> Any:
+    """The sum of communes' values of an additive indicator (numbers, or breakdowns key by key), from
+    `zero` (default: the indicator's; pass it when adding up many units: it may read a code table)."""
+    total = ind.zero() if zero is None else zero
     for value in values:
         if isinstance(total, dict):
             total = dict(total)
@@ -257,6 +258,7 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
         missing = needed - per_commune[code].keys()
         if missing:
             todo.setdefault(ind.batch or code, {})[code] = missing
+    zeros = {code: registry[code].zero() for code in per_commune}  # once: a breakdown's reads its keys
     for key, missing_of in todo.items():
         communes_todo = frozenset().union(*missing_of.values())
         if isinstance(key, str):  # one indicator, its own grouped query
@@ -266,8 +268,7 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
         else:  # every wanted indicator of a batch in one grouped query
             rows_of = key(params, communes_todo, list(missing_of))
         for code, missing in missing_of.items():
-            zero = registry[code].zero
-            computed[code] = {c: rows_of[code].get(c, zero()) for c in missing}
+            computed[code] = {c: rows_of[code].get(c, zeros[code]) for c in missing}
             per_commune[code].update(computed[code])
     out: dict[int, dict[str, Any]] = {}
     batch_memo: dict[str, Any] = {}
@@ -279,7 +280,7 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
         for code in wanted:
             ind = registry[code]
             if ind.by_commune is not None:
-                values[code] = add_up(ind, (per_commune[code][c] for c in communes[unit.pk]))
+                values[code] = add_up(ind, (per_commune[code][c] for c in communes[unit.pk]), zeros[code])
             elif not ind.parts:
                 values[code] = ind.fn(unit_params)
         for code in wanted:
