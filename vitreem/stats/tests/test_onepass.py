@@ -171,3 +171,22 @@ def test_the_worker_refreshes_only_after_a_change_or_on_a_new_day(demo):
     assert rollups_refresh_if_changed(since) > since
     yesterday = since - dt.timedelta(days=1)
     assert rollups_refresh_if_changed(yesterday) > yesterday
+
+
+def test_vitreem_stats_reads_the_stored_figures_and_the_installation_is_the_sum_of_its_provinces(demo):
+    import io
+    import json
+
+    rollups_refresh(years=[2022])
+    day = params_for(year=2022).as_of
+    expected = json.loads(json.dumps(compute(params_for(as_of=day)), default=str))
+    out = io.StringIO()
+    with CaptureQueriesContext(connection) as ctx:
+        call_command("stats", "--year", "2022", "--json", stdout=out)
+    got = json.loads(out.getvalue())
+    assert {c: got[c] for c in expected} == expected and got["children"] > 0
+    assert not _grouped_queries(ctx)  # the counts of children came from the stored rows
+    out = io.StringIO()
+    call_command("stats", "--year", "2022", "--unit", "legacy:615", "--json", stdout=out)
+    district = json.loads(out.getvalue())
+    assert district["children"] == compute(params_for(as_of=day, unit=demo.district), ["children"])["children"]

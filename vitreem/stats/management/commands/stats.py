@@ -1,11 +1,13 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from vitreem.core.errors import DomainError
 from vitreem.core.text import format_number, format_percent
 from vitreem.places.selectors import unit_resolve
 from vitreem.stats.engine import compute, indicators, params_for
+from vitreem.stats.rollups import figures_installation, figures_one
 
 
 class Command(BaseCommand):
@@ -28,7 +30,13 @@ class Command(BaseCommand):
         except (DomainError, User.DoesNotExist) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from exc
         params = params_for(year=year, unit=unit_obj, user=user)
-        figures = compute(params)
+        if user is None and year <= timezone.localdate().year:
+            # no scope to apply: the stored figures (the whole installation: the sum of its provinces)
+            codes = list(indicators())
+            figures = (figures_installation(day=params.as_of, codes=codes) if unit_obj is None
+                       else figures_one(unit=unit_obj, day=params.as_of, codes=codes))
+        else:
+            figures = compute(params)
         out = {"year": year, "as_of": params.as_of.isoformat(), "unit": unit_obj.ref if unit_obj else None, **figures}
         if options["json"]:
             self.stdout.write(_dumps(out))
