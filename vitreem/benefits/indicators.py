@@ -39,23 +39,37 @@ def allowance_recipients(params: Params) -> Q:
     return q_special_on(params.as_of) & q_allowance_on(params.as_of)
 
 
-@indicator("allowance_monthly_cost", "Kinh phí trợ cấp xã hội hàng tháng cho trẻ em (tháng của ngày tính)",
-           measure="vnd", order=21, by_commune=True,
-           drilldown=lambda p: "/benefits/payroll/" + f"{p.as_of:%Y-%m}/" + (f"?unit={p.unit.ref}" if p.unit else ""))
-def allowance_monthly_cost(params: Params, communes) -> dict[int, int]:
-    """The payroll total (amounts, arrears and adjustments, VND) for the month of as_of, per commune of
-    the payroll (the month starts in the version of the units of the as-of date: the 2025 reform took
-    effect on the first of a month). One payroll computation for all the communes."""
+def payroll_by_commune(params: Params, communes, codes: list[str]) -> dict[str, dict[int, int]]:
+    """The payroll of the month of as_of, per commune of the payroll — its total (amounts, arrears and
+    adjustments, VND) and its number of lines — from one payroll computation for all the communes. The
+    month starts in the version of the units of the as-of date (the 2025 reform took effect on the first
+    of a month)."""
     from .payroll import payroll_compute
     from .rules import PROGRAMME_START
 
+    out: dict[str, dict[int, int]] = {"allowance_monthly_cost": defaultdict(int), "allowance_payroll_lines": defaultdict(int)}
     month = month_of(params.as_of)
-    if month < PROGRAMME_START:
-        return {}
-    totals: dict[int, int] = defaultdict(int)
-    for line in payroll_compute(month=month, commune_ids=None if communes is None else frozenset(communes)).lines:
-        totals[line.unit_id] += line.total
-    return dict(totals)
+    if month >= PROGRAMME_START:
+        for line in payroll_compute(month=month, commune_ids=None if communes is None else frozenset(communes)).lines:
+            out["allowance_monthly_cost"][line.unit_id] += line.total
+            out["allowance_payroll_lines"][line.unit_id] += 1
+    return {code: dict(out[code]) for code in codes}
+
+
+def _payroll_drill(p: Params) -> str:
+    return "/benefits/payroll/" + f"{p.as_of:%Y-%m}/" + (f"?unit={p.unit.ref}" if p.unit else "")
+
+
+@indicator("allowance_monthly_cost", "Kinh phí trợ cấp xã hội hàng tháng cho trẻ em (tháng của ngày tính)",
+           measure="vnd", order=21, batch=payroll_by_commune, drilldown=_payroll_drill)
+def allowance_monthly_cost(params: Params, communes) -> dict[int, int]:
+    return payroll_by_commune(params, communes, ["allowance_monthly_cost"])["allowance_monthly_cost"]
+
+
+@indicator("allowance_payroll_lines", "Người trong bảng chi trả trợ cấp (tháng của ngày tính)", order=21,
+           batch=payroll_by_commune, drilldown=_payroll_drill)
+def allowance_payroll_lines(params: Params, communes) -> dict[int, int]:
+    return payroll_by_commune(params, communes, ["allowance_payroll_lines"])["allowance_payroll_lines"]
 
 
 @indicator("allowance_assisted_share", "Tỷ lệ trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp hàng tháng",

@@ -249,6 +249,35 @@ def payroll_for_user(*, user, month: dt.date, unit: AdminUnit | None = None,
                            rules=rules)
 
 
+def payroll_summary_for_user(*, user, updating: set | None = None) -> dict[str, Any]:
+    """This month's payroll for the user's communes — its total and number of lines — from the stored
+    figures (rollups: each commune's value as of today, recomputed only for the communes a change
+    touched), not from a payroll computed on every visit. `updating` as in `stats.rollups.figures`.
+
+    A commune of the other version of the units counts only while some child still lives there on the
+    1st of the month (the 2025 reform not applied to its residences): its lines are then computed."""
+    from vitreem.places.models import Level, version_on
+    from vitreem.registry.rules import covers
+    from vitreem.stats.rollups import figures
+
+    today = _today()
+    month = month_of(today)
+    ids = payroll_communes(user=user, month=month)
+    communes = AdminUnit.objects.filter(level=Level.COMMUNE)
+    if ids is not None:
+        communes = communes.filter(pk__in=ids)
+    current = list(communes.filter(version=version_on(today)))
+    codes = ["allowance_monthly_cost", "allowance_payroll_lines"]
+    rows = figures(units=current, days=[today], codes=codes, updating=updating) if current else {}
+    total = sum(v["allowance_monthly_cost"] for v in rows.values())
+    lines = sum(v["allowance_payroll_lines"] for v in rows.values())
+    other = set(communes.exclude(version=version_on(today)).values_list("pk", flat=True))
+    if other and Residence.objects.filter(covers(month), unit_id__in=other).exists():
+        rest = payroll_compute(month=month, commune_ids=frozenset(other))
+        total, lines = total + rest.total, lines + rest.recipients
+    return {"total": total, "recipients": lines}
+
+
 def payroll_months(*, user, unit: AdminUnit | None = None) -> list[dict[str, Any]]:
     """Months with their lock state for the payroll index (from 07/2021 to this month)."""
     from .models import Payroll

@@ -24,7 +24,7 @@ from vitreem.places.selectors import unit_resolve
 from . import forms, selectors, services
 from .export import amount_in_words, payroll_xlsx
 from .models import AllowanceStatus, BeneficiaryGroup, DecisionKind, PaidLine
-from .rules import month_label, month_of, month_parse
+from .rules import RuleBook, month_label, month_of, month_parse
 
 
 def _reader(view):
@@ -49,9 +49,11 @@ def _unit_param(request, *, on: dt.date | None = None):
 def index(request):
     today = timezone.localdate()
     month = month_of(today)
-    result = selectors.payroll_for_user(user=request.user, month=month)
+    updating: set = set()
+    summary = selectors.payroll_summary_for_user(user=request.user, updating=updating)
     return render(request, "benefits/index.html", {
-        "month": month, "result": result, "words": amount_in_words(result.total),
+        "month": month, "summary": summary, "base_level": RuleBook.load().base_for(month) or 0,
+        "words": amount_in_words(summary["total"]), "updating": bool(updating),
         "active": selectors.recipients_for_user(user=request.user, status=AllowanceStatus.ACTIVE).count(),
     })
 

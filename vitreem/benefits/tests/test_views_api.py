@@ -325,3 +325,53 @@ def test_a_single_parent_is_enrolled_on_the_page_and_through_the_api_and_another
                                                                                           "spouse_died", 2)
     again = client.post("/api/benefits/single-parents", {**data, "number": "6/QĐ-UBND"}, content_type="application/json")
     assert again.status_code == 409
+
+
+def _enrol_in_2025_commune(units, worker, name: str, number: str) -> None:
+    """A recipient whose residence is the 2025 commune (as after the reform: residences_apply_reform)."""
+    child = make_child(units.commune_a_2025, birth=D(2019, 1, 1), name=name, episodes=[("1", D(2021, 1, 1))])
+    services.allowance_enrol(actor=worker, child=child, group="no_nurture", number=number, decided_on=D(2025, 10, 5))
+
+
+@pytest.mark.django_db
+def test_the_benefits_home_reads_this_month_s_payroll_from_the_stored_figures(
+        worker_a, worker_b, officer, units, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    """Issue 18: the home page of the allowances no longer computes the month's payroll on every visit;
+    its total and lines are each commune's stored values, recomputed for the communes a change touched."""
+    from django.utils import timezone
+
+    from vitreem.benefits.rules import month_of
+    from vitreem.benefits.selectors import payroll_for_user
+
+    month = month_of(timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            _enrol_in_2025_commune(units, worker_a, f"Y Bé Số{i}", f"{i}/QĐ")
+    expected = payroll_for_user(user=officer, month=month)
+    assert expected.recipients == 3
+    client = login(officer)
+    page = client.get(reverse("benefits:index"))
+    assert page.context["summary"] == {"total": expected.total, "recipients": 3}
+    with django_assert_max_num_queries(20):  # stored: no payroll computation (which reads every allowance)
+        again = client.get(reverse("benefits:index"))
+    assert again.context["summary"] == page.context["summary"]
+    # a new recipient in commune A is on the next visit
+    with django_capture_on_commit_callbacks(execute=True):
+        _enrol_in_2025_commune(units, worker_a, "Y Bé Mới", "9/QĐ")
+    after = client.get(reverse("benefits:index")).context["summary"]
+    assert after == {"total": payroll_for_user(user=officer, month=month).total, "recipients": 4}
+    # another commune's worker counts none of them
+    assert login(worker_b).get(reverse("benefits:index")).context["summary"] == {"total": 0, "recipients": 0}
+
+
+@pytest.mark.django_db
+def test_the_benefits_home_counts_recipients_still_living_in_a_legacy_commune(officer, recipients_a):
+    """Residences the 2025 reform was not applied to (the fixture's, in legacy communes) still count."""
+    from django.utils import timezone
+
+    from vitreem.benefits.rules import month_of
+    from vitreem.benefits.selectors import payroll_for_user
+
+    expected = payroll_for_user(user=officer, month=month_of(timezone.localdate()))
+    summary = login(officer).get(reverse("benefits:index")).context["summary"]
+    assert summary == {"total": expected.total, "recipients": expected.recipients} and expected.recipients == 3
