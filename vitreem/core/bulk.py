@@ -48,6 +48,38 @@ def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, batc
     return n
 
 
+def upsert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, key: Sequence[str]) -> int:
+    """Insert plain tuples into `model`'s table, replacing the rows whose `key` columns (a unique
+    constraint) are equal: COPY into a temporary table then one INSERT … ON CONFLICT DO UPDATE on
+    PostgreSQL, INSERT … ON CONFLICT executemany on SQLite. Safe beside concurrent writers of the same
+    keys (the last one wins). Returns the row count."""
+    missing_columns(model, columns)
+    table = model._meta.db_table
+    q = connection.ops.quote_name
+    cols = ", ".join(q(c) for c in columns)
+    conflict = ", ".join(q(c) for c in key)
+    update = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in columns if c not in key)
+    if connection.vendor != "postgresql":
+        rows = list(rows)
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+                            f"ON CONFLICT ({conflict}) DO UPDATE SET {update}", rows)
+        return len(rows)
+    n = 0
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE TEMPORARY TABLE vitreem_upsert AS SELECT {cols} FROM {table} WITH NO DATA")  # noqa: S608
+        try:
+            with cur.cursor.copy(f"COPY vitreem_upsert ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM vitreem_upsert "  # noqa: S608
+                        f"ON CONFLICT ({conflict}) DO UPDATE SET {update}")
+        finally:
+            cur.execute("DROP TABLE vitreem_upsert")
+    return n
+
+
 def missing_columns(model, columns: Sequence[str]) -> None:
     """Refuse a raw insert that leaves out a column the model requires every writer to give (the
     province code of child data, places/fields.py): COPY bypasses the field's own filling."""
