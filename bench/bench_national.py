@@ -278,7 +278,8 @@ def _dashboards(emit, floor: float) -> None:
     port, server = _serve(settings.VAR_DIR)
     try:
         _wait_port(port)
-        rollups_clear()
+        # "cold": a fresh server, no page kept, the rollups as the fill left them (what the first visitor
+        # of the day finds); the first page with nothing stored at all is measured at the end
         leader = User.objects.get(username="leader")
         worker = User.objects.get(username="commune")
         pages = [("province", leader, f"/stats/?unit={PROVINCE}"), ("commune", worker, f"/stats/?unit={COMMUNE}"),
@@ -331,6 +332,12 @@ def _dashboards(emit, floor: float) -> None:
             time.sleep(0.2)
         emit("national.change_to_province_dashboard", (seen if seen is not None else float("nan")) * 1000, "ms")
         services.special_episode_close(actor=officer, episode=episode, end=today - dt.timedelta(days=1))
+
+        # the province's first page with nothing stored (rollups cleared): what a wipe would cost
+        rollups_clear()
+        status, _body, ms = _get(port, _session_for(leader), f"/stats/?unit={PROVINCE}&year={today.year - 1}")
+        emit("national.dashboard_province_nothing_stored", ms, "ms", "national.floor.all_dates", floor * 1000,
+             status=status)
     finally:
         server.terminate()
         server.wait(timeout=60)
