@@ -370,11 +370,18 @@ ACTIVITY_CODES = ["communication_events", "people_reached", "people_reached_by_g
 
 
 def activity_figures(*, year: int, unit: AdminUnit | None = None, user=None) -> dict[str, Any]:
-    """The activity figures from the one statistics engine (what the page, the CLI and the report show)."""
+    """The activity figures from the one statistics engine (what the page, the CLI and the report show):
+    a unit's from the stored figures (rollups; computed within the user's scope when the unit is only
+    partly in it), the whole of the user's scope computed."""
+    from django.utils import timezone
+
     from vitreem.stats.engine import compute, params_for
+    from vitreem.stats.rollups import figures_one
 
     params = params_for(year=year, unit=unit, user=user)
-    return compute(params, ACTIVITY_CODES)
+    if unit is None or year > timezone.localdate().year:
+        return compute(params, ACTIVITY_CODES)
+    return figures_one(unit=unit, day=params.as_of, codes=ACTIVITY_CODES, user=user)
 
 
 def report_section(*, year: int, unit: AdminUnit | None = None, user=None) -> dict[str, Any]:

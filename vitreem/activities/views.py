@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -487,6 +488,11 @@ def home_panel(request):
     """Home page: this year's activity figures in the user's scope."""
     if not request.user.is_authenticated or not scope_for(request.user).unit_ids:
         return None
+    from vitreem.stats.selectors import default_unit
+
     year = dt.date.today().year  # noqa: DTZ011 — the calendar year is enough here
-    figures = sel.activity_figures(year=year, user=request.user)
-    return {"year": year, "figures": figures}
+    # the user's main unit (their province, their commune): its figures are stored (rollups), where the
+    # whole of the user's scope would be computed on every visit
+    unit = default_unit(request.user, timezone.localdate())
+    figures = sel.activity_figures(year=year, unit=unit, user=request.user)
+    return {"year": year, "figures": figures, "unit": unit}
