@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -31,7 +32,7 @@ from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from vitreem.places.models import AdminUnit, Level, UnitSuccession, Version, version_on
+from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version, version_on
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,33 @@ def _commune_ids(unit: AdminUnit | None, day: dt.date, scope_ids: frozenset[int]
     return ids if scope_ids is None else ids & scope_ids
 
 
+def communes_of(units: list[AdminUnit], day: dt.date) -> dict[int, frozenset[int]]:
+    """{unit id: the communes that make it up on `day`} as `_commune_ids` gives them, for many units at
+    once: the unit tree and the crosswalk read in two or three queries, instead of one or two per unit
+    (13,000 units on a national refresh spent a fifth of its time there, measured)."""
+    if len(units) <= 50:
+        return {u.pk: _commune_ids(u, day, None) or frozenset() for u in units}
+    version = version_on(day)
+    below: dict[int, set[int]] = defaultdict(set)
+    for pk, parent, grand in AdminUnit.objects.filter(level=Level.COMMUNE, version__in={u.version for u in units}) \
+            .values_list("pk", "parent_id", "parent__parent_id"):
+        for unit_id in (pk, parent, grand):
+            if unit_id is not None:
+                below[unit_id].add(pk)
+    across: dict[int, set[int]] = defaultdict(set)  # a commune -> its counterparts of the other version
+    if any(u.version != version for u in units):
+        for old, new in UnitSuccession.objects.filter(is_default=True).values_list("old_id", "new_id"):
+            across[old].add(new)  # a legacy commune's default successor
+            across[new].add(old)  # the legacy communes whose default successor it is
+    out: dict[int, frozenset[int]] = {}
+    for unit in units:
+        ids = frozenset(below.get(unit.pk, ()))
+        if unit.version != version:
+            ids = frozenset(c for commune in ids for c in across.get(commune, ()))
+        out[unit.pk] = _UNIT_CACHE[(unit.pk, version)] = ids
+    return out
+
+
 def compute(params: Params, codes: Iterable[str] | None = None) -> dict[str, Any]:
     registry = indicators()
     wanted = list(codes) if codes is not None else list(registry)
@@ -244,8 +272,14 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
     registry = indicators()
     codes = list(codes)
     wanted = list(dict.fromkeys([p for c in codes for p in registry[c].parts] + codes))
-    communes = {u.pk: _commune_ids(u, day, None) or frozenset() for u in units}
+    communes = communes_of(units, day)
     needed = frozenset().union(*communes.values())
+    if len(units) > 50 and any(registry[c].by_commune is None and not registry[c].parts for c in wanted):
+        # per-unit figures over a year read the units of both versions (cases, activities): their
+        # communes for the other version too, in one batch rather than per unit
+        for other in (REFORM_DATE - dt.timedelta(days=1), REFORM_DATE):
+            if version_on(other) != version_on(day):
+                communes_of(units, other)
     params = params_for(as_of=day)
     per_commune: PerCommune = {}
     computed: PerCommune = {}

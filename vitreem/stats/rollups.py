@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from vitreem.places.models import AdminUnit, UnitSuccession
 
-from .engine import SOURCES, _commune_ids, compute_units, indicators, params_for
+from .engine import SOURCES, _commune_ids, communes_of, compute_units, indicators, params_for
 from .models import Rollup, UnitStamp
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,21 @@ class _Stamps:
         unit_ids = list(unit_ids)
         years = _dated_years(until_year)
         keys = ["all"] + [f"u:{pk}" for pk in unit_ids] + [f"u:{pk}:y{y}" for pk in unit_ids for y in years]
-        self.rows = dict(UnitStamp.objects.filter(key__in=keys).values_list("key", "changed_at"))
+        self.memo: dict[tuple[int, int], dt.datetime | None] = {}
+        stamps = UnitStamp.objects.values_list("key", "changed_at")
+        if len(keys) > 2000:  # many units (a refresh): the whole table (a row per stamped unit and year)
+            wanted = set(keys)
+            self.rows = {k: t for k, t in stamps if k in wanted}
+        else:
+            self.rows = dict(stamps.filter(key__in=keys))
 
     def latest(self, unit_id: int, day: dt.date) -> dt.datetime | None:
-        times = [self.rows.get("all"), self.rows.get(f"u:{unit_id}")]
-        times += [self.rows.get(f"u:{unit_id}:y{y}") for y in _dated_years(day.year)]
-        return max(filter(None, times), default=None)
+        key = (unit_id, day.year)
+        if key not in self.memo:  # once per unit and year: a refresh reads ~20 rows per unit
+            times = [self.rows.get("all"), self.rows.get(f"u:{unit_id}")]
+            times += [self.rows.get(f"u:{unit_id}:y{y}") for y in _dated_years(day.year)]
+            self.memo[key] = max(filter(None, times), default=None)
+        return self.memo[key]
 
 
 class _Store:
@@ -143,7 +152,7 @@ class _Store:
         registry = indicators()
         additive = [c for c in dict.fromkeys([p for c in wanted for p in registry[c].parts] + wanted)
                     if registry[c].by_commune is not None]
-        communes = frozenset().union(*(_commune_ids(u, day, None) or frozenset() for u in todo))
+        communes = frozenset().union(*communes_of(todo, day).values())
         known: dict[str, dict[int, Any]] = defaultdict(dict)
         for (code, commune), value in self.fresh(additive, communes, day).items():
             known[code][commune] = value
