@@ -119,7 +119,7 @@ def import_discard(*, actor: User, batch: ImportBatch, reason: str) -> ImportBat
     name = batch.file.name
     if name:
         batch.file.delete(save=False)
-        batch.file = ""  # type: ignore[assignment]  # the column is not nullable: no file is ""
+        batch.file = ""  # the column is not nullable: no file is ""
     batch.status = ImportBatch.Status.FAILED
     batch.result = {**(batch.result or {}), "message": reason}
     batch.finished_at = timezone.now()

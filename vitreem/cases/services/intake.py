@@ -109,7 +109,7 @@ def case_intake(*, actor: User, received_at: dt.datetime, channel: str, place: s
 
     child_obj: Child
     if child is not None:
-        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,  # type: ignore[assignment]
+        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,
                                  pk=child.pk if isinstance(child, Child) else child)
     else:
         from vitreem.registry.services import child_register
