@@ -3,12 +3,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from vitreem.core.scope import Scope
 
 
 class Role(models.TextChoices):
@@ -151,6 +155,8 @@ class User(AbstractUser):
     phone = models.CharField(max_length=20, blank=True)
     units = models.ManyToManyField("places.AdminUnit", through="UnitMembership", related_name="members", blank=True)
     member_unit = models.ForeignKey(MemberUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    # Not a column: the user's scope, kept on the object by core.scope.scope_for (computed once per request).
+    _vitreem_scope: Scope
 
     class Meta:
         verbose_name = _("người dùng")

@@ -29,7 +29,7 @@ def member_unit_choices(*, day: dt.date, keep: Iterable[int | None] = ()) -> Mem
     points to (`keep`), so an old record that names a unit since ended still shows and keeps it."""
     kept = [pk for pk in keep if pk]
     on = Q(pk__in=member_units_on(day).values("pk"))
-    return MemberUnit.objects.filter(on | Q(pk__in=kept) if kept else on)  # type: ignore[return-value]
+    return MemberUnit.objects.filter(on | Q(pk__in=kept) if kept else on)
 
 
 def standing_agency_period_on(day: dt.date) -> StandingAgencyPeriod | None:

@@ -37,7 +37,7 @@ def user_create(*, username: str, password: str, role: str, units: Iterable = ()
     return user
 
 
-def two_factor_required(user) -> bool:
+def two_factor_required(user: User) -> bool:
     """Whether this user's role must pass a second factor (administrators and provincial officers,
     outside the demo). The login middleware and the API tokens both ask here."""
     return bool(settings.TWO_FACTOR_REQUIRED) and getattr(user, "role", None) in TWO_FACTOR_ROLES

@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 
 from vitreem.core.errors import DomainError
 from vitreem.core.params import Amount, Date, Id, Offset, Year
+from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 from vitreem.stats.engine import params_for
 
@@ -167,14 +168,14 @@ def _alloc_out(line: BudgetAllocation) -> dict[str, Any]:
             "amount": line.amount}
 
 
-def _unit_or_none(ref: str, year: int):
+def _unit_or_none(ref: str, year: int) -> AdminUnit | None:
     if not ref:
         return None
     return unit_resolve(ref) if ":" in ref else unit_resolve(ref, on=params_for(year=year).as_of)
 
 
 @router.get("/figures")
-def figures(request, year: Year, unit: str = ""):
+def figures(request, year: Year, unit: str = "") -> dict[str, Any]:
     """The year's activity and budget figures (the same indicators as `vitreem activities` and the page)."""
     unit_obj = _unit_or_none(unit, year)
     return {"year": year, "unit": unit_obj.ref if unit_obj else None,
@@ -183,7 +184,7 @@ def figures(request, year: Year, unit: str = ""):
 
 @router.get("/activities", response=list[ActivityOut])
 def list_activities(request, year: Year | None = None, kind: str = "", topic: str = "", status: str = "",
-                    unit: str = "", partner: Id | None = None, limit: int = 100, offset: Offset = 0):
+                    unit: str = "", partner: Id | None = None, limit: int = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     start = end = None
     unit_ids = None
     if year:
@@ -197,7 +198,7 @@ def list_activities(request, year: Year | None = None, kind: str = "", topic: st
 
 
 @router.post("/activities", response={201: ActivityOut})
-def create_activity(request, payload: ActivityIn):
+def create_activity(request, payload: ActivityIn) -> Status[dict[str, Any]]:
     data = payload.dict()
     kind = data.pop("kind")
     activity = services.activity_create(actor=request.user, kind=kind, data=data)
@@ -205,12 +206,12 @@ def create_activity(request, payload: ActivityIn):
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut)
-def get_activity(request, activity_id: int):
+def get_activity(request, activity_id: int) -> dict[str, Any]:
     return _activity_out(sel.activity_get_for_user(user=request.user, activity_id=activity_id))
 
 
 @router.patch("/activities/{activity_id}", response=ActivityOut)
-def patch_activity(request, activity_id: int, payload: ActivityPatch):
+def patch_activity(request, activity_id: int, payload: ActivityPatch) -> dict[str, Any]:
     activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
     data = {k: v for k, v in payload.dict().items() if v is not None and k != "version"}
     activity = services.activity_update(actor=request.user, activity=activity, data=data,
@@ -219,7 +220,7 @@ def patch_activity(request, activity_id: int, payload: ActivityPatch):
 
 
 @router.get("/activities/{activity_id}/participants", response=list[ParticipantOut])
-def list_participants(request, activity_id: int):
+def list_participants(request, activity_id: int) -> list[dict[str, Any]]:
     activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
     return [{"id": p.pk, "full_name": p.full_name, "sex": p.sex, "unit_name": p.unit_name, "role": p.role,
              "ethnicity": p.ethnicity, "pre_score": p.pre_score, "post_score": p.post_score}
@@ -227,14 +228,14 @@ def list_participants(request, activity_id: int):
 
 
 @router.post("/activities/{activity_id}/participants", response={201: dict})
-def add_participant(request, activity_id: int, payload: ParticipantIn):
+def add_participant(request, activity_id: int, payload: ParticipantIn) -> Status[dict[str, Any]]:
     activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
     participant = services.participant_add(actor=request.user, activity=activity, data=payload.dict())
     return Status(201, {"id": participant.pk})
 
 
 @router.post("/activities/{activity_id}/participants/upload", response={201: dict})
-def upload_participants(request, activity_id: int, file: UploadedFile = File(...), replace: bool = False):  # noqa: B008
+def upload_participants(request, activity_id: int, file: UploadedFile = File(...), replace: bool = False) -> Status[dict[str, Any]]:  # noqa: B008
     """A participants sheet (.xlsx). Any bad row: 400 with `rows` listing every error; nothing saved."""
     activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
     if file.size and file.size > 5 * 1024 * 1024:
@@ -244,19 +245,19 @@ def upload_participants(request, activity_id: int, file: UploadedFile = File(...
 
 
 @router.get("/play-points", response=list[PlayPointOut])
-def list_play_points(request, on: Date | None = None, unit: str = ""):
+def list_play_points(request, on: Date | None = None, unit: str = "") -> list[dict[str, Any]]:
     unit_obj = unit_resolve(unit) if unit else None
     return [_point_out(p) for p in sel.play_points_for_user(user=request.user, unit=unit_obj, on=on)[:2000]]
 
 
 @router.post("/play-points", response={201: PlayPointOut})
-def create_play_point(request, payload: PlayPointIn):
+def create_play_point(request, payload: PlayPointIn) -> Status[dict[str, Any]]:
     point = services.play_point_create(actor=request.user, **payload.dict())
     return Status(201, _point_out(point))
 
 
 @router.get("/budget")
-def budget(request, year: Year, unit: str = ""):
+def budget(request, year: Year, unit: str = "") -> dict[str, Any]:
     """Allocations vs spending per unit and source (the budget table), with the totals."""
     unit_obj = _unit_or_none(unit, year)
     table = sel.budget_table(params_for(year=year, unit=unit_obj, user=request.user))
@@ -273,17 +274,17 @@ def budget(request, year: Year, unit: str = ""):
 
 
 @router.get("/budget/allocations", response=list[AllocationOut])
-def list_allocations(request, year: Year | None = None):
+def list_allocations(request, year: Year | None = None) -> list[dict[str, Any]]:
     return [_alloc_out(line) for line in sel.allocations_for_user(user=request.user, year=year)[:5000]]
 
 
 @router.post("/budget/allocations", response={201: AllocationOut})
-def create_allocation(request, payload: AllocationIn):
+def create_allocation(request, payload: AllocationIn) -> Status[dict[str, Any]]:
     line = services.allocation_create(actor=request.user, **payload.dict())
     return Status(201, _alloc_out(line))
 
 
 @router.post("/budget/spendings", response={201: dict})
-def create_spending(request, payload: SpendingIn):
+def create_spending(request, payload: SpendingIn) -> Status[dict[str, Any]]:
     spending = services.spending_record(actor=request.user, **payload.dict())
     return Status(201, {"id": spending.pk, "allocation": spending.allocation_id, "amount": spending.amount})

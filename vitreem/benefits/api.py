@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +13,7 @@ from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied
 from vitreem.core.params import Date, Offset, Year, unit_param
 from vitreem.core.scope import scope_for
+from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 
 from . import selectors, services
@@ -25,12 +27,12 @@ def _reader(request) -> None:
         raise PermissionDenied(_("Tài khoản của bạn không được xem dữ liệu trợ cấp."))
 
 
-def _unit(request, ref: str, on: dt.date | None = None):
+def _unit(request, ref: str, on: dt.date | None = None) -> AdminUnit | None:
     return unit_param(ref, user=request.user, on=on)
 
 
 @router.get("/payroll")
-def payroll(request, month: str, unit: str = ""):
+def payroll(request, month: str, unit: str = "") -> dict[str, Any]:
     """The payroll of a month (YYYY-MM) within the caller's scope; same shape as `vitreem payroll --json`."""
     _reader(request)
     first = month_parse(month)
@@ -51,7 +53,7 @@ class LockIn(Schema):
 
 
 @router.post("/payroll/lock")
-def payroll_lock(request, payload: LockIn):
+def payroll_lock(request, payload: LockIn) -> dict[str, Any]:
     _reader(request)
     first = month_parse(payload.month)
     unit = unit_resolve(payload.unit, on=first) if ":" not in payload.unit else unit_resolve(payload.unit)
@@ -61,12 +63,12 @@ def payroll_lock(request, payload: LockIn):
 
 
 @router.get("/eligibility")
-def eligibility(request, on: Date | None = None, unit: str = ""):
+def eligibility(request, on: Date | None = None, unit: str = "") -> dict[str, Any]:
     """Eligible but not enrolled, enrolled, and enrolled but no longer eligible, with the facts."""
     _reader(request)
     result = selectors.eligibility_for_user(user=request.user, on=on or timezone.localdate(), unit=_unit(request, unit))
 
-    def rows(lines):
+    def rows(lines) -> list[dict[str, Any]]:
         return [{"child": ln.child.pk, "name": ln.child.full_name, "unit": ln.child.unit.ref, "group": ln.group,
                  "reasons": ln.reasons, "failing": ln.failing,
                  "allowance": ln.allowance.pk if ln.allowance else None} for ln in lines]
@@ -78,7 +80,7 @@ def eligibility(request, on: Date | None = None, unit: str = ""):
 
 
 @router.get("/recipients")
-def recipients(request, status: str = "", q: str = "", health_card: str = "", limit: int = 100, offset: Offset = 0):
+def recipients(request, status: str = "", q: str = "", health_card: str = "", limit: int = 100, offset: Offset = 0) -> dict[str, Any]:
     """`health_card=missing`: recipients still paid without a health insurance card (Decree 20/2021, Art. 9)."""
     _reader(request)
     qs = selectors.recipients_for_user(user=request.user, status=status, q=q, health_card=health_card)
@@ -100,7 +102,7 @@ class HealthCardIn(Schema):
 
 
 @router.put("/recipients/{allowance_id}/health-card")
-def set_health_card(request, allowance_id: int, payload: HealthCardIn):
+def set_health_card(request, allowance_id: int, payload: HealthCardIn) -> dict[str, Any]:
     """Record the recipient's health insurance card (Decree 20/2021, Art. 9(1))."""
     _reader(request)
     allowance = selectors.allowance_get_for_user(user=request.user, allowance_id=allowance_id, audit=False)
@@ -123,7 +125,7 @@ class EnrolIn(Schema):
 
 
 @router.post("/enrol", response={201: dict})
-def enrol(request, payload: EnrolIn):
+def enrol(request, payload: EnrolIn) -> Status[dict[str, Any]]:
     from vitreem.registry.selectors import child_get_for_user
 
     _reader(request)
@@ -146,7 +148,7 @@ class SingleParentIn(Schema):
 
 
 @router.post("/single-parents", response={201: dict})
-def single_parent_enrol(request, payload: SingleParentIn):
+def single_parent_enrol(request, payload: SingleParentIn) -> Status[dict[str, Any]]:
     """A single parent of a poor or near-poor household raising children (Decree 20/2021, Art. 5(4)): the
     parent's own allowance, 1.0 × the base level per child raised. `guardian`: the parent's entry on a
     child's record; `single_reason`: unmarried | spouse_died | spouse_missing."""
@@ -163,7 +165,7 @@ def single_parent_enrol(request, payload: SingleParentIn):
 
 
 @router.get("/budget")
-def budget(request, year: Year, unit: str = ""):
+def budget(request, year: Year, unit: str = "") -> dict[str, Any]:
     _reader(request)
     f = selectors.budget_forecast(user=request.user, year=year, unit=_unit(request, unit))
     return {"year": f["year"], "base_level": f["base_level"], "total": f["total"], "districts": f["districts"],
@@ -173,7 +175,7 @@ def budget(request, year: Year, unit: str = ""):
 
 
 @router.get("/rules")
-def rules(request):
+def rules(request) -> dict[str, Any]:
     data = selectors.rules_current()
     return {
         "base_levels": [{"amount": b.amount, "valid_from": b.valid_from, "valid_to": b.valid_to,

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.scope import get_in_scope, scope_filter
 from vitreem.places.models import AdminUnit
@@ -63,7 +64,7 @@ def rules_current() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- recipients and decisions
 
-def recipients_for_user(*, user, status: str = "", q: str = "", unit: AdminUnit | None = None,
+def recipients_for_user(*, user: User, status: str = "", q: str = "", unit: AdminUnit | None = None,
                         health_card: str = "") -> QuerySet[Allowance]:
     """`health_card="missing"`: recipients still paid (active or suspended) who have no health insurance
     card recorded (Decree 20/2021, Art. 9(1))."""
@@ -83,7 +84,7 @@ def recipients_for_user(*, user, status: str = "", q: str = "", unit: AdminUnit 
     return qs.order_by("child__given_key", "child__name_key", "pk")
 
 
-def allowance_get_for_user(*, user, allowance_id: int, audit: bool = True) -> Allowance:
+def allowance_get_for_user(*, user: User, allowance_id: int, audit: bool = True) -> Allowance:
     allowance = get_in_scope(Allowance.objects.select_related("child", "child__unit", "unit"), user,
                              unit_field="child__unit", pk=allowance_id)
     if audit:
@@ -91,7 +92,7 @@ def allowance_get_for_user(*, user, allowance_id: int, audit: bool = True) -> Al
     return allowance
 
 
-def decisions_for_user(*, user, kind: str = "") -> QuerySet[Decision]:
+def decisions_for_user(*, user: User, kind: str = "") -> QuerySet[Decision]:
     qs = scope_filter(Decision.objects.select_related("allowance__child", "group", "unit"), user,
                       unit_field="allowance__child__unit")
     if kind:
@@ -104,7 +105,7 @@ def current_group(allowance: Allowance) -> BeneficiaryGroup | None:
     return period.group if period else None
 
 
-def single_parent_family(*, user, child: Child) -> tuple[list[Any], list[Child]]:
+def single_parent_family(*, user: User, child: Child) -> tuple[list[Any], list[Child]]:
     """For a single parent's enrolment (Art. 5(4)): the child's father and mother on record, and the
     children of the child's household the user may see (not ended), eldest first."""
     from vitreem.registry.models import Guardian
@@ -139,7 +140,7 @@ class Eligibility:
     to_stop: list[EligibilityLine]  # enrolled but no longer eligible
 
 
-def eligibility_for_user(*, user, on: dt.date | None = None, unit: AdminUnit | None = None) -> Eligibility:
+def eligibility_for_user(*, user: User, on: dt.date | None = None, unit: AdminUnit | None = None) -> Eligibility:
     """Who meets a group's conditions on `on`, from registry facts, in three lists. Queries do not
     grow with the number of children (candidates, episodes, poverty, allowances, rules)."""
     on = on or _today()
@@ -235,7 +236,7 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 # ---------------------------------------------------------------- payroll
 
-def payroll_communes(*, user, month: dt.date, unit: AdminUnit | None = None) -> frozenset[int] | None:
+def payroll_communes(*, user: User, month: dt.date, unit: AdminUnit | None = None) -> frozenset[int] | None:
     """Communes of the payroll: `unit` (any version; mapped across the 2025 reform) within the
     user's scope; None for the whole installation (a system run without a user)."""
     from vitreem.stats.engine import params_for
@@ -243,13 +244,13 @@ def payroll_communes(*, user, month: dt.date, unit: AdminUnit | None = None) -> 
     return params_for(as_of=month, unit=unit, user=user).commune_ids(month)
 
 
-def payroll_for_user(*, user, month: dt.date, unit: AdminUnit | None = None,
+def payroll_for_user(*, user: User, month: dt.date, unit: AdminUnit | None = None,
                      rules: RuleBook | None = None) -> PayrollResult:
     return payroll_compute(month=month, commune_ids=payroll_communes(user=user, month=month_of(month), unit=unit),
                            rules=rules)
 
 
-def payroll_summary_for_user(*, user, updating: set | None = None) -> dict[str, Any]:
+def payroll_summary_for_user(*, user: User, updating: set | None = None) -> dict[str, Any]:
     """This month's payroll for the user's communes — its total and number of lines — from the stored
     figures (rollups: each commune's value as of today, recomputed only for the communes a change
     touched), not from a payroll computed on every visit. `updating` as in `stats.rollups.figures`.
@@ -278,7 +279,7 @@ def payroll_summary_for_user(*, user, updating: set | None = None) -> dict[str, 
     return {"total": total, "recipients": lines}
 
 
-def payroll_months(*, user, unit: AdminUnit | None = None) -> list[dict[str, Any]]:
+def payroll_months(*, user: User, unit: AdminUnit | None = None) -> list[dict[str, Any]]:
     """Months with their lock state for the payroll index (from 07/2021 to this month)."""
     from .models import Payroll
     from .rules import PROGRAMME_START
@@ -321,7 +322,7 @@ class BudgetRow:
         return self.current_cost + self.new_cost
 
 
-def budget_forecast(*, user, year: int, unit: AdminUnit | None = None) -> dict[str, Any]:
+def budget_forecast(*, user: User, year: int, unit: AdminUnit | None = None) -> dict[str, Any]:
     """Next year's cost per commune (and district): today's recipients month by month (ageing out
     by the month rule, coefficients by age), plus new recipients at the rate of the last 12 months'
     enrolments, paid on average for half the year; the base level is the one in force in each month,

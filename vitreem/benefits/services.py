@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
@@ -54,7 +55,7 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _require_rule_editor(actor) -> None:
+def _require_rule_editor(actor: User) -> None:
     if not scope_for(actor).edits_rules:
         raise PermissionDenied(_("Chỉ quản trị hệ thống được sửa mức chuẩn và hệ số trợ cấp."))
 
@@ -62,7 +63,7 @@ def _require_rule_editor(actor) -> None:
 # ---------------------------------------------------------------- the rule tables (with history)
 
 @transaction.atomic
-def base_level_set(*, actor, amount: int, valid_from: dt.date, unit: AdminUnit | None = None,
+def base_level_set(*, actor: User, amount: int, valid_from: dt.date, unit: AdminUnit | None = None,
                    legal_basis: str = "") -> BaseLevel:
     """A new base level from `valid_from` (a month). The level in force before it is closed the day
     before; nothing is overwritten, so the history stays. A province's own level may not be lower
@@ -109,7 +110,7 @@ def base_level_set(*, actor, amount: int, valid_from: dt.date, unit: AdminUnit |
 
 
 @transaction.atomic
-def coefficient_set(*, actor, group: BeneficiaryGroup, age_from: int, age_to: int | None, value: Any,
+def coefficient_set(*, actor: User, group: BeneficiaryGroup, age_from: int, age_to: int | None, value: Any,
                     valid_from: dt.date, legal_basis: str = "") -> Coefficient:
     """A new coefficient for a group and age band from `valid_from`; the one it replaces is closed."""
     _require_rule_editor(actor)
@@ -165,7 +166,7 @@ def _group(group: BeneficiaryGroup | str) -> BeneficiaryGroup:
     return found
 
 
-def _check_conditions(*, actor, child, group: BeneficiaryGroup, on: dt.date, exception_reason: str) -> str:
+def _check_conditions(*, actor: User, child, group: BeneficiaryGroup, on: dt.date, exception_reason: str) -> str:
     """Refuse a group the person does not qualify for, naming the condition that fails — unless a
     provincial officer records an explicit exception with its reason (returned, to be stored)."""
     verdict = check_group(group.code, facts_load([child], day=on)[child.pk])
@@ -189,7 +190,7 @@ def _require_rule_period(rules: RuleBook, group: BeneficiaryGroup, month: dt.dat
 
 
 @transaction.atomic
-def allowance_enrol(*, actor, child, group: BeneficiaryGroup | str, number: str, decided_on: dt.date,
+def allowance_enrol(*, actor: User, child, group: BeneficiaryGroup | str, number: str, decided_on: dt.date,
                     signed_by: str = "", start_month: dt.date | None = None, arrears_from: dt.date | None = None,
                     arrears_reason: str = "", exception_reason: str = "", source: str = "form",
                     certified_on: dt.date | None = None) -> Allowance:
@@ -264,7 +265,7 @@ SINGLE_PARENT = "single_parent_poor"
 
 
 @transaction.atomic
-def single_parent_enrol(*, actor, guardian, children: list, single_reason: str, number: str, decided_on: dt.date,
+def single_parent_enrol(*, actor: User, guardian, children: list, single_reason: str, number: str, decided_on: dt.date,
                         signed_by: str = "") -> Allowance:
     """Enrol a single parent of a poor or near-poor household who raises children (Decree 20/2021,
     Art. 5(4)): the parent's own allowance, 1.0 × the base level for each child raised (Art. 6(1)(d)),
@@ -343,11 +344,11 @@ def _certificate_start(child, certified_on: dt.date | None, decided_on: dt.date,
     return arrears_from, arrears_reason
 
 
-def _user(actor):
+def _user(actor: User) -> User | None:
     return actor if getattr(actor, "pk", None) else None
 
 
-def _lock_allowance(actor, allowance: Allowance) -> Allowance:
+def _lock_allowance(actor: User, allowance: Allowance) -> Allowance:
     allowance = Allowance.objects.select_for_update().select_related("child", "unit").get(pk=allowance.pk)
     require_unit(actor, allowance.unit)
     return allowance
@@ -357,7 +358,7 @@ def _open_period(allowance: Allowance) -> AllowancePeriod | None:
     return allowance.periods.filter(end__isnull=True).order_by("-start").first()
 
 
-def _record(*, actor, allowance: Allowance, kind: str, number: str, decided_on: dt.date, signed_by: str,
+def _record(*, actor: User, allowance: Allowance, kind: str, number: str, decided_on: dt.date, signed_by: str,
             effective: dt.date, group: BeneficiaryGroup | None = None, reason: str = "") -> Decision:
     return Decision.objects.create(allowance=allowance, kind=kind, number=nfc(number), decided_on=decided_on,
                                    signed_by=nfc(signed_by), group=group, effective_month=effective,
@@ -365,7 +366,7 @@ def _record(*, actor, allowance: Allowance, kind: str, number: str, decided_on: 
 
 
 @transaction.atomic
-def allowance_suspend(*, actor, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
+def allowance_suspend(*, actor: User, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
                       reason: str, signed_by: str = "") -> Allowance:
     """Suspend payment from `from_month` (the first month not paid)."""
     allowance = _lock_allowance(actor, allowance)
@@ -393,7 +394,7 @@ def allowance_suspend(*, actor, allowance: Allowance, number: str, decided_on: d
 
 
 @transaction.atomic
-def allowance_resume(*, actor, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
+def allowance_resume(*, actor: User, allowance: Allowance, number: str, decided_on: dt.date, from_month: dt.date,
                      signed_by: str = "", reason: str = "") -> Allowance:
     allowance = _lock_allowance(actor, allowance)
     errors = _decision_clean(number, decided_on)
@@ -419,7 +420,7 @@ def allowance_resume(*, actor, allowance: Allowance, number: str, decided_on: dt
 
 
 @transaction.atomic
-def allowance_change_group(*, actor, allowance: Allowance, group: BeneficiaryGroup | str, number: str,
+def allowance_change_group(*, actor: User, allowance: Allowance, group: BeneficiaryGroup | str, number: str,
                            decided_on: dt.date, from_month: dt.date | None = None, signed_by: str = "",
                            exception_reason: str = "") -> Allowance:
     """Move a recipient to another group (another coefficient) from `from_month` (default: the
@@ -476,7 +477,7 @@ def default_last_month(allowance: Allowance, reason: str, decided_on: dt.date) -
 
 
 @transaction.atomic
-def allowance_stop(*, actor, allowance: Allowance, reason: str, number: str, decided_on: dt.date,
+def allowance_stop(*, actor: User, allowance: Allowance, reason: str, number: str, decided_on: dt.date,
                    last_month: dt.date | None = None, signed_by: str = "", note: str = "",
                    transfer_to: str = "") -> Allowance:
     """Stop the allowance after `last_month` (the last month paid; by default from the reason, see
@@ -520,7 +521,7 @@ def allowance_stop(*, actor, allowance: Allowance, reason: str, number: str, dec
 
 # ---------------------------------------------------------------- payroll: lock and adjust
 
-def _communes_for_lock(actor, unit: AdminUnit, month: dt.date) -> list[AdminUnit]:
+def _communes_for_lock(actor: User, unit: AdminUnit, month: dt.date) -> list[AdminUnit]:
     from vitreem.stats.engine import params_for
 
     ids = params_for(as_of=month, unit=unit, user=actor).commune_ids(month) or frozenset()
@@ -528,7 +529,7 @@ def _communes_for_lock(actor, unit: AdminUnit, month: dt.date) -> list[AdminUnit
 
 
 @transaction.atomic
-def payroll_lock(*, actor, month: dt.date, unit: AdminUnit) -> list[Payroll]:
+def payroll_lock(*, actor: User, month: dt.date, unit: AdminUnit) -> list[Payroll]:
     """Lock (mark as paid) the payroll of `month` for a commune, or for every commune of a
     district/province in the actor's scope. The lines are kept as they were paid; the month can
     never be changed afterwards. Communes already locked are refused."""
@@ -585,7 +586,7 @@ def payroll_lock(*, actor, month: dt.date, unit: AdminUnit) -> list[Payroll]:
 
 
 @transaction.atomic
-def payroll_adjust(*, actor, allowance: Allowance, for_month: dt.date, amount: int, reason: str) -> Adjustment:
+def payroll_adjust(*, actor: User, allowance: Allowance, for_month: dt.date, amount: int, reason: str) -> Adjustment:
     """Record a correction of a *paid* month (e.g. money not handed over, or paid twice). It is paid
     or recovered in the next open payroll; the paid month itself is never changed."""
     allowance = _lock_allowance(actor, allowance)
@@ -612,12 +613,12 @@ def payroll_adjust(*, actor, allowance: Allowance, for_month: dt.date, amount: i
     return adj
 
 
-def can_record_exception(user) -> bool:
+def can_record_exception(user: User) -> bool:
     return scope_for(user).standing_agency
 
 
 @transaction.atomic
-def allowance_health_card_set(*, actor, allowance: Allowance, issued_on: dt.date | None, number: str = "") -> Allowance:
+def allowance_health_card_set(*, actor: User, allowance: Allowance, issued_on: dt.date | None, number: str = "") -> Allowance:
     """Record the health insurance card issued to a recipient (Decree 20/2021, Art. 9(1): "Đối tượng bảo trợ xã
     hội đang hưởng trợ cấp xã hội hàng tháng được cấp thẻ bảo hiểm y tế"). Audited."""
     allowance = _lock_allowance(actor, allowance)  # checks the unit's scope
@@ -651,7 +652,7 @@ DIFFICULT_AREA_COLUMNS = {  # folded header -> field (Vietnamese or English head
 
 
 @transaction.atomic
-def difficult_areas_load(*, actor, rows: list[list[Any]]) -> int:
+def difficult_areas_load(*, actor: User, rows: list[list[Any]]) -> int:
     """Load the province's list of extremely difficult communes and villages (Decree 20/2021, Art. 5(7)):
     `rows` is a sheet, its first row the headers (Mã xã | Thôn | Từ ngày | Đến ngày | Căn cứ). Every row is
     checked first; one bad row refuses the whole file, naming the row and the column, and nothing is

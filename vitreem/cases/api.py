@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access, audit_read_list
 from vitreem.core.params import DateTime, Page
 from vitreem.core.scope import scope_for
@@ -40,7 +41,7 @@ def case_summary(case: Case, *, full_names: bool) -> dict[str, Any]:
     }
 
 
-def case_detail(case: Case, user: Any = None) -> dict[str, Any]:
+def case_detail(case: Case, user: User | None = None) -> dict[str, Any]:
     """The case as the API gives it; with `user`, `actions` lists what that user may do now (the
     workflow table, as on the case page)."""
     out = case_summary(case, full_names=True)
@@ -237,7 +238,7 @@ class ReopenIn(Versioned):
 @router.get("/", summary="Danh sách vụ việc (lọc theo phạm vi)")
 def list_cases(request, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
                ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "", page: Page = 1,
-               size: int = 50):
+               size: int = 50) -> dict[str, Any]:
     qs = case_list(user=request.auth, status=status, concern=concern, unit=unit, age_band=age_band, sex=sex,
                    ethnicity=ethnicity, overdue=overdue, mine=mine, q=q)
     return _page(request, qs, page, size, {"status": status, "concern": concern, "unit": unit, "age_band": age_band,
@@ -246,7 +247,7 @@ def list_cases(request, status: str = "", concern: str = "", unit: str = "", age
 
 
 @router.get("/overdue", summary="Vụ việc quá hạn và sắp đến hạn")
-def overdue_cases(request, mine: bool = False):
+def overdue_cases(request, mine: bool = False) -> dict[str, Any]:
     full = names_visible(request.auth)
     overdue = [case_summary(c, full_names=full) for c in cases_overdue(user=request.auth, mine=mine)[:500]]
     due_soon = [case_summary(c, full_names=full) for c in cases_due_soon(user=request.auth, mine=mine)[:500]]
@@ -256,7 +257,7 @@ def overdue_cases(request, mine: bool = False):
 
 
 @router.post("/", response={201: dict}, summary="Tiếp nhận thông tin (mẫu 01)")
-def intake(request, payload: IntakeIn):
+def intake(request, payload: IntakeIn) -> Status[dict[str, Any]]:
     new_child = payload.new_child.dict() if payload.new_child else None
     if new_child and not new_child.get("unit"):
         new_child.pop("unit")
@@ -271,7 +272,7 @@ def intake(request, payload: IntakeIn):
 
 
 @router.get("/{case_id}", summary="Chi tiết vụ việc (ghi nhật ký truy cập)")
-def get_case(request, case_id: int):
+def get_case(request, case_id: int) -> dict[str, Any]:
     return case_detail(case_get_for_user(user=request.auth, case_id=case_id), request.auth)
 
 
@@ -280,7 +281,7 @@ def _fresh(request, case_id: int) -> dict[str, Any]:
 
 
 @router.patch("/{case_id}", summary="Sửa thông tin tiếp nhận (khoá lạc quan theo version)")
-def update_case(request, case_id: int, payload: UpdateIn):
+def update_case(request, case_id: int, payload: UpdateIn) -> dict[str, Any]:
     fields = payload.dict(exclude_unset=True)
     version = fields.pop("version", None)
     if version is None:
@@ -291,8 +292,8 @@ def update_case(request, case_id: int, payload: UpdateIn):
     return _fresh(request, case_id)
 
 
-def _step(name: str, fn, schema, summary: str):
-    def endpoint(request, case_id: int, payload: schema):  # type: ignore[valid-type]
+def _step(name: str, fn, schema, summary: str) -> None:
+    def endpoint(request, case_id: int, payload: schema) -> dict[str, Any]:  # type: ignore[valid-type]
         data = payload.dict()
         version = data.pop("version", None)
         fn(actor=request.auth, case=case_id, expected_version=version, **data)
@@ -318,7 +319,7 @@ _step("reopen", services.case_reopen, ReopenIn, "Mở lại vụ việc")
 
 
 @router.post("/{case_id}/plan", summary="Lập kế hoạch hỗ trợ, can thiệp (mẫu 04)")
-def draft_plan(request, case_id: int, payload: PlanIn):
+def draft_plan(request, case_id: int, payload: PlanIn) -> dict[str, Any]:
     data = payload.dict()
     version = data.pop("version", None)
     services.plan_draft(actor=request.auth, case=case_id, expected_version=version, **data)
@@ -326,14 +327,14 @@ def draft_plan(request, case_id: int, payload: PlanIn):
 
 
 @router.post("/{case_id}/items/{item_id}", summary="Cập nhật một hoạt động của kế hoạch")
-def update_item(request, case_id: int, item_id: int, payload: ItemUpdateIn):
+def update_item(request, case_id: int, item_id: int, payload: ItemUpdateIn) -> dict[str, Any]:
     services.plan_item_update(actor=request.auth, case=case_id, expected_version=payload.version, item_id=item_id,
                               status=payload.status, outcome=payload.outcome)
     return _fresh(request, case_id)
 
 
 @router.post("/{case_id}/referrals", summary="Chuyển gửi (cần sự đồng ý của trẻ từ 7 tuổi và người giám hộ)")
-def open_referral(request, case_id: int, payload: ReferralIn):
+def open_referral(request, case_id: int, payload: ReferralIn) -> dict[str, Any]:
     services.referral_open(actor=request.auth, case=case_id, expected_version=payload.version,
                            member_unit=payload.member_unit_id, reason=payload.reason,
                            guardian_consent=payload.guardian_consent, child_consent=payload.child_consent)
@@ -341,21 +342,21 @@ def open_referral(request, case_id: int, payload: ReferralIn):
 
 
 @router.post("/{case_id}/referrals/{referral_id}/close", summary="Kết thúc chuyển gửi")
-def close_referral(request, case_id: int, referral_id: int, payload: ReferralCloseIn):
+def close_referral(request, case_id: int, referral_id: int, payload: ReferralCloseIn) -> dict[str, Any]:
     services.referral_close(actor=request.auth, case=case_id, expected_version=payload.version,
                             referral_id=referral_id, result=payload.result)
     return {"closed": True}
 
 
 @router.post("/{case_id}/attachments", response={201: dict}, summary="Đính kèm tệp (giới hạn dung lượng, loại tệp)")
-def add_attachment(request, case_id: int, file: UploadedFile = File(...), description: str = Form("")):  # noqa: B008
+def add_attachment(request, case_id: int, file: UploadedFile = File(...), description: str = Form("")) -> Status[dict[str, Any]]:  # noqa: B008
     attachment = attachment_services.attachment_add(actor=request.auth, case=case_id, upload=file,
                                                     description=description)
     return Status(201, {"id": attachment.pk, "name": attachment.name, "size": attachment.size})
 
 
 @router.get("/{case_id}/documents/{form}", summary="In biểu mẫu 01–06 (docx hoặc pdf)")
-def document(request, case_id: int, form: str, format: str = "docx"):  # noqa: A002
+def document(request, case_id: int, form: str, format: str = "docx") -> HttpResponse:  # noqa: A002
     case = case_get_for_user(user=request.auth, case_id=case_id, audit=False)
     audit_access(actor=request.auth, obj=case, unit=case.unit_id, action=f"print:{form}")
     content, filename, content_type = document_render(case=case, form=form, fmt=format)
@@ -373,7 +374,7 @@ class ReassignIn(Versioned):
 
 
 @router.get("/{case_id}/owner-candidates", summary="Người có thể nhận vụ việc (người làm công tác BVTE của xã)")
-def owner_candidates(request, case_id: int):
+def owner_candidates(request, case_id: int) -> list[dict[str, Any]]:
     case = case_get_for_user(user=request.auth, case_id=case_id, audit=False)
     if not scope_for(request.auth).manages_caseload:
         from django.utils.translation import gettext as _
@@ -385,7 +386,7 @@ def owner_candidates(request, case_id: int):
 
 
 @router.post("/{case_id}/reassign", summary="Giao lại vụ việc cho người khác của xã (giám sát, cán bộ tỉnh)")
-def reassign(request, case_id: int, payload: ReassignIn):
+def reassign(request, case_id: int, payload: ReassignIn) -> dict[str, Any]:
     services.case_reassign(actor=request.auth, case=case_id, expected_version=payload.version,
                            owner=payload.owner_id, reason=payload.reason)
     return _fresh(request, case_id)

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_filter, scope_for
@@ -22,7 +23,7 @@ from vitreem.registry.selectors import age_band_bounds
 from .models import OPEN_STATUSES, Case, CaseEvent, Referral, Status
 
 
-def cases_for_user(user) -> QuerySet[Case]:
+def cases_for_user(user: User) -> QuerySet[Case]:
     """The cases `user` may read in detail. The one gate: everything else builds on it."""
     scope = scope_for(user)
     if not scope.read_case_details:
@@ -34,7 +35,7 @@ def cases_for_user(user) -> QuerySet[Case]:
     return in_units
 
 
-def case_get_for_user(*, user, case_id: Any, audit: bool = True, for_update: bool = False) -> Case:
+def case_get_for_user(*, user: User, case_id: Any, audit: bool = True, for_update: bool = False) -> Case:
     """One case the user may see (404 otherwise); opening it writes an access row."""
     try:
         pk = int(case_id)
@@ -54,13 +55,13 @@ def mask_name(full_name: str) -> str:
     return " ".join(f"{part[0]}." for part in full_name.split() if part)
 
 
-def names_visible(user) -> bool:
+def names_visible(user: User) -> bool:
     """Names appear in full on lists only for the commune's own people; others see initials
     (and the full name on the case page, whose opening is audited)."""
     return scope_for(user).commune_staff
 
 
-def case_list(*, user, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
+def case_list(*, user: User, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
               ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "",
               now: dt.datetime | None = None) -> QuerySet[Case]:
     """The caseload with the filters of the province page (and the API)."""
@@ -101,7 +102,7 @@ def case_list(*, user, status: str = "", concern: str = "", unit: str = "", age_
     return qs.order_by("-received_at", "-pk")
 
 
-def cases_overdue(*, user, now: dt.datetime | None = None, mine: bool = False) -> QuerySet[Case]:
+def cases_overdue(*, user: User, now: dt.datetime | None = None, mine: bool = False) -> QuerySet[Case]:
     now = now or timezone.now()
     qs = cases_for_user(user).filter(status__in=OPEN_STATUSES, next_due_at__lte=now)
     if mine:
@@ -109,7 +110,7 @@ def cases_overdue(*, user, now: dt.datetime | None = None, mine: bool = False) -
     return qs.select_related("child", "unit", "owner").order_by("next_due_at")
 
 
-def cases_due_soon(*, user, now: dt.datetime | None = None, hours: int = 48, mine: bool = False) -> QuerySet[Case]:
+def cases_due_soon(*, user: User, now: dt.datetime | None = None, hours: int = 48, mine: bool = False) -> QuerySet[Case]:
     now = now or timezone.now()
     qs = cases_for_user(user).filter(status__in=OPEN_STATUSES, next_due_at__gt=now,
                                      next_due_at__lte=now + dt.timedelta(hours=hours))
@@ -122,7 +123,7 @@ def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return case.events.select_related("actor").order_by("-at", "-pk")
 
 
-def referral_open_for(case: Case, user) -> Referral | None:
+def referral_open_for(case: Case, user: User) -> Referral | None:
     """The open referral through which a referral agency sees the case (None otherwise)."""
     scope = scope_for(user)
     if not scope.member_unit_ids:

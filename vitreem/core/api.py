@@ -8,25 +8,30 @@ the schema documents the error statuses the handlers below answer on every opera
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from .errors import DomainError
+
+if TYPE_CHECKING:
+    from vitreem.accounts.models import User
 
 
 class TokenAuth(HttpBearer):
     """A personal token; `token_authenticate` refuses (401 with its code) a revoked, expired or stale one,
     and one made without the second factor the user's role requires."""
 
-    def authenticate(self, request, token):
+    def authenticate(self, request, token) -> User:
         from vitreem.accounts.services import token_authenticate
 
         user = token_authenticate(token)
@@ -37,7 +42,7 @@ class TokenAuth(HttpBearer):
 class Session(SessionAuth):
     """Django session; the two-factor middleware has already refused unverified officers."""
 
-    def authenticate(self, request, key):
+    def authenticate(self, request, key) -> User | None:
         user = request.user
         return user if user.is_authenticated else None
 
@@ -65,7 +70,7 @@ ERROR_STATUSES = {
 
 
 class Api(NinjaAPI):
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -84,7 +89,7 @@ class ObjectBodies(Parser):
     passed as an empty change (found by the API fuzzing). Anything but an object is refused as an unreadable
     body (400)."""
 
-    def parse_body(self, request):
+    def parse_body(self, request) -> dict[str, Any]:
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise ValueError("the body is not a JSON object")
@@ -106,17 +111,17 @@ api = Api(
 )
 
 
-def _error(request, status: int, code: str, message: str, **extra):
+def _error(request, status: int, code: str, message: str, **extra) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
 
 @api.exception_handler(DomainError)
-def on_domain_error(request, exc: DomainError):
+def on_domain_error(request, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
 @api.exception_handler(NinjaValidationError)
-def on_validation_error(request, exc: NinjaValidationError):
+def on_validation_error(request, exc: NinjaValidationError) -> HttpResponse:
     errors = {}
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")]
@@ -128,17 +133,17 @@ def on_validation_error(request, exc: NinjaValidationError):
 
 
 @api.exception_handler(AuthenticationError)
-def on_auth_error(request, exc):
+def on_auth_error(request, exc) -> HttpResponse:
     return _error(request, 401, "unauthorized", _("Chưa đăng nhập hoặc phiên làm việc đã hết hạn."))
 
 
 @api.exception_handler(Http404)
-def on_404(request, exc):
+def on_404(request, exc) -> HttpResponse:
     return _error(request, 404, "not_found", _("Không tìm thấy hoặc bạn không có quyền xem."))
 
 
 @api.exception_handler(HttpError)
-def on_http_error(request, exc: HttpError):
+def on_http_error(request, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc))
 
 

@@ -12,12 +12,15 @@ import decimal
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 
 from .middleware import request_id_var, source_var
 from .models import AuditEntry
+
+if TYPE_CHECKING:
+    from vitreem.accounts.models import User
 
 
 def _jsonable(value: Any) -> Any:
@@ -101,7 +104,7 @@ def _object_ref(obj: models.Model | None, object_type: str | None, object_id: An
 
 def audit_change(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str | None = None,
@@ -210,7 +213,7 @@ def audit_spool_flush() -> int:
     return total
 
 
-def audit_access(*, actor: Any, obj: models.Model, unit: Any = None, action: str = "view") -> AuditEntry:
+def audit_access(*, actor: User | None, obj: models.Model, unit: Any = None, action: str = "view") -> AuditEntry:
     """Record that `actor` opened the detail of a sensitive record."""
     otype, oid = _object_ref(obj, None, None)
     return _record_read(
@@ -242,7 +245,7 @@ def _filters_kept(filters: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def audit_read_list(*, user: Any, what: str, filters: dict[str, Any], count: int,
+def audit_read_list(*, user: User | None, what: str, filters: dict[str, Any], count: int,
                     total: int | None = None, action: str = "list", unit: Any = None,
                     extra: dict[str, Any] | None = None) -> AuditEntry:
     """Record one read in bulk — a list page, an API list, an export (issue 20 item 6): who, which list

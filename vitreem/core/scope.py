@@ -9,13 +9,18 @@ a member-unit reporter no child records at all, only their unit's reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from .errors import NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from vitreem.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,9 @@ def _with_merged_predecessors(unit_ids: set[int]) -> set[int]:
     return unit_ids | set(merged)
 
 
-def scope_for(user) -> Scope:
-    """The scope of `user`, computed once per user object (per request)."""
+def scope_for(user: User | AnonymousUser | None) -> Scope:
+    """The scope of `user`, computed once per user object (per request); the empty scope for no user, an
+    anonymous one or an inactive account."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
     cached = getattr(user, "_vitreem_scope", None)
@@ -126,7 +132,7 @@ def scope_for(user) -> Scope:
     return scope
 
 
-def scope_filter(qs: QuerySet, user, *, unit_field: str = "unit") -> QuerySet:
+def scope_filter(qs: QuerySet, user: User, *, unit_field: str = "unit") -> QuerySet:
     """Restrict a queryset of child-related rows to the units the user may see."""
     scope = scope_for(user)
     if not scope.read_children or not scope.unit_ids:
@@ -134,7 +140,7 @@ def scope_filter(qs: QuerySet, user, *, unit_field: str = "unit") -> QuerySet:
     return qs.filter(**{f"{unit_field}__in": scope.unit_ids})
 
 
-def units_filter(qs: QuerySet, user) -> QuerySet:
+def units_filter(qs: QuerySet, user: User) -> QuerySet:
     """Restrict a queryset of AdminUnit to those in the user's scope."""
     scope = scope_for(user)
     return qs.filter(pk__in=scope.unit_ids)
@@ -143,7 +149,7 @@ def units_filter(qs: QuerySet, user) -> QuerySet:
 M = TypeVar("M", bound=Model)
 
 
-def get_in_scope(qs: QuerySet[M], user, *, unit_field: str = "unit", **lookup) -> M:
+def get_in_scope(qs: QuerySet[M], user: User, *, unit_field: str = "unit", **lookup) -> M:
     """Fetch one object the user may see; anything else is 404 (we do not reveal that it exists)."""
     try:
         return scope_filter(qs, user, unit_field=unit_field).get(**lookup)
@@ -151,7 +157,7 @@ def get_in_scope(qs: QuerySet[M], user, *, unit_field: str = "unit", **lookup) -
         raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None
 
 
-def require_unit(user, unit, *, write: bool = True) -> None:
+def require_unit(user: User, unit, *, write: bool = True) -> None:
     """Refuse to read or write data of a unit outside the user's scope (or a read-only role writing)."""
     scope = scope_for(user)
     if write and not scope.write_children:
@@ -164,7 +170,7 @@ def require_unit(user, unit, *, write: bool = True) -> None:
         )
 
 
-def require_member_unit(user, member_unit_id: int | None) -> None:
+def require_member_unit(user: User, member_unit_id: int | None) -> None:
     scope = scope_for(user)
     if scope.province_wide:
         return

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -5,8 +9,11 @@ from .errors import PermissionDenied
 from .models import AuditEntry
 from .scope import scope_for
 
+if TYPE_CHECKING:
+    from vitreem.accounts.models import User
 
-def audit_entries_for_user(*, user, action: str = "", object_type: str = "", actor: str = "",
+
+def audit_entries_for_user(*, user: User, action: str = "", object_type: str = "", actor: str = "",
                            object_id: str = "") -> QuerySet[AuditEntry]:
     """Audit entries the user may read (`Scope.can_read_audit`: administrators and provincial officers):
     an administrator every entry, an officer the entries of their units and those with no unit

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from vitreem.accounts.models import User
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.params import DateTime
 
@@ -31,7 +32,7 @@ MAX_CHANGES = 500
 GZIP_MIN = 1024
 
 
-def _require_field(user) -> None:
+def _require_field(user: User) -> None:
     if not selectors.field_enabled(user):
         raise PermissionDenied(_("Chỉ người làm công tác bảo vệ trẻ em cấp xã dùng được sổ tay thực địa."))
 
@@ -50,7 +51,7 @@ def _json(request, body: dict[str, Any], status: int = 200) -> HttpResponse:
 
 
 @router.get("/whoami", url_name="field_whoami", summary="Who is logged in, her scope's fingerprint and the server's clock")
-def whoami(request):
+def whoami(request) -> dict[str, Any]:
     """The phone checks this before sending anything: the same account as the data on the phone (else
     the phone's data is erased), the same scope (else it is downloaded again), and its own clock."""
     _require_field(request.user)
@@ -61,7 +62,7 @@ def whoami(request):
 
 
 @router.get("/snapshot", url_name="field_snapshot", summary="The worker's data for her phone (all of it, or what changed since a cursor)")
-def snapshot(request, since: DateTime | None = None):
+def snapshot(request, since: DateTime | None = None) -> HttpResponse:
     """Her communes' children with the fields of the field forms (`child_fields` names the columns of
     each row of `children`), her open cases (summary), her communes' trainings and recreation events
     of these weeks, the code tables, and her changes waiting for a decision. With `since` (the
@@ -82,7 +83,7 @@ class SyncIn(Schema):
 
 
 @router.post("/sync", url_name="field_sync", summary="Send the phone's changes; each answered applied, conflict, review, waiting or failed")
-def sync(request, payload: SyncIn):
+def sync(request, payload: SyncIn) -> HttpResponse:
     _require_field(request.user)
     if len(payload.changes) > MAX_CHANGES:
         raise ValidationFailed({"changes": _("Gửi tối đa %(n)s thay đổi mỗi lần.") % {"n": MAX_CHANGES}})
@@ -96,7 +97,7 @@ class ResolveIn(Schema):
 
 
 @router.post("/conflicts/{change_id}/resolve", url_name="field_conflict_resolve", summary="Choose the value that stands for each field in conflict")
-def conflict_resolve(request, change_id: str, payload: ResolveIn):
+def conflict_resolve(request, change_id: str, payload: ResolveIn) -> HttpResponse:
     _require_field(request.user)
     try:
         row = services.conflict_resolve(actor=request.user, change_id=change_id, choices=payload.choices)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.scope import get_in_scope, scope_filter, scope_for
 
@@ -34,14 +35,14 @@ CHILD_FIELDS = ["id", "version", "full_name", "birth_date", "birth_precision", "
                 "household_head", "special", "risks", "guardians"]
 
 
-def field_enabled(user) -> bool:
+def field_enabled(user: User) -> bool:
     """Field work offline is for the commune child-protection worker."""
     from vitreem.core.scope import scope_for
 
     return scope_for(user).commune_worker
 
 
-def scope_key(user) -> str:
+def scope_key(user: User) -> str:
     """A fingerprint of the account and its scope: the phone erases its data when it changes."""
     scope = scope_for(user)
     raw = f"{user.pk}:{scope.role}:{','.join(str(u) for u in sorted(scope.unit_ids))}"
@@ -106,7 +107,7 @@ def _children_rows(qs: QuerySet) -> list[list[Any]]:
                  disability, registered, head) in rows]
 
 
-def _changed_child_ids(user, since: dt.datetime) -> set[int]:
+def _changed_child_ids(user: User, since: dt.datetime) -> set[int]:
     """Children of her scope with a change since `since`, from the audit log: every write to a child
     (screens, API, import, sync; guardians and risks included) leaves a row there."""
     from vitreem.core.models import AuditEntry
@@ -116,7 +117,7 @@ def _changed_child_ids(user, since: dt.datetime) -> set[int]:
     return {int(i) for i in rows.values_list("object_id", flat=True) if str(i).isdigit()}
 
 
-def _cases(user) -> list[dict[str, Any]]:
+def _cases(user: User) -> list[dict[str, Any]]:
     from vitreem.cases.models import OPEN_STATUSES
     from vitreem.cases.selectors import cases_for_user
 
@@ -129,7 +130,7 @@ def _cases(user) -> list[dict[str, Any]]:
              "next_due_kind": c.next_due_kind} for c in rows]
 
 
-def _activities(user, today: dt.date) -> list[dict[str, Any]]:
+def _activities(user: User, today: dt.date) -> list[dict[str, Any]]:
     from vitreem.activities.models import Kind, Status
     from vitreem.activities.selectors import activities_for_user
 
@@ -141,7 +142,7 @@ def _activities(user, today: dt.date) -> list[dict[str, Any]]:
              "start": a.start_date.isoformat(), "end": a.end_date.isoformat()} for a in rows]
 
 
-def held_changes_for_user(*, user) -> QuerySet[FieldChange]:
+def held_changes_for_user(*, user: User) -> QuerySet[FieldChange]:
     """Her changes waiting for a decision: conflicts she resolves, registrations in the review queue."""
     return FieldChange.objects.filter(user=user, status__in=[FieldChange.Status.CONFLICT,
                                                              FieldChange.Status.REVIEW]).order_by("synced_at")
@@ -153,7 +154,7 @@ def held_as_dict(change: FieldChange) -> dict[str, Any]:
             "child": change.child_id, "result": change.result}
 
 
-def snapshot_for(*, user, since: dt.datetime | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+def snapshot_for(*, user: User, since: dt.datetime | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
     """The worker's data for her phone. Without `since`, everything (first download); with it, the
     children changed since then and the ids of all her children (the phone drops the others)."""
     from vitreem.places.models import AdminUnit
@@ -192,7 +193,7 @@ def snapshot_for(*, user, since: dt.datetime | None = None, now: dt.datetime | N
     return out
 
 
-def review_queue_for_user(*, user) -> QuerySet[FieldChange]:
+def review_queue_for_user(*, user: User) -> QuerySet[FieldChange]:
     """Registrations made offline that look like a child already registered, in the user's scope
     (officers see the province's, a worker her communes')."""
     if not scope_for(user).write_children:
@@ -201,7 +202,7 @@ def review_queue_for_user(*, user) -> QuerySet[FieldChange]:
             .select_related("user", "unit").order_by("synced_at"))
 
 
-def held_change_get_for_user(*, user, change_id: Any, status: str) -> FieldChange:
+def held_change_get_for_user(*, user: User, change_id: Any, status: str) -> FieldChange:
     """One held change in the user's scope (404 otherwise). A conflict is decided by the worker who
     made the change; a duplicate review by anyone who may write in its commune."""
     from django.utils.translation import gettext as _
@@ -218,7 +219,7 @@ def held_change_get_for_user(*, user, change_id: Any, status: str) -> FieldChang
     return get_in_scope(qs, user, pk=pk)
 
 
-def review_candidates(*, user, ids: list[int]) -> list:
+def review_candidates(*, user: User, ids: list[int]) -> list:
     """The register's records a held registration may duplicate, as the reviewer may see them; showing
     them writes an access row for each (the review page is their detail view)."""
     from vitreem.registry.selectors import children_for_user

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, audit_context
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
@@ -83,7 +84,7 @@ class Clock:
 class Ctx:
     """One change being applied."""
 
-    actor: Any
+    actor: User
     row: FieldChange
     data: dict[str, Any]
     target: dict[str, Any]
@@ -149,7 +150,7 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def home_commune(actor, day: dt.date):
+def home_commune(actor: User, day: dt.date):
     """The worker's commune in force on `day` (a child registered offline lives there by default)."""
     from vitreem.places.models import Level
 
@@ -364,7 +365,7 @@ def _values(fields: tuple[str, ...]) -> Callable[[Any], dict[str, Any]]:
     return lambda record: {f: _norm(getattr(record, f)) for f in fields}
 
 
-def _child_apply(actor, child, values: dict[str, Any], day: dt.date) -> None:
+def _child_apply(actor: User, child, values: dict[str, Any], day: dt.date) -> None:
     from vitreem.registry.services import child_update
 
     data = dict(values)
@@ -386,7 +387,7 @@ def _lock_guardian(ctx: Ctx | None, ref: Any):
     return Guardian.objects.select_for_update().select_related("child__unit").get(pk=ref.pk)
 
 
-def _guardian_apply(actor, guardian, values: dict[str, Any], day: dt.date) -> None:
+def _guardian_apply(actor: User, guardian, values: dict[str, Any], day: dt.date) -> None:
     from vitreem.registry.services import guardian_update
 
     merged = {f: values.get(f, getattr(guardian, f)) for f in ("full_name", "relationship", "phone")}
@@ -481,7 +482,7 @@ def _failed(change_id: str, exc: DomainError) -> Outcome:
                    errors=getattr(exc, "errors", {}) or {})
 
 
-def _apply_one(*, actor, raw: dict[str, Any], device_id: str, clock: Clock, now: dt.datetime) -> Outcome:
+def _apply_one(*, actor: User, raw: dict[str, Any], device_id: str, clock: Clock, now: dt.datetime) -> Outcome:
     change_id = str(raw.get("id") or "")
     try:
         pk = uuid.UUID(change_id)
@@ -540,7 +541,7 @@ def _id(value: Any, name: str, missing: str) -> int:
         raise ValidationFailed({name: missing}) from None
 
 
-def sync_push(*, actor, changes: list[dict[str, Any]], device_id: str = "", device_time: dt.datetime | None = None,
+def sync_push(*, actor: User, changes: list[dict[str, Any]], device_id: str = "", device_time: dt.datetime | None = None,
               now: dt.datetime | None = None) -> dict[str, Any]:
     """Apply the phone's changes in the order it sends them (the order they were recorded, so a
     registration comes before the assessment of the same child). Each in its own transaction."""
@@ -565,14 +566,14 @@ def sync_push(*, actor, changes: list[dict[str, Any]], device_id: str = "", devi
 
 # ---------------------------------------------------------------- decisions on held changes
 
-def _replay_ctx(actor, row: FieldChange) -> Ctx:
+def _replay_ctx(actor: User, row: FieldChange) -> Ctx:
     payload = row.payload
     clock = Clock(row.clock_offset_seconds, row.clock_suspect)
     return Ctx(actor=actor, row=row, data=_dict(payload.get("data")), target=_dict(payload.get("target")),
                base=_dict(payload.get("base")), clock=clock)
 
 
-def conflict_resolve(*, actor, change_id: Any, choices: dict[str, str]) -> FieldChange:
+def conflict_resolve(*, actor: User, change_id: Any, choices: dict[str, str]) -> FieldChange:
     """The worker chooses, for each field in conflict, the value that stands ("device": hers,
     "server": the one on the server); her fields that were not in conflict apply with hers. If the
     record changed again while she was choosing, the conflict is updated to the new value and kept,
@@ -584,7 +585,7 @@ def conflict_resolve(*, actor, change_id: Any, choices: dict[str, str]) -> Field
 
 
 @transaction.atomic
-def _conflict_resolve(*, actor, change_id: Any, choices: dict[str, str]) -> tuple[FieldChange, bool]:
+def _conflict_resolve(*, actor: User, change_id: Any, choices: dict[str, str]) -> tuple[FieldChange, bool]:
     from .selectors import held_change_get_for_user
 
     row = held_change_get_for_user(user=actor, change_id=change_id, status=FieldChange.Status.CONFLICT)
@@ -646,7 +647,7 @@ def _held_record(row: FieldChange, key: str):
     return record
 
 
-def review_decide(*, actor, change_id: Any, decision: str, child_id: int | None = None) -> FieldChange:
+def review_decide(*, actor: User, change_id: Any, decision: str, child_id: int | None = None) -> FieldChange:
     """Decide a registration made offline that looked like a child already registered: "different"
     registers it (with the worker's recorded time and data), "same" links it to `child_id`, one of the
     candidates (no second record; what she entered goes into that child's history)."""
@@ -663,7 +664,7 @@ def review_decide(*, actor, change_id: Any, decision: str, child_id: int | None 
 
 
 @transaction.atomic
-def _review_apply(*, actor, row_id, decision: str, child_id: int | None) -> FieldChange:
+def _review_apply(*, actor: User, row_id, decision: str, child_id: int | None) -> FieldChange:
     row = FieldChange.objects.select_for_update().get(pk=row_id)
     if row.status != FieldChange.Status.REVIEW:
         raise Conflict(_("Việc đăng ký này đã được xét."))

@@ -50,18 +50,18 @@ class ImportIn(Schema):
 
 
 @router.get("/", response=list[ImportOut])
-def list_imports(request, limit: int = 50, offset: Offset = 0):
+def list_imports(request, limit: int = 50, offset: Offset = 0) -> list[ImportOut]:
     qs = imports_for_user(user=request.auth)[max(0, offset): max(0, offset) + min(max(1, limit), 200)]
     return [ImportOut.from_batch(b) for b in qs]
 
 
 @router.get("/{import_id}", response=ImportOut)
-def get_import(request, import_id: int):
+def get_import(request, import_id: int) -> ImportOut:
     return ImportOut.from_batch(import_get_for_user(user=request.auth, import_id=import_id), full=True)
 
 
 @router.post("/", response={202: ImportOut})
-def create_import(request, payload: Form[ImportIn], file: File[UploadedFile]):
+def create_import(request, payload: Form[ImportIn], file: File[UploadedFile]) -> Status[ImportOut]:
     """Upload a list and run it in the background; poll GET /api/imports/{id} (status, result)."""
     from .services import import_create
     from .tasks import import_check, import_run

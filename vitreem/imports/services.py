@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.middleware import source_var
@@ -36,7 +37,7 @@ class _Rollback(Exception):  # noqa: N818 — control flow, not an error
     pass
 
 
-def _default_scope_unit(user) -> AdminUnit:
+def _default_scope_unit(user: User) -> AdminUnit:
     """The unit an import is filed under: the user's widest current unit (scope filters on it)."""
     units = list(user.units.all())
     if not units:
@@ -47,7 +48,7 @@ def _default_scope_unit(user) -> AdminUnit:
 
 
 @transaction.atomic
-def import_create(*, actor, filename: str, content: bytes | File, default_unit: AdminUnit | None = None,
+def import_create(*, actor: User, filename: str, content: bytes | File, default_unit: AdminUnit | None = None,
                   sheet: str = "") -> ImportBatch:
     """Keep an uploaded file for preview and import. Refuses other formats, oversized files and a
     default unit outside the user's scope."""
@@ -76,7 +77,7 @@ def import_create(*, actor, filename: str, content: bytes | File, default_unit: 
     return batch
 
 
-def _pending_quota(actor) -> None:
+def _pending_quota(actor: User) -> None:
     """At most VITREEM_IMPORT_PENDING_PER_USER uploads waiting to be imported per user (issue 20 item 12):
     each keeps its file on disk until it is imported or given up."""
     limit = settings.VITREEM_IMPORT_PENDING_PER_USER
@@ -109,7 +110,7 @@ def import_job_reap(*, batch: ImportBatch) -> bool:
 
 
 @transaction.atomic
-def import_discard(*, actor, batch: ImportBatch, reason: str) -> ImportBatch:
+def import_discard(*, actor: User, batch: ImportBatch, reason: str) -> ImportBatch:
     """Give up an upload that will not be imported — unreadable, refused, or dropped by the user — and
     delete its file (issue 20 item 12: a rejected 50 MB file stayed on disk). The batch stays, with
     its name, hash and the reason, so the list says what happened."""
@@ -118,7 +119,7 @@ def import_discard(*, actor, batch: ImportBatch, reason: str) -> ImportBatch:
     name = batch.file.name
     if name:
         batch.file.delete(save=False)
-        batch.file = ""  # type: ignore[assignment]  # the column is not nullable: no file is ""
+        batch.file = ""  # the column is not nullable: no file is ""
     batch.status = ImportBatch.Status.FAILED
     batch.result = {**(batch.result or {}), "message": reason}
     batch.finished_at = timezone.now()
@@ -144,7 +145,7 @@ def mapping_for(batch: ImportBatch, table: Table) -> dict[int, str]:
 
 
 @transaction.atomic
-def mapping_confirm(*, actor, batch: ImportBatch, mapping: dict[int, str], headers: list[str],
+def mapping_confirm(*, actor: User, batch: ImportBatch, mapping: dict[int, str], headers: list[str],
                     unit_choices: dict[str, int] | None = None) -> ImportBatch:
     """The user confirmed (or corrected) the column mapping: keep it on the batch and remember it for
     files with the same headers."""
@@ -190,7 +191,7 @@ def _result(batch: ImportBatch, table: Table, importer: Importer, out: Outcome, 
     }
 
 
-def import_execute(*, actor, batch: ImportBatch, dry_run: bool = False, valid_only: bool = False,
+def import_execute(*, actor: User, batch: ImportBatch, dry_run: bool = False, valid_only: bool = False,
                    progress=None, today: dt.date | None = None) -> dict[str, Any]:
     """Read, validate, match and (unless `dry_run`) write a batch. Returns the result (the --json shape).
 
@@ -247,7 +248,7 @@ def json_result(result: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def export_file_save(*, actor, filename: str, data: bytes, filters: dict[str, Any], rows: int,
+def export_file_save(*, actor: User, filename: str, data: bytes, filters: dict[str, Any], rows: int,
                      units: dict[str, int] | None = None) -> ExportFile:
     from vitreem.privacy.exports import export_audit
 

@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.errors import DomainError
 from vitreem.core.jobs import job_start
 from vitreem.core.models import TaskStatus
@@ -43,7 +44,7 @@ def _require_read(user) -> None:
 
 @login_required
 @require_GET
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_read(request.user)
     page = Paginator(imports_for_user(user=request.user), 25).get_page(request.GET.get("page"))
     can_write = scope_for(request.user).write_children
@@ -53,7 +54,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     from .services import import_create
 
     form = UploadForm(request.POST, request.FILES, user=request.user)
@@ -98,7 +99,7 @@ def _preview_rows(table, limit: int = 10) -> list[tuple[int, list[str]]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, import_id: int) -> HttpResponse:
     from .services import import_discard, import_execute, import_table, mapping_confirm, mapping_for
 
     batch = import_get_for_user(user=request.user, import_id=import_id)
@@ -142,7 +143,7 @@ def import_preview(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_drop(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_drop(request: AuthenticatedHttpRequest, import_id: int) -> HttpResponse:
     """The user gives up an upload: its file is deleted and it leaves the pending quota."""
     from .services import import_discard
 
@@ -153,7 +154,7 @@ def import_drop(request: HttpRequest, import_id: int) -> HttpResponse:
     return redirect("imports:list")
 
 
-def _start(request: HttpRequest, batch: ImportBatch, *, valid_only: bool) -> HttpResponse:
+def _start(request: AuthenticatedHttpRequest, batch: ImportBatch, *, valid_only: bool) -> HttpResponse:
     from .tasks import import_run
 
     with transaction.atomic():
@@ -166,7 +167,7 @@ def _start(request: HttpRequest, batch: ImportBatch, *, valid_only: bool) -> Htt
 
 @login_required
 @require_GET
-def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, import_id: int) -> HttpResponse:
     from .services import import_job_reap
 
     batch = import_get_for_user(user=request.user, import_id=import_id)
@@ -180,7 +181,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_errors(request: HttpRequest, import_id: int) -> HttpResponseBase:
+def import_errors(request: AuthenticatedHttpRequest, import_id: int) -> HttpResponseBase:
     from .report import error_report_write
 
     batch = import_get_for_user(user=request.user, import_id=import_id)
@@ -192,7 +193,7 @@ def import_errors(request: HttpRequest, import_id: int) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def import_template(request: HttpRequest) -> HttpResponseBase:
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     import os
     import tempfile
 
@@ -213,7 +214,7 @@ def import_template(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def export(request: HttpRequest) -> HttpResponseBase:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     from .exporting import export_bytes
     from .tasks import export_run
 
@@ -246,7 +247,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def export_download(request: HttpRequest, export_id: int) -> HttpResponseBase:
+def export_download(request: AuthenticatedHttpRequest, export_id: int) -> HttpResponseBase:
     found = export_get_for_user(user=request.user, export_id=export_id)
     from vitreem.core.audit import audit_access
     from vitreem.privacy.exports import require_export_names

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
@@ -22,7 +24,7 @@ class UnitOut(Schema):
 
 
 @router.get("/units", response=list[UnitOut])
-def list_units(request, version: str = "2025", parent: str = "", q: str = "", level: str = "", limit: int = 100):
+def list_units(request, version: str = "2025", parent: str = "", q: str = "", level: str = "", limit: int = 100) -> list[UnitOut]:
     """Administrative units; `parent` is a code of the same version (or "legacy:62"), `q` ignores diacritics."""
     if version not in Version.values:
         raise DomainError(_("Phiên bản không hợp lệ: %(v)s (dùng legacy hoặc 2025).") % {"v": version},

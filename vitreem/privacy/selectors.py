@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.models import AuditEntry
 from vitreem.core.scope import get_in_scope, scope_filter, scope_for
@@ -19,7 +20,7 @@ def purposes() -> QuerySet[Purpose]:
     return Purpose.objects.filter(active=True)
 
 
-def requests_for_user(*, user, status: str = "", kind: str = "") -> QuerySet[SubjectRequest]:
+def requests_for_user(*, user: User, status: str = "", kind: str = "") -> QuerySet[SubjectRequest]:
     """The requests routed to the units the user sees (a commune worker: her commune's queue)."""
     qs = scope_filter(SubjectRequest.objects.select_related("child", "unit"), user)
     if status == "open":
@@ -31,21 +32,21 @@ def requests_for_user(*, user, status: str = "", kind: str = "") -> QuerySet[Sub
     return qs.order_by("due_on", "pk")
 
 
-def request_get_for_user(*, user, request_id: int) -> SubjectRequest:
+def request_get_for_user(*, user: User, request_id: int) -> SubjectRequest:
     req = get_in_scope(SubjectRequest.objects.select_related("child", "unit", "created_by", "answered_by"), user,
                        pk=request_id)
     audit_access(actor=user, obj=req, unit=req.unit_id)
     return req
 
 
-def consents_for_user(*, user, child_id: int | None = None) -> QuerySet[Consent]:
+def consents_for_user(*, user: User, child_id: int | None = None) -> QuerySet[Consent]:
     qs = scope_filter(Consent.objects.select_related("child", "purpose", "recorded_by"), user)
     if child_id:
         qs = qs.filter(child_id=child_id)
     return qs
 
 
-def consent_get_for_user(*, user, consent_id: int) -> Consent:
+def consent_get_for_user(*, user: User, consent_id: int) -> Consent:
     return get_in_scope(Consent.objects.select_related("child", "purpose"), user, pk=consent_id)
 
 
@@ -62,7 +63,7 @@ def access_log(*, child_id: int, case_ids: list[int]) -> QuerySet[AuditEntry]:
 EXPORT_ACTIONS = Q(action="export") | Q(action="download") | Q(action__startswith="print:")
 
 
-def exports_log(*, user, since: dt.date | None = None, until: dt.date | None = None, actor: str = "",
+def exports_log(*, user: User, since: dt.date | None = None, until: dt.date | None = None, actor: str = "",
                 unit_id: int | None = None) -> QuerySet[AuditEntry]:
     """Whose data left the system, and when (breach response). Officers see the rows of their units and
     the rows with no unit (a province-wide export) — every row for a province-wide officer."""
@@ -83,11 +84,11 @@ def exports_log(*, user, since: dt.date | None = None, until: dt.date | None = N
     return qs.order_by("-at", "-id")
 
 
-def overdue_count(*, user) -> int:
+def overdue_count(*, user: User) -> int:
     return requests_for_user(user=user, status="open").filter(due_on__lt=timezone.localdate()).count()
 
 
-def subject_file_data(*, user, child_id: int) -> dict[str, Any]:
+def subject_file_data(*, user: User, child_id: int) -> dict[str, Any]:
     """What the child's own file holds: the record, the consents, the requests, the access log."""
     from vitreem.cases.models import Case
     from vitreem.registry.selectors import child_get_for_user

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, snapshot
 from vitreem.core.errors import NotFound, PermissionDenied, ValidationFailed
 from vitreem.core.scope import get_in_scope, require_unit, scope_for
@@ -38,7 +39,7 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _child(actor, child: Child | int, *, write: bool = True) -> Child:
+def _child(actor: User, child: Child | int, *, write: bool = True) -> Child:
     """The child, refused (404) outside the actor's scope and for a read-only role writing."""
     found = get_in_scope(Child.objects.select_related("unit"), actor, pk=getattr(child, "pk", child))
     require_unit(actor, found.unit_id, write=write)
@@ -55,7 +56,7 @@ def purpose_get(code: str) -> Purpose:
 # ---------------------------------------------------------------- consent (Art. 9, Art. 24)
 
 @transaction.atomic
-def consent_record(*, actor, child: Child | int, purpose: str, representative_name: str,
+def consent_record(*, actor: User, child: Child | int, purpose: str, representative_name: str,
                    representative_relationship: str, given_on: dt.date, evidence: str,
                    child_agrees: bool | None = None, method: str = Consent.Method.WRITTEN) -> Consent:
     """Record a consent for one purpose (Art. 9(4)(a)): who gave it (the legal representative, and the
@@ -95,7 +96,7 @@ def consent_record(*, actor, child: Child | int, purpose: str, representative_na
 
 
 @transaction.atomic
-def consent_withdraw(*, actor, consent_id: int, on: dt.date | None = None, note: str = "") -> Consent:
+def consent_withdraw(*, actor: User, consent_id: int, on: dt.date | None = None, note: str = "") -> Consent:
     """The person who consented takes it back: processing on that consent stops (Art. 24(3)(a)); what was
     done before stays lawful (Art. 10(4))."""
     consent = get_in_scope(Consent.objects.select_for_update(), actor, pk=consent_id)
@@ -134,7 +135,7 @@ def restricted(child: Child, on: dt.date | None = None) -> bool:
     return Restriction.objects.filter(child=child, start__lte=on).exclude(end__lte=on).exists()
 
 
-def disclosure_record(*, actor, child: Child, purpose: str, exception: str = "", note: str = "",
+def disclosure_record(*, actor: User, child: Child, purpose: str, exception: str = "", note: str = "",
                       target: str = "", consent: Consent | None = None,
                       given_on_form: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check a disclosing action (a referral outside the commune, a publication) before it happens and
@@ -184,7 +185,7 @@ def deadline_for(kind: str, on: dt.date) -> RequestDeadline:
 
 
 @transaction.atomic
-def request_register(*, actor, child: Child | int, kind: str, requester_name: str, received_on: dt.date,
+def request_register(*, actor: User, child: Child | int, kind: str, requester_name: str, received_on: dt.date,
                      requester: str = SubjectRequest.Requester.REPRESENTATIVE, details: str = "") -> SubjectRequest:
     """Register a request and route it to the commune that holds the record (the child's commune of
     residence today), with its deadlines from the rule in force on the day it was received."""
@@ -219,7 +220,7 @@ def request_register(*, actor, child: Child | int, kind: str, requester_name: st
     return req
 
 
-def _request_for_update(actor, request_id: int) -> SubjectRequest:
+def _request_for_update(actor: User, request_id: int) -> SubjectRequest:
     req = get_in_scope(SubjectRequest.objects.select_for_update().select_related("child"), actor, pk=request_id)
     require_unit(actor, req.unit_id)
     if not req.is_open:
@@ -229,7 +230,7 @@ def _request_for_update(actor, request_id: int) -> SubjectRequest:
 
 
 @transaction.atomic
-def request_acknowledge(*, actor, request_id: int, on: dt.date | None = None) -> SubjectRequest:
+def request_acknowledge(*, actor: User, request_id: int, on: dt.date | None = None) -> SubjectRequest:
     req = _request_for_update(actor, request_id)
     before = snapshot(req, ["status", "acknowledged_on"])
     req.status, req.acknowledged_on = SubjectRequest.Status.ACKNOWLEDGED, on or _today()
@@ -240,7 +241,7 @@ def request_acknowledge(*, actor, request_id: int, on: dt.date | None = None) ->
 
 
 @transaction.atomic
-def request_answer(*, actor, request_id: int, done: bool, answer: str, on: dt.date | None = None) -> SubjectRequest:
+def request_answer(*, actor: User, request_id: int, done: bool, answer: str, on: dt.date | None = None) -> SubjectRequest:
     """Answer a request: carried out, or refused with the reason the data subject must be told
     (Art. 13(3), 14(5)). A deletion is carried out only as retention allows (privacy/erasure.py):
     while the record serves the duties of Art. 19(1)(c) it is refused (Art. 14(2))."""
@@ -270,7 +271,7 @@ def request_answer(*, actor, request_id: int, done: bool, answer: str, on: dt.da
 
 
 @transaction.atomic
-def restriction_end(*, actor, request_id: int, on: dt.date | None = None) -> Restriction:
+def restriction_end(*, actor: User, request_id: int, on: dt.date | None = None) -> Restriction:
     req = get_in_scope(SubjectRequest.objects.all(), actor, pk=request_id)
     require_unit(actor, req.unit_id)
     restriction = Restriction.objects.select_for_update().filter(request=req, end__isnull=True).first()
@@ -283,6 +284,6 @@ def restriction_end(*, actor, request_id: int, on: dt.date | None = None) -> Res
     return restriction
 
 
-def require_manage(actor) -> None:
+def require_manage(actor: User) -> None:
     if not scope_for(actor).manage_privacy:
         raise PermissionDenied(_("Chỉ quản trị hệ thống và cán bộ cấp tỉnh được làm việc này."))

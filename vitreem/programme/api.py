@@ -30,7 +30,7 @@ def _num(value: Any) -> Any:
 
 
 @router.get("/indicators")
-def indicators(request, q: str = ""):
+def indicators(request, q: str = "") -> list[dict[str, Any]]:
     require_reader(request.auth)
     return [{"code": i.code, "name": i.name, "name_en": i.name_en, "definition": i.definition,
              "measure": i.measure, "direction": i.direction, "disaggregations": i.disaggregations,
@@ -45,7 +45,7 @@ class TargetIn(Schema):
 
 
 @router.put("/indicators/{code}/targets/{year}")
-def target_put(request, code: str, year: Year, payload: TargetIn):
+def target_put(request, code: str, year: Year, payload: TargetIn) -> dict[str, Any]:
     indicator = sel.indicator_get(code=code)
     target = sv.target_set(actor=request.auth, indicator=indicator, year=year, value=payload.value,
                            note=payload.note)
@@ -53,7 +53,7 @@ def target_put(request, code: str, year: Year, payload: TargetIn):
 
 
 @router.get("/evaluation/{year}")
-def evaluation(request, year: Year, trend: bool = False):
+def evaluation(request, year: Year, trend: bool = False) -> dict[str, Any]:
     require_reader(request.auth)
     data = sel.evaluation_for_year(year=year, user=request.auth, with_trend=trend)
     targets = [{k: _num(v) for k, v in row.items() if k not in ("status_label", "indicator_id")}
@@ -65,7 +65,7 @@ def evaluation(request, year: Year, trend: bool = False):
 
 
 @router.get("/completeness/{year}")
-def completeness(request, year: Year):
+def completeness(request, year: Year) -> list[dict[str, Any]]:
     require_reader(request.auth)
     return [{"form": block["form"].code, "expected": block["expected"], "received": block["received"],
              "on_time": block["on_time"],
@@ -86,14 +86,14 @@ def _submission_out(submission) -> dict[str, Any]:
 
 
 @router.get("/submissions")
-def submissions(request, status: str = "", form: str = "", period: str = ""):
+def submissions(request, status: str = "", form: str = "", period: str = "") -> list[dict[str, Any]]:
     qs = sel.submissions_for_user(user=request.auth, status=status, form=form, period=period)[:500]
     return [{"id": s.pk, "form": s.form.code, "period": s.period, "unit": s.assignee_name, "status": s.status,
              "submitted_at": s.submitted_at, "due_on": s.due_on} for s in qs]
 
 
 @router.get("/submissions/{submission_id}")
-def submission(request, submission_id: int):
+def submission(request, submission_id: int) -> dict[str, Any]:
     return _submission_out(sel.submission_get_for_user(user=request.auth, submission_id=submission_id))
 
 
@@ -109,7 +109,7 @@ class SubmissionIn(Schema):
 
 
 @router.post("/submissions")
-def submission_save(request, payload: SubmissionIn):
+def submission_save(request, payload: SubmissionIn) -> dict[str, Any]:
     """Save (and with `submit`, submit) a report. Values are keyed "element" (total) or "element.sex:F"."""
     form = sel.forms_for_user(user=request.auth).filter(code=payload.form).first()
     if form is None:
@@ -137,7 +137,7 @@ class ReviewIn(Schema):
 
 
 @router.post("/submissions/{submission_id}/{action}")
-def submission_review(request, submission_id: int, action: str, payload: ReviewIn):
+def submission_review(request, submission_id: int, action: str, payload: ReviewIn) -> dict[str, Any]:
     target = sel.submission_get_for_user(user=request.auth, submission_id=submission_id)
     if action == "accept":
         sv.submission_accept(actor=request.auth, submission=target, comment=payload.comment)

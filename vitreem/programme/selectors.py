@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.accounts.selectors import member_units_during
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_for
@@ -205,7 +205,7 @@ def indicator_values(*, indicators: Iterable[Indicator], years: Iterable[int], u
     return {i.code: {y: values.get(i.code, {}).get(y) for y in years} for i in indicators}
 
 
-def indicators_for_user(*, user, q: str = "") -> QuerySet[Indicator]:
+def indicators_for_user(*, user: User, q: str = "") -> QuerySet[Indicator]:
     qs = Indicator.objects.filter(active=True).select_related("owner", "numerator_element__form",
                                                               "denominator_element__form")
     if q:
@@ -264,7 +264,7 @@ def projection_for(points: list[tuple[int, Decimal]], horizon: int, goal: Decima
     return out
 
 
-def _visible_indicators(user) -> QuerySet[Indicator]:
+def _visible_indicators(user: User | None) -> QuerySet[Indicator]:
     qs = Indicator.objects.filter(active=True).select_related("owner", "numerator_element", "denominator_element",
                                                               "check_numerator_element__form")
     if user is not None and not reads_all(user):
@@ -273,7 +273,7 @@ def _visible_indicators(user) -> QuerySet[Indicator]:
     return qs
 
 
-def evaluation_for_year(*, year: int, unit: AdminUnit | None = None, user: Any = None,
+def evaluation_for_year(*, year: int, unit: AdminUnit | None = None, user: User | None = None,
                         with_trend: bool = True) -> dict[str, Any]:
     """The year's evaluation, as the annual report and the evaluation page use it.
 
@@ -339,7 +339,7 @@ def form_communes(form: ReportForm) -> set[int]:
     return set(communes_under(form.province).values_list("pk", flat=True))
 
 
-def _assignees(form: ReportForm, *, user) -> list[tuple[str, str, MemberUnit | None, AdminUnit | None]]:
+def _assignees(form: ReportForm, *, user: User | None) -> list[tuple[str, str, MemberUnit | None, AdminUnit | None]]:
     """(key, name, member unit, commune) of every unit the form is assigned to that `user` may see."""
     scope = scope_for(user) if user is not None else None
     out: list[tuple[str, str, MemberUnit | None, AdminUnit | None]] = [
@@ -372,7 +372,7 @@ def _cell(period: Period, due_on: dt.date, submission: Submission | None, today:
 STATE_CLASS = {"on_time": "ok", "late": "warn", "missing": "bad", "pending": ""}
 
 
-def completeness(*, year: int, user=None, forms: Iterable[ReportForm] | None = None,
+def completeness(*, year: int, user: User | None = None, forms: Iterable[ReportForm] | None = None,
                  member_unit: MemberUnit | None = None, today: dt.date | None = None) -> list[dict[str, Any]]:
     """For each form: the matrix units × periods of `year` and its counts. A period is *expected* once its
     deadline has passed; *received* when a report was ever submitted; *on time* when the first
@@ -409,7 +409,7 @@ def completeness(*, year: int, user=None, forms: Iterable[ReportForm] | None = N
     return result
 
 
-def reports_due_for_user(*, user, today: dt.date | None = None) -> list[dict[str, Any]]:
+def reports_due_for_user(*, user: User, today: dt.date | None = None) -> list[dict[str, Any]]:
     """The reports of the user's unit(s) not yet submitted whose deadline is near or past (home panel)."""
     today = today or timezone.localdate()
     out = []
@@ -433,7 +433,7 @@ def period_start_passed(code: str, today: dt.date) -> bool:
 # ---------------------------------------------------------------- submissions
 
 
-def submissions_for_user(*, user, status: str = "", form: str = "", period: str = "") -> QuerySet[Submission]:
+def submissions_for_user(*, user: User, status: str = "", form: str = "", period: str = "") -> QuerySet[Submission]:
     qs = Submission.objects.select_related("form", "member_unit", "unit", "submitted_by")
     scope = scope_for(user)
     if not scope.province_wide:
@@ -450,7 +450,7 @@ def submissions_for_user(*, user, status: str = "", form: str = "", period: str 
     return qs.order_by("-submitted_at", "-period_start", "form__name")
 
 
-def submission_get_for_user(*, user, submission_id: Any) -> Submission:
+def submission_get_for_user(*, user: User, submission_id: Any) -> Submission:
     """One report the user may see; anything else (another member unit's, another commune's) is 404."""
     try:
         return submissions_for_user(user=user).get(pk=int(submission_id))
@@ -458,7 +458,7 @@ def submission_get_for_user(*, user, submission_id: Any) -> Submission:
         raise NotFound(_("Không tìm thấy báo cáo hoặc bạn không có quyền xem.")) from None
 
 
-def forms_for_user(*, user) -> QuerySet[ReportForm]:
+def forms_for_user(*, user: User) -> QuerySet[ReportForm]:
     qs = ReportForm.objects.filter(active=True).prefetch_related("member_units")
     scope = scope_for(user)
     if scope.province_wide:
@@ -476,7 +476,7 @@ def submission_values(submission: Submission) -> dict[str, Decimal]:
 # ---------------------------------------------------------------- plans, tasks, member units
 
 
-def plans_for_user(*, user, year: int | None = None) -> QuerySet[Plan]:
+def plans_for_user(*, user: User, year: int | None = None) -> QuerySet[Plan]:
     qs = Plan.objects.select_related("member_unit").annotate(task_count=Count("tasks"))
     if year:
         qs = qs.filter(year=year)
@@ -487,7 +487,7 @@ def plans_for_user(*, user, year: int | None = None) -> QuerySet[Plan]:
     return qs
 
 
-def plan_get_for_user(*, user, plan_id: Any) -> Plan:
+def plan_get_for_user(*, user: User, plan_id: Any) -> Plan:
     try:
         return plans_for_user(user=user).get(pk=int(plan_id))
     except (Plan.DoesNotExist, ValueError, TypeError):
@@ -498,7 +498,7 @@ def tasks_of_plan(*, plan: Plan) -> QuerySet[Task]:
     return plan.tasks.select_related("lead_unit").prefetch_related("supporting_units")
 
 
-def task_get_for_user(*, user, task_id: Any) -> Task:
+def task_get_for_user(*, user: User, task_id: Any) -> Task:
     qs = Task.objects.select_related("plan", "lead_unit")
     if not reads_all(user):
         qs = qs.filter(lead_unit_id__in=scope_for(user).member_unit_ids)
@@ -508,7 +508,7 @@ def task_get_for_user(*, user, task_id: Any) -> Task:
         raise NotFound(_("Không tìm thấy nhiệm vụ.")) from None
 
 
-def member_units_for_user(*, user, year: int | None = None) -> QuerySet[MemberUnit]:
+def member_units_for_user(*, user: User, year: int | None = None) -> QuerySet[MemberUnit]:
     """The member units the user may read; with `year`, only those that were members during that year
     (membership is dated: DOLISA left the committee in the 2025 reorganisation)."""
     qs: QuerySet[MemberUnit] = (MemberUnit.objects.filter(active=True) if year is None
@@ -530,7 +530,7 @@ def _suggest(score: float | None) -> str | None:
     return Rating.NOT_DONE
 
 
-def member_unit_evaluations(*, year: int, user=None, member_units: Iterable[MemberUnit] | None = None,
+def member_unit_evaluations(*, year: int, user: User | None = None, member_units: Iterable[MemberUnit] | None = None,
                             target_rows: list[dict[str, Any]] | None = None,
                             today: dt.date | None = None) -> list[dict[str, Any]]:
     """Per member unit: tasks it led done on time, its reports complete and on time, the status of the
@@ -586,7 +586,7 @@ def member_unit_evaluations(*, year: int, user=None, member_units: Iterable[Memb
     return out
 
 
-def member_unit_get_for_user(*, user, code: str) -> MemberUnit:
+def member_unit_get_for_user(*, user: User, code: str) -> MemberUnit:
     try:
         return member_units_for_user(user=user).get(code=code)
     except MemberUnit.DoesNotExist:
@@ -599,7 +599,7 @@ def target_history(*, target: Target):
     return history_for(target)
 
 
-def targets_table(*, user, years: Iterable[int]) -> list[dict[str, Any]]:
+def targets_table(*, user: User, years: Iterable[int]) -> list[dict[str, Any]]:
     """Indicators (visible to the user) with their target per year."""
     years = list(years)
     indicators = list(_visible_indicators(user))

@@ -10,10 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.params import Date, Offset
 from vitreem.core.scope import scope_for
+from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 
 from . import services
@@ -310,12 +312,12 @@ def _household_out(h: Household) -> dict[str, Any]:
                          "decision_date": p.decision_date} for p in sorted(h.poverty.all(), key=lambda p: -p.year)]}
 
 
-def _require_read(user) -> None:
+def _require_read(user: User) -> None:
     if not scope_for(user).read_children:
         raise PermissionDenied(_("Tài khoản của bạn không được xem danh sách trẻ em."))
 
 
-def _household(user, household_id: int | None):
+def _household(user: User, household_id: int | None) -> Household | None:
     if household_id is None:
         return None
     try:
@@ -325,7 +327,7 @@ def _household(user, household_id: int | None):
                                 % {"i": household_id}}) from exc
 
 
-def _list_unit(ref: str):
+def _list_unit(ref: str) -> AdminUnit | None:
     if not ref:
         return None
     return unit_resolve(ref)
@@ -334,7 +336,7 @@ def _list_unit(ref: str):
 # ---------------------------------------------------------------- children
 
 @router.get("/children", response=ChildPage)
-def list_children(request, filters: Query[ChildFilters]):
+def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     """Children in your scope, with the same filters as the list page (ordered by given name)."""
     user = request.user
     _require_read(user)
@@ -351,7 +353,7 @@ def list_children(request, filters: Query[ChildFilters]):
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}
 
 
-def _child_detail(user, child: Child) -> dict[str, Any]:
+def _child_detail(user: User, child: Child) -> dict[str, Any]:
     today = timezone.localdate()
     return {
         **_child_out(child, children_flags([child], day=today)[child.pk]),
@@ -365,14 +367,14 @@ def _child_detail(user, child: Child) -> dict[str, Any]:
 
 
 @router.get("/children/{child_id}", response=ChildDetailOut)
-def get_child(request, child_id: int):
+def get_child(request, child_id: int) -> dict[str, Any]:
     """One child (404 outside your scope). Opening it is recorded in the audit log."""
     child = child_get_for_user(user=request.user, child_id=child_id)
     return _child_detail(request.user, child)
 
 
 @router.post("/children", response={201: ChildDetailOut})
-def create_child(request, payload: ChildIn):
+def create_child(request, payload: ChildIn) -> Status[dict[str, Any]]:
     """Register a child. 409 `possible_duplicate` with `candidates` when similar records exist,
     unless `confirm_not_duplicate` is true."""
     data = payload.dict()
@@ -387,7 +389,7 @@ def create_child(request, payload: ChildIn):
 
 
 @router.patch("/children/{child_id}", response=ChildDetailOut)
-def update_child(request, child_id: int, payload: ChildPatch):
+def update_child(request, child_id: int, payload: ChildPatch) -> dict[str, Any]:
     """Change some of a child's facts; `version` guards against overwriting another user's change (409)."""
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     data = payload.dict(exclude_unset=True)
@@ -403,7 +405,7 @@ def update_child(request, child_id: int, payload: ChildPatch):
 
 
 @router.post("/children/{child_id}/move", response=ChildDetailOut)
-def move_child(request, child_id: int, payload: MoveIn):
+def move_child(request, child_id: int, payload: MoveIn) -> dict[str, Any]:
     """The child moved to another commune. The receiving commune must be in your scope too: a commune
     worker moves between their own communes, a provincial officer anywhere in the province; a move out
     of the province is `/end` with reason `left`."""
@@ -419,7 +421,7 @@ def move_child(request, child_id: int, payload: MoveIn):
 
 
 @router.post("/children/{child_id}/end", response=ChildDetailOut)
-def end_child(request, child_id: int, payload: EndIn):
+def end_child(request, child_id: int, payload: EndIn) -> dict[str, Any]:
     """End the record (death, leaving the province…): it stays, is shown as ended and stops counting
     from `on`."""
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
@@ -435,13 +437,13 @@ def _guardian_out(g: Guardian) -> dict[str, Any]:
 
 
 @router.get("/children/{child_id}/guardians", response=list[GuardianOut])
-def list_guardians(request, child_id: int):
+def list_guardians(request, child_id: int) -> list[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id)
     return [_guardian_out(g) for g in child.guardians.order_by("pk")]
 
 
 @router.post("/children/{child_id}/guardians", response={201: GuardianOut})
-def add_guardian(request, child_id: int, payload: GuardianIn):
+def add_guardian(request, child_id: int, payload: GuardianIn) -> Status[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     try:
         guardian = services.guardian_add(actor=request.user, child=child, full_name=payload.full_name,
@@ -457,7 +459,7 @@ def _guardian_errors(exc: ValidationFailed) -> ValidationFailed:
 
 
 @router.put("/guardians/{guardian_id}", response=GuardianOut)
-def update_guardian(request, guardian_id: int, payload: GuardianIn):
+def update_guardian(request, guardian_id: int, payload: GuardianIn) -> dict[str, Any]:
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
     try:
         guardian = services.guardian_update(actor=request.user, guardian=guardian, full_name=payload.full_name,
@@ -468,7 +470,7 @@ def update_guardian(request, guardian_id: int, payload: GuardianIn):
 
 
 @router.delete("/guardians/{guardian_id}", response={204: None})
-def remove_guardian(request, guardian_id: int, reason: str = ""):
+def remove_guardian(request, guardian_id: int, reason: str = "") -> Status[None]:
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
     services.guardian_remove(actor=request.user, guardian=guardian, reason=reason)
     return Status(204, None)
@@ -477,13 +479,13 @@ def remove_guardian(request, guardian_id: int, reason: str = ""):
 # ---------------------------------------------------------------- episodes and risk
 
 @router.get("/children/{child_id}/episodes", response=list[EpisodeOut])
-def list_episodes(request, child_id: int):
+def list_episodes(request, child_id: int) -> list[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id)
     return [_episode_out(e) for e in child.special_episodes.select_related("group", "subgroup").order_by("start")]
 
 
 @router.post("/children/{child_id}/episodes", response={201: EpisodeOut})
-def open_episode(request, child_id: int, payload: EpisodeIn):
+def open_episode(request, child_id: int, payload: EpisodeIn) -> Status[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     episode = services.special_episode_open(actor=request.user, child=child, group=payload.group, start=payload.start,
                                             end=payload.end, evidence=payload.evidence,
@@ -492,20 +494,20 @@ def open_episode(request, child_id: int, payload: EpisodeIn):
 
 
 @router.post("/episodes/{episode_id}/close", response=EpisodeOut)
-def close_episode(request, episode_id: int, payload: EpisodeCloseIn):
+def close_episode(request, episode_id: int, payload: EpisodeCloseIn) -> dict[str, Any]:
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     episode = services.special_episode_close(actor=request.user, episode=episode, end=payload.end)
     return _episode_out(episode)
 
 
 @router.get("/children/{child_id}/risk-assessments", response=list[RiskOut])
-def list_risk_assessments(request, child_id: int):
+def list_risk_assessments(request, child_id: int) -> list[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id)
     return [_risk_out(a) for a in child.risk_assessments.prefetch_related("risks__factor").order_by("assessed_on", "pk")]
 
 
 @router.post("/children/{child_id}/risk-assessments", response={201: RiskOut})
-def create_risk_assessment(request, child_id: int, payload: RiskIn):
+def create_risk_assessment(request, child_id: int, payload: RiskIn) -> Status[dict[str, Any]]:
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     assessment = services.risk_assess(actor=request.user, child=child, assessed_on=payload.assessed_on,
                                       factors=payload.factors, note=payload.note)
@@ -516,7 +518,7 @@ def create_risk_assessment(request, child_id: int, payload: RiskIn):
 
 @router.get("/households", response=HouseholdPage)
 def list_households(request, q: str = "", unit: str = "", limit: int = Query(50, ge=1, le=MAX_LIMIT),
-                    offset: Offset = 0):
+                    offset: Offset = 0) -> dict[str, Any]:
     """Households in your scope; `q` searches the head of household's name (diacritics optional)."""
     from vitreem.core.text import fold
 
@@ -537,14 +539,14 @@ def list_households(request, q: str = "", unit: str = "", limit: int = Query(50,
 
 
 @router.post("/households", response={201: HouseholdOut})
-def create_household(request, payload: HouseholdIn):
+def create_household(request, payload: HouseholdIn) -> Status[dict[str, Any]]:
     household = services.household_create(actor=request.user, unit=payload.unit, head_name=payload.head_name,
                                           village=payload.village, address=payload.address)
     return Status(201, _household_out(household))
 
 
 @router.post("/households/{household_id}/poverty", response=PovertyOut)
-def set_household_poverty(request, household_id: int, payload: PovertyIn):
+def set_household_poverty(request, household_id: int, payload: PovertyIn) -> dict[str, Any]:
     household = household_get_for_user(user=request.user, household_id=household_id)
     row = services.household_poverty_set(actor=request.user, household=household, year=payload.year,
                                          status=payload.status, decision_number=payload.decision_number,
@@ -563,7 +565,7 @@ def _review_out(r) -> dict[str, Any] | None:
 
 
 @router.get("/poverty-reviews", response=list[CommuneReviewOut])
-def list_poverty_reviews(request, on: Date | None = None):
+def list_poverty_reviews(request, on: Date | None = None) -> list[dict[str, Any]]:
     """Each commune in your scope with the poverty list in force on `on` (default today): a year's
     classifications count only once the commune's list of that year is decided."""
     _require_read(request.user)
@@ -573,7 +575,7 @@ def list_poverty_reviews(request, on: Date | None = None):
 
 
 @router.post("/poverty-reviews", response={201: PovertyReviewOut})
-def record_poverty_review(request, payload: PovertyReviewIn):
+def record_poverty_review(request, payload: PovertyReviewIn) -> Status[dict[str, Any] | None]:
     review = services.poverty_review_record(actor=request.user, unit=payload.unit, year=payload.year,
                                             decided_on=payload.decided_on, decision_number=payload.decision_number)
     return Status(201, _review_out(review))

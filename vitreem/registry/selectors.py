@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.errors import NotFound
 from vitreem.core.scope import get_in_scope, scope_filter
@@ -30,14 +31,14 @@ from .duplicates import (
 from .models import BirthPrecision, Child, DuplicateCandidate, Household
 
 
-def children_for_user(*, user, include_ended: bool = False) -> QuerySet[Child]:
+def children_for_user(*, user: User, include_ended: bool = False) -> QuerySet[Child]:
     qs = scope_filter(Child.objects.all(), user)
     if not include_ended:
         qs = qs.filter(ended_on__isnull=True)
     return qs
 
 
-def child_get_for_user(*, user, child_id: int, audit: bool = True) -> Child:
+def child_get_for_user(*, user: User, child_id: int, audit: bool = True) -> Child:
     """One child the user may see (404 otherwise); opening it writes an access row to the audit log."""
     child = get_in_scope(Child.objects.select_related("unit", "household", "ethnicity"), user, pk=child_id)
     if audit:
@@ -45,11 +46,11 @@ def child_get_for_user(*, user, child_id: int, audit: bool = True) -> Child:
     return child
 
 
-def households_for_user(*, user) -> QuerySet[Household]:
+def households_for_user(*, user: User) -> QuerySet[Household]:
     return scope_filter(Household.objects.all(), user)
 
 
-def household_get_for_user(*, user, household_id: int, audit: bool = False) -> Household:
+def household_get_for_user(*, user: User, household_id: int, audit: bool = False) -> Household:
     """One household the user may see (404 otherwise); with `audit`, opening its page (the children
     in it, its poverty by year) writes an access row."""
     household = get_in_scope(Household.objects.select_related("unit"), user, pk=household_id)
@@ -83,7 +84,7 @@ def poverty_review_in_force(*, unit_id: int, day: dt.date) -> Any:
             .order_by("decided_on").first())
 
 
-def poverty_reviews_for_user(*, user, day: dt.date) -> list[ReviewRow]:
+def poverty_reviews_for_user(*, user: User, day: dt.date) -> list[ReviewRow]:
     """The communes in the user's scope in force on `day`, each with the poverty review in force there
     (rules.poverty_years_on) and its own latest recorded one. Unit-level records, not child data."""
     from vitreem.places.models import Level, UnitSuccession
@@ -140,7 +141,7 @@ def list_day(as_of: dt.date | None) -> dt.date:
     return as_of or timezone.localdate()
 
 
-def children_filter(qs: QuerySet[Child], *, user, as_of: dt.date | None = None, unit=None, age_band: str = "",
+def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = None, unit=None, age_band: str = "",
                     sex: str = "", ethnicity: str = "", poverty: str = "", poverty_year: int | None = None,
                     special: str = "", at_risk: bool = False, schooling: str = "", disability: str = "",
                     q: str = "", guardian: str = "") -> QuerySet[Child]:
@@ -246,7 +247,7 @@ def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str
                    "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}
 
 
-def units_for_user(*, user, level: str | None = None, on: dt.date | None = None) -> QuerySet:
+def units_for_user(*, user: User, level: str | None = None, on: dt.date | None = None) -> QuerySet:
     """Administrative units within the user's scope (for the unit filter and the address select);
     with `on`, only those in force on that day."""
     from vitreem.core.scope import units_filter
@@ -260,21 +261,21 @@ def units_for_user(*, user, level: str | None = None, on: dt.date | None = None)
     return qs.order_by("version", "code")
 
 
-def guardian_get_for_user(*, user, guardian_id: int):
+def guardian_get_for_user(*, user: User, guardian_id: int):
     from .models import Guardian
 
     return get_in_scope(Guardian.objects.select_related("child", "child__unit"), user, unit_field="child__unit",
                         pk=guardian_id)
 
 
-def episode_get_for_user(*, user, episode_id: int):
+def episode_get_for_user(*, user: User, episode_id: int):
     from .models import SpecialEpisode
 
     return get_in_scope(SpecialEpisode.objects.select_related("child", "child__unit", "group", "subgroup"), user,
                         unit_field="child__unit", pk=episode_id)
 
 
-def household_members_for_user(*, user, household: Household) -> QuerySet[Child]:
+def household_members_for_user(*, user: User, household: Household) -> QuerySet[Child]:
     return scope_filter(Child.objects.filter(household=household), user).order_by("birth_date", "pk")
 
 
@@ -308,7 +309,7 @@ def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec]) -> Fre
     return Freq(dict(totals), in_unit, given_counts)
 
 
-def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
+def candidates_for_new(data: dict[str, Any], *, unit, user: User | None = None, limit: int = 5,
                        threshold: float = NEW_THRESHOLD) -> list[dict[str, Any]]:
     """Existing active children that may be the one described by `data` (cleaned registration data:
     full_name/name_key/given_key, birth_date, birth_precision, sex, personal_id; optionally
@@ -357,7 +358,7 @@ def candidates_for_new(data: dict[str, Any], *, unit, user=None, limit: int = 5,
             for score, pk, reasons in scored]
 
 
-def duplicate_candidates_for_user(*, user, status: str = DuplicateCandidate.Status.OPEN) -> models.QuerySet:
+def duplicate_candidates_for_user(*, user: User, status: str = DuplicateCandidate.Status.OPEN) -> models.QuerySet:
     """Candidates whose two records the user may both see (a commune worker never sees a child of
     another commune through the queue); open ones only list pairs of two active records."""
     qs = DuplicateCandidate.objects.filter(status=status)
@@ -368,7 +369,7 @@ def duplicate_candidates_for_user(*, user, status: str = DuplicateCandidate.Stat
                              "child_a__ethnicity", "child_b__ethnicity").order_by("-score", "pk")
 
 
-def duplicate_candidate_get_for_user(*, user, candidate_id: int) -> DuplicateCandidate:
+def duplicate_candidate_get_for_user(*, user: User, candidate_id: int) -> DuplicateCandidate:
     try:
         return duplicate_candidates_for_user(user=user, status=DuplicateCandidate.Status.OPEN).get(pk=candidate_id)
     except (DuplicateCandidate.DoesNotExist, ValueError, TypeError):

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, ValidationFailed
 from vitreem.core.scope import require_unit
@@ -86,7 +87,7 @@ def _ethnicity(value: Any) -> Ethnicity | None:
 # ---------------------------------------------------------------- households
 
 @transaction.atomic
-def household_create(*, actor, unit: AdminUnit | str, head_name: str, village: str = "", address: str = "",
+def household_create(*, actor: User, unit: AdminUnit | str, head_name: str, village: str = "", address: str = "",
                      on: dt.date | None = None) -> Household:
     on = on or _today()
     unit = _commune(unit, on)
@@ -110,7 +111,7 @@ def household_create(*, actor, unit: AdminUnit | str, head_name: str, village: s
 
 
 @transaction.atomic
-def household_poverty_set(*, actor, household: Household, year: int, status: str, decision_number: str = "",
+def household_poverty_set(*, actor: User, household: Household, year: int, status: str, decision_number: str = "",
                           decision_date: dt.date | None = None) -> HouseholdPoverty:
     """Record the commune's poverty classification of a household for a year (replaces that year's)."""
     require_unit(actor, household.unit)
@@ -134,7 +135,7 @@ def household_poverty_set(*, actor, household: Household, year: int, status: str
 
 
 @transaction.atomic
-def poverty_review_record(*, actor, unit: AdminUnit | str, year: int, decided_on: dt.date | None,
+def poverty_review_record(*, actor: User, unit: AdminUnit | str, year: int, decided_on: dt.date | None,
                           decision_number: str = "") -> PovertyReview:
     """Record that a commune's annual poverty review for `year` was decided (the chairman's decision
     recognising the list, Decision 24/2021/QĐ-TTg Art. 4): from `decided_on` the commune's
@@ -174,7 +175,7 @@ def poverty_review_record(*, actor, unit: AdminUnit | str, year: int, decided_on
 # ---------------------------------------------------------------- children
 
 @transaction.atomic
-def child_register(*, actor, data: dict[str, Any], unit: AdminUnit | str, household: Household | None = None,
+def child_register(*, actor: User, data: dict[str, Any], unit: AdminUnit | str, household: Household | None = None,
                    ethnicity: Any = None, guardians: Iterable[dict[str, Any]] = (), on: dt.date | None = None,
                    resident_since: dt.date | None = None, confirm_not_duplicate: bool = False,
                    source: str = "form") -> Child:
@@ -208,7 +209,7 @@ def child_register(*, actor, data: dict[str, Any], unit: AdminUnit | str, househ
 
 
 @transaction.atomic
-def child_update(*, actor, child: Child, data: dict[str, Any], expected_version: int | None = None,
+def child_update(*, actor: User, child: Child, data: dict[str, Any], expected_version: int | None = None,
                  ethnicity: Any = ..., household: Household | None | Any = ..., on: dt.date | None = None,
                  strict_id: bool = True) -> Child:
     """Change a child's facts. `expected_version` (the version the user saw) guards against
@@ -261,7 +262,7 @@ def _require_open(child: Child) -> None:
 
 
 @transaction.atomic
-def child_move(*, actor, child: Child, unit: AdminUnit | str, on: dt.date, household: Household | None = None,
+def child_move(*, actor: User, child: Child, unit: AdminUnit | str, on: dt.date, household: Household | None = None,
                village: str | None = None, expected_version: int | None = None) -> Child:
     """The child moved to another commune on `on`: the old residence ends the day before.
 
@@ -310,7 +311,7 @@ def child_move(*, actor, child: Child, unit: AdminUnit | str, on: dt.date, house
 
 
 @transaction.atomic
-def child_end(*, actor, child: Child, on: dt.date, reason: str, note: str = "",
+def child_end(*, actor: User, child: Child, on: dt.date, reason: str, note: str = "",
               expected_version: int | None = None) -> Child:
     """A record ends (death, leaving the province, another reason); it is never deleted.
 
@@ -372,7 +373,7 @@ def _guardian_clean(full_name: str, relationship: str, phone: str) -> tuple[str,
 
 
 @transaction.atomic
-def guardian_add(*, actor, child: Child, full_name: str, relationship: str, phone: str = "",
+def guardian_add(*, actor: User, child: Child, full_name: str, relationship: str, phone: str = "",
                  is_primary: bool = True, _audit: bool = True) -> Guardian:
     """Add a parent or caregiver. With `_audit=False` the caller (child_register) has already checked
     the scope and records the guardians in its own audit row."""
@@ -392,7 +393,7 @@ _GUARDIAN_FIELDS = ("full_name", "relationship", "phone")
 
 
 @transaction.atomic
-def guardian_update(*, actor, guardian: Guardian, full_name: str, relationship: str, phone: str = "") -> Guardian:
+def guardian_update(*, actor: User, guardian: Guardian, full_name: str, relationship: str, phone: str = "") -> Guardian:
     """Correct a parent's or caregiver's name, relationship or phone (in the child's history)."""
     guardian = Guardian.objects.select_for_update().select_related("child__unit").get(pk=guardian.pk)
     child = guardian.child
@@ -410,7 +411,7 @@ def guardian_update(*, actor, guardian: Guardian, full_name: str, relationship: 
 
 
 @transaction.atomic
-def guardian_remove(*, actor, guardian: Guardian, reason: str = "") -> None:
+def guardian_remove(*, actor: User, guardian: Guardian, reason: str = "") -> None:
     """Take a parent or caregiver off the child's record (entered by mistake, no longer caring for the
     child); what was removed stays in the child's history with the reason."""
     guardian = Guardian.objects.select_for_update().select_related("child__unit").get(pk=guardian.pk)
@@ -429,7 +430,7 @@ def guardian_remove(*, actor, guardian: Guardian, reason: str = "") -> None:
 # ---------------------------------------------------------------- special circumstances and risk
 
 @transaction.atomic
-def special_episode_open(*, actor, child: Child, group: SpecialGroup | str, start: dt.date,
+def special_episode_open(*, actor: User, child: Child, group: SpecialGroup | str, start: dt.date,
                          end: dt.date | None = None, evidence: str = "",
                          nurture_case: str | None = None) -> SpecialEpisode:
     """Open a special-circumstance episode. `nurture_case` is the Decree 20/2021 Art. 5(1) point the
@@ -477,7 +478,7 @@ def nurture_case_clean(code: str, given: str | None, errors: dict[str, str]) -> 
 
 
 @transaction.atomic
-def special_episode_close(*, actor, episode: SpecialEpisode, end: dt.date) -> SpecialEpisode:
+def special_episode_close(*, actor: User, episode: SpecialEpisode, end: dt.date) -> SpecialEpisode:
     require_unit(actor, episode.child.unit)
     errors = period_clean(episode.start, end, on=_today())
     if end > _today():
@@ -493,7 +494,7 @@ def special_episode_close(*, actor, episode: SpecialEpisode, end: dt.date) -> Sp
 
 
 @transaction.atomic
-def risk_assess(*, actor, child: Child, assessed_on: dt.date, factors: Iterable[RiskFactor | str],
+def risk_assess(*, actor: User, child: Child, assessed_on: dt.date, factors: Iterable[RiskFactor | str],
                 note: str = "") -> RiskAssessment:
     """Record an assessment: factors found open (or stay open); open factors not found end the day before."""
     require_unit(actor, child.unit)
@@ -523,7 +524,7 @@ def risk_assess(*, actor, child: Child, assessed_on: dt.date, factors: Iterable[
 # ---------------------------------------------------------------- the 2025 reform
 
 @transaction.atomic
-def residences_apply_reform(*, actor=None, batch: int = 5000) -> int:
+def residences_apply_reform(*, actor: User | None = None, batch: int = 5000) -> int:
     """Move open legacy residences to the default 2025 successor from 2025-07-01 (idempotent).
 
     Residences that ended before the reform keep their legacy unit, so past figures are unchanged.

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change
 from vitreem.core.errors import Conflict, DomainError, NotFound
 from vitreem.core.scope import require_unit
@@ -50,7 +51,7 @@ def _current_provinces(unit: AdminUnit) -> set[str]:
     return {u.province_code for u in unit_current(unit)} or {unit.province_code}
 
 
-def _check_pair(actor, a: Child, b: Child) -> None:
+def _check_pair(actor: User, a: Child, b: Child) -> None:
     if a.pk == b.pk:
         raise DomainError(_("Không thể gộp hoặc so sánh một hồ sơ với chính nó."), field="survivor", code="same_record")
     for child in (a, b):
@@ -88,7 +89,7 @@ def _lock(*children: Child) -> list[Child]:
 
 
 @transaction.atomic
-def duplicate_mark_distinct(*, actor, child_a: Child, child_b: Child, reason: str = "") -> DuplicateDecision:
+def duplicate_mark_distinct(*, actor: User, child_a: Child, child_b: Child, reason: str = "") -> DuplicateDecision:
     """The two records are different children: the pair is never proposed again."""
     a, b = _lock(*_ordered(child_a, child_b))
     _check_pair(actor, a, b)
@@ -116,7 +117,7 @@ def _overlaps(start: dt.date, end: dt.date | None, others: list[tuple[dt.date, d
 
 
 @transaction.atomic
-def child_merge(*, actor, survivor: Child, merged: Child, reason: str = "") -> Child:
+def child_merge(*, actor: User, survivor: Child, merged: Child, reason: str = "") -> Child:
     """Merge the record `merged` into `survivor`: everything that points at `merged` (guardians,
     episodes, risk assessments, residences, rows of other apps) moves to the survivor; `merged`
     ends (end_reason "merged") and keeps a pointer to the survivor. Audited on both records.

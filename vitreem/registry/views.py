@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.audit import audit_read_list, history_for
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vitreem.core.models import AuditEntry
@@ -126,7 +127,7 @@ def birth_display(child: Child) -> str:
 
 @login_required
 @require_GET
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_read(request.user)
     form = ChildFilterForm(request.GET, user=request.user)
     if form.is_valid():
@@ -158,7 +159,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
+def child_detail(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     child = child_get_for_user(user=request.user, child_id=child_id)
     today = timezone.localdate()
     household = child.household
@@ -187,7 +188,7 @@ def child_detail(request: HttpRequest, child_id: int) -> HttpResponse:
     return render(request, "registry/child_detail.html", ctx)
 
 
-def _household_from(request: HttpRequest, value: str | None):
+def _household_from(request: AuthenticatedHttpRequest, value: str | None):
     if not value:
         return None
     if not value.isdigit():
@@ -197,7 +198,7 @@ def _household_from(request: HttpRequest, value: str | None):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_write(request.user)
     household = _household_from(request, request.GET.get("household") or request.POST.get("household"))
     candidates: list[dict[str, Any]] = []
@@ -233,7 +234,7 @@ def child_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_edit(request: HttpRequest, child_id: int) -> HttpResponse:
+def child_edit(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=request.method == "GET")
     if request.method == "POST":
@@ -270,7 +271,7 @@ def _service_error(form, exc: DomainError) -> None:
     form.add_domain_error(exc)
 
 
-def _child_action(request: HttpRequest, *, child, form, act: Callable[[dict[str, Any]], object],
+def _child_action(request: AuthenticatedHttpRequest, *, child, form, act: Callable[[dict[str, Any]], object],
                   done: Callable[[dict[str, Any]], str], title: str, submit: str, intro: str = "") -> HttpResponse:
     """A form that records one thing about a child: on a valid POST `act` (a service) runs; its refusal
     is shown on the form, its success on the child's page."""
@@ -290,7 +291,7 @@ def _child_action(request: HttpRequest, *, child, form, act: Callable[[dict[str,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
+def episode_open(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     return _child_action(
@@ -303,7 +304,7 @@ def episode_open(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
+def episode_close(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     _require_write(request.user)
     episode = episode_get_for_user(user=request.user, episode_id=episode_id)
     return _child_action(
@@ -315,7 +316,7 @@ def episode_close(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
+def risk_assess(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     initial = {"assessed_on": timezone.localdate(),
@@ -331,7 +332,7 @@ def risk_assess(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
+def child_move(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     url = reverse("registry:child_move", args=[child.pk])
@@ -355,7 +356,7 @@ def child_move(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
+def child_end(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     return _child_action(
@@ -370,7 +371,7 @@ def child_end(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
+def guardian_add(request: AuthenticatedHttpRequest, child_id: int) -> HttpResponse:
     _require_write(request.user)
     child = child_get_for_user(user=request.user, child_id=child_id, audit=False)
     return _child_action(
@@ -383,7 +384,7 @@ def guardian_add(request: HttpRequest, child_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def guardian_edit(request: HttpRequest, guardian_id: int) -> HttpResponse:
+def guardian_edit(request: AuthenticatedHttpRequest, guardian_id: int) -> HttpResponse:
     _require_write(request.user)
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
     initial = {"full_name": guardian.full_name, "relationship": guardian.relationship, "phone": guardian.phone}
@@ -397,7 +398,7 @@ def guardian_edit(request: HttpRequest, guardian_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def guardian_remove(request: HttpRequest, guardian_id: int) -> HttpResponse:
+def guardian_remove(request: AuthenticatedHttpRequest, guardian_id: int) -> HttpResponse:
     _require_write(request.user)
     guardian = guardian_get_for_user(user=request.user, guardian_id=guardian_id)
     return _child_action(
@@ -413,7 +414,7 @@ def guardian_remove(request: HttpRequest, guardian_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     from vitreem.core.text import fold
 
     _require_read(request.user)
@@ -430,7 +431,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = household_get_for_user(user=request.user, household_id=household_id, audit=True)
     members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
     in_force = poverty_review_in_force(unit_id=household.unit_id, day=timezone.localdate())
@@ -441,7 +442,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def poverty_reviews(request: HttpRequest) -> HttpResponse:
+def poverty_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each commune's decided poverty list in force today, and the form that records a decision."""
     _require_read(request.user)
     can_write = scope_for(request.user).write_children
@@ -469,7 +470,7 @@ def poverty_reviews(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_write(request.user)
     form = HouseholdForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -489,7 +490,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_poverty(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_poverty(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     _require_write(request.user)
     household = household_get_for_user(user=request.user, household_id=household_id)
     form = PovertyForm(request.POST or None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Router, Schema, Status
 
 from .services import report_request, reports_for_user
@@ -30,7 +32,7 @@ class ReportOut(Schema):
 
 
 @router.post("/annual", response={202: JobOut})
-def annual_request(request, body: ReportIn):
+def annual_request(request, body: ReportIn) -> Status[dict[str, str]]:
     from vitreem.stats.selectors import require_figures
 
     require_figures(request.user)
@@ -39,6 +41,6 @@ def annual_request(request, body: ReportIn):
 
 
 @router.get("/", response=list[ReportOut])
-def report_list(request):
+def report_list(request) -> list[dict[str, Any]]:
     return [{"id": r.pk, "year": r.year, "unit": r.unit.ref, "format": r.format, "created_at": r.created_at.isoformat(),
              "download_url": f"/reports/{r.pk}/download/"} for r in reports_for_user(user=request.user)[:100]]

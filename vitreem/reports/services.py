@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 from vitreem.core.scope import scope_for
@@ -26,7 +27,7 @@ CONTENT_TYPES = {
 }
 
 
-def require_template_admin(user) -> None:
+def require_template_admin(user: User) -> None:
     # The standing agency (province officers) owns the report's wording.
     if not scope_for(user).standing_agency:
         raise PermissionDenied(_("Chỉ cán bộ cơ quan thường trực cấp tỉnh được thay mẫu báo cáo."))
@@ -50,7 +51,7 @@ def active_template() -> tuple[ReportTemplate | None, Path | bytes]:
     return None, DEFAULT_TEMPLATE
 
 
-def report_build(*, year: Any, unit: Any, fmt: str, user: Any = None) -> tuple[bytes, dict[str, Any]]:
+def report_build(*, year: Any, unit: Any, fmt: str, user: User | None = None) -> tuple[bytes, dict[str, Any]]:
     """The report's bytes and the parameters it was built from (no write)."""
     from .data import report_data
 
@@ -69,7 +70,7 @@ def report_build(*, year: Any, unit: Any, fmt: str, user: Any = None) -> tuple[b
 
 
 @transaction.atomic
-def report_generate(*, actor: Any, year: Any, unit: Any, fmt: str) -> GeneratedReport:
+def report_generate(*, actor: User, year: Any, unit: Any, fmt: str) -> GeneratedReport:
     """Build the report as `actor` (their scope) and keep it with its parameters and time."""
     from vitreem.places.selectors import unit_resolve
 
@@ -86,7 +87,7 @@ def report_generate(*, actor: Any, year: Any, unit: Any, fmt: str) -> GeneratedR
     return report
 
 
-def report_request(*, actor: Any, year: Any, unit: Any, fmt: str):
+def report_request(*, actor: User, year: Any, unit: Any, fmt: str):
     """Check the request now (so bad input gets its message at once), then generate in the background."""
     from vitreem.core.jobs import job_start
     from vitreem.stats.engine import params_for
@@ -103,7 +104,7 @@ def report_request(*, actor: Any, year: Any, unit: Any, fmt: str):
 
 
 @transaction.atomic
-def template_upload(*, actor: Any, name: str, data: bytes) -> ReportTemplate:
+def template_upload(*, actor: User, name: str, data: bytes) -> ReportTemplate:
     """Accept a Word template only if it renders the report; otherwise raise with the placeholder at
     fault and keep the current one (nothing is written)."""
     require_template_admin(actor)
@@ -118,7 +119,7 @@ def template_upload(*, actor: Any, name: str, data: bytes) -> ReportTemplate:
     return tpl
 
 
-def reports_for_user(*, user):
+def reports_for_user(*, user: User):
     """Generated reports the user may download: their own, and for province-wide roles all of them."""
     scope = scope_for(user)
     qs = GeneratedReport.objects.select_related("unit", "created_by")

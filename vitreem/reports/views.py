@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 from vitreem.stats.selectors import require_figures, unit_choices
 
@@ -19,7 +20,7 @@ from .services import report_request, reports_for_user, require_template_admin, 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_figures(request.user)
     error = None
     if request.method == "POST":
@@ -41,7 +42,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_download(request: HttpRequest, report_id: int) -> HttpResponseBase:
+def report_download(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponseBase:
     report = reports_for_user(user=request.user).filter(pk=report_id).first()
     if report is None or not report.file:
         return render(request, "404.html", status=404)
@@ -50,7 +51,7 @@ def report_download(request: HttpRequest, report_id: int) -> HttpResponseBase:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def template_list(request: HttpRequest) -> HttpResponse:
+def template_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_template_admin(request.user)
     error = None
     if request.method == "POST":
@@ -71,7 +72,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def template_default(request: HttpRequest) -> HttpResponseBase:
+def template_default(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """The default template, to start editing from."""
     from .render import DEFAULT_TEMPLATE
 

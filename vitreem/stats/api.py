@@ -30,12 +30,12 @@ class FiguresOut(Schema):
 
 
 @router.get("/indicators", response=list[IndicatorOut])
-def indicator_list(request):
+def indicator_list(request) -> list[dict[str, Any]]:
     return [{"code": i.code, "label": i.label, "measure": i.measure, "kind": i.kind} for i in indicators().values()]
 
 
 @router.get("/figures", response=FiguresOut)
-def figures_get(request, year: int | None = None, unit: str = "", codes: str = ""):
+def figures_get(request, year: int | None = None, unit: str = "", codes: str = "") -> dict[str, Any]:
     """Indicator values for a unit (default: the caller's widest unit) as of 31 December of `year`
     (today for the current year). `codes`: comma-separated indicator codes (default: all)."""
     year = year_clean(year)

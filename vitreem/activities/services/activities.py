@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
@@ -101,7 +101,7 @@ def _clean_recreation(raw: dict[str, Any], data: dict[str, Any], instance: Activ
             "n": out["special_children"], "t": out["children_total"]}
 
 
-def _clean_links(actor, raw: dict[str, Any], data: dict[str, Any], instance: Activity | None, out: dict[str, Any],
+def _clean_links(actor: User, raw: dict[str, Any], data: dict[str, Any], instance: Activity | None, out: dict[str, Any],
                  errors: dict[str, str], start: dt.date | None) -> None:
     """What the activity hangs on: the organiser, the project and partners, the budget line it spends from
     (in the actor's scope, of the activity's year), and the plain fields beside them."""
@@ -157,7 +157,7 @@ KIND_CLEANERS = {
 }
 
 
-def activity_clean(*, actor, kind: str, data: dict[str, Any], instance: Activity | None = None) -> dict[str, Any]:
+def activity_clean(*, actor: User, kind: str, data: dict[str, Any], instance: Activity | None = None) -> dict[str, Any]:
     """Validated values of an activity of `kind` (raises ValidationFailed naming every bad field)."""
     errors: dict[str, str] = {}
     if kind not in Kind.values:
@@ -197,7 +197,7 @@ def activity_clean(*, actor, kind: str, data: dict[str, Any], instance: Activity
     return out
 
 
-def _sync_spending(activity: Activity, actor) -> None:
+def _sync_spending(activity: Activity, actor: User) -> None:
     """A done activity with a cost spends from its budget line; a planned or cancelled one does not."""
     spend = activity.status == Status.DONE and activity.cost > 0 and activity.budget_line_id is not None
     existing = Spending.objects.filter(activity=activity).first()
@@ -216,7 +216,7 @@ def _sync_spending(activity: Activity, actor) -> None:
 
 
 @transaction.atomic
-def activity_create(*, actor, kind: str, data: dict[str, Any]) -> Activity:
+def activity_create(*, actor: User, kind: str, data: dict[str, Any]) -> Activity:
     """Record an activity in a unit of the actor's scope (refused outside it)."""
     values = activity_clean(actor=actor, kind=kind, data=data)
     require_unit(actor, values["unit"])
@@ -233,7 +233,7 @@ def activity_create(*, actor, kind: str, data: dict[str, Any]) -> Activity:
 
 
 @transaction.atomic
-def activity_update(*, actor, activity: Activity, data: dict[str, Any], expected_version: int | None = None) -> Activity:
+def activity_update(*, actor: User, activity: Activity, data: dict[str, Any], expected_version: int | None = None) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     require_unit(actor, activity.unit)
     if expected_version is not None and expected_version != activity.version:
@@ -258,7 +258,7 @@ def activity_update(*, actor, activity: Activity, data: dict[str, Any], expected
 
 
 @transaction.atomic
-def activity_set_status(*, actor, activity: Activity, status: str) -> Activity:
+def activity_set_status(*, actor: User, activity: Activity, status: str) -> Activity:
     return activity_update(actor=actor, activity=activity, data={"status": status})
 
 
@@ -294,7 +294,7 @@ def _participant_values(raw: dict[str, Any], errors: list[RowError], row: int) -
             "person_key": f"{key}|{sex}|{fold_words(unit_name)}"[:400]}
 
 
-def _training_for_write(actor, activity: Activity) -> Activity:
+def _training_for_write(actor: User, activity: Activity) -> Activity:
     require_unit(actor, activity.unit)
     if activity.kind != Kind.TRAINING:
         raise DomainError(_("Chỉ lớp tập huấn mới có danh sách học viên."), field="activity", code="not_training")
@@ -302,7 +302,7 @@ def _training_for_write(actor, activity: Activity) -> Activity:
 
 
 @transaction.atomic
-def participant_add(*, actor, activity: Activity, data: dict[str, Any]) -> Participant:
+def participant_add(*, actor: User, activity: Activity, data: dict[str, Any]) -> Participant:
     _training_for_write(actor, activity)
     errors: list[RowError] = []
     values = _participant_values(data, errors, 1)
@@ -315,7 +315,7 @@ def participant_add(*, actor, activity: Activity, data: dict[str, Any]) -> Parti
 
 
 @transaction.atomic
-def participant_remove(*, actor, participant: Participant) -> None:
+def participant_remove(*, actor: User, participant: Participant) -> None:
     activity = _training_for_write(actor, participant.activity)
     audit_change(actor=actor, action="activity.participant_remove", obj=activity, unit=activity.unit,
                  changes={"participant": participant.pk, "full_name": participant.full_name})
@@ -323,7 +323,7 @@ def participant_remove(*, actor, participant: Participant) -> None:
 
 
 @transaction.atomic
-def participants_import(*, actor, activity: Activity, content: bytes, replace: bool = False) -> int:
+def participants_import(*, actor: User, activity: Activity, content: bytes, replace: bool = False) -> int:
     """Add every row of a participants sheet, or none: any unreadable row raises SheetInvalid listing all."""
     _training_for_write(actor, activity)
     sheet = sheet_read(content)
@@ -342,7 +342,7 @@ def participants_import(*, actor, activity: Activity, content: bytes, replace: b
 # ---------------------------------------------------------------- recreation: named children
 
 @transaction.atomic
-def recreation_child_link(*, actor, activity: Activity, child_id: int, gift: str = "",
+def recreation_child_link(*, actor: User, activity: Activity, child_id: int, gift: str = "",
                           gift_value: int = 0) -> RecreationChild:
     from vitreem.registry.selectors import children_for_user
 
@@ -364,7 +364,7 @@ def recreation_child_link(*, actor, activity: Activity, child_id: int, gift: str
 
 
 @transaction.atomic
-def attachment_add(*, actor, activity: Activity, upload, title: str = "") -> Attachment:
+def attachment_add(*, actor: User, activity: Activity, upload, title: str = "") -> Attachment:
     require_unit(actor, activity.unit)
     allowed = (".jpg", ".jpeg", ".png", ".pdf", ".xlsx", ".docx")
     name = (getattr(upload, "name", "") or "").lower()

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import DomainError, PermissionDenied, ValidationFailed
 from vitreem.core.scope import require_unit, scope_for
@@ -30,13 +30,13 @@ from ._common import _choice, _date, _int, _required_unit, _unit
 
 # ---------------------------------------------------------------- partners and projects
 
-def _require_province(actor) -> None:
+def _require_province(actor: User) -> None:
     if not scope_for(actor).standing_agency:
         raise PermissionDenied(_("Chỉ cán bộ cấp tỉnh được quản lý danh mục đối tác."))
 
 
 @transaction.atomic
-def partner_create(*, actor, name: str, kind: str = PartnerKind.INTL_NGO, country: str = "",
+def partner_create(*, actor: User, name: str, kind: str = PartnerKind.INTL_NGO, country: str = "",
                    contact: str = "") -> Partner:
     _require_province(actor)
     errors: dict[str, str] = {}
@@ -54,7 +54,7 @@ def partner_create(*, actor, name: str, kind: str = PartnerKind.INTL_NGO, countr
 
 
 @transaction.atomic
-def project_create(*, actor, partner: Partner, name: str, unit: AdminUnit | str, start_date: dt.date,
+def project_create(*, actor: User, partner: Partner, name: str, unit: AdminUnit | str, start_date: dt.date,
                    end_date: dt.date | None = None, model_type: str = ModelType.OTHER, funding: int = 0,
                    communes: Iterable[AdminUnit | str] = (), results: str = "") -> Project:
     errors: dict[str, str] = {}
@@ -89,7 +89,7 @@ def project_create(*, actor, partner: Partner, name: str, unit: AdminUnit | str,
 
 
 @transaction.atomic
-def project_results_set(*, actor, project: Project, results: str) -> Project:
+def project_results_set(*, actor: User, project: Project, results: str) -> Project:
     require_unit(actor, project.unit)
     before = project.results
     project.results = nfc(results)
@@ -102,7 +102,7 @@ def project_results_set(*, actor, project: Project, results: str) -> Project:
 # ---------------------------------------------------------------- budget
 
 @transaction.atomic
-def allocation_create(*, actor, year: int, unit: AdminUnit | str, source: str, purpose: str, amount: int,
+def allocation_create(*, actor: User, year: int, unit: AdminUnit | str, source: str, purpose: str, amount: int,
                       member_unit: MemberUnit | None = None, project: Project | None = None,
                       note: str = "") -> BudgetAllocation:
     errors: dict[str, str] = {}
@@ -135,7 +135,7 @@ def allocation_find(*, year: int, unit: AdminUnit, source: str, purpose: str,
 
 
 @transaction.atomic
-def spending_record(*, actor, amount: int, spent_on: dt.date, allocation: BudgetAllocation | int | None = None,
+def spending_record(*, actor: User, amount: int, spent_on: dt.date, allocation: BudgetAllocation | int | None = None,
                     unit: AdminUnit | str | None = None, source: str = "", purpose: str = "",
                     member_unit: MemberUnit | None = None, description: str = "") -> Spending:
     """Spend from a budget line, named directly or by (year of spent_on, unit, source, purpose).
@@ -180,7 +180,7 @@ def spending_record(*, actor, amount: int, spent_on: dt.date, allocation: Budget
 # budget lines and spending. Only the standing agency (province officers, admins) edits them: they are
 # the province's money and agreements, kept the same for every commune that reads them.
 
-def require_officer(actor) -> None:
+def require_officer(actor: User) -> None:
     if not scope_for(actor).standing_agency:
         raise PermissionDenied(_("Chỉ cán bộ cấp tỉnh (cơ quan thường trực) được sửa đối tác, dự án và kinh phí."),
                                code="forbidden")
@@ -201,7 +201,7 @@ def _year_in_project(project: Project | None, year: int) -> bool:
 
 
 @transaction.atomic
-def partner_update(*, actor, partner: Partner, data: dict[str, Any]) -> Partner:
+def partner_update(*, actor: User, partner: Partner, data: dict[str, Any]) -> Partner:
     require_officer(actor)
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     errors: dict[str, str] = {}
@@ -229,7 +229,7 @@ def partner_update(*, actor, partner: Partner, data: dict[str, Any]) -> Partner:
 
 
 @transaction.atomic
-def project_update(*, actor, project: Project, data: dict[str, Any]) -> Project:
+def project_update(*, actor: User, project: Project, data: dict[str, Any]) -> Project:
     """Edit a project. Its period must still hold the budget lines and spending already tied to it."""
     require_officer(actor)
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -317,7 +317,7 @@ def _line_checks(line: BudgetAllocation, errors: dict[str, str]) -> None:
 
 
 @transaction.atomic
-def allocation_update(*, actor, line: BudgetAllocation, data: dict[str, Any]) -> BudgetAllocation:
+def allocation_update(*, actor: User, line: BudgetAllocation, data: dict[str, Any]) -> BudgetAllocation:
     """Edit a budget line. Spending above the line is not refused (it is shown as "vượt dự toán" in
     the budget table, as in the finance office's own reports); the amount must be a positive number."""
     require_officer(actor)
@@ -367,7 +367,7 @@ def allocation_update(*, actor, line: BudgetAllocation, data: dict[str, Any]) ->
 
 
 @transaction.atomic
-def spending_update(*, actor, spending: Spending, data: dict[str, Any]) -> Spending:
+def spending_update(*, actor: User, spending: Spending, data: dict[str, Any]) -> Spending:
     """Edit a payment. The spending of an activity follows the activity's cost and date: edit the activity."""
     require_officer(actor)
     spending = Spending.objects.select_for_update().select_related("allocation").get(pk=spending.pk)

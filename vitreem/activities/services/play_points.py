@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import ValidationFailed
 from vitreem.core.scope import require_unit
@@ -24,7 +25,7 @@ from ._common import _choice, _unit
 # ---------------------------------------------------------------- play points
 
 @transaction.atomic
-def play_point_create(*, actor, unit: AdminUnit | str, name: str, opened_on: dt.date,
+def play_point_create(*, actor: User, unit: AdminUnit | str, name: str, opened_on: dt.date,
                       point_type: str = PlayPointType.PLAYGROUND, condition: str = Condition.GOOD,
                       closed_on: dt.date | None = None, project: Project | None = None, note: str = "") -> PlayPoint:
     errors: dict[str, str] = {}
@@ -51,7 +52,7 @@ def play_point_create(*, actor, unit: AdminUnit | str, name: str, opened_on: dt.
 
 
 @transaction.atomic
-def play_point_update(*, actor, point: PlayPoint, condition: str | None = None,
+def play_point_update(*, actor: User, point: PlayPoint, condition: str | None = None,
                       closed_on: dt.date | None = None, note: str | None = None) -> PlayPoint:
     require_unit(actor, point.unit)
     before = snapshot(point)

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vitreem.core.text import nfc
@@ -68,7 +69,7 @@ def _require_ability(allowed: bool, what: str) -> None:
         raise PermissionDenied(_("Vai trò của bạn không được %(w)s.") % {"w": what}, code="forbidden_role")
 
 
-def case_for_action(actor, case: Case | int, expected_version: int | None, *, action: str) -> Case:
+def case_for_action(actor: User, case: Case | int, expected_version: int | None, *, action: str) -> Case:
     """Fetch and lock the case for writing (every service that changes a case starts here, the attachments'
     too): visible to the actor, the action allowed by the workflow table
     (workflow.TRANSITIONS: ability, status, condition) and not changed since it was read."""
@@ -110,7 +111,7 @@ def case_due_refresh(case: Case) -> None:
         case.next_due_at, case.next_due_kind = None, ""
 
 
-def _record(case: Case, *, actor, kind: str, before: dict[str, Any], from_status: str, text: str = "",
+def _record(case: Case, *, actor: User, kind: str, before: dict[str, Any], from_status: str, text: str = "",
             data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> CaseEvent:
     """Save the case (new version, refreshed deadline), add the timeline event, write the audit row."""
     case_due_refresh(case)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import snapshot
 from vitreem.core.errors import ValidationFailed
 
@@ -26,7 +27,7 @@ from ._common import _as_date, _now, _record, _text, case_for_action
 # ---------------------------------------------------------------- review (form 06), closure, reopening
 
 @transaction.atomic
-def case_review(*, actor, case: Case | int, expected_version: int | None, reviewed_on: Any, harm: str,
+def case_review(*, actor: User, case: Case | int, expected_version: int | None, reviewed_on: Any, harm: str,
                 perpetrator_access: str, care_obstacles: str, recommend_close: bool, note: str = "") -> Review:
     """Review (form 06). Closure is proposed only when harm, the perpetrator's access and the obstacles
     in the care environment are all low; otherwise the case goes back to planning."""
@@ -65,7 +66,7 @@ def case_review(*, actor, case: Case | int, expected_version: int | None, review
 
 
 @transaction.atomic
-def case_close(*, actor, case: Case | int, expected_version: int | None, outcome: str, note: str = "") -> Case:
+def case_close(*, actor: User, case: Case | int, expected_version: int | None, outcome: str, note: str = "") -> Case:
     """The chairman closes the case after a review proposing it (or an unfounded verification)."""
     case = case_for_action(actor, case, expected_version, action="close")
     if outcome not in Outcome.values:
@@ -81,7 +82,7 @@ def case_close(*, actor, case: Case | int, expected_version: int | None, outcome
 
 
 @transaction.atomic
-def case_reopen(*, actor, case: Case | int, expected_version: int | None, reason: str) -> Case:
+def case_reopen(*, actor: User, case: Case | int, expected_version: int | None, reason: str) -> Case:
     case = case_for_action(actor, case, expected_version, action="reopen")
     if not _text(reason):
         raise ValidationFailed({"reason": _("Mở lại vụ việc cần nêu lý do.")})

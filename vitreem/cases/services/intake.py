@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import ValidationFailed
 from vitreem.core.scope import get_in_scope, require_unit, scope_for
@@ -78,7 +79,7 @@ def _check_intake(data: dict[str, Any], errors: dict[str, str]) -> None:
 
 
 @transaction.atomic
-def case_intake(*, actor, received_at: dt.datetime, channel: str, place: str, concern: str, summary: str,
+def case_intake(*, actor: User, received_at: dt.datetime, channel: str, place: str, concern: str, summary: str,
                 child: Child | int | None = None, new_child: dict[str, Any] | None = None,
                 confirm_not_duplicate: bool = False, reporter_anonymous: bool = False, reporter_name: str = "",
                 reporter_phone: str = "", reporter_relation: str = "", perpetrator: str = Perpetrator.UNKNOWN,
@@ -108,7 +109,7 @@ def case_intake(*, actor, received_at: dt.datetime, channel: str, place: str, co
 
     child_obj: Child
     if child is not None:
-        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,  # type: ignore[assignment]
+        child_obj = get_in_scope(Child.objects.select_related("unit"), actor,
                                  pk=child.pk if isinstance(child, Child) else child)
     else:
         from vitreem.registry.services import child_register
@@ -142,7 +143,7 @@ def case_intake(*, actor, received_at: dt.datetime, channel: str, place: str, co
     return case
 
 
-def _home_commune(actor):
+def _home_commune(actor: User):
     """The commune of the worker's current version (for a child registered from the intake)."""
     from vitreem.places.models import Level, version_on
 
@@ -157,7 +158,7 @@ def _home_commune(actor):
 
 
 @transaction.atomic
-def case_update(*, actor, case: Case | int, expected_version: int, **fields: Any) -> Case:
+def case_update(*, actor: User, case: Case | int, expected_version: int, **fields: Any) -> Case:
     """Correct the report's details. A stale `expected_version` is refused (Conflict)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:

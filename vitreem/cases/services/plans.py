@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import snapshot
 from vitreem.core.errors import NotFound, ValidationFailed
 
@@ -27,7 +28,7 @@ from ._common import _as_date, _fmt, _now, _record, _text, case_for_action
 # ---------------------------------------------------------------- assessment (form 03) and plan (04, 05)
 
 @transaction.atomic
-def case_assess(*, actor, case: Case | int, expected_version: int | None, assessed_on: Any, assessment: str,
+def case_assess(*, actor: User, case: Case | int, expected_version: int | None, assessed_on: Any, assessment: str,
                 meeting_minutes: str) -> Case:
     """Specific assessment and case meeting (form 03). Starts the plan deadline: N working days
     (Decree 56/2017, Art. 28(1): 5; the province may set another figure in CaseRules)."""
@@ -77,7 +78,7 @@ def _clean_items(items: Iterable[dict[str, Any]], drafted_on: dt.date | None, er
 
 
 @transaction.atomic
-def plan_draft(*, actor, case: Case | int, expected_version: int | None, drafted_on: Any, goal: str,
+def plan_draft(*, actor: User, case: Case | int, expected_version: int | None, drafted_on: Any, goal: str,
                review_on: Any, items: Iterable[dict[str, Any]]) -> Plan:
     """The support and intervention plan (form 04), with its items and the review date."""
     case = case_for_action(actor, case, expected_version, action="plan")
@@ -115,7 +116,7 @@ def plan_draft(*, actor, case: Case | int, expected_version: int | None, drafted
 
 
 @transaction.atomic
-def plan_approve(*, actor, case: Case | int, expected_version: int | None, decision_number: str,
+def plan_approve(*, actor: User, case: Case | int, expected_version: int | None, decision_number: str,
                  approved_on: Any) -> Plan:
     """The commune chairman approves the plan by decision (form 05) within 2 working days of its
     submission (Decree 56/2017, Art. 28(4)); a later decision counts as a missed deadline. A plan whose
@@ -155,7 +156,7 @@ def plan_approve(*, actor, case: Case | int, expected_version: int | None, decis
 
 
 @transaction.atomic
-def plan_item_update(*, actor, case: Case | int, expected_version: int | None, item_id: int, status: str,
+def plan_item_update(*, actor: User, case: Case | int, expected_version: int | None, item_id: int, status: str,
                      outcome: str = "") -> PlanItem:
     case = case_for_action(actor, case, expected_version, action="item")
     item = PlanItem.objects.filter(pk=item_id, plan__case=case, plan__status=Plan.State.APPROVED).first()
@@ -173,7 +174,7 @@ def plan_item_update(*, actor, case: Case | int, expected_version: int | None, i
 
 
 @transaction.atomic
-def case_note(*, actor, case: Case | int, expected_version: int | None, text: str, on: Any = None,
+def case_note(*, actor: User, case: Case | int, expected_version: int | None, text: str, on: Any = None,
               at: dt.datetime | None = None) -> CaseEvent:
     """A home visit or a note on the timeline. `at` is when it happened as the worker recorded it (a
     visit noted offline keeps its own time when it reaches the server later); `on` a day only."""

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import snapshot
 from vitreem.core.errors import ValidationFailed
 
@@ -25,7 +26,7 @@ from ._common import _as_date, _fmt, _now, _record, _text, case_for_action
 # ---------------------------------------------------------------- verification (form 02) and emergency
 
 @transaction.atomic
-def case_verify(*, actor, case: Case | int, expected_version: int | None, verified_on: Any, findings: str,
+def case_verify(*, actor: User, case: Case | int, expected_version: int | None, verified_on: Any, findings: str,
                 founded: bool = True, in_danger: bool | None = None) -> Case:
     """Verification and initial assessment (form 02). An unfounded report goes to the chairman for closure."""
     case = case_for_action(actor, case, expected_version, action="verify")
@@ -61,7 +62,7 @@ def _mark_emergency_done(case: Case, at: dt.datetime) -> None:
 
 
 @transaction.atomic
-def case_emergency(*, actor, case: Case | int, expected_version: int | None, done_at: dt.datetime,
+def case_emergency(*, actor: User, case: Case | int, expected_version: int | None, done_at: dt.datetime,
                    action: str) -> Case:
     """Emergency intervention (Decree 56/2017, Art. 31): what was done to make the child safe, and when."""
     case = case_for_action(actor, case, expected_version, action="emergency")
@@ -92,7 +93,7 @@ def case_emergency(*, actor, case: Case | int, expected_version: int | None, don
 
 
 @transaction.atomic
-def case_isolate(*, actor, case: Case | int, expected_version: int | None, start: Any, until: Any, place: str,
+def case_isolate(*, actor: User, case: Case | int, expected_version: int | None, start: Any, until: Any, place: str,
                  decision_number: str, request_number: str = "", request_date: Any = None,
                  request_body: str = "") -> Case:
     """Temporary isolation from the parents or carers harming the child, by the commune chairman's
@@ -173,7 +174,7 @@ def _request_data(request: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @transaction.atomic
-def case_isolation_extend(*, actor, case: Case | int, expected_version: int | None, until: Any,
+def case_isolation_extend(*, actor: User, case: Case | int, expected_version: int | None, until: Any,
                           decision_number: str, reason: str = "", request_number: str = "",
                           request_date: Any = None, request_body: str = "") -> Case:
     """Extend temporary isolation by the chairman's decision. The whole isolation, from its first
@@ -206,7 +207,7 @@ def case_isolation_extend(*, actor, case: Case | int, expected_version: int | No
 
 
 @transaction.atomic
-def case_isolation_end(*, actor, case: Case | int, expected_version: int | None, ended_on: Any,
+def case_isolation_end(*, actor: User, case: Case | int, expected_version: int | None, ended_on: Any,
                        note: str = "") -> Case:
     """The commune chairman cancels the isolation decision, when the parents or carers are assessed
     as keeping the child safe (Decree 56/2017, Art. 32(3)). Only he may end it."""

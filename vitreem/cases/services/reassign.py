@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import Role
+from vitreem.accounts.models import Role, User
 from vitreem.core.audit import snapshot
 from vitreem.core.errors import ValidationFailed
 from vitreem.core.scope import scope_for
@@ -40,7 +40,7 @@ def owner_candidates(case: Case):
 
 
 @transaction.atomic
-def case_reassign(*, actor, case: Case | int, expected_version: int | None, owner: Any, reason: str) -> Case:
+def case_reassign(*, actor: User, case: Case | int, expected_version: int | None, owner: Any, reason: str) -> Case:
     """Hand the case to another commune worker of its commune. The new owner is notified in the app
     (and by e-mail when they have an address); the old owner keeps no special access."""
     from vitreem.accounts.models import User

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import snapshot
 from vitreem.core.errors import NotFound, ValidationFailed
 from vitreem.core.scope import scope_for
@@ -22,7 +22,7 @@ from ._common import CONSENT_AGE, _now, _record, _text, case_for_action
 # ---------------------------------------------------------------- referrals
 
 @transaction.atomic
-def referral_open(*, actor, case: Case | int, expected_version: int | None, member_unit: MemberUnit | int,
+def referral_open(*, actor: User, case: Case | int, expected_version: int | None, member_unit: MemberUnit | int,
                   reason: str, guardian_consent: bool, child_consent: bool | None = None,
                   exception: str = "", exception_note: str = "") -> Referral:
     """Refer the case to another agency. The child's information leaves the commune only with the consent
@@ -71,7 +71,7 @@ def referral_open(*, actor, case: Case | int, expected_version: int | None, memb
 
 
 @transaction.atomic
-def referral_close(*, actor, case: Case | int, expected_version: int | None, referral_id: int,
+def referral_close(*, actor: User, case: Case | int, expected_version: int | None, referral_id: int,
                    result: str = "") -> Referral:
     """End a referral: the agency's access to the case ends with it. The case worker or the
     agency itself may close it (workflow.TRANSITIONS["referral_close"]); an agency only its own."""

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from vitreem.accounts.models import User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import ValidationFailed
 from vitreem.core.text import format_number
@@ -72,7 +73,7 @@ def _indicator_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, An
 
 
 @transaction.atomic
-def indicator_create(*, actor, code: str, data: Mapping[str, Any]) -> Indicator:
+def indicator_create(*, actor: User, code: str, data: Mapping[str, Any]) -> Indicator:
     require_manager(actor)
     code = (code or "").strip().lower()
     if not code or len(code) > 60 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
@@ -87,7 +88,7 @@ def indicator_create(*, actor, code: str, data: Mapping[str, Any]) -> Indicator:
 
 
 @transaction.atomic
-def indicator_update(*, actor, indicator: Indicator, data: Mapping[str, Any]) -> Indicator:
+def indicator_update(*, actor: User, indicator: Indicator, data: Mapping[str, Any]) -> Indicator:
     require_manager(actor)
     before = snapshot(indicator)
     for name, value in _indicator_fields(data, partial=True).items():
@@ -99,7 +100,7 @@ def indicator_update(*, actor, indicator: Indicator, data: Mapping[str, Any]) ->
 
 
 @transaction.atomic
-def target_set(*, actor, indicator: Indicator, year: int, value: Any, note: str = "") -> Target:
+def target_set(*, actor: User, indicator: Indicator, year: int, value: Any, note: str = "") -> Target:
     """Set (or change) the province's target for a year. An indicator without a direction or a unit of
     measure cannot carry a target: whether it is met could not be judged."""
     require_manager(actor)
@@ -142,7 +143,7 @@ def target_set(*, actor, indicator: Indicator, year: int, value: Any, note: str 
 
 
 @transaction.atomic
-def targets_set(*, actor, indicator: Indicator, values: Mapping[int, tuple[Any, str]]) -> list[Target]:
+def targets_set(*, actor: User, indicator: Indicator, values: Mapping[int, tuple[Any, str]]) -> list[Target]:
     """Several years' targets at once (the indicator's edit screen): a year whose value and note are
     unchanged is left alone, so its history shows only real changes. One bad year refuses all of them;
     the error is keyed "target_<year>"."""

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import Conflict, PermissionDenied, ValidationFailed
 
@@ -28,7 +28,7 @@ def _finalised(year: int) -> bool:
 
 
 @transaction.atomic
-def explanation_write(*, actor, indicator: Indicator, year: int, causes: str, solutions: str) -> Explanation:
+def explanation_write(*, actor: User, indicator: Indicator, year: int, causes: str, solutions: str) -> Explanation:
     """Why a target was not met and what will be done: by the indicator's owner unit or the standing agency."""
     if not is_manager(actor):
         if indicator.owner_id is None:
@@ -58,7 +58,7 @@ def explanation_write(*, actor, indicator: Indicator, year: int, causes: str, so
 
 
 @transaction.atomic
-def evaluation_finalise(*, actor, year: int, summary: str = "") -> YearEvaluation:
+def evaluation_finalise(*, actor: User, year: int, summary: str = "") -> YearEvaluation:
     """Close the year's evaluation. Every not-achieved target must carry an explanation."""
     require_manager(actor)
     from ..selectors import evaluation_for_year
@@ -80,7 +80,7 @@ def evaluation_finalise(*, actor, year: int, summary: str = "") -> YearEvaluatio
 
 
 @transaction.atomic
-def member_evaluation_confirm(*, actor, year: int, member_unit: MemberUnit, rating: str,
+def member_evaluation_confirm(*, actor: User, year: int, member_unit: MemberUnit, rating: str,
                               comment: str = "") -> MemberUnitEvaluation:
     """The standing agency confirms (or changes) a member unit's rating for the year."""
     require_manager(actor)

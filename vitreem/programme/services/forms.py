@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import ValidationFailed
 from vitreem.core.text import format_number
@@ -33,7 +33,7 @@ from ._common import _decimal, _small_int, _text
 
 
 @transaction.atomic
-def form_create(*, actor, code: str, name: str, period_type: str, deadline_days: int = 15,
+def form_create(*, actor: User, code: str, name: str, period_type: str, deadline_days: int = 15,
                 member_units: Iterable[MemberUnit] = (), for_communes: bool = False,
                 province: AdminUnit | None = None, name_en: str = "") -> ReportForm:
     require_manager(actor)
@@ -75,7 +75,7 @@ def form_used(form: ReportForm) -> bool:
 
 
 @transaction.atomic
-def form_update(*, actor, form: ReportForm, data: Mapping[str, Any]) -> ReportForm:
+def form_update(*, actor: User, form: ReportForm, data: Mapping[str, Any]) -> ReportForm:
     """Edit a report form (its code, which names it in links and the API, stays). A form with reports
     keeps its period type: the periods of those reports would no longer match it."""
     require_manager(actor)
@@ -166,7 +166,7 @@ def element_used(element: DataElement) -> bool:
 
 
 @transaction.atomic
-def element_add(*, actor, form: ReportForm, code: str, name: str, measure: str = "number",
+def element_add(*, actor: User, form: ReportForm, code: str, name: str, measure: str = "number",
                 disaggregations: Iterable[str] = (), part_of: DataElement | None = None,
                 required: bool = True, order: Any = None, name_en: str = "") -> DataElement:
     require_manager(actor)
@@ -183,7 +183,7 @@ def element_add(*, actor, form: ReportForm, code: str, name: str, measure: str =
 
 
 @transaction.atomic
-def element_update(*, actor, element: DataElement, data: Mapping[str, Any]) -> DataElement:
+def element_update(*, actor: User, element: DataElement, data: Mapping[str, Any]) -> DataElement:
     """Edit an element. Once reports hold its values its code, unit of measure and breakdowns stay:
     they are what those values mean."""
     require_manager(actor)
@@ -206,7 +206,7 @@ def element_update(*, actor, element: DataElement, data: Mapping[str, Any]) -> D
 
 
 @transaction.atomic
-def element_remove(*, actor, element: DataElement) -> str:
+def element_remove(*, actor: User, element: DataElement) -> str:
     """Remove an element from its form: deleted when nothing uses it, otherwise switched off (its values
     and the rules about it stay). Returns "deleted" or "deactivated"."""
     require_manager(actor)
@@ -226,7 +226,7 @@ def element_remove(*, actor, element: DataElement) -> str:
 
 
 @transaction.atomic
-def element_restore(*, actor, element: DataElement) -> DataElement:
+def element_restore(*, actor: User, element: DataElement) -> DataElement:
     require_manager(actor)
     if not element.active:
         element.active = True
@@ -289,7 +289,7 @@ def rule_used(rule: ValidationRule) -> bool:
 
 
 @transaction.atomic
-def rule_add(*, actor, form: ReportForm, kind: str, left: DataElement | None, severity: str = Severity.ERROR,
+def rule_add(*, actor: User, form: ReportForm, kind: str, left: DataElement | None, severity: str = Severity.ERROR,
              right: DataElement | None = None, minimum: Any = None, maximum: Any = None, threshold: Any = None,
              message: str = "") -> ValidationRule:
     require_manager(actor)
@@ -305,7 +305,7 @@ def rule_add(*, actor, form: ReportForm, kind: str, left: DataElement | None, se
 
 
 @transaction.atomic
-def rule_update(*, actor, rule: ValidationRule, data: Mapping[str, Any]) -> ValidationRule:
+def rule_update(*, actor: User, rule: ValidationRule, data: Mapping[str, Any]) -> ValidationRule:
     """Edit a rule (reports already submitted keep the checks and confirmations they had)."""
     require_manager(actor)
     rule = ValidationRule.objects.select_for_update().get(pk=rule.pk)
@@ -324,7 +324,7 @@ def rule_update(*, actor, rule: ValidationRule, data: Mapping[str, Any]) -> Vali
 
 
 @transaction.atomic
-def rule_remove(*, actor, rule: ValidationRule) -> str:
+def rule_remove(*, actor: User, rule: ValidationRule) -> str:
     """Deleted when it never checked a submitted report, otherwise switched off. "deleted"/"deactivated"."""
     require_manager(actor)
     rule = ValidationRule.objects.select_for_update().get(pk=rule.pk)
@@ -340,7 +340,7 @@ def rule_remove(*, actor, rule: ValidationRule) -> str:
 
 
 @transaction.atomic
-def rule_restore(*, actor, rule: ValidationRule) -> ValidationRule:
+def rule_restore(*, actor: User, rule: ValidationRule) -> ValidationRule:
     require_manager(actor)
     if not rule.active:
         rule.active = True

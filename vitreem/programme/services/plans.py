@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff, snapshot
 from vitreem.core.errors import PermissionDenied, ValidationFailed
 
@@ -24,7 +24,7 @@ from ._common import FIRST_YEAR, LAST_YEAR, _text
 # ---------------------------------------------------------------- plans and tasks
 
 
-def _require_plan_write(actor, plan: Plan) -> None:
+def _require_plan_write(actor: User, plan: Plan) -> None:
     if is_manager(actor):
         return
     if plan.kind == Plan.Kind.MEMBER_UNIT and plan.member_unit_id:
@@ -34,7 +34,7 @@ def _require_plan_write(actor, plan: Plan) -> None:
 
 
 @transaction.atomic
-def plan_create(*, actor, year: int, kind: str, title: str, member_unit: MemberUnit | None = None,
+def plan_create(*, actor: User, year: int, kind: str, title: str, member_unit: MemberUnit | None = None,
                 document_ref: str = "", adopted_on: dt.date | None = None) -> Plan:
     errors = {}
     if kind not in Plan.Kind.values:
@@ -56,7 +56,7 @@ def plan_create(*, actor, year: int, kind: str, title: str, member_unit: MemberU
 
 
 @transaction.atomic
-def task_create(*, actor, plan: Plan, title: str, lead_unit: MemberUnit | None, deadline: dt.date | None,
+def task_create(*, actor: User, plan: Plan, title: str, lead_unit: MemberUnit | None, deadline: dt.date | None,
                 supporting_units: Iterable[MemberUnit] = ()) -> Task:
     _require_plan_write(actor, plan)
     errors = {}
@@ -80,7 +80,7 @@ def task_create(*, actor, plan: Plan, title: str, lead_unit: MemberUnit | None, 
 
 
 @transaction.atomic
-def task_update(*, actor, task: Task, status: str, result: str = "", done_on: dt.date | None = None) -> Task:
+def task_update(*, actor: User, task: Task, status: str, result: str = "", done_on: dt.date | None = None) -> Task:
     """Report progress on a task: the standing agency, or the lead unit's reporter."""
     if not is_manager(actor):
         require_member_unit_write(actor, task.lead_unit_id)

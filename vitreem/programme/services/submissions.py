@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vitreem.accounts.models import MemberUnit
+from vitreem.accounts.models import MemberUnit, User
 from vitreem.core.audit import audit_change, diff
 from vitreem.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from vitreem.core.scope import scope_for
@@ -39,7 +39,7 @@ def assignee_key(*, member_unit: MemberUnit | None = None, unit: AdminUnit | Non
     return f"mu:{member_unit.pk}" if member_unit is not None else f"unit:{unit.pk}" if unit is not None else ""
 
 
-def assignee_require_write(actor, *, form: ReportForm, member_unit: MemberUnit | None, unit: AdminUnit | None) -> None:
+def assignee_require_write(actor: User, *, form: ReportForm, member_unit: MemberUnit | None, unit: AdminUnit | None) -> None:
     """The form must be assigned to that member unit / commune, and the actor must belong to it."""
     if member_unit is not None:
         require_member_unit_write(actor, member_unit.pk)
@@ -62,7 +62,7 @@ def assignee_require_write(actor, *, form: ReportForm, member_unit: MemberUnit |
 
 
 @transaction.atomic
-def submission_open(*, actor, form: ReportForm, period: str, member_unit: MemberUnit | None = None,
+def submission_open(*, actor: User, form: ReportForm, period: str, member_unit: MemberUnit | None = None,
                     unit: AdminUnit | None = None) -> Submission:
     """The report of a unit for a period: the existing one, or a new draft."""
     parsed = period_parse(period)
@@ -212,7 +212,7 @@ def _require_editable(submission: Submission, expected_version: int | None) -> N
 
 
 @transaction.atomic
-def submission_save(*, actor, submission: Submission, values: Mapping[str, Any],
+def submission_save(*, actor: User, submission: Submission, values: Mapping[str, Any],
                     confirmations: Mapping[str, str] | None = None, submit: bool = False,
                     expected_version: int | None = None) -> Checked:
     """Save the values of a draft (or returned) report and, with `submit`, send it to the standing agency.
@@ -253,7 +253,7 @@ def submission_save(*, actor, submission: Submission, values: Mapping[str, Any],
 
 
 @transaction.atomic
-def submission_submit(*, actor, submission: Submission, confirmations: Mapping[str, str] | None = None) -> Submission:
+def submission_submit(*, actor: User, submission: Submission, confirmations: Mapping[str, str] | None = None) -> Submission:
     """Submit a draft with the values it holds."""
     raw = {v.element.field_name(v.category): v.value for v in submission.values.select_related("element")}
     submission_save(actor=actor, submission=submission, values=raw, submit=True,
@@ -262,7 +262,7 @@ def submission_submit(*, actor, submission: Submission, confirmations: Mapping[s
     return submission
 
 
-def _review(actor, submission: Submission, *, allowed: set[str], what: str) -> Submission:
+def _review(actor: User, submission: Submission, *, allowed: set[str], what: str) -> Submission:
     require_manager(actor)
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.status not in allowed:
@@ -272,7 +272,7 @@ def _review(actor, submission: Submission, *, allowed: set[str], what: str) -> S
 
 
 @transaction.atomic
-def submission_accept(*, actor, submission: Submission, comment: str = "") -> Submission:
+def submission_accept(*, actor: User, submission: Submission, comment: str = "") -> Submission:
     """Accept a submitted report: it is locked from now on."""
     submission = _review(actor, submission, allowed={SubmissionStatus.SUBMITTED}, what=_("chấp nhận"))
     submission.status = SubmissionStatus.ACCEPTED
@@ -286,7 +286,7 @@ def submission_accept(*, actor, submission: Submission, comment: str = "") -> Su
 
 
 @transaction.atomic
-def submission_return(*, actor, submission: Submission, comment: str) -> Submission:
+def submission_return(*, actor: User, submission: Submission, comment: str) -> Submission:
     """Send a submitted report back to its unit with a comment saying what to correct."""
     if not _text(comment):
         raise ValidationFailed({"comment": _("Hãy ghi rõ lý do trả lại báo cáo.")})
@@ -302,7 +302,7 @@ def submission_return(*, actor, submission: Submission, comment: str) -> Submiss
 
 
 @transaction.atomic
-def submission_reopen(*, actor, submission: Submission, reason: str) -> Submission:
+def submission_reopen(*, actor: User, submission: Submission, reason: str) -> Submission:
     """Unlock an accepted report for a correction (audited with the reason)."""
     if not _text(reason):
         raise ValidationFailed({"reason": _("Hãy ghi lý do mở lại báo cáo đã khoá.")})
