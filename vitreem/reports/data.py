@@ -21,7 +21,7 @@ from vitreem.places.models import AdminUnit, Level
 from vitreem.stats.engine import indicators, params_for, units_below
 from vitreem.stats.indicators import key_labels
 from vitreem.stats.rollups import figures
-from vitreem.stats.selectors import optional, unit_for_user, year_clean
+from vitreem.stats.selectors import unit_for_user, year_clean
 
 from .wording import approx_count, date_line, exact, opening_paragraph
 
@@ -179,9 +179,8 @@ def _cases(f: dict) -> list[str]:
 
 
 def _activities(year: int, unit: AdminUnit, user: Any) -> list[str]:
-    report_section = optional("vitreem.activities.selectors", "report_section")
-    if report_section is None:
-        return ["Chưa có dữ liệu về hoạt động truyền thông, tập huấn trong hệ thống."]
+    from vitreem.activities.selectors import report_section
+
     try:
         section = report_section(year=year, unit=unit, user=user)
     except Exception:  # another app's bug must not stop the whole report; the section says so
@@ -195,9 +194,8 @@ def _activities(year: int, unit: AdminUnit, user: Any) -> list[str]:
 
 
 def _evaluation(year: int, unit: AdminUnit, user: Any) -> dict | None:
-    evaluation_for_year = optional("vitreem.programme.selectors", "evaluation_for_year")
-    if evaluation_for_year is None:
-        return None
+    from vitreem.programme.selectors import evaluation_for_year
+
     try:
         data = evaluation_for_year(year=year, unit=unit, user=user, with_trend=False)
     except Exception:  # as above: the targets section then says there is no data

@@ -7,7 +7,6 @@ to the user's scope; every figure carries the drill-down URL of its indicator.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 
 from django.utils import timezone
@@ -193,20 +192,11 @@ def _sorted(table: list[dict[str, Any]], sort: str, codes: list[str]) -> list[di
     return table
 
 
-def optional(module: str, name: str):
-    """A function another app provides, or None while that app does not provide it yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def targets_summary(*, year: int, unit: AdminUnit, user) -> dict[str, Any] | None:
     """Targets achieved / not achieved (programme app), or None when there is no programme data.
     Stored like a rollup for province-wide readers (the programme's evaluation takes ~0.2 s)."""
-    evaluation_for_year = optional("vitreem.programme.selectors", "evaluation_for_year")
-    if evaluation_for_year is None:
-        return None
+    # a function-level import: the programme app imports the engine (stats) at module level
+    from vitreem.programme.selectors import evaluation_for_year
 
     def compute() -> dict[str, Any] | None:
         data = evaluation_for_year(year=year, unit=unit, user=user, with_trend=False)
