@@ -195,3 +195,17 @@ def test_vitreem_stats_reads_the_stored_figures_and_the_installation_is_the_sum_
     call_command("stats", "--year", "2022", "--unit", "legacy:615", "--json", stdout=out)
     district = json.loads(out.getvalue())
     assert district["children"] == compute(params_for(as_of=day, unit=demo.district), ["children"])["children"]
+
+
+@pytest.mark.parametrize("username", ["leader", "commune"])
+def test_home_pages_read_the_stored_figures(demo, client, username):
+    """Issue 18 item 3: a home page shows its figures from the rollups — no count over the children's
+    residences on a visit — in a bounded number of queries."""
+    rollups_refresh(years=[timezone.localdate().year])
+    client.force_login(demo.users[username])
+    client.get("/")  # the first visit of the process (session, caches)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert not _grouped_queries(ctx)
+    assert len(ctx.captured_queries) <= 45, len(ctx.captured_queries)
