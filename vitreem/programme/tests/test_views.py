@@ -92,8 +92,8 @@ def test_targets_command_agrees_with_the_evaluation_page(year_2022, officer):
     assert by_code["tiem-chung-day-du"]["value"] == 98.25 and by_code["tiem-chung-day-du"]["status"] == "achieved"
     html = login(officer).get("/programme/evaluation/?year=2022").content.decode()
     page = {m[0]: m for m in re.findall(
-        r'data-code="([^"]+)" data-status="([^"]+)" data-value="([^"]*)" data-target="([^"]*)" '
-        r'data-source="([^"]+)" data-direction="([^"]+)"', html)}
+        r'data-code="([^"]+)"\s+data-status="([^"]+)"\s+data-value="([^"]*)"\s+data-target="([^"]*)"\s+'
+        r'data-source="([^"]+)"\s+data-direction="([^"]+)"', html)}
     assert set(page) == set(by_code)
     for code, (_c, status, value, target, source, direction) in page.items():
         row = by_code[code]
