@@ -20,6 +20,7 @@ import datetime as dt
 import random
 from collections import defaultdict
 
+from django.db import connection
 from django.utils import timezone
 
 from vitreem.core.audit import audit_change
@@ -378,6 +379,12 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
     reset_sequences(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
     poverty_reviews_seed(ctx.years, rng)
     _population(ctx, counted, successor, today)
+    if connection.vendor == "postgresql":
+        # The other parts query these tables right away (the allowances' plans read the children under 3
+        # of listed communes): without statistics after the COPY, PostgreSQL plans them as if empty —
+        # measured 64 s for one such query on the 200,000-child demo, instead of well under a second.
+        with connection.cursor() as analyze:
+            analyze.execute("ANALYZE")
 
     audit_change(actor=actor, action="demo.seed_registry", object_type="registry.child",
                  changes={"children": len(all_children), "households": len(households), "seed": ctx.seed},
