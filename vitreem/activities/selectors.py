@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -31,8 +31,11 @@ from .models import (
     Spending,
 )
 
+if TYPE_CHECKING:
+    from vitreem.accounts.models import User
 
-def _scope_ids(user) -> frozenset[int]:
+
+def _scope_ids(user: User) -> frozenset[int]:
     return scope_for(user).unit_ids
 
 
@@ -181,11 +184,11 @@ def projects_active(params) -> QuerySet[Project]:
 
 # ---------------------------------------------------------------- lists and detail pages
 
-def activities_for_user(*, user) -> QuerySet[Activity]:
+def activities_for_user(*, user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(unit__in=_scope_ids(user))
 
 
-def activity_get_for_user(*, user, activity_id: int) -> Activity:
+def activity_get_for_user(*, user: User, activity_id: int) -> Activity:
     try:
         return activities_for_user(user=user).select_related("unit", "organiser", "project", "budget_line").get(
             pk=activity_id)
@@ -215,7 +218,7 @@ def activities_filter(qs: QuerySet[Activity], *, kind: str = "", topic: str = ""
     return qs.select_related("unit", "organiser").order_by("-start_date", "-pk")
 
 
-def activities_planned(*, user, start: dt.date, end: dt.date) -> QuerySet[Activity]:
+def activities_planned(*, user: User, start: dt.date, end: dt.date) -> QuerySet[Activity]:
     """The calendar: planned (and done) activities of a month, cancelled ones left out."""
     return (activities_for_user(user=user).filter(start_date__lte=end, end_date__gte=start)
             .exclude(status="cancelled").select_related("unit").order_by("start_date", "pk"))
@@ -234,7 +237,7 @@ def participants_summary(activity: Activity) -> dict[str, Any]:
             "pre_avg": sum(pre) / len(pre) if pre else None, "post_avg": sum(post) / len(post) if post else None}
 
 
-def linked_children_for_user(*, user, activity: Activity):
+def linked_children_for_user(*, user: User, activity: Activity):
     """Named children of a recreation event that the user may see (registry scope)."""
     from vitreem.registry.selectors import children_for_user
 
@@ -242,7 +245,7 @@ def linked_children_for_user(*, user, activity: Activity):
     return activity.child_links.filter(child__in=visible).select_related("child")
 
 
-def play_points_for_user(*, user, unit: AdminUnit | None = None, on: dt.date | None = None) -> QuerySet[PlayPoint]:
+def play_points_for_user(*, user: User, unit: AdminUnit | None = None, on: dt.date | None = None) -> QuerySet[PlayPoint]:
     qs = PlayPoint.objects.filter(unit__in=_scope_ids(user)).select_related("unit")
     if unit is not None:
         from vitreem.places.selectors import descendant_ids
@@ -253,7 +256,7 @@ def play_points_for_user(*, user, unit: AdminUnit | None = None, on: dt.date | N
     return qs.order_by("unit__code", "name")
 
 
-def play_point_get_for_user(*, user, point_id: int) -> PlayPoint:
+def play_point_get_for_user(*, user: User, point_id: int) -> PlayPoint:
     point = play_points_for_user(user=user).filter(pk=point_id).first()
     if point is None:
         raise NotFound(_("Không tìm thấy điểm vui chơi hoặc bạn không có quyền xem."))
@@ -265,7 +268,7 @@ def partners_list() -> QuerySet[Partner]:
     return Partner.objects.annotate(n_projects=Count("projects")).order_by("name")
 
 
-def projects_for_user(*, user, partner: Partner | None = None) -> QuerySet[Project]:
+def projects_for_user(*, user: User, partner: Partner | None = None) -> QuerySet[Project]:
     ids = _scope_ids(user)
     qs = Project.objects.filter(Q(unit__in=ids) | Q(communes__in=ids)).distinct()
     if partner is not None:
@@ -273,28 +276,28 @@ def projects_for_user(*, user, partner: Partner | None = None) -> QuerySet[Proje
     return qs.select_related("partner", "unit").order_by("-start_date", "name")
 
 
-def project_get_for_user(*, user, project_id: int) -> Project:
+def project_get_for_user(*, user: User, project_id: int) -> Project:
     project = projects_for_user(user=user).filter(pk=project_id).first()
     if project is None:
         raise NotFound(_("Không tìm thấy dự án hoặc bạn không có quyền xem."))
     return project
 
 
-def allocations_for_user(*, user, year: int | None = None) -> QuerySet[BudgetAllocation]:
+def allocations_for_user(*, user: User, year: int | None = None) -> QuerySet[BudgetAllocation]:
     qs = BudgetAllocation.objects.filter(unit__in=_scope_ids(user)).select_related("unit", "member_unit")
     if year:
         qs = qs.filter(year=year)
     return qs.order_by("unit__version", "unit__code", "member_unit__name", "source", "purpose")
 
 
-def allocation_get_for_user(*, user, allocation_id: int) -> BudgetAllocation:
+def allocation_get_for_user(*, user: User, allocation_id: int) -> BudgetAllocation:
     line = allocations_for_user(user=user).filter(pk=allocation_id).first()
     if line is None:
         raise NotFound(_("Không tìm thấy dòng dự toán hoặc bạn không có quyền xem."))
     return line
 
 
-def units_for_entry(*, user, on: dt.date | None = None) -> QuerySet[AdminUnit]:
+def units_for_entry(*, user: User, on: dt.date | None = None) -> QuerySet[AdminUnit]:
     """Units a user may record activities for (both versions; the current one first)."""
     qs = AdminUnit.objects.filter(pk__in=_scope_ids(user))
     if on is not None:
@@ -369,7 +372,7 @@ ACTIVITY_CODES = ["communication_events", "people_reached", "people_reached_by_g
                   "budget_by_purpose"]
 
 
-def activity_figures(*, year: int, unit: AdminUnit | None = None, user=None) -> dict[str, Any]:
+def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | None = None) -> dict[str, Any]:
     """The activity figures from the one statistics engine (what the page, the CLI and the report show):
     a unit's from the stored figures (rollups; computed within the user's scope when the unit is only
     partly in it), the whole of the user's scope computed."""
@@ -384,7 +387,7 @@ def activity_figures(*, year: int, unit: AdminUnit | None = None, user=None) -> 
     return figures_one(unit=unit, day=params.as_of, codes=ACTIVITY_CODES, user=user)
 
 
-def report_section(*, year: int, unit: AdminUnit | None = None, user=None) -> dict[str, Any]:
+def report_section(*, year: int, unit: AdminUnit | None = None, user: User | None = None) -> dict[str, Any]:
     """The annual report's results for communication, training, campaigns, recreation, partners and budget:
     the figures (from the engine's indicators) and one short Vietnamese paragraph per area."""
     from vitreem.stats.engine import params_for
@@ -448,7 +451,7 @@ def report_section(*, year: int, unit: AdminUnit | None = None, user=None) -> di
     }
 
 
-def spending_get_for_user(*, user, spending_id: int) -> Spending:
+def spending_get_for_user(*, user: User, spending_id: int) -> Spending:
     spending = (Spending.objects.select_related("allocation", "allocation__unit", "activity")
                 .filter(pk=spending_id, allocation__unit__in=_scope_ids(user)).first())
     if spending is None:

@@ -7,7 +7,7 @@ to the user's scope; every figure carries the drill-down URL of its indicator.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,9 @@ TABLE = ["children", "poor_household_children", "near_poor_household_children", 
 TREND = ["children", "special_circumstances", "at_risk", "poor_household_children", "near_poor_household_children"]
 CASE_CODES = {"cases_received", "cases_open", "cases_overdue"}
 
+if TYPE_CHECKING:
+    from vitreem.accounts.models import User
+
 
 def available(codes: list[str]) -> list[str]:
     registry = indicators()
@@ -52,14 +55,14 @@ def year_clean(raw: Any) -> int:
     return year
 
 
-def require_figures(user) -> None:
+def require_figures(user: User) -> None:
     # Decree 13/2023: children's data is sensitive; member-unit reporters see their unit's reports,
     # not child figures (scope.read_children is False for them).
     if not scope_for(user).read_children:
         raise PermissionDenied(_("Tài khoản của bạn không được xem số liệu trẻ em."), code="no_child_figures")
 
 
-def default_unit(user, day: dt.date) -> AdminUnit | None:
+def default_unit(user: User, day: dt.date) -> AdminUnit | None:
     """The user's widest assigned unit in the version in force on `day` (else any of theirs)."""
     units = sorted(user.units.all(), key=lambda u: (u.version != version_on(day), ["province", "district", "commune"]
                                                     .index(u.level) if u.level in ("province", "district", "commune")
@@ -67,7 +70,7 @@ def default_unit(user, day: dt.date) -> AdminUnit | None:
     return units[0] if units else None
 
 
-def unit_for_user(user, ref: str | None, *, day: dt.date) -> AdminUnit:
+def unit_for_user(user: User, ref: str | None, *, day: dt.date) -> AdminUnit:
     """The unit a dashboard or report is asked for, refused when outside the user's scope."""
     require_figures(user)
     if not ref:
@@ -82,7 +85,7 @@ def unit_for_user(user, ref: str | None, *, day: dt.date) -> AdminUnit:
     return unit
 
 
-def unit_choices(user, day: dt.date) -> list[AdminUnit]:
+def unit_choices(user: User, day: dt.date) -> list[AdminUnit]:
     """Units for the selector: the user's units and those below them, of the version in force on `day`
     first (a 2022 dashboard lists districts; a 2026 one the new communes)."""
     ids = scope_for(user).unit_ids
@@ -92,7 +95,7 @@ def unit_choices(user, day: dt.date) -> list[AdminUnit]:
     return sorted(units, key=lambda u: (u.version != version_on(day), order.get(u.level, 9), u.name))
 
 
-def can_open_cases(user) -> bool:
+def can_open_cases(user: User) -> bool:
     return scope_for(user).read_case_details
 
 
@@ -102,7 +105,7 @@ def drill(code: str, params) -> str | None:
     return fn(params) if fn is not None else None
 
 
-def _figure(code: str, value: Any, prev: Any, params, user) -> dict[str, Any]:
+def _figure(code: str, value: Any, prev: Any, params, user: User) -> dict[str, Any]:
     ind = indicators()[code]
     url = drill(code, params)
     if code in CASE_CODES and not can_open_cases(user):
@@ -112,7 +115,7 @@ def _figure(code: str, value: Any, prev: Any, params, user) -> dict[str, Any]:
             "change": change, "url": url}
 
 
-def dashboard(*, user, year: Any = None, unit: str | None = None, sort: str = "", with_map: bool = True
+def dashboard(*, user: User, year: Any = None, unit: str | None = None, sort: str = "", with_map: bool = True
               ) -> dict[str, Any]:
     """Everything the dashboard page shows, for `user` (scope-limited)."""
     year = year_clean(year)
@@ -192,7 +195,7 @@ def _sorted(table: list[dict[str, Any]], sort: str, codes: list[str]) -> list[di
     return table
 
 
-def targets_summary(*, year: int, unit: AdminUnit, user) -> dict[str, Any] | None:
+def targets_summary(*, year: int, unit: AdminUnit, user: User) -> dict[str, Any] | None:
     """Targets achieved / not achieved (programme app), or None when there is no programme data.
     Stored like a rollup for province-wide readers (the programme's evaluation takes ~0.2 s)."""
     # a function-level import: the programme app imports the engine (stats) at module level
@@ -215,7 +218,7 @@ def targets_summary(*, year: int, unit: AdminUnit, user) -> dict[str, Any] | Non
     return stored_value(key=f"_targets:{year}", unit=unit, day=params_for(year=year).as_of, compute_fn=compute)
 
 
-def home_figures(*, user) -> dict[str, Any] | None:
+def home_figures(*, user: User) -> dict[str, Any] | None:
     """The home panel: this year's headline figures of the user's main unit (None: not shown)."""
     scope = scope_for(user)
     if not scope.read_children:

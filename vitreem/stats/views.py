@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 
 from . import charts
@@ -48,7 +49,7 @@ def _serve(request: HttpRequest, html: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def dashboard_page(request: HttpRequest) -> HttpResponse:
+def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The whole page (per user, address and language) is kept while no change has stamped the unit
     since and the user's scope is unchanged: a change anywhere below a unit stamps it
     (stats.rollups), so two small queries tell whether the kept page is still current. Serving it
