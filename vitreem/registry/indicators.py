@@ -21,18 +21,12 @@ from vitreem.places.models import Population
 from vitreem.stats.engine import SOURCES, Params, indicator
 
 from .models import Child, Ethnicity, PovertyStatus, Residence, Sex, SpecialGroup
-from .rules import covers, q_at_risk_on, q_child_on, q_lives_in, q_poverty_in_force, q_special_on
+from .rules import covers, q_at_risk_on, q_child_on, q_poverty_in_force, q_special_on
 from .selectors import AGE_BANDS, age_band_bounds
 
 # Above this many communes the grouped queries read every residence of the day and drop the others in
 # Python: a long IN list costs more than it saves (and SQLite bounds the number of parameters).
 IN_LIST_LIMIT = 1000
-
-
-def children_on(params: Params, day=None):
-    """The children counted on `day` (default: the as-of date) in the params' unit and scope."""
-    day = day or params.as_of
-    return Child.objects.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)))
 
 
 def children_with_commune(day: dt.date, communes: set[int] | None) -> QuerySet[Child]:

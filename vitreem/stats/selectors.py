@@ -19,9 +19,7 @@ from vitreem.places.selectors import unit_resolve
 
 from .engine import _commune_ids, indicators, params_for, units_below
 from .indicators import drilldown_key, key_labels
-from .rollups import figures
-
-FIRST_YEAR = 2021  # the National Action Programme 2021–2030 starts here; the demo has data from it
+from .rollups import FIRST_YEAR, figures
 
 # The headline figures of the year, in the order the committee states them; those whose app is not
 # installed are left out.
