@@ -46,8 +46,8 @@ def _setup():
         django.setup()
 
 
-def _make_rows(communes: list[str], n: int, today: dt.date) -> list[list]:
-    rng = random.Random(2022)
+def _make_rows(communes: list[str], n: int, today: dt.date, *, seed: int = 2022) -> list[list]:
+    rng = random.Random(seed)
     rows = []
     for i in range(n):
         sex = rng.choice("MF")

@@ -69,6 +69,19 @@ def _uptime() -> str:
 
 # ---------------------------------------------------------------- the database and the personas
 
+def _create_database() -> None:
+    """CREATE DATABASE the first time (a fresh machine has only test, root and postgres)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    url = urlsplit(DB_URL)
+    name = url.path.lstrip("/")
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
 def _database() -> None:
     """The demo province, built the first time; fresh planner statistics every run."""
     from django.db import connection
@@ -212,7 +225,9 @@ def _import_files(tag: str, work: Path, *, count: int) -> list[str]:
     letters = str.maketrans("0123456789", "ABCDEGHIKL")
     paths = []
     for n in range(count):
-        rows = _make_rows(communes, IMPORT_ROWS, _today())
+        # Children of their own (birth dates, parents) in every list and run: the same rows twice would
+        # rightly be matched to the children the first list made, and update them instead.
+        rows = _make_rows(communes, IMPORT_ROWS, _today(), seed=int(tag) * 10 + n)
         for row in rows:
             row[1] = f"{row[1]} Nhập {f'{tag}{n}'.translate(letters)}"  # a name no other list of the run has
             row[5] = ""  # no personal id: the demo's ids would match existing children
@@ -416,6 +431,7 @@ def main() -> int:
 
     os.environ["DATABASE_URL"] = DB_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    _create_database()
     django.setup()
     from vitreem.core.models import AuditEntry
 

@@ -181,7 +181,8 @@ class CommuneWorker(_Persona):
     def activity(self):
         n = next(_serial)
         body = {"kind": PLAN["activity_kind"], "title": f"Tập huấn {TAG} {n}", "start_date": str(TODAY),
-                "unit": self.me["unit"], "status": "done", "topic": "violence"}
+                "unit": self.me["unit"], "status": "done", "topic": "violence",
+                "audience": "parents", "days": "1"}  # a training's audience is required (activities.services)
         out = self.write("activity", "/api/activities/activities", json_body=body)
         if not out:
             return

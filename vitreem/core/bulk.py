@@ -73,8 +73,11 @@ def upsert_rows(model, columns: Sequence[str], rows: Iterable[Sequence], *, key:
                 for row in rows:
                     copy.write_row(row)
                     n += 1
+            # In key order: two writers of overlapping keys then take their row locks in the same
+            # order, and one waits for the other instead of both waiting for each other (the load
+            # benchmark's dashboards and the worker's refresh deadlocked on stats_rollup without it).
             cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM vitreem_upsert "  # noqa: S608
-                        f"ON CONFLICT ({conflict}) DO UPDATE SET {update}")
+                        f"ORDER BY {conflict} ON CONFLICT ({conflict}) DO UPDATE SET {update}")
         finally:
             cur.execute("DROP TABLE vitreem_upsert")
     return n

@@ -42,8 +42,12 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
 # A page is served the last values, marked "being updated", rather than read the records of more
-# communes than this to bring them up to date (a change in a few communes is recomputed at once).
-STALE_OK_COMMUNES = 20
+# communes than this to bring them up to date; the task worker recomputes them within seconds
+# (VITREEM_STATS_REFRESH_SECONDS). 0: a page never recomputes a figure that has a stored value. With 20,
+# the load benchmark's commune workers recomputed their own commune's trend on every visit after each
+# of their writes (0.35 s for the home page, 2 s for the dashboard's seven dates) and the grouped
+# counts took most of the server's CPU (pg_stat_activity, 20 users).
+STALE_OK_COMMUNES = 0
 
 
 def mode_of(code: str) -> str:
@@ -176,22 +180,43 @@ class _Store:
     def _keep(self, code: str, unit_id: int, day: dt.date, value: Any, started: dt.datetime) -> None:
         self.pending[(code, unit_id, day)] = (value, started)
 
-    def save(self) -> None:
+    def save(self, *, wait: bool) -> None:
         """Write the values computed, replacing older rows of the same keys. Plain rows through
         core.bulk (COPY on PostgreSQL): a national refresh writes ~250,000 per date, where model
-        instances and bulk_create spent most of its time (measured)."""
-        if self.pending:
-            from django.db import connection
+        instances and bulk_create spent most of its time (measured).
 
-            from vitreem.core.bulk import upsert_rows
+        `wait=False` (a page keeping what it computed): when another transaction holds one of the
+        rows (the worker's refresh writing the same keys), give up at once and keep nothing. The
+        page has its values already; the refresh stores them. Under the load benchmark a page that
+        waited for the refresh held a gunicorn worker for seconds, and two such writers deadlocked."""
+        if not self.pending:
+            return
+        from django.db import DatabaseError, connection, transaction
 
-            ops = connection.ops
-            rows = ((code, unit_id, ops.adapt_datefield_value(day), json.dumps(value),
-                     ops.adapt_datetimefield_value(started))
-                    for (code, unit_id, day), (value, started) in self.pending.items())
+        from vitreem.core.bulk import upsert_rows
+
+        ops = connection.ops
+        rows = [(code, unit_id, ops.adapt_datefield_value(day), json.dumps(value),
+                 ops.adapt_datetimefield_value(started))
+                for (code, unit_id, day), (value, started) in self.pending.items()]
+        self.pending = {}
+        if wait or connection.vendor != "postgresql":  # SQLite: one writer at a time, its busy timeout
             upsert_rows(Rollup, ["code", "unit_id", "as_of", "value", "computed_at"], rows,
                         key=["code", "unit_id", "as_of"])
-            self.pending = {}
+            return
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                # SET LOCAL lasts until the end of the transaction, which may be the caller's: the
+                # previous value is put back after the write (a failed write's savepoint rollback
+                # undoes the SET by itself).
+                cur.execute("SELECT current_setting('lock_timeout')")
+                previous = cur.fetchone()[0]
+                cur.execute("SET LOCAL lock_timeout = '50ms'")
+                upsert_rows(Rollup, ["code", "unit_id", "as_of", "value", "computed_at"], rows,
+                            key=["code", "unit_id", "as_of"])
+                cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        except DatabaseError:
+            pass  # a lock held by the refresh (lock_timeout): the values were served, the refresh keeps them
 
 
 def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None,
@@ -226,7 +251,7 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
             if need:
                 params = params_for(as_of=day, unit=unit, user=user)
                 out[key] = {**out.get(key, {}), **{c: registry[c].fn(params) for c in need}}
-    store.save()
+    store.save(wait=False)
     return {key: {c: values[c] for c in codes} for key, values in out.items()}
 
 
@@ -239,7 +264,7 @@ def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
         started = timezone.now()
         value = compute_fn()
         store._keep(key, unit.pk, day, value, started)
-        store.save()
+        store.save(wait=False)
     return value
 
 
@@ -463,11 +488,11 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
         with transaction.atomic():
             store = _Store()
             store.get(summed, communes, day)
-            store.save()
+            store.save(wait=True)
             store.get(headline, districts, day)
-            store.save()
+            store.save(wait=True)
             store.get(codes, provinces, day)
-            store.save()
+            store.save(wait=True)
         if progress:
             progress(i + 1, len(days))
     return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)

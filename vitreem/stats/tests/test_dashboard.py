@@ -159,7 +159,14 @@ def test_kept_page_follows_a_registry_change(demo, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         services.special_episode_open(actor=demo.users["province"], child=child,
                                       group=SpecialGroup.objects.get(code="2"), start=today - dt.timedelta(days=2))
+    # A page does not recompute stored figures: the last value, marked, until the worker's turn.
+    assert shown() == before
+    assert "Đang cập nhật" in client.get("/stats/?unit=2025:51").content.decode()
+    from vitreem.stats.rollups import rollups_refresh_if_changed
+
+    rollups_refresh_if_changed(None)
     assert shown() == before + 1
+    assert "Đang cập nhật" not in client.get("/stats/?unit=2025:51").content.decode()
 
 
 def test_kept_page_carries_a_real_csrf_token(demo):

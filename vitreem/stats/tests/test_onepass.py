@@ -209,3 +209,40 @@ def test_home_pages_read_the_stored_figures(demo, client, username):
     assert response.status_code == 200
     assert not _grouped_queries(ctx)
     assert len(ctx.captured_queries) <= 45, len(ctx.captured_queries)
+
+
+def test_a_page_keeping_figures_does_not_wait_for_a_refresh_holding_the_same_rows(db):
+    """A page's save is a cache write: when the worker's refresh holds one of the rows (here another
+    connection's uncommitted insert of the same key), the page gives up at once and keeps nothing,
+    its transaction still usable and its lock timeout as it was. Waiting held a gunicorn worker for
+    seconds under load and two such writers deadlocked (the load benchmark)."""
+    from django.db import connections
+
+    from vitreem.places.models import AdminUnit
+
+    unit = AdminUnit.objects.filter(level=Level.PROVINCE).order_by("pk").first()
+    day = dt.date(2024, 12, 31)
+    store = rollups._Store()
+    store._keep("children", unit.pk, day, 7, timezone.now())
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time, nothing else holds a row
+        store.save(wait=False)
+        assert Rollup.objects.get(code="children", unit=unit, as_of=day).value == 7
+        return
+    other = connections.create_connection("default")  # the refresh's own connection and transaction
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cur:
+            cur.execute("INSERT INTO stats_rollup (code, unit_id, as_of, value, computed_at) "
+                        "VALUES ('children', %s, %s, '9', now())", [unit.pk, day])
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL statement_timeout = '20s'")  # were the page to wait: an error, not a hang
+            cur.execute("SELECT current_setting('lock_timeout')")
+            before = cur.fetchone()[0]
+        store.save(wait=False)
+        assert not Rollup.objects.filter(code="children", unit=unit, as_of=day).exists()  # kept nothing
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('lock_timeout')")
+            assert cur.fetchone()[0] == before
+    finally:
+        other.rollback()
+        other.close()

@@ -1,7 +1,8 @@
 """`vitreem run_worker`: the task worker (like `vitreem db_worker`) that also schedules the case
 deadline notices, seals the audit log's new rows into its hash chain (every
 VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60) and refreshes the stored figures a change made stale (every
-VITREEM_STATS_REFRESH_SECONDS, 30), so no cron is needed.
+VITREEM_STATS_REFRESH_SECONDS, 2: pages show the stored figures, so a change reaches them when the
+worker has recomputed them), so no cron is needed.
 
 django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
 (schedule.py), run every ready task (django_tasks_db's worker in batch mode), sleep, repeat.
@@ -30,7 +31,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--queue-name", default=DEFAULT_TASK_QUEUE_NAME,
                             help="Queues to process, comma-separated (default: %(default)s).")
-        parser.add_argument("--interval", type=float, default=5.0,
+        parser.add_argument("--interval", type=float, default=2.0,
                             help="Seconds to wait when the queue is empty (default: %(default)s).")
         parser.add_argument("--once", action="store_true",
                             help="Schedule, run the ready tasks, then exit (for checks and tests).")
@@ -46,7 +47,7 @@ class Command(BaseCommand):
             worker.configure_signals()
         seal_every = float(getattr(settings, "VITREEM_AUDIT_SEAL_EVERY_SECONDS", 60))
         sealed_at = float("-inf")
-        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 30))
+        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 2))
         refreshed_at, figures_since = float("-inf"), None
         while worker.running:
             close_old_connections()
