@@ -1,6 +1,6 @@
 """Faults (issue 15 item 4): the task worker killed (kill -9) in the middle of a 20,000-row import, a web
-worker killed (kill -9) while requests are served, and PostgreSQL killed (kill -9) in the middle of a
-payroll lock.
+worker killed (kill -9) while requests are served, a full refresh of the stored figures killed (kill -9)
+after its first date (issue 13), and PostgreSQL killed (kill -9) in the middle of a payroll lock.
 
 On PostgreSQL, in a database of its own (BENCH_FAULTS_URL, default bench_faults on 127.0.0.1), created
 and dropped here. Everything runs as it does in production: `vitreem run_worker` processes (started and
@@ -172,6 +172,7 @@ def run(emit) -> None:
         emit("faults.rerun_after_kill.rows_written", written, "rows", baseline_name="rows in the file",
              baseline_value=ROWS, state=state, audit_rows=audits, seconds=round(elapsed, 1))
         _web_worker_killed(emit, env, workers)
+        _refresh_killed(emit, env, workers)
         _postgres_killed(emit, env)
     finally:
         for w in workers:
@@ -185,6 +186,57 @@ def run(emit) -> None:
         import shutil
 
         shutil.rmtree(workdir, ignore_errors=True)  # the file and the uploads: the disk is shared
+
+
+_AGREE = r"""
+import json
+from vitreem.places.models import Level
+from vitreem.stats.engine import compute, params_for
+from vitreem.stats.rollups import _Store, installation_units, refresh_days
+codes = ["children", "poor_household_children", "special_circumstances", "at_risk"]
+provinces = [u for u in installation_units() if u.level == Level.PROVINCE]
+stale, differ = 0, []
+for day in refresh_days():
+    fresh, old = _Store.read(codes, {u.pk for u in provinces}, day)
+    stale += len(old)
+    for u in provinces:
+        live = compute(params_for(as_of=day, unit=u), codes)
+        if any(fresh.get((c, u.pk)) != live[c] for c in codes):
+            differ.append(f"{u.ref} {day}")
+print(json.dumps({"stale": stale, "differ": differ}))
+"""
+
+
+def _refresh_killed(emit, env: dict[str, str], workers: list[subprocess.Popen]) -> None:
+    """`vitreem stats_refresh --full` killed (kill -9) after its first date: each date is one transaction,
+    so every date's rows are either all rewritten or all as they were (none half-written), and the next
+    `vitreem stats_refresh` completes them, equal to the figures computed from the records."""
+    for w in workers:  # the task workers refresh the figures too: stopped, so only the killed run writes
+        if w.poll() is None:
+            w.send_signal(signal.SIGTERM)
+            w.wait(timeout=60)
+    _vitreem(env, "stats_refresh")
+    before = _sql("SELECT max(computed_at) FROM stats_rollup")[0]
+    run = subprocess.Popen([VITREEM, "stats_refresh", "--full"], env={**env, "PYTHONUNBUFFERED": "1"},
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = run.stdout.readline().strip() if run.stdout else ""  # "1/8 ngày tính (… s)": the first date committed
+    os.kill(run.pid, signal.SIGKILL)  # our own process, by its pid
+    run.wait(timeout=30)
+    import psycopg
+
+    with psycopg.connect(URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        dates = conn.execute("SELECT as_of, count(*) FILTER (WHERE computed_at > %s), count(*) FROM stats_rollup "
+                             "GROUP BY as_of ORDER BY as_of", [before]).fetchall()
+    rewritten = [str(d) for d, new, total in dates if new == total]
+    half = [str(d) for d, new, total in dates if 0 < new < total]
+    emit("faults.refresh_killed.dates_half_written", len(half), "dates", baseline_name="dates", baseline_value=len(dates),
+         killed_after=first, rewritten=rewritten, half_written=half)
+    start = time.perf_counter()
+    _vitreem(env, "stats_refresh")
+    seconds = time.perf_counter() - start
+    agree = _vitreem(env, script=_AGREE)
+    emit("faults.refresh_after_kill.provinces_differing", len(agree["differ"]), "unit-dates",
+         stale_left=agree["stale"], seconds=round(seconds, 1), differ=agree["differ"][:5])
 
 
 def _children_of(pid: int) -> list[int]:
