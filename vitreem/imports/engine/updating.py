@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from vitreem.core.text import fold
 from vitreem.registry.models import Child, Household, HouseholdPoverty, PovertyStatus, RiskFactor
+from vitreem.registry.services_bulk import households_register_bulk
 
 from .cells import CellReader
 from .creating import BulkCreator, new_child
@@ -77,8 +78,6 @@ class Updater(BulkCreator, CellReader):
             if household is None:
                 # The household the row names (found or made, with this year's status) through the
                 # registry's bulk register, as for a new child of the same list.
-                from vitreem.registry.services_bulk import households_register_bulk
-
                 ref = households_register_bulk(session=self.bulk, rows=[new_child(p)])[0]
                 self.writer.wait()
                 if ref is not None and ref.unit_id == child.unit_id:

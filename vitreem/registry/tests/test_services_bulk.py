@@ -130,3 +130,27 @@ def test_bulk_register_gives_the_fields_child_register_gives(units, officer):
         bulk_changes = audit.get(object_id=str(bulk.pk)).changes
         form_changes = audit.get(object_id=str(form.pk)).changes
         assert bulk_changes == form_changes
+
+
+def test_households_register_bulk_finds_an_existing_household_and_sets_its_status(units, officer):
+    """A new session finds the household of the same head and village already in the register and moves
+    this year's classification, audited as household_poverty_set would; a row without poverty has none."""
+    from vitreem.registry.services_bulk import households_register_bulk
+
+    existing = services.household_create(actor=officer, unit=units.commune_a_2025, head_name="A Phơi", village="Thôn 3")
+    services.household_poverty_set(actor=officer, household=existing, year=today().year, status="near_poor")
+    rows = [NewChild(data=cleaned(full_name="A Thắng", birth_date=years_ago(9), sex="M", village="Thôn 3"),
+                     unit=units.commune_a_2025, guardians=[{"full_name": "A Phơi", "relationship": "father"}],
+                     poverty="poor"),
+            NewChild(data=cleaned(full_name="Y Duyên", birth_date=years_ago(6), sex="F"), unit=units.commune_a_2025,
+                     guardians=[{"full_name": "Y Hlim", "relationship": "mother"}])]
+    session = BulkRegisterSession(actor=officer, source=SOURCE, today=today())
+    found, none = households_register_bulk(session=session, rows=rows)
+    assert none is None and found is not None
+    assert (found.pk, found.unit_id, found.village) == (existing.pk, units.commune_a_2025.pk, "Thôn 3")
+    assert Household.objects.count() == 1
+    assert list(HouseholdPoverty.objects.values_list("household_id", "year", "status")) \
+        == [(existing.pk, today().year, "poor")]
+    entries = AuditEntry.objects.filter(source=SOURCE)
+    assert [(e.action, e.object_id, e.changes) for e in entries] == [
+        ("household.poverty_set", str(existing.pk), {"status": ["near_poor", "poor"], "year": [None, today().year]})]
