@@ -9,7 +9,7 @@ never changes after the insert.
 The field fills itself on every insert Django makes — save() and bulk_create() both call
 `pre_save` — from `source`: a foreign key to an administrative unit (its 2025 province, legacy units
 through the crosswalk) or to a row that carries its own province code (a residence takes its
-child's). Raw COPY paths (core.bulk.insert_rows, imports' Copy) must give the column themselves:
+child's). Raw COPY paths (core.bulk.insert_rows and Copy) must give the column themselves:
 they refuse a table with this field when it is not among their columns.
 """
 
@@ -21,7 +21,7 @@ from django.db import models
 
 
 class ProvinceCodeField(models.CharField):
-    # core.bulk.insert_rows and imports' Copy refuse a COPY into the table without this column.
+    # core.bulk.insert_rows and core.bulk.Copy refuse a COPY into the table without this column.
     required_in_copy = True
 
     def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:

@@ -7,8 +7,8 @@ stays within memory and each chunk costs a handful of queries.
 
 A package along the engine's sections, each a part of `Importer`: `cells` (reading cells, legacy
 encodings), `rows` (one row: a table of column readers, then child_clean), `matching` (against the
-register and within the file), `creating` (new children in bulk, COPY), `updating` (a matched child,
-through the registry services); `state` holds what they share.
+register and within the file), `creating` (new children through the registry's bulk-register service,
+COPY), `updating` (a matched child, through the registry services); `state` holds what they share.
 """
 
 from __future__ import annotations
@@ -21,25 +21,24 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from vitreem.core.bulk import Writer
 from vitreem.core.errors import DomainError
-from vitreem.core.middleware import request_id_var
 from vitreem.places.models import AdminUnit
 from vitreem.registry.duplicates import Rec
 from vitreem.registry.models import DuplicateCandidate
+from vitreem.registry.services_bulk import BulkRegisterSession
 
 from ..columns import FIELDS
 from ..reading import Table
 from ..values import CodeTables, UnitResolver
-from ..writing import Writer
 from .cells import ENCODING_SAMPLE, TEXT_FIELDS, UNIQUE_FIELDS, CellReader
-from .creating import CHILD_COLUMNS, BulkCreator
+from .creating import BulkCreator
 from .matching import MATCH_SCORE, REVIEW_SCORE, Matcher
 from .rows import CLEANED_COLUMN, RowPreparer
-from .state import HouseholdRef, ImporterState, Outcome, Prepared, RowIssue
+from .state import ImporterState, Outcome, Prepared, RowIssue
 from .updating import Updater
 
 __all__ = [
-    "CHILD_COLUMNS",
     "CHUNK",
     "CLEANED_COLUMN",
     "ENCODING_SAMPLE",
@@ -50,7 +49,6 @@ __all__ = [
     "UNIQUE_FIELDS",
     "BulkCreator",
     "CellReader",
-    "HouseholdRef",
     "Importer",
     "ImporterState",
     "Matcher",
@@ -85,25 +83,20 @@ class Importer(RowPreparer, Matcher, Updater):
         self._allowed_units = set()
         self._keys = None
         self._any = None
-        self._household_cache = {}
         self._memo = {i: {} for i, f in self.mapping.items() if f not in UNIQUE_FIELDS}
         self._parse_cache = {}
         self._ethnicity_codes = {}
         self.cleaned_column = {**CLEANED_COLUMN, "full_name": "full_name" if "full_name" in self.col else "family_middle",
                                "sex": "sex" if "sex" in self.col else "sex_male"}
-        self._poverty_known = {}
-        self._folded_village = {}
-        self._folded_names = {}
         self._had_ids = None
-        self._had_households = True
         self.writer = Writer()
+        # What the registry's bulk registration keeps from chunk to chunk (households, poverty, folded names).
+        self.bulk = BulkRegisterSession(actor=actor, source=source, today=today, writer=self.writer)
         # Rows created by this file (row number → child id; None in a dry run), for the scan of
         # near-duplicates among the file's own rows at the end.
         self._file_recs = []
         self._made = {}
         self._review_rows = set()
-        self._actor_id = actor.pk if getattr(actor, "pk", None) else None
-        self._request_id = request_id_var.get() or ""
         self.out = Outcome()
 
     # ------------------------------------------------------------ the whole table
@@ -166,7 +159,7 @@ class Importer(RowPreparer, Matcher, Updater):
                 id=rownum, full_name=d["full_name"], name_key=d["name_key"], given_key=d["given_key"],
                 birth_date=d["birth_date"], precision=d["birth_precision"], sex=d["sex"],
                 personal_id=d.get("personal_id") or "", household_id=None, unit_id=prepared.unit.pk,
-                guardians=tuple(self._fold_name(g["full_name"]) for g in prepared.guardians)))
+                guardians=tuple(self.bulk.fold_name(g["full_name"]) for g in prepared.guardians)))
             chunk.append(prepared)
             if len(chunk) >= CHUNK:
                 self._flush(chunk, write=write and (valid_only or not out.invalid))

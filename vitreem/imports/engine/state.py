@@ -6,23 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from vitreem.core.bulk import Writer
 from vitreem.places.models import AdminUnit
 from vitreem.registry.duplicates import Rec
-from vitreem.registry.models import Child, Household, RiskFactor, SpecialGroup
+from vitreem.registry.models import Child, RiskFactor, SpecialGroup
+from vitreem.registry.services_bulk import BulkRegisterSession
 
 from ..reading import Table
 from ..values import CodeTables, UnitResolver
-from ..writing import Writer
-
-
-class HouseholdRef(NamedTuple):
-    """A household the import found or made (the bulk path needs only these three)."""
-
-    pk: int
-    unit_id: int
-    village: str
 
 
 @dataclass
@@ -49,7 +42,6 @@ class Prepared:
     poverty: str | None = None
     groups: list[SpecialGroup] = field(default_factory=list)
     risks: list[RiskFactor] = field(default_factory=list)
-    household_key: tuple[int, str, str] | None = None
 
 
 @dataclass
@@ -83,29 +75,22 @@ class ImporterState:
     encodings: dict[int, str]
     cleaned_column: dict[str, str]
     writer: Writer
+    bulk: BulkRegisterSession
     out: Outcome
     _allowed_units: set[int]
     _keys: set[tuple[Any, ...]] | None
     _any: bool | None
-    _household_cache: dict[tuple[int, str, str], HouseholdRef]
     _memo: dict[int, dict[str, str]]
     _parse_cache: dict[str, dict[tuple[type, Any], tuple]]
     _ethnicity_codes: dict[int, str]
-    _poverty_known: dict[int, str | None]
-    _folded_village: dict[str, str]
-    _folded_names: dict[str, str]
     _had_ids: bool | None
-    _had_households: bool
     _file_recs: list[Rec]
     _made: dict[int, int | None]
     _review_rows: set[int]
-    _actor_id: int | None
-    _request_id: str
 
     def _before(self) -> None:
         """What the register held before this import wrote anything, asked once: whether any child has a
-        personal ID and whether any household exists. When not (an empty register), the per-chunk
-        look-ups for them are skipped; what this import itself creates is tracked in memory."""
+        personal ID. When not (an empty register), the per-chunk look-ups by ID are skipped; what this
+        import itself creates is tracked in memory. (The households: the bulk-register session asks.)"""
         if self._had_ids is None:
             self._had_ids = Child.objects.filter(ended_on__isnull=True).exclude(personal_id="").exists()
-            self._had_households = Household.objects.exists()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vitreem.core.text import fold
 from vitreem.registry.models import Child, Household, HouseholdPoverty, PovertyStatus, RiskFactor
+from vitreem.registry.services_bulk import households_register_bulk
 
 from .cells import CellReader
-from .creating import BulkCreator
+from .creating import BulkCreator, new_child
 from .state import Prepared, RowIssue
 
 
@@ -76,10 +76,9 @@ class Updater(BulkCreator, CellReader):
             reg.risk_assess(actor=self.actor, child=child, assessed_on=self.today, factors=keep + new_risks)
         if poverty_change:
             if household is None:
-                audits: list[tuple] = []
-                now = timezone.now()
-                ref = self._households([p], audits, now).get(p.row)
-                self._write_audits(audits, now)
+                # The household the row names (found or made, with this year's status) through the
+                # registry's bulk register, as for a new child of the same list.
+                ref = households_register_bulk(session=self.bulk, rows=[new_child(p)])[0]
                 self.writer.wait()
                 if ref is not None and ref.unit_id == child.unit_id:
                     reg.child_update(actor=self.actor, child=child, data={}, household=Household.objects.get(pk=ref.pk),

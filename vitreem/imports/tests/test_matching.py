@@ -241,16 +241,16 @@ def test_chunks_written_in_the_background_match_one_chunk(worker_a, units, run_i
 def test_a_failed_write_leaves_nothing(worker_a, units, run_import, monkeypatch):
     """An error while the rows are written (here: a household the database refuses, a missing head
     name) rolls the whole import back, whichever thread met it."""
-    from vitreem.imports import writing
+    from vitreem.core import bulk
 
-    real = writing.Copy.flush
+    real = bulk.Copy.flush
 
     def broken(self):
         if self.model is Household:
             self.rows = [(*row[:2], None, *row[3:]) for row in self.rows]  # head_name is NOT NULL
         return real(self)
 
-    monkeypatch.setattr(writing.Copy, "flush", broken)
+    monkeypatch.setattr(bulk.Copy, "flush", broken)
     header = ["Họ và tên", "Ngày sinh", "Giới tính", "Họ tên cha/mẹ/người nuôi dưỡng", "Hộ nghèo/cận nghèo"]
     from django.db import IntegrityError
 
