@@ -84,7 +84,7 @@ def _load() -> str:
 
 
 def _figure(body: str, code: str) -> int | None:
-    m = re.search(rf'data-figure="{code}">([\d.]+)<', body)
+    m = re.search(rf'data-figure="{code}">\s*([\d.]+)\s*<', body)  # the markup is indented
     return int(m.group(1).replace(".", "")) if m else None
 
 
