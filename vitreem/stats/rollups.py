@@ -505,10 +505,24 @@ def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
     So a change or an import reaches every dashboard's stored rows in the background, and the first
     visitor of the day finds today's figures stored."""
     now = timezone.now()
-    if since is not None and timezone.localtime(since).date() == timezone.localdate(now) \
-            and not UnitStamp.objects.filter(changed_at__gt=since).exists():
+    if since is None or timezone.localtime(since).date() != timezone.localdate(now):
+        rollups_refresh()
+        return now
+    keys = set(UnitStamp.objects.filter(changed_at__gt=since).values_list("key", flat=True))
+    if not keys:
         return since
-    rollups_refresh()
+    if "all" in keys:
+        rollups_refresh()
+        return now
+    # Only the units a change stamped: a stamp names the commune and every unit whose figures include
+    # it (its district and province, in both versions: `_related_units`). Reading every unit's stored
+    # rows to find the stale ones took most of a turn nationally (a change reached the country's
+    # dashboard 15.5 s later, on 2,500,000 children).
+    from vitreem.places.models import Level
+
+    ids = {int(key.split(":")[1]) for key in keys}
+    rollups_refresh(units=list(AdminUnit.objects.filter(
+        pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code")))
     return now
 
 

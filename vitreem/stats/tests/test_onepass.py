@@ -168,6 +168,29 @@ def test_a_page_shows_the_last_values_marked_while_a_wide_change_is_recomputed(d
     assert "Đang cập nhật" not in page
 
 
+def test_the_worker_s_turn_after_a_change_refreshes_only_the_units_it_stamped(demo, monkeypatch):
+    """A change stamps its commune and the units whose figures include it; the worker's next turn
+    refreshes those and reads no other unit's rows, and the province's stored value is then current."""
+    since = rollups_refresh_if_changed(None)
+    real, asked = rollups.rollups_refresh, []
+
+    def spy(**kwargs):
+        asked.append(kwargs.get("units"))
+        return real(**kwargs)
+
+    monkeypatch.setattr(rollups, "rollups_refresh", spy)
+    stamp_units([demo.commune_a.pk])
+    rollups_refresh_if_changed(since)
+    refreshed = {u.pk for u in asked[0]}
+    assert {demo.commune_a.pk, demo.province.pk, demo.province_2025.pk} <= refreshed
+    assert demo.commune_b.pk not in refreshed and len(refreshed) < len(installation_units()) / 4
+    today = timezone.localdate()
+    stored = rollups._Store.read(["children"], {demo.province.pk}, today)
+    assert stored[0] and not stored[1]  # fresh, nothing stale left
+    assert stored[0][("children", demo.province.pk)] == compute(params_for(as_of=today, unit=demo.province),
+                                                               ["children"])["children"]
+
+
 def test_the_worker_refreshes_only_after_a_change_or_on_a_new_day(demo):
     since = rollups_refresh_if_changed(None)
     assert since is not None
