@@ -222,9 +222,9 @@ VITREEM_JOB_MEMORY_MB = int(os.environ.get("VITREEM_JOB_MEMORY_MB", "3072"))
 
 # The task worker looks for changes to the stored figures this often and recomputes what they made
 # stale (vitreem run_worker). Pages show the stored figures, so this bounds how late a change shows on
-# the dashboards; each turn after a change costs about 5 s of one core on a 200,000-child province
+# the dashboards; each turn after a change costs about 2.3 s of one core on a 200,000-child province
 # (docs/en/operations.md), so a shorter turn spends more of the server on it under steady data entry.
-VITREEM_STATS_REFRESH_SECONDS = float(os.environ.get("VITREEM_STATS_REFRESH_SECONDS", "5"))
+VITREEM_STATS_REFRESH_SECONDS = float(os.environ.get("VITREEM_STATS_REFRESH_SECONDS", "2"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "vitreem@localhost")

@@ -1,7 +1,7 @@
 """`vitreem run_worker`: the task worker (like `vitreem db_worker`) that also schedules the case
 deadline notices, seals the audit log's new rows into its hash chain (every
 VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60) and refreshes the stored figures a change made stale (every
-VITREEM_STATS_REFRESH_SECONDS, 5: pages show the stored figures, so a change reaches them when the
+VITREEM_STATS_REFRESH_SECONDS, 2: pages show the stored figures, so a change reaches them when the
 worker has recomputed them), so no cron is needed.
 
 django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             worker.configure_signals()
         seal_every = float(getattr(settings, "VITREEM_AUDIT_SEAL_EVERY_SECONDS", 60))
         sealed_at = float("-inf")
-        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 5))
+        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 2))
         refreshed_at, figures_since = float("-inf"), None
         while worker.running:
             close_old_connections()
