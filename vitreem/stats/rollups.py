@@ -20,7 +20,8 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Q
@@ -521,9 +522,30 @@ def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
     from vitreem.places.models import Level
 
     ids = {int(key.split(":")[1]) for key in keys}
-    rollups_refresh(units=list(AdminUnit.objects.filter(
-        pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code")))
+    units = list(AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
+                 .order_by("version", "level", "code"))
+    with _one_core():
+        rollups_refresh(units=units)
     return now
+
+
+@contextmanager
+def _one_core() -> Iterator[None]:
+    """No parallel workers for the queries of a background turn after a change. Parallel plans finish
+    a few communes' counts no sooner but take the second core from the pages: under the load
+    benchmark the worker's grouped counts, with their parallel workers, were most of PostgreSQL's work."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("SET max_parallel_workers_per_gather = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("RESET max_parallel_workers_per_gather")
 
 
 def group_by_keys(rows: dict[Key, dict[str, Any]]) -> dict[int, dict[dt.date, dict[str, Any]]]:
