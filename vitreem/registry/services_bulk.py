@@ -51,12 +51,10 @@ from .models import (
 )
 from .services import CHILD_FIELDS, nurture_case_clean
 
-# The child columns a bulk registration writes (the rest take their defaults: not ended, version 1).
-# `data` gives all of them but ethnicity_id, household_id and unit_id, which come from NewChild.
-CHILD_COLUMNS = ["family_name", "middle_name", "given_name", "full_name", "name_key", "given_key", "birth_date",
-                 "birth_precision", "sex", "ethnicity_id", "personal_id", "personal_id_mismatch", "birth_registered",
-                 "household_id", "unit_id", "village", "schooling", "school_level", "dropout_date", "disability",
-                 "note"]
+# The child columns a bulk registration writes: child_register's, but the end of the record (a new child
+# is not ended; the other columns take their defaults, version 1). `data` gives all of them but
+# ethnicity_id, household_id and unit_id, which come from NewChild.
+CHILD_COLUMNS = [f for f in CHILD_FIELDS if f not in ("ended_on", "end_reason")]
 
 HouseholdKey = tuple[int, str, str]  # (commune id, folded village, folded head's name)
 
