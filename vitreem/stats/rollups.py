@@ -526,7 +526,10 @@ def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
                  .order_by("version", "level", "code"))
     with _one_core():
         rollups_refresh(units=units)
-    return now
+    # A stamp takes its time before it commits: one dated just before `now` but committed after the
+    # keys were read would be missed for good. The next turn looks again a little further back; the
+    # units refreshed here are then found fresh and only read.
+    return now - dt.timedelta(seconds=2)
 
 
 @contextmanager
