@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from vitreem.core.audit import audit_read_list
-from vitreem.core.errors import PermissionDenied
 from vitreem.core.params import Date, Offset, Year, unit_param
-from vitreem.core.scope import scope_for
+from vitreem.core.scope import require_ability
 from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 
@@ -23,8 +22,7 @@ router = Router(tags=["benefits"])
 
 
 def _reader(request) -> None:
-    if not scope_for(request.user).read_children:
-        raise PermissionDenied(_("Tài khoản của bạn không được xem dữ liệu trợ cấp."))
+    require_ability(request.user, "read_children", _("Tài khoản của bạn không được xem dữ liệu trợ cấp."))
 
 
 def _unit(request, ref: str, on: dt.date | None = None) -> AdminUnit | None:

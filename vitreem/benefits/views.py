@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vitreem.core.audit import audit_read_list
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from vitreem.core.params import page_param, unit_param, year_param
-from vitreem.core.scope import scope_for
+from vitreem.core.scope import require_ability, scope_for
 from vitreem.places.selectors import unit_resolve
 
 from . import forms, selectors, services
@@ -31,9 +31,7 @@ def _reader(view):
     """Login, and a role that may read child data (reporters and referral agencies may not)."""
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not scope_for(request.user).read_children:
-            return render(request, "403.html", {"message": _("Tài khoản của bạn không được xem dữ liệu trợ cấp.")},
-                          status=403)
+        require_ability(request.user, "read_children", _("Tài khoản của bạn không được xem dữ liệu trợ cấp."))
         return view(request, *args, **kwargs)
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__

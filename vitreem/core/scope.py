@@ -157,6 +157,14 @@ def get_in_scope(qs: QuerySet[M], user: User, *, unit_field: str = "unit", **loo
         raise NotFound(_("Không tìm thấy hoặc bạn không có quyền xem.")) from None
 
 
+def require_ability(user: User, ability: str, message: str) -> None:
+    """The one guard of pages and API operations: PermissionDenied (the 403 page, or the API's 403,
+    through the domain-error middleware and core/api.py) unless the user's Scope has `ability` (one
+    of its named fields, such as "read_children"); `message` says what the account may not see."""
+    if not getattr(scope_for(user), ability):
+        raise PermissionDenied(message)
+
+
 def require_unit(user: User, unit, *, write: bool = True) -> None:
     """Refuse to read or write data of a unit outside the user's scope (or a read-only role writing)."""
     scope = scope_for(user)

@@ -18,7 +18,7 @@ from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.errors import DomainError
 from vitreem.core.jobs import job_start
 from vitreem.core.models import TaskStatus
-from vitreem.core.scope import require_unit, scope_for
+from vitreem.core.scope import require_ability, require_unit, scope_for
 
 from .columns import FIELDS
 from .forms import MappingForm, UploadForm
@@ -36,10 +36,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_read(user) -> None:
-    if not scope_for(user).read_children:
-        from vitreem.core.errors import PermissionDenied
-
-        raise PermissionDenied(_("Tài khoản của bạn không xem được danh sách trẻ em."))
+    require_ability(user, "read_children", _("Tài khoản của bạn không xem được danh sách trẻ em."))
 
 
 @login_required

@@ -12,9 +12,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from vitreem.accounts.models import User
 from vitreem.core.audit import audit_read_list
-from vitreem.core.errors import PermissionDenied, ValidationFailed
+from vitreem.core.errors import ValidationFailed
 from vitreem.core.params import Date, Offset
-from vitreem.core.scope import scope_for
+from vitreem.core.scope import require_ability
 from vitreem.places.models import AdminUnit
 from vitreem.places.selectors import unit_resolve
 
@@ -313,8 +313,7 @@ def _household_out(h: Household) -> dict[str, Any]:
 
 
 def _require_read(user: User) -> None:
-    if not scope_for(user).read_children:
-        raise PermissionDenied(_("Tài khoản của bạn không được xem danh sách trẻ em."))
+    require_ability(user, "read_children", _("Tài khoản của bạn không được xem danh sách trẻ em."))
 
 
 def _household(user: User, household_id: int | None) -> Household | None:

@@ -23,7 +23,7 @@ from vitreem.core.audit import audit_read_list, history_for
 from vitreem.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from vitreem.core.models import AuditEntry
 from vitreem.core.params import page_param
-from vitreem.core.scope import scope_for
+from vitreem.core.scope import require_ability, scope_for
 from vitreem.places.selectors import unit_resolve
 
 from . import services
@@ -105,8 +105,7 @@ class Row:
 
 def _require_read(user) -> None:
     # Names of children are sensitive (Decree 13/2023): member-unit reporters see figures only.
-    if not scope_for(user).read_children:
-        raise PermissionDenied(_("Tài khoản của bạn không được xem danh sách trẻ em."))
+    require_ability(user, "read_children", _("Tài khoản của bạn không được xem danh sách trẻ em."))
 
 
 def _require_write(user) -> None:
