@@ -42,14 +42,6 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
-# A page is served the last values, marked "being updated", rather than read the records of more
-# communes than this to bring them up to date; the task worker recomputes them within seconds
-# (VITREEM_STATS_REFRESH_SECONDS). 0: a page never recomputes a figure that has a stored value. With 20,
-# the load benchmark's commune workers recomputed their own commune's trend on every visit after each
-# of their writes (0.35 s for the home page, 2 s for the dashboard's seven dates) and the grouped
-# counts took most of the server's CPU (pg_stat_activity, 20 users).
-STALE_OK_COMMUNES = 0
-
 
 def mode_of(code: str) -> str:
     ind = indicators().get(code)
@@ -142,11 +134,12 @@ class _Store:
 
     def get(self, codes: list[str], units: list[AdminUnit], day: dt.date, *, stale_ok: bool = False
             ) -> dict[int, dict[str, Any]]:
-        """Values of `codes` for `units` as of `day` (no user scope). With `stale_ok`, when bringing the
-        values up to date would read the records of more than STALE_OK_COMMUNES communes (a change
-        of a code table, a bulk load) and every one of them has a last value, the last values are
-        returned and the units are added to `self.updating`: the task worker's refresh brings them up
-        to date in the background (`rollups_refresh_if_changed`)."""
+        """Values of `codes` for `units` as of `day` (no user scope). With `stale_ok` (a page), a value
+        that a change made stale is returned as it was last computed and its unit added to
+        `self.updating` ("Đang cập nhật"): a page never recomputes a stored figure; the task worker's
+        turn does (`rollups_refresh_if_changed`), seconds later. Under the load benchmark, pages that
+        recomputed their commune's trend after each write (0.35 s a home page, 2 s a dashboard) took
+        most of the server's time. Only values never stored are computed here."""
         started = timezone.now()  # before any read: a change committed after it makes the new rows stale
         fresh, stale = self.read(codes, {u.pk for u in units}, day)
         out = {u.pk: {c: fresh[(c, u.pk)] for c in codes if (c, u.pk) in fresh} for u in units}
@@ -154,6 +147,11 @@ class _Store:
         if not todo:
             return out
         wanted = [c for c in codes if any(c not in out[u.pk] for u in todo)]
+        if stale_ok and all((c, u.pk) in stale for u in todo for c in wanted if c not in out[u.pk]):
+            for unit in todo:
+                out[unit.pk].update({c: stale[(c, unit.pk)] for c in wanted if c not in out[unit.pk]})
+                self.updating.add(unit.pk)
+            return out
         registry = indicators()
         additive = [c for c in dict.fromkeys([p for c in wanted for p in registry[c].parts] + wanted)
                     if registry[c].by_commune is not None]
@@ -161,13 +159,6 @@ class _Store:
         known: dict[str, dict[int, Any]] = defaultdict(dict)
         for (code, commune), value in self.fresh(additive, communes, day).items():
             known[code][commune] = value
-        unknown = {c for c in communes if any(c not in known[code] for code in additive)}
-        if stale_ok and len(unknown) > STALE_OK_COMMUNES \
-                and all((c, u.pk) in stale for u in todo for c in wanted if c not in out[u.pk]):
-            for unit in todo:
-                out[unit.pk].update({c: stale[(c, unit.pk)] for c in wanted if c not in out[unit.pk]})
-                self.updating.add(unit.pk)
-            return out
         values, computed = compute_units(todo, day, wanted, known=known)
         for unit in todo:
             for code in wanted:
