@@ -55,6 +55,20 @@ def ensure_places() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Vietnamese). A request by a user who reads English
+    leaves English active in the thread (the locale middleware activates it; nothing deactivates it),
+    and a test that ran after it read English texts: the duplicate-reason tests failed or passed with
+    the order the apps' tests ran in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _code_tables_after_a_flush(request):
     """A transactional test flushes every table when it ends, so the next one would find no units for
     its personas: reload them before any other fixture of a transactional test runs."""

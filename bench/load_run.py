@@ -1,7 +1,10 @@
 """The load benchmark (issue 18), run by bench/bench_load.py in its own process on its own database.
 
 1. The demo province (BENCH_CHILDREN, 200,000) in a PostgreSQL database kept between runs
-   (BENCH_LOAD_DB_URL, default load_bench on 127.0.0.1): built by seed_demo the first time.
+   (BENCH_LOAD_DB_URL, default load_bench on 127.0.0.1): built by seed_demo the first time. With
+   BENCH_LOAD_NATIONAL=1, BENCH_LOAD_DB_URL names the synthetic country's database that
+   `python -m bench national` built and kept (issue 18: 50 users on it); the personas are the demo
+   province's, among the country's 25 million (or BENCH_NATIONAL_CHILDREN) children.
 2. The personas (10 commune workers in the 10 largest communes, 6 provincial officers with a
    verified second factor, 4 leaders): accounts made once, logged-in sessions made for each run.
 3. gunicorn (2 sync workers, CONN_MAX_AGE=60, DEBUG off, the production middleware) and the task
@@ -40,6 +43,8 @@ SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "120"))
 SINGLE = int(os.environ.get("BENCH_LOAD_SINGLE", "15"))
 PORT = int(os.environ.get("BENCH_LOAD_PORT", "8731"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
+# The synthetic country (issue 18: 50 users on it) instead of the demo province.
+NATIONAL = os.environ.get("BENCH_LOAD_NATIONAL", "") == "1"
 IMPORT_ROWS = 500
 IMPORT_EVERY = float(os.environ.get("BENCH_LOAD_IMPORT_EVERY", "90"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,13 +88,22 @@ def _create_database() -> None:
 
 
 def _database() -> None:
-    """The demo province, built the first time; fresh planner statistics every run."""
+    """The demo province, built the first time (NATIONAL: the synthetic country that `bench national`
+    built and kept in that database, only migrated); fresh planner statistics every run."""
+    from django.core.management import call_command
     from django.db import connection
 
     from bench.common import ensure_demo
+    from vitreem.registry.models import Child
 
     started = time.perf_counter()
-    ensure_demo(CHILDREN)
+    if NATIONAL:
+        call_command("migrate", verbosity=0)
+        if not Child.objects.exists():
+            raise RuntimeError(f"{DB_URL} holds no children: build the country first with "
+                               "`python -m bench national` (it keeps its database)")
+    else:
+        ensure_demo(CHILDREN)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     _emit("load.prepare_database", time.perf_counter() - started, "s", children=CHILDREN)

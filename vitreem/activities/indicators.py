@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Sum
+from django.db.models import Count, Sum, Value
+from django.db.models.functions import Concat
 
-from vitreem.stats.engine import Params, indicator
+from vitreem.stats.engine import Params, indicator, sum_by_record_unit
 
 from . import selectors as s
-from .models import Kind, Purpose, Source
+from .models import Kind, Participant, Purpose, Source
 
 
 def _drill(params: Params, path: str = "/activities/list/", **filters: Any) -> str:
@@ -22,65 +23,86 @@ def _drill(params: Params, path: str = "/activities/list/", **filters: Any) -> s
     return f"{path}?{urlencode(query)}"
 
 
-def _sum(qs, field: str) -> int:
-    return int(qs.aggregate(n=Sum(field))["n"] or 0)
+def _per_unit(params: Params, key: str, records, unit_field: str, **values: Any) -> Any:
+    """The sum over the unit's record units (`selectors.unit_ids_for_period`: an activity or a budget
+    line is filed on one unit) of aggregates of `records` (a queryset over every unit), grouped by
+    `unit_field`: one aggregate gives a number, several a breakdown {name: value}. One grouped query
+    for all the units when the engine computes many (engine.sum_by_record_unit)."""
+    names = list(values)
+
+    def grouped(units: frozenset[int] | None):
+        qs = records if units is None else records.filter(**{f"{unit_field}__in": units})
+        for row in qs.order_by().values(unit_field).annotate(**values):
+            if len(names) == 1:
+                yield row[unit_field], row[names[0]]
+            else:
+                for name in names:
+                    yield row[unit_field], name, row[name]
+
+    total = sum_by_record_unit(params, key, grouped, s.unit_ids_for_period(params), zero=0 if len(names) == 1 else dict)
+    return int(total) if len(names) == 1 else {name: int(total.get(name, 0)) for name in names}
+
+
+def _done(params: Params, kind: str, key: str, **values: Any) -> Any:
+    return _per_unit(params, f"{kind}:{key}", s.done_activities_all(params, kind), "unit_id", **values)
 
 
 @indicator("communication_events", "Số hoạt động truyền thông", kind="flow", order=200,
            drilldown=lambda p: _drill(p, kind=Kind.COMMUNICATION))
 def communication_events(params: Params) -> int:
-    return s.done_activities(params, Kind.COMMUNICATION).count()
+    return _done(params, Kind.COMMUNICATION, "n", n=Count("pk"))
 
 
 @indicator("people_reached", "Số lượt người được truyền thông", kind="flow", order=201,
            drilldown=lambda p: _drill(p, kind=Kind.COMMUNICATION))
 def people_reached(params: Params) -> int:
     """Sum of the people reached by each communication activity (a person at two events counts twice)."""
-    return _sum(s.done_activities(params, Kind.COMMUNICATION), "reached_total")
+    return _done(params, Kind.COMMUNICATION, "reached", n=Sum("reached_total"))
 
 
 @indicator("people_reached_by_group", "Lượt người được truyền thông theo nhóm", kind="flow", order=202)
 def people_reached_by_group(params: Params) -> dict[str, int]:
-    qs = s.done_activities(params, Kind.COMMUNICATION)
-    sums = qs.aggregate(children=Sum("reached_children"), adults=Sum("reached_adults"), male=Sum("reached_male"),
-                        female=Sum("reached_female"))
-    return {k: int(v or 0) for k, v in sums.items()}
+    return _done(params, Kind.COMMUNICATION, "reached_by_group", children=Sum("reached_children"),
+                 adults=Sum("reached_adults"), male=Sum("reached_male"), female=Sum("reached_female"))
 
 
 @indicator("training_courses", "Số lớp tập huấn", kind="flow", order=203,
            drilldown=lambda p: _drill(p, kind=Kind.TRAINING))
 def training_courses(params: Params) -> int:
-    return s.done_activities(params, Kind.TRAINING).count()
+    return _done(params, Kind.TRAINING, "n", n=Count("pk"))
 
 
 @indicator("trainees", "Số lượt học viên được tập huấn", kind="flow", order=204,
            drilldown=lambda p: _drill(p, kind=Kind.TRAINING))
 def trainees(params: Params) -> int:
-    return s.trainees_count(s.done_activities(params, Kind.TRAINING))
+    # a course's distinct people, summed over the courses (selectors.trainees_count's rule)
+    courses = s.done_activities_all(params, Kind.TRAINING)
+    return _per_unit(params, "training:trainees", Participant.objects.filter(activity__in=courses), "activity__unit_id",
+                     n=Count(Concat("activity_id", Value(":"), "person_key"), distinct=True))
 
 
 @indicator("campaigns", "Số phong trào, chiến dịch lồng ghép chỉ tiêu trẻ em", kind="flow", order=205,
            drilldown=lambda p: _drill(p, kind=Kind.CAMPAIGN))
 def campaigns(params: Params) -> int:
-    return s.done_activities(params, Kind.CAMPAIGN).count()
+    return _done(params, Kind.CAMPAIGN, "n", n=Count("pk"))
 
 
 @indicator("recreation_events", "Số hoạt động vui chơi, giải trí cho trẻ em", kind="flow", order=206,
            drilldown=lambda p: _drill(p, kind=Kind.RECREATION))
 def recreation_events(params: Params) -> int:
-    return s.done_activities(params, Kind.RECREATION).count()
+    return _done(params, Kind.RECREATION, "n", n=Count("pk"))
 
 
 @indicator("children_in_recreation", "Số lượt trẻ em tham gia vui chơi, giải trí", kind="flow", order=207,
            drilldown=lambda p: _drill(p, kind=Kind.RECREATION))
 def children_in_recreation(params: Params) -> int:
-    return _sum(s.done_activities(params, Kind.RECREATION), "children_total")
+    return _done(params, Kind.RECREATION, "children", n=Sum("children_total"))
 
 
 @indicator("special_children_in_recreation", "Lượt trẻ em có hoàn cảnh đặc biệt tham gia vui chơi, giải trí",
            kind="flow", order=208)
 def special_children_in_recreation(params: Params) -> int:
-    return _sum(s.done_activities(params, Kind.RECREATION), "special_children")
+    return _done(params, Kind.RECREATION, "special_children", n=Sum("special_children"))
 
 
 @indicator("play_points", "Điểm vui chơi cho trẻ em đang hoạt động", kind="stock", order=209,
@@ -88,13 +110,20 @@ def special_children_in_recreation(params: Params) -> int:
 def play_points(params: Params) -> dict[str, Any]:
     """Open play points on the as-of date, the communes that have one, and the unit's communes
     (the denominator of the Programme indicator "communes with play points", Decision 23/QĐ-TTg)."""
+    # three indicators read it for the same unit and date (this one, the share, the programme's)
+    memo = params.extra.setdefault("activities_cache", {})
+    key = ("play_points", params.unit.pk if params.unit is not None else None, params.as_of)
+    if key in memo:
+        return memo[key]
     communes, points = s.communes_with_play_points(params)
     total = None
     if params.unit is not None:
         ids = params.commune_ids(params.as_of)
         total = len(ids) if ids is not None else None
-    return {"points": points, "communes": communes, "communes_total": total,
-            "communes_share": round(communes / total, 4) if total else None}
+    value = {"points": points, "communes": communes, "communes_total": total,
+             "communes_share": round(communes / total, 4) if total else None}
+    memo[key] = value
+    return value
 
 
 @indicator("communes_with_play_points", "Tỷ lệ xã, phường có điểm vui chơi cho trẻ em", measure="percent",
@@ -118,32 +147,36 @@ def projects_active(params: Params) -> int:
 @indicator("budget_allocated", "Kinh phí bố trí cho công tác trẻ em", measure="vnd", kind="flow", order=213,
            drilldown=lambda p: _drill(p, path="/activities/budget/"))
 def budget_allocated(params: Params) -> int:
-    return _sum(s.budget_lines(params), "amount")
+    return _per_unit(params, "budget:allocated", s.budget_lines_all(params), "unit_id", n=Sum("amount"))
 
 
 @indicator("budget_spent", "Kinh phí đã chi cho công tác trẻ em", measure="vnd", kind="flow", order=214,
            drilldown=lambda p: _drill(p, path="/activities/budget/"))
 def budget_spent(params: Params) -> int:
-    return _sum(s.budget_spendings(params), "amount")
+    return _per_unit(params, "budget:spent", s.budget_spendings_all(params), "allocation__unit_id", n=Sum("amount"))
 
 
-def _by(qs, field: str, keys: list[str]) -> dict[str, int]:
-    out = dict.fromkeys(keys, 0)
-    for row in qs.values(field).annotate(n=Sum("amount")):
-        out[row[field]] = int(row["n"] or 0)
-    return out
+def _by(params: Params, key: str, records, unit_field: str, field: str, keys: list[str]) -> dict[str, int]:
+    """Amounts by `field` (a source, a purpose), summed over the unit's record units."""
+    def grouped(units: frozenset[int] | None):
+        qs = records if units is None else records.filter(**{f"{unit_field}__in": units})
+        return qs.order_by().values_list(unit_field, field).annotate(n=Sum("amount")).values_list(unit_field, field, "n")
+
+    total = sum_by_record_unit(params, key, grouped, s.unit_ids_for_period(params), zero=dict)
+    return {k: int(total.get(k, 0)) for k in keys}
 
 
 @indicator("budget_by_source", "Kinh phí bố trí theo nguồn", measure="vnd", kind="flow", order=215)
 def budget_by_source(params: Params) -> dict[str, int]:
-    return _by(s.budget_lines(params), "source", list(Source.values))
+    return _by(params, "budget:by_source", s.budget_lines_all(params), "unit_id", "source", list(Source.values))
 
 
 @indicator("budget_spent_by_source", "Kinh phí đã chi theo nguồn", measure="vnd", kind="flow", order=216)
 def budget_spent_by_source(params: Params) -> dict[str, int]:
-    return _by(s.budget_spendings(params), "allocation__source", list(Source.values))
+    return _by(params, "budget:spent_by_source", s.budget_spendings_all(params), "allocation__unit_id",
+               "allocation__source", list(Source.values))
 
 
 @indicator("budget_by_purpose", "Kinh phí bố trí theo mục đích", measure="vnd", kind="flow", order=217)
 def budget_by_purpose(params: Params) -> dict[str, int]:
-    return _by(s.budget_lines(params), "purpose", list(Purpose.values))
+    return _by(params, "budget:by_purpose", s.budget_lines_all(params), "unit_id", "purpose", list(Purpose.values))

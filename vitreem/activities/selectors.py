@@ -119,11 +119,15 @@ def _in_units(qs: QuerySet, ids: frozenset[int] | None, field: str = "unit") -> 
     return qs if ids is None else qs.filter(**{f"{field}__in": ids})
 
 
+def done_activities_all(params, kind: str) -> QuerySet[Activity]:
+    """Activities of a kind carried out (status done) that started within the period, in every unit."""
+    return Activity.objects.filter(kind=kind, status="done", start_date__gte=params.period_start,
+                                   start_date__lte=params.period_end)
+
+
 def done_activities(params, kind: str) -> QuerySet[Activity]:
-    """Activities of a kind carried out (status done) that started within the period."""
-    qs = Activity.objects.filter(kind=kind, status="done", start_date__gte=params.period_start,
-                                 start_date__lte=params.period_end)
-    return _in_units(qs, unit_ids_for_period(params))
+    """done_activities_all, in the units of `params`."""
+    return _in_units(done_activities_all(params, kind), unit_ids_for_period(params))
 
 
 def trainees_count(activities: QuerySet[Activity]) -> int:
@@ -164,8 +168,18 @@ def communes_with_play_points(params, day: dt.date | None = None) -> tuple[int, 
     return len(communes), len(rows)
 
 
+def budget_lines_all(params) -> QuerySet[BudgetAllocation]:
+    return BudgetAllocation.objects.filter(year=params.year)
+
+
 def budget_lines(params) -> QuerySet[BudgetAllocation]:
-    return _in_units(BudgetAllocation.objects.filter(year=params.year), unit_ids_for_period(params))
+    return _in_units(budget_lines_all(params), unit_ids_for_period(params))
+
+
+def budget_spendings_all(params) -> QuerySet[Spending]:
+    """Spendings within the period on the year's lines, in every unit."""
+    return Spending.objects.filter(allocation__in=budget_lines_all(params), spent_on__gte=params.period_start,
+                                   spent_on__lte=params.period_end)
 
 
 def budget_spendings(params) -> QuerySet[Spending]:

@@ -8,13 +8,14 @@ so 2022 cases roll up into 2025 units and the reverse.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from vitreem.core.scope import scope_for
 from vitreem.places.models import REFORM_DATE
-from vitreem.stats.engine import Params, indicator, params_for
+from vitreem.stats.engine import Params, indicator, params_for, sum_by_record_unit
 
 from . import rules
 from .models import OPEN_STATUSES, VIOLENCE_CONCERNS, Case, Channel, Concern, Outcome
@@ -41,14 +42,31 @@ def _start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def _received_in(params: Params) -> Q:
+    return Q(received_at__gte=_start(params.period_start), received_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+
+
+def _closed_in(params: Params) -> Q:
+    return Q(closed_at__gte=_start(params.period_start), closed_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+
+
 def _received(params: Params) -> QuerySet[Case]:
-    return _cases(params).filter(received_at__gte=_start(params.period_start),
-                                 received_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+    return _cases(params).filter(_received_in(params))
 
 
-def _closed(params: Params) -> QuerySet[Case]:
-    return _cases(params).filter(closed_at__gte=_start(params.period_start),
-                                 closed_at__lt=_start(params.period_end + dt.timedelta(days=1)))
+def _count(params: Params, key: str, condition: Q, field: str | None = None) -> Any:
+    """The unit's cases that meet `condition` (by `field`: {value: n}). A case is filed on one commune,
+    so the count is a sum over the unit's communes of both versions (engine.sum_by_record_unit: one
+    grouped query when the engine computes many units)."""
+    columns = ["unit_id", *([field] if field else [])]
+
+    def grouped(units: frozenset[int] | None):
+        qs = Case.objects.filter(condition)
+        if units is not None:
+            qs = qs.filter(unit_id__in=units)
+        return qs.order_by().values_list(*columns).annotate(n=Count("pk")).values_list(*columns, "n")
+
+    return sum_by_record_unit(params, key, grouped, _unit_ids(params), zero=dict if field else 0)
 
 
 def _drill(params: Params, **filters: str) -> str:
@@ -57,35 +75,35 @@ def _drill(params: Params, **filters: str) -> str:
     return "/cases/?" + urlencode({"mine": "0", **filters})
 
 
-def _by(qs: QuerySet[Case], field: str, choices) -> dict[str, int]:
-    counts = dict(qs.values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+def _by(params: Params, key: str, condition: Q, field: str, choices) -> dict[str, int]:
+    counts = _count(params, key, condition, field)
     return {value: counts.get(value, 0) for value in choices.values}
 
 
 @indicator("cases_received", "Số vụ việc tiếp nhận", kind="flow", order=60, drilldown=lambda p: _drill(p))
 def cases_received(params: Params) -> int:
-    return _received(params).count()
+    return _count(params, "received", _received_in(params))
 
 
 @indicator("cases_by_type", "Vụ việc tiếp nhận theo loại", kind="flow", order=61)
 def cases_by_type(params: Params) -> dict[str, int]:
-    return _by(_received(params), "concern", Concern)
+    return _by(params, "received_by_concern", _received_in(params), "concern", Concern)
 
 
 @indicator("cases_by_channel", "Vụ việc tiếp nhận theo kênh", kind="flow", order=62)
 def cases_by_channel(params: Params) -> dict[str, int]:
-    return _by(_received(params), "channel", Channel)
+    return _by(params, "received_by_channel", _received_in(params), "channel", Channel)
 
 
 @indicator("cases_by_outcome", "Vụ việc đã đóng theo kết quả", kind="flow", order=63)
 def cases_by_outcome(params: Params) -> dict[str, int]:
-    return _by(_closed(params), "outcome", Outcome)
+    return _by(params, "closed_by_outcome", _closed_in(params), "outcome", Outcome)
 
 
 @indicator("cases_open", "Vụ việc đang mở", order=64, drilldown=lambda p: _drill(p, status="open"))
 def cases_open(params: Params) -> int:
     end = _start(params.as_of + dt.timedelta(days=1))
-    return _cases(params).filter(Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))).count()
+    return _count(params, "open", Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)))
 
 
 @indicator("cases_overdue", "Vụ việc đang quá hạn (hiện tại)", order=65, drilldown=lambda p: _drill(p, overdue="1"))
@@ -96,12 +114,12 @@ def cases_overdue(params: Params) -> int:
 
 @indicator("cases_closed", "Vụ việc đã đóng", kind="flow", order=66, drilldown=lambda p: _drill(p, status="closed"))
 def cases_closed(params: Params) -> int:
-    return _closed(params).count()
+    return _count(params, "closed", _closed_in(params))
 
 
 @indicator("cases_closed_within_deadline", "Vụ việc đóng, đúng mọi thời hạn", kind="flow", order=67)
 def cases_closed_within_deadline(params: Params) -> int:
-    return _closed(params).filter(deadlines_missed=0).count()
+    return _count(params, "closed_within_deadline", _closed_in(params) & Q(deadlines_missed=0))
 
 
 @indicator("children_harmed_by_violence", "Trẻ em bị bạo lực, xâm hại tình dục (vụ việc có thật)", kind="flow",
@@ -123,7 +141,8 @@ def children_abused(params: Params) -> int:
 
 @indicator("child_marriages_recorded", "Số vụ tảo hôn ghi nhận", kind="flow", order=69)
 def child_marriages_recorded(params: Params) -> int:
-    return _received(params).filter(concern=Concern.CHILD_MARRIAGE).exclude(outcome=Outcome.UNFOUNDED).count()
+    return _count(params, "child_marriages", _received_in(params) & Q(concern=Concern.CHILD_MARRIAGE)
+                  & ~Q(outcome=Outcome.UNFOUNDED))
 
 
 def params_for_counts(*, user, year: int) -> Params | None:

@@ -134,6 +134,52 @@ def _unit_total(code: str, params: Params) -> Any:
     return add_up(ind, per_commune.values() if ids is None else (per_commune[c] for c in ids if c in per_commune))
 
 
+Grouped = Callable[[frozenset[int] | None], Iterable[tuple]]
+
+
+def sum_by_record_unit(params: Params, key: str, grouped: Grouped, ids: frozenset[int] | None, zero: Any = 0) -> Any:
+    """A per-unit figure that is a count or a sum of records each filed on one unit (a case's commune, an
+    activity's or a budget line's unit): the unit's value is the sum of the values of the record units
+    `ids` makes it of (None: every unit). `grouped(units)` gives `(record unit, value)` rows, or
+    `(record unit, breakdown key, value)` rows, for the records of `units` (None: all) — the counting
+    rule stays with the app that registers the indicator.
+
+    For one unit that is one query over its own records. When the engine computes many units at once
+    (`compute_units`: the refresh of every unit of a province or a country), the rows of every record
+    unit are read once, in one grouped query kept in `extra["batch"]` under `key`, and each unit sums its
+    own: a full refresh ran one query per indicator and unit (31 × 210 on the demo, 6,500 a date)."""
+    memo = params.extra.get("batch") if params.user is None else None
+    if memo is None:
+        rows: dict[Any, Any] = _by_unit(grouped(ids))
+    else:
+        memo_key = ("by_record_unit", key, params.as_of, params.period_start, params.period_end)
+        if memo_key not in memo:
+            memo[memo_key] = _by_unit(grouped(None))
+        rows = memo[memo_key]
+    total = zero() if callable(zero) else zero
+    for unit_id in (rows if ids is None else ids):
+        value = rows.get(unit_id)
+        if value is None:
+            continue
+        if isinstance(total, dict):
+            total = {k: total.get(k, 0) + value.get(k, 0) for k in total.keys() | value.keys()}
+        else:
+            total += value
+    return total
+
+
+def _by_unit(rows: Iterable[tuple]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for row in rows:
+        if len(row) == 2:
+            out[row[0]] = out.get(row[0], 0) + (row[1] or 0)
+        else:
+            unit_id, k, n = row
+            counts = out.setdefault(unit_id, {})
+            counts[k] = counts.get(k, 0) + (n or 0)
+    return out
+
+
 def indicators() -> dict[str, Indicator]:
     global _discovered
     if not _discovered:
@@ -309,8 +355,11 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
     for unit in units:
         values: dict[str, Any] = {}
         # one per unit, so its indicators share `extra`'s memo; extra["batch"] is shared by every unit
-        # of this computation (for lookups that do not depend on the unit, such as the unit tree)
-        unit_params = replace(params_for(as_of=day, unit=unit), extra={"batch": batch_memo})
+        # of this computation (for lookups that do not depend on the unit, such as the whole unit tree,
+        # read once instead of per unit — for a few units, as a refresh after a change computes, the
+        # per-unit lookups are the cheaper: same threshold as communes_of)
+        extra = {"batch": batch_memo} if len(units) > 50 else {}
+        unit_params = replace(params_for(as_of=day, unit=unit), extra=extra)
         for code in wanted:
             ind = registry[code]
             if ind.by_commune is not None:

@@ -111,6 +111,13 @@ def test_engine_agrees_with_recorded_figures(recorded_demo):
             got_by_unit, _ = compute_units(units, day, codes)
             got = {ref: _as_json(got_by_unit[u.pk]) for ref, u in by_ref.items()}
             got[WHOLE] = _as_json(compute(params_for(as_of=day), codes))
+            # and a few units one at a time: the per-unit path of the figures a batch reads once for all
+            # units (engine.sum_by_record_unit), as a scoped dashboard computes them
+            for ref in [u.ref for u in units if u.level != "commune"][:4] + [u.ref for u in units
+                                                                             if u.level == "commune"][:2]:
+                one = _as_json(compute_units([by_ref[ref]], day, codes)[0][by_ref[ref].pk])
+                expected = data["values"][ref][day_text]
+                mismatches += [(f"{ref} alone", day_text, c, expected[c], one[c]) for c in codes if one[c] != expected[c]]
             for ref, values in got.items():
                 expected = data["values"][ref][day_text]
                 mismatches += [(ref, day_text, c, expected[c], values[c]) for c in codes if values[c] != expected[c]]
