@@ -258,7 +258,6 @@ def payroll_summary_for_user(*, user: User, updating: set | None = None) -> dict
     A commune of the other version of the units counts only while some child still lives there on the
     1st of the month (the 2025 reform not applied to its residences): its lines are then computed."""
     from vitreem.places.models import Level, version_on
-    from vitreem.registry.rules import covers
     from vitreem.stats.rollups import figures
 
     today = _today()
@@ -273,10 +272,25 @@ def payroll_summary_for_user(*, user: User, updating: set | None = None) -> dict
     total = sum(v["allowance_monthly_cost"] for v in rows.values())
     lines = sum(v["allowance_payroll_lines"] for v in rows.values())
     other = set(communes.exclude(version=version_on(today)).values_list("pk", flat=True))
-    if other and Residence.objects.filter(covers(month), unit_id__in=other).exists():
+    if other and _anyone_lives_in(other, month):
         rest = payroll_compute(month=month, commune_ids=frozenset(other))
         total, lines = total + rest.total, lines + rest.recipients
     return {"total": total, "recipients": lines}
+
+
+def _anyone_lives_in(unit_ids: set[int], day: dt.date) -> bool:
+    """Whether a residence in one of `unit_ids` covers `day` (`registry.rules.covers`).
+
+    Asked commune by commune, an open residence or one ending on or after `day`: two seeks per commune
+    in the residences' (unit, end) index, 1.2 ms for the province's 272 legacy communes where nobody
+    lives since the reform (EXPLAIN ANALYZE, 500,000 residences). One query over all the communes let
+    the planner, which expects a match (it assumes a commune's residences end like anyone's), stop at
+    "the first row" of a scan: with the OR of the two it read the 247,000 residences the communes ever
+    had (48–64 ms); without the OR, for one commune's three legacy units, every residence (31 ms).
+    A correlated EXISTS per commune has no such scan to choose."""
+    lived = Residence.objects.filter(unit=OuterRef("pk"), start__lte=day)
+    return AdminUnit.objects.filter(pk__in=unit_ids).filter(
+        Exists(lived.filter(end__isnull=True)) | Exists(lived.filter(end__gte=day))).exists()
 
 
 def payroll_months(*, user: User, unit: AdminUnit | None = None) -> list[dict[str, Any]]:
