@@ -348,6 +348,21 @@ def _user(actor: User) -> User | None:
     return actor if getattr(actor, "pk", None) else None
 
 
+def _audit_allowance(*, actor: User, action: str, allowance: Allowance, changes: dict[str, Any]) -> None:
+    """The audit row of a change to an allowance, filed under the commune that decided it. The figures the
+    change alters are those of the child's commune of record — its recipients in active status
+    (`selectors.recipients_active_count`), its payroll — which after a move is another commune, one the
+    deciding commune's stamp does not reach (that stamp reaches its counterparts across the 2025 reform
+    and its ancestors): it is stamped too when the change commits, or its stored figures would stay as
+    they were, with no "being updated" mark."""
+    audit_change(actor=actor, action=action, obj=allowance, unit=allowance.unit, changes=changes)
+    lives_in = allowance.child.unit_id
+    if lives_in != allowance.unit_id:
+        from vitreem.stats.rollups import stamp_units
+
+        transaction.on_commit(lambda: stamp_units([lives_in]))
+
+
 def _lock_allowance(actor: User, allowance: Allowance) -> Allowance:
     allowance = Allowance.objects.select_for_update().select_related("child", "unit").get(pk=allowance.pk)
     require_unit(actor, allowance.unit)
@@ -388,8 +403,8 @@ def allowance_suspend(*, actor: User, allowance: Allowance, number: str, decided
     allowance.status = AllowanceStatus.SUSPENDED
     allowance.version += 1
     allowance.save(update_fields=["status", "version"])
-    audit_change(actor=actor, action="benefits.suspend", obj=allowance, unit=allowance.unit,
-                 changes={"decision": decision.pk, "from_month": from_month, "reason": reason})
+    _audit_allowance(actor=actor, action="benefits.suspend", allowance=allowance,
+                     changes={"decision": decision.pk, "from_month": from_month, "reason": reason})
     return allowance
 
 
@@ -414,8 +429,8 @@ def allowance_resume(*, actor: User, allowance: Allowance, number: str, decided_
     allowance.status = AllowanceStatus.ACTIVE
     allowance.version += 1
     allowance.save(update_fields=["status", "version"])
-    audit_change(actor=actor, action="benefits.resume", obj=allowance, unit=allowance.unit,
-                 changes={"decision": decision.pk, "from_month": from_month})
+    _audit_allowance(actor=actor, action="benefits.resume", allowance=allowance,
+                     changes={"decision": decision.pk, "from_month": from_month})
     return allowance
 
 
@@ -457,9 +472,9 @@ def allowance_change_group(*, actor: User, allowance: Allowance, group: Benefici
         AllowancePeriod.objects.create(allowance=allowance, group=group, start=from_month, decision=decision)
     allowance.version += 1
     allowance.save(update_fields=["version"])
-    audit_change(actor=actor, action="benefits.change_group", obj=allowance, unit=allowance.unit,
-                 changes={"decision": decision.pk, "group": [before, group.code], "from_month": from_month,
-                          "exception": exception})
+    _audit_allowance(actor=actor, action="benefits.change_group", allowance=allowance,
+                     changes={"decision": decision.pk, "group": [before, group.code], "from_month": from_month,
+                              "exception": exception})
     return allowance
 
 
@@ -514,8 +529,8 @@ def allowance_stop(*, actor: User, allowance: Allowance, reason: str, number: st
     allowance.transfer_to = nfc(transfer_to)
     allowance.version += 1
     allowance.save(update_fields=["status", "stop_reason", "transfer_to", "version"])
-    audit_change(actor=actor, action="benefits.stop", obj=allowance, unit=allowance.unit,
-                 changes={"decision": decision.pk, "reason": reason, "last_month": last, "transfer_to": transfer_to})
+    _audit_allowance(actor=actor, action="benefits.stop", allowance=allowance,
+                     changes={"decision": decision.pk, "reason": reason, "last_month": last, "transfer_to": transfer_to})
     return allowance
 
 
@@ -608,8 +623,8 @@ def payroll_adjust(*, actor: User, allowance: Allowance, for_month: dt.date, amo
                                                "bảng chi trả tháng chưa khóa sẽ tự tính lại.") % {"m": month_label(for_month)}})
     adj = Adjustment.objects.create(allowance=allowance, for_month=for_month, amount=amount, reason=nfc(reason),
                                     created_by=_user(actor))
-    audit_change(actor=actor, action="benefits.adjust", obj=allowance, unit=allowance.unit,
-                 changes={"adjustment": adj.pk, "for_month": for_month, "amount": amount, "reason": adj.reason})
+    _audit_allowance(actor=actor, action="benefits.adjust", allowance=allowance,
+                     changes={"adjustment": adj.pk, "for_month": for_month, "amount": amount, "reason": adj.reason})
     return adj
 
 

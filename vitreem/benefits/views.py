@@ -52,7 +52,7 @@ def index(request):
     return render(request, "benefits/index.html", {
         "month": month, "summary": summary, "base_level": RuleBook.load().base_for(month) or 0,
         "words": amount_in_words(summary["total"]), "updating": bool(updating),
-        "active": selectors.recipients_for_user(user=request.user, status=AllowanceStatus.ACTIVE).count(),
+        "active": selectors.recipients_active_count(user=request.user),
     })
 
 
@@ -388,5 +388,4 @@ def home_panel(request):
     """The home page block: this month's payroll at a glance (None for roles without child data)."""
     if not request.user.is_authenticated or not scope_for(request.user).read_children:
         return None
-    active = selectors.recipients_for_user(user=request.user, status=AllowanceStatus.ACTIVE).count()
-    return {"active": active, "month": month_of(timezone.localdate())}
+    return {"active": selectors.recipients_active_count(user=request.user), "month": month_of(timezone.localdate())}

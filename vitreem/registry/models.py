@@ -249,7 +249,11 @@ class Residence(models.Model):
     province_code = ProvinceCodeField(source="child")
 
     class Meta:
-        indexes = [models.Index(fields=["unit", "start", "end"])]
+        indexes = [models.Index(fields=["unit", "start", "end"]),
+                   # "Does anyone still live in these communes on D?" (benefits.selectors: the legacy
+                   # communes after the 2025 reform) asked as `end IS NULL` and `end >= D`: a seek per
+                   # commune here; with (unit, start, end) it read every residence the communes ever had.
+                   models.Index(fields=["unit", "end"], name="residence_unit_end")]
         constraints = [models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
                                               name="residence_dates")]
 

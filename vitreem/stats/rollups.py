@@ -250,14 +250,25 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
 def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
     """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
     kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""
+    return stored_values(key=key, unit_ids=[unit.pk], day=day, compute_fn=lambda ids: {unit.pk: compute_fn()})[unit.pk]
+
+
+def stored_values(*, key: str, unit_ids: Iterable[int], day: dt.date, compute_fn) -> dict[int, Any]:
+    """`stored_value` for many units: {unit id: value}, the fresh ones read in one pass, the others
+    computed by one call `compute_fn(frozenset of unit ids)` -> {unit id: value} (one grouped query)."""
+    ids = set(unit_ids)
     store = _Store()
-    value = store.fresh([key], {unit.pk}, day).get((key, unit.pk), ...)
-    if value is ...:
+    fresh = store.fresh([key], ids, day)
+    out = {pk: fresh[(key, pk)] for pk in ids if (key, pk) in fresh}
+    missing = frozenset(ids - out.keys())
+    if missing:
         started = timezone.now()
-        value = compute_fn()
-        store._keep(key, unit.pk, day, value, started)
+        computed = compute_fn(missing)
+        for pk in missing:
+            out[pk] = computed[pk]
+            store._keep(key, pk, day, out[pk], started)
         store.save(wait=False)
-    return value
+    return out
 
 
 def figures_by_year(*, unit: AdminUnit | None, years: Iterable[int], codes: Iterable[str]) -> dict[int, dict[str, Any]]:
