@@ -378,10 +378,19 @@ def _worker(var_dir) -> subprocess.Popen:
 
 
 def _wait_idle(pid: int, quiet: float = 3.0) -> None:
-    """Until the process has used no CPU for `quiet` seconds (its first turn done), at most TIMEOUT."""
-    def cpu() -> int:
+    """Until the process has used no CPU, and no other connection to the database has run a query, for
+    `quiet` seconds (its first turn done: the turn's queries keep PostgreSQL busy while the worker itself
+    waits on them), at most TIMEOUT."""
+    from django.db import connection
+
+    def cpu() -> tuple:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid() AND state = 'active'")
+            busy = cur.fetchone()[0]
+        # utime + stime in clock ticks, and a counter that moves while another query runs
+        return int(fields[11]) + int(fields[12]), time.perf_counter() if busy else 0
 
     deadline = time.perf_counter() + TIMEOUT
     last, since = cpu(), time.perf_counter()
