@@ -106,7 +106,8 @@ def _database() -> None:
         ensure_demo(CHILDREN)
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
-    _emit("load.prepare_database", time.perf_counter() - started, "s", children=CHILDREN)
+    _emit("load.prepare_database", time.perf_counter() - started, "s",
+          children=Child.objects.count() if NATIONAL else CHILDREN, national=NATIONAL)
 
 
 def _communes(count: int) -> list:
@@ -483,7 +484,8 @@ def main() -> int:
 
 def _report(result: dict) -> None:
     total = result["total"]
-    _emit("load.users", USERS, "users", seconds=SECONDS, workers=WORKERS, children=CHILDREN)
+    _emit("load.users", USERS, "users", seconds=SECONDS, workers=WORKERS, national=NATIONAL,
+          children=None if NATIONAL else CHILDREN)
     _emit("load.throughput", result["rps"], "requests/s", "target", 50.0, requests=total["requests"])
     _emit("load.errors", total["failures"], "requests", requests=total["requests"])
     pages = {n: f for n, f in result["entries"].items() if " write: " not in n}
