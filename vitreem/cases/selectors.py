@@ -138,7 +138,13 @@ def cases_due_first(*, user: User, now: dt.datetime | None = None, hours: int = 
         total=Window(Count("pk"), partition_by=[late]),
     ).filter(rank__lte=first)
     out: dict[str, tuple[list[Case], int]] = {"overdue": ([], 0), "due_soon": ([], 0)}
-    for case in qs.select_related("child", "unit", "owner").order_by("next_due_at", "pk"):
+    # only what the lists show (cases/_case_table.html, views._rows): the query is compiled twice (the
+    # window's filter wraps it), and with every column of the case, the child, the unit and the owner
+    # that was most of its time
+    qs = qs.select_related("child", "unit").only(
+        "code", "concern", "in_danger", "received_at", "status", "next_due_at", "next_due_kind", "unit__name",
+        "child__full_name")
+    for case in qs.order_by("next_due_at", "pk"):
         rows, _total = out["overdue" if case.late else "due_soon"]
         rows.append(case)
         out["overdue" if case.late else "due_soon"] = (rows, case.total)
