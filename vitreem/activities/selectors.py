@@ -382,9 +382,39 @@ def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | N
     from vitreem.stats.rollups import figures_one
 
     params = params_for(year=year, unit=unit, user=user)
-    if unit is None or year > timezone.localdate().year:
+    if year > timezone.localdate().year:
         return compute(params, ACTIVITY_CODES)
+    if unit is None:
+        return _scope_figures(params, user)
     return figures_one(unit=unit, day=params.as_of, codes=ACTIVITY_CODES, user=user)
+
+
+# Counted by the communes a project covers, which a change to the project does not stamp (its audit row
+# names the unit that owns it): computed on each visit, never kept for a scope.
+_SCOPE_LIVE = ("partners_active", "projects_active")
+
+
+def _scope_figures(params, user: User | None) -> dict[str, Any]:
+    """The figures of the whole of the user's scope, kept like a rollup (`rollups.stored_value`) under
+    the units the user is assigned, for this scope: a change anywhere in the scope stamps one of them (a
+    unit below one, through its ancestors; a legacy commune merged into one, through the crosswalk), so
+    the kept value is recomputed after any change that can alter it. Computed on every visit, they were
+    the activities page's time (about twenty queries over the hundreds of units of a province)."""
+    import hashlib
+
+    from vitreem.stats.engine import compute
+    from vitreem.stats.rollups import stored_value
+
+    ids = sorted(_scope_ids(user)) if user is not None else []
+    assigned = list(user.units.all()) if ids and user is not None else []
+    if not assigned:
+        return compute(params, ACTIVITY_CODES)
+    kept = [c for c in ACTIVITY_CODES if c not in _SCOPE_LIVE]
+    digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
+    values = stored_value(key=f"_activities:{digest}", unit=assigned, day=params.as_of,
+                          compute_fn=lambda: compute(params, kept))
+    values = {**values, **compute(params, _SCOPE_LIVE)}
+    return {c: values[c] for c in ACTIVITY_CODES}
 
 
 def report_section(*, year: int, unit: AdminUnit | None = None, user: User | None = None) -> dict[str, Any]:
