@@ -116,7 +116,7 @@ def unit_ids_for_period(params) -> frozenset[int] | None:
 
 
 def _in_units(qs: QuerySet, ids: frozenset[int] | None, field: str = "unit") -> QuerySet:
-    return qs if ids is None else qs.filter(**{f"{field}__in": ids})
+    return qs if ids is None else qs.filter(**{f"{field}__in_ids": ids})  # core.db.InIds
 
 
 def done_activities(params, kind: str) -> QuerySet[Activity]:
@@ -178,14 +178,14 @@ def projects_active(params) -> QuerySet[Project]:
     qs = Project.objects.filter(Q(start_date__lte=params.period_end)
                                 & (Q(end_date__isnull=True) | Q(end_date__gte=params.period_start)))
     if ids is not None:
-        qs = qs.filter(Q(unit__in=ids) | Q(communes__in=ids)).distinct()
+        qs = qs.filter(Q(unit__in_ids=ids) | Q(communes__in_ids=ids)).distinct()
     return qs
 
 
 # ---------------------------------------------------------------- lists and detail pages
 
 def activities_for_user(*, user: User) -> QuerySet[Activity]:
-    return Activity.objects.filter(unit__in=_scope_ids(user))
+    return Activity.objects.filter(unit__in_ids=_scope_ids(user))
 
 
 def activity_get_for_user(*, user: User, activity_id: int) -> Activity:
@@ -212,7 +212,7 @@ def activities_filter(qs: QuerySet[Activity], *, kind: str = "", topic: str = ""
     if partner:
         qs = qs.filter(partners=partner)
     if unit_ids is not None:
-        qs = qs.filter(unit__in=unit_ids)
+        qs = qs.filter(unit__in_ids=unit_ids)
     if q:
         qs = qs.filter(title__icontains=q.strip())
     return qs.select_related("unit", "organiser").order_by("-start_date", "-pk")
@@ -246,7 +246,7 @@ def linked_children_for_user(*, user: User, activity: Activity):
 
 
 def play_points_for_user(*, user: User, unit: AdminUnit | None = None, on: dt.date | None = None) -> QuerySet[PlayPoint]:
-    qs = PlayPoint.objects.filter(unit__in=_scope_ids(user)).select_related("unit")
+    qs = PlayPoint.objects.filter(unit__in_ids=_scope_ids(user)).select_related("unit")
     if unit is not None:
         from vitreem.places.selectors import descendant_ids
 
@@ -270,7 +270,7 @@ def partners_list() -> QuerySet[Partner]:
 
 def projects_for_user(*, user: User, partner: Partner | None = None) -> QuerySet[Project]:
     ids = _scope_ids(user)
-    qs = Project.objects.filter(Q(unit__in=ids) | Q(communes__in=ids)).distinct()
+    qs = Project.objects.filter(Q(unit__in_ids=ids) | Q(communes__in_ids=ids)).distinct()
     if partner is not None:
         qs = qs.filter(partner=partner)
     return qs.select_related("partner", "unit").order_by("-start_date", "name")
@@ -284,7 +284,7 @@ def project_get_for_user(*, user: User, project_id: int) -> Project:
 
 
 def allocations_for_user(*, user: User, year: int | None = None) -> QuerySet[BudgetAllocation]:
-    qs = BudgetAllocation.objects.filter(unit__in=_scope_ids(user)).select_related("unit", "member_unit")
+    qs = BudgetAllocation.objects.filter(unit__in_ids=_scope_ids(user)).select_related("unit", "member_unit")
     if year:
         qs = qs.filter(year=year)
     return qs.order_by("unit__version", "unit__code", "member_unit__name", "source", "purpose")
@@ -299,7 +299,7 @@ def allocation_get_for_user(*, user: User, allocation_id: int) -> BudgetAllocati
 
 def units_for_entry(*, user: User, on: dt.date | None = None) -> QuerySet[AdminUnit]:
     """Units a user may record activities for (both versions; the current one first)."""
-    qs = AdminUnit.objects.filter(pk__in=_scope_ids(user))
+    qs = AdminUnit.objects.filter(pk__in_ids=_scope_ids(user))
     if on is not None:
         from vitreem.places.models import version_on
 
@@ -483,7 +483,7 @@ def report_section(*, year: int, unit: AdminUnit | None = None, user: User | Non
 
 def spending_get_for_user(*, user: User, spending_id: int) -> Spending:
     spending = (Spending.objects.select_related("allocation", "allocation__unit", "activity")
-                .filter(pk=spending_id, allocation__unit__in=_scope_ids(user)).first())
+                .filter(pk=spending_id, allocation__unit__in_ids=_scope_ids(user)).first())
     if spending is None:
         raise NotFound(_("Không tìm thấy khoản chi hoặc bạn không có quyền xem."))
     return spending
