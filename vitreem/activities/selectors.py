@@ -79,8 +79,12 @@ def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
     its communes plus every district/province whose communes all lie inside it, so a district-level
     training counts for its district and its province but not for one of its communes. Limited to the
     user's scope; None = no restriction."""
+    from vitreem.places.models import version_on
+
     cache = params.extra.setdefault("activities_cache", {})
-    key = ("units", day)
+    # what follows depends on the day only through the version of the units in force (`commune_ids`): a
+    # year's first and last days share it but in 2025, and their units are read once
+    key = ("units", version_on(day))
     if key not in cache:
         if params.unit is None:
             ids = None
@@ -372,21 +376,27 @@ ACTIVITY_CODES = ["communication_events", "people_reached", "people_reached_by_g
                   "budget_by_purpose"]
 
 
-def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | None = None) -> dict[str, Any]:
-    """The activity figures from the one statistics engine (what the page, the CLI and the report show):
-    a unit's from the stored figures (rollups; computed within the user's scope when the unit is only
-    partly in it), the whole of the user's scope computed."""
+def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | None = None,
+                     codes: list[str] | None = None) -> dict[str, Any]:
+    """The activity figures (`codes`, default all of ACTIVITY_CODES) from the one statistics engine (what the
+    page, the CLI and the report show): a unit's from the stored figures (rollups; computed within the
+    user's scope when the unit is only partly in it), the whole of the user's scope computed — and kept for
+    that scope (`_kept_in_scope`)."""
     from django.utils import timezone
 
     from vitreem.stats.engine import compute, params_for
     from vitreem.stats.rollups import figures_one
 
+    codes = codes or ACTIVITY_CODES
     params = params_for(year=year, unit=unit, user=user)
     if year > timezone.localdate().year:
-        return compute(params, ACTIVITY_CODES)
-    if unit is None:
-        return _scope_figures(params, user)
-    return figures_one(unit=unit, day=params.as_of, codes=ACTIVITY_CODES, user=user)
+        return compute(params, codes)
+    if unit is not None and (user is None or scope_for(user).read_children):
+        return figures_one(unit=unit, day=params.as_of, codes=codes, user=user)
+    # The whole of the scope; or a unit for a user who counts no child (a member unit's reporter reads
+    # activities, not children): the stored figures are limited by the children a user may count, so
+    # `figures_one` computed a reporter's on every visit (the home panel: 50 ms, twenty-five queries).
+    return _kept_in_scope(params, user, codes)
 
 
 # Counted by the communes a project covers, which a change to the project does not stamp (its audit row
@@ -394,12 +404,13 @@ def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | N
 _SCOPE_LIVE = ("partners_active", "projects_active")
 
 
-def _scope_figures(params, user: User | None) -> dict[str, Any]:
-    """The figures of the whole of the user's scope, kept like a rollup (`rollups.stored_value`) under
-    the units the user is assigned, for this scope: a change anywhere in the scope stamps one of them (a
-    unit below one, through its ancestors; a legacy commune merged into one, through the crosswalk), so
-    the kept value is recomputed after any change that can alter it. Computed on every visit, they were
-    the activities page's time (about twenty queries over the hundreds of units of a province)."""
+def _kept_in_scope(params, user: User | None, codes: list[str]) -> dict[str, Any]:
+    """The figures of `params` (its unit, or the whole of the user's scope) within the user's scope, kept
+    like a rollup (`rollups.stored_value`) under the units the user is assigned, for this scope: whatever
+    they count lies in the scope, and a change anywhere in it stamps one of those units (a unit below one,
+    through its ancestors; a legacy commune merged into one, through the crosswalk), so the kept value is
+    recomputed after any change that can alter it. Computed on every visit, the whole scope's were the
+    activities page's time (about twenty queries over the hundreds of units of a province)."""
     import hashlib
 
     from vitreem.stats.engine import compute
@@ -408,13 +419,14 @@ def _scope_figures(params, user: User | None) -> dict[str, Any]:
     ids = sorted(_scope_ids(user)) if user is not None else []
     assigned = list(user.units.all()) if ids and user is not None else []
     if not assigned:
-        return compute(params, ACTIVITY_CODES)
-    kept = [c for c in ACTIVITY_CODES if c not in _SCOPE_LIVE]
+        return compute(params, codes)
+    kept = [c for c in ACTIVITY_CODES if c not in _SCOPE_LIVE]  # all of them, whatever `codes` asks
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:24]
-    values = stored_value(key=f"_activities:{digest}", unit=assigned, day=params.as_of,
+    of = params.unit.pk if params.unit is not None else "all"
+    values = stored_value(key=f"_activities:{digest}:{of}", unit=assigned, day=params.as_of,
                           compute_fn=lambda: compute(params, kept))
-    values = {**values, **compute(params, _SCOPE_LIVE)}
-    return {c: values[c] for c in ACTIVITY_CODES}
+    values = {**values, **compute(params, [c for c in _SCOPE_LIVE if c in codes])}
+    return {c: values[c] for c in codes}
 
 
 def report_section(*, year: int, unit: AdminUnit | None = None, user: User | None = None) -> dict[str, Any]:

@@ -325,3 +325,27 @@ def test_the_overview_of_a_scope_is_kept_and_follows_every_change(units, officer
     assert w.get("/activities/?year=2022").context["figures"] == computed(worker_a)
     assert computed(worker_a)["projects_active"] == 0
     assert o.get("/activities/?year=2022").context["figures"] == computed(officer)
+
+
+def test_a_reporters_unit_figures_are_kept_and_follow_changes(units, reporter, worker_a,
+                                                              django_capture_on_commit_callbacks,
+                                                              django_assert_max_num_queries):
+    """A member unit's reporter counts no child, so the stored figures (limited by the children a user may
+    count) were computed for her on every visit: they are kept for her scope, and follow its changes."""
+    from vitreem.activities.selectors import ACTIVITY_CODES
+    from vitreem.stats.engine import compute, params_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(worker_a, units.commune_a)
+    c = login(reporter)
+    url = "/activities/?year=2022&unit=legacy:62"
+    c.get(url)
+    # the scope (6), the unit (1), the kept figures (3), the partners' projects: the unit's units (3) and
+    # both counts (2)
+    with django_assert_max_num_queries(15):
+        r = c.get(url)
+    assert r.context["figures"] == compute(params_for(year=2022, unit=units.province_legacy, user=reporter),
+                                           ACTIVITY_CODES)
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(worker_a, units.commune_a, day=dt.date(2022, 9, 1))
+    assert c.get(url).context["figures"]["communication_events"] == 2
