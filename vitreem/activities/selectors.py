@@ -82,9 +82,11 @@ def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
     from vitreem.places.models import version_on
 
     cache = params.extra.setdefault("activities_cache", {})
-    # what follows depends on the day only through the version of the units in force (`commune_ids`): a
-    # year's first and last days share it but in 2025, and their units are read once
-    key = ("units", version_on(day))
+    # What follows depends on the day only through the version of the units in force (`commune_ids`): a
+    # year's first and last days share it but in 2025, and their units are read once. The unit and the
+    # user are in the key: `dataclasses.replace` keeps `extra`, so a memo can be shared by the parameters
+    # of another unit (programme.rules.play_point_communes_share: the whole installation's province).
+    key = ("units", version_on(day), getattr(params.unit, "pk", None), getattr(params.user, "pk", None))
     if key not in cache:
         if params.unit is None:
             ids = None
