@@ -484,6 +484,10 @@ def spending_edit(request, spending_id: int):
                       extra={"activity": spending.activity})
 
 
+# what activities/home_panel.html shows
+HOME_CODES = ["communication_events", "training_courses", "recreation_events"]
+
+
 def home_panel(request):
     """Home page: this year's activity figures in the user's scope."""
     if not request.user.is_authenticated or not scope_for(request.user).unit_ids:
@@ -494,5 +498,5 @@ def home_panel(request):
     # the user's main unit (their province, their commune): its figures are stored (rollups), where the
     # whole of the user's scope would be computed on every visit
     unit = default_unit(request.user, timezone.localdate())
-    figures = sel.activity_figures(year=year, unit=unit, user=request.user)
+    figures = sel.activity_figures(year=year, unit=unit, user=request.user, codes=HOME_CODES)
     return {"year": year, "figures": figures, "unit": unit}

@@ -35,7 +35,7 @@ def _unit_ids(params: Params) -> frozenset[int] | None:
 def _cases(params: Params) -> QuerySet[Case]:
     ids = _unit_ids(params)
     qs = Case.objects.all()
-    return qs if ids is None else qs.filter(unit_id__in=ids)
+    return qs if ids is None else qs.filter(unit_id__in_ids=ids)  # core.db.InIds: a province's communes
 
 
 def _start(day: dt.date) -> dt.datetime:

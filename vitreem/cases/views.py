@@ -30,6 +30,7 @@ from .notifications import due_label
 from .selectors import (
     case_get_for_user,
     case_list,
+    cases_due_first,
     cases_due_soon,
     cases_for_user,
     cases_overdue,
@@ -473,13 +474,12 @@ def home_panel_context(request) -> dict[str, Any] | None:
     # The heading counts every case of the list, the table shows the first ten (issue 21 item 4: "Quá hạn
     # (10)" under a headline of 13 overdue cases); a worker's lists are the cases she is in charge of, and
     # say so, beside the commune's figure above.
-    overdue_qs, soon_qs = cases_overdue(user=user, mine=mine), cases_due_soon(user=user, mine=mine)
-    overdue, soon = list(overdue_qs[:10]), list(soon_qs[:10])
+    lists = cases_due_first(user=user, mine=mine, first=10)
+    (overdue, overdue_total), (soon, soon_total) = lists["overdue"], lists["due_soon"]
     from .notifications import notifications_for_user
 
     notices = list(notifications_for_user(user=user)[:5])
     if not overdue and not soon and not notices and not scope.works_cases:
         return None
     return {"overdue": _rows(request, overdue), "due_soon": _rows(request, soon), "notices": notices, "mine": mine,
-            "overdue_total": len(overdue) if len(overdue) < 10 else overdue_qs.count(),
-            "due_soon_total": len(soon) if len(soon) < 10 else soon_qs.count()}
+            "overdue_total": overdue_total, "due_soon_total": soon_total}

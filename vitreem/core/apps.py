@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Lõi hệ thống"
 
     def ready(self) -> None:
+        from . import db  # noqa: F401 — registers the `in_ids` lookup (scope filters, places.descendant_ids)
         from .nav import register_nav
         from .scope import scope_for
 

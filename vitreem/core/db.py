@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection
+from django.db.models import Field, ForeignObject, Lookup
 
 
 def write_if_free(write: Callable[[], Any]) -> bool:
@@ -32,3 +34,29 @@ def write_if_free(write: Callable[[], Any]) -> bool:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
     return True
+
+
+class InIds(Lookup):
+    """`field__in_ids=ids`: `field IN (ids)` for a set of integer ids (a scope's units), as one array
+    parameter on PostgreSQL (`field = ANY(%s::bigint[])`, the same plan as IN) where `__in` sends one
+    parameter per id. A province's scope is some 400 units: `__in` cost 3–5 ms of Python per query
+    (each id prepared by Django and quoted into the text by psycopg; a text that long is not cached),
+    most of the time of the pages that filter by scope. Other databases: a plain IN list."""
+
+    lookup_name = "in_ids"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> list[int]:
+        return sorted({int(v) for v in self.rhs})
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", [*lhs_params, self.rhs]
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
+
+
+Field.register_lookup(InIds)
+ForeignObject.register_lookup(InIds)  # a relation's lookups are its own ("unit__in_ids": the unit_id column)

@@ -12,7 +12,16 @@ from .selectors import audit_entries_for_user
 
 @login_required
 def home(request):
-    units = list(request.user.units.order_by("version", "level", "code"))
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from vitreem.places.models import AdminUnit
+
+    # The user's units, with their parents, read once: the scope (core.scope) and the panels' main unit
+    # (stats.selectors.default_unit) read `user.units.all()` from this, where each read them again
+    # (four queries, and one per unit for its parent's name below).
+    user = request.user
+    prefetch_related_objects([user], Prefetch("units", queryset=AdminUnit.objects.select_related("parent")))
+    units = sorted(user.units.all(), key=lambda u: (u.version, u.level, u.code))
     return render(request, "core/home.html", {"units": units, "panels": home_panels(request)})
 
 

@@ -413,8 +413,9 @@ def reports_due_for_user(*, user: User, today: dt.date | None = None) -> list[di
     """The reports of the user's unit(s) not yet submitted whose deadline is near or past (home panel)."""
     today = today or timezone.localdate()
     out = []
+    forms = list(ReportForm.objects.filter(active=True).prefetch_related("member_units"))  # once for both years
     for year in (today.year - 1, today.year):
-        for block in completeness(year=year, user=user, today=today):
+        for block in completeness(year=year, user=user, today=today, forms=forms):
             for row in block["rows"]:
                 for cell in row["cells"]:
                     started = period_start_passed(cell["period"], today)

@@ -258,10 +258,23 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     return {key: {c: values[c] for c in codes} for key, values in out.items()}
 
 
-def stored_value(*, key: str, unit: AdminUnit, day: dt.date, compute_fn) -> Any:
+def stored_value(*, key: str, unit: AdminUnit | list[AdminUnit], day: dt.date, compute_fn) -> Any:
     """A JSON value derived from records that are not an indicator (e.g. the programme's target counts),
-    kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code."""
-    return stored_values(key=key, unit_ids=[unit.pk], day=day, compute_fn=lambda ids: {unit.pk: compute_fn()})[unit.pk]
+    kept like a rollup: recomputed after a change stamps the unit. `key` must not be an indicator code.
+    Several units (a value over a user's scope: a change anywhere in it stamps one of the units assigned):
+    kept under each, recomputed after a change stamps any of them."""
+    units = unit if isinstance(unit, list) else [unit]
+    store = _Store()
+    fresh = store.fresh([key], {u.pk for u in units}, day)
+    values = [fresh.get((key, u.pk), ...) for u in units]
+    if not values or any(v is ... or v != values[0] for v in values):
+        started = timezone.now()
+        value = compute_fn()
+        for u in units:
+            store._keep(key, u.pk, day, value, started)
+        store.save(wait=False)
+        return value
+    return values[0]
 
 
 def stored_values(*, key: str, unit_ids: Iterable[int], day: dt.date, compute_fn) -> dict[int, Any]:

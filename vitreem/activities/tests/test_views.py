@@ -265,3 +265,87 @@ def test_overview_and_budget_pages_query_budget(units, officer, worker_a, django
         assert c.get("/activities/?year=2022&unit=legacy:62").status_code == 200
     with django_assert_max_num_queries(35):
         assert c.get("/activities/budget/?year=2022&unit=legacy:62").status_code == 200
+
+
+def test_the_overview_of_a_scope_is_kept_and_follows_every_change(units, officer, worker_a,
+                                                                 django_capture_on_commit_callbacks,
+                                                                 django_assert_max_num_queries):
+    """The overview without a unit (the whole of the user's scope) is kept like a rollup under the units
+    the user is assigned: the second visit reads it (a few queries, however many activities), and a change
+    anywhere in the scope — a commune below the province, a legacy commune merged into the worker's 2025
+    commune — is seen on the next visit. The partners' projects, counted by the communes they cover, are
+    computed on each visit."""
+    from vitreem.activities.selectors import ACTIVITY_CODES
+    from vitreem.places.models import UnitSuccession
+    from vitreem.stats.engine import compute, params_for
+
+    merged = (UnitSuccession.objects.filter(new=units.commune_a_2025, is_default=True)
+              .exclude(old=units.commune_a).select_related("old").first().old)  # another commune of Xã Đăk Hà
+
+    def shown(client) -> dict:
+        r = client.get("/activities/?year=2022")
+        assert r.status_code == 200
+        return {c["code"]: c["value"] for c in r.context["cards"]}
+
+    def computed(user) -> dict:
+        return compute(params_for(year=2022, user=user), ACTIVITY_CODES)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            talk(worker_a, units.commune_a, day=dt.date(2022, 3, 1 + i))
+        talk(officer, units.commune_b)
+    o, w = login(officer), login(worker_a)
+    assert shown(o)["communication_events"] == 4 and shown(w)["communication_events"] == 3
+    with django_assert_max_num_queries(13):
+        o.get("/activities/?year=2022")
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(5):
+            talk(worker_a, units.commune_a, day=dt.date(2022, 6, 1 + i))
+    o.get("/activities/?year=2022")  # recomputed once after the change
+    with django_assert_max_num_queries(13):
+        assert shown(o)["communication_events"] == 9
+    assert shown(w)["communication_events"] == 8
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(officer, merged, total=150)  # stamps Xã Đăk Hà (2025), not the worker's legacy commune
+    assert shown(w)["communication_events"] == 9
+    assert w.get("/activities/?year=2022").context["figures"] == computed(worker_a)
+    assert shown(o)["communication_events"] == 10
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(officer, units.district)  # stamps the legacy province, not the 2025 one
+    assert shown(o)["communication_events"] == 11
+    with django_capture_on_commit_callbacks(execute=True):
+        unicef = services.partner_create(actor=officer, name="UNICEF")
+        project = services.project_create(actor=officer, partner=unicef, name="Mô hình", unit=units.province_legacy,
+                                          start_date=dt.date(2022, 1, 1), communes=[units.commune_a])
+    assert w.get("/activities/?year=2022").context["figures"] == computed(worker_a)
+    assert computed(worker_a)["projects_active"] == 1
+    # the project's change names only its unit (the province), not the commune it covers: still seen
+    services.project_update(actor=officer, project=project, data={"end_date": "2021-12-31",
+                                                                  "start_date": "2021-01-01"})
+    assert w.get("/activities/?year=2022").context["figures"] == computed(worker_a)
+    assert computed(worker_a)["projects_active"] == 0
+    assert o.get("/activities/?year=2022").context["figures"] == computed(officer)
+
+
+def test_a_reporters_unit_figures_are_kept_and_follow_changes(units, reporter, worker_a,
+                                                              django_capture_on_commit_callbacks,
+                                                              django_assert_max_num_queries):
+    """A member unit's reporter counts no child, so the stored figures (limited by the children a user may
+    count) were computed for her on every visit: they are kept for her scope, and follow its changes."""
+    from vitreem.activities.selectors import ACTIVITY_CODES
+    from vitreem.stats.engine import compute, params_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(worker_a, units.commune_a)
+    c = login(reporter)
+    url = "/activities/?year=2022&unit=legacy:62"
+    c.get(url)
+    # the scope (6), the unit (1), the kept figures (3), the partners' projects: the unit's units (3) and
+    # both counts (2)
+    with django_assert_max_num_queries(15):
+        r = c.get(url)
+    assert r.context["figures"] == compute(params_for(year=2022, unit=units.province_legacy, user=reporter),
+                                           ACTIVITY_CODES)
+    with django_capture_on_commit_callbacks(execute=True):
+        talk(worker_a, units.commune_a, day=dt.date(2022, 9, 1))
+    assert c.get(url).context["figures"]["communication_events"] == 2

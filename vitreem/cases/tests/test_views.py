@@ -212,3 +212,28 @@ def test_the_home_panel_counts_every_overdue_case_and_says_whose(worker_a, child
     assert "Vụ việc bạn phụ trách đã quá hạn (12)" in page
     panel = page[page.index("Vụ việc bạn phụ trách đã quá hạn"):page.index("Vụ việc bạn phụ trách sắp đến hạn")]
     assert panel.count("/cases/") == 10 and "10 vụ việc đầu tiên." in panel
+
+
+def test_the_home_lists_in_one_query_are_those_of_the_overdue_page(worker_a, officer, child_a,
+                                                                    django_assert_num_queries):
+    """cases_due_first: the first cases overdue and due soon, with their counts, in one query — the same
+    cases, in the same order, as cases_overdue and cases_due_soon."""
+    from vitreem.cases.selectors import cases_due_first, cases_due_soon, cases_overdue
+    from vitreem.core.scope import scope_for
+
+    now = timezone.now()
+    cases = [intake(worker_a, child_a) for _ in range(15)]
+    due = [now - dt.timedelta(hours=h) for h in (5, 1, 3, 2, 9, 7, 4)] + [now + dt.timedelta(hours=h)
+                                                                           for h in (30, 2, 47, 5, 60)]
+    for case, at in zip(cases, due, strict=False):
+        Case.objects.filter(pk=case.pk).update(next_due_at=at, next_due_kind="emergency")
+    Case.objects.filter(pk=cases[0].pk).update(status=Status.CLOSED)  # closed: on neither list
+    for user in (worker_a, officer):
+        scope_for(user)  # read once per request, before any list
+        for first in (3, 10):
+            with django_assert_num_queries(1):
+                got = cases_due_first(user=user, now=now, first=first)
+            overdue, soon = cases_overdue(user=user, now=now), cases_due_soon(user=user, now=now)
+            assert [c.pk for c in got["overdue"][0]] == [c.pk for c in overdue[:first]]
+            assert [c.pk for c in got["due_soon"][0]] == [c.pk for c in soon[:first]]
+            assert (got["overdue"][1], got["due_soon"][1]) == (overdue.count(), soon.count()) == (6, 4)
