@@ -17,8 +17,8 @@ def home(request):
     from vitreem.places.models import AdminUnit
 
     # The user's units, with their parents, read once: the scope (core.scope) and the panels' main unit
-    # (stats.selectors.default_unit) read `user.units.all()` from this, where each read them again
-    # (four queries, and one per unit for its parent's name below).
+    # (stats.selectors.default_unit) read `user.units.all()` from this, where the page read them four
+    # times, and once more per unit for its parent's name.
     user = request.user
     prefetch_related_objects([user], Prefetch("units", queryset=AdminUnit.objects.select_related("parent")))
     units = sorted(user.units.all(), key=lambda u: (u.version, u.level, u.code))
