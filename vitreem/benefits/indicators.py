@@ -6,8 +6,9 @@ import datetime as dt
 from collections import defaultdict
 from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
+from vitreem.core.db import has_row
 from vitreem.registry.indicators import child_count, share
 from vitreem.registry.rules import q_special_on
 from vitreem.stats.engine import Params, indicator
@@ -19,9 +20,8 @@ from .rules import month_of
 def q_allowance_on(day: dt.date) -> Q:
     """Children with a monthly allowance for the month of `day` (a period covering that month)."""
     month = month_of(day)
-    periods = AllowancePeriod.objects.filter(allowance__child=OuterRef("pk"), start__lte=month).filter(
-        Q(end__isnull=True) | Q(end__gte=month))
-    return Q(Exists(periods))
+    periods = AllowancePeriod.objects.filter(start__lte=month).filter(Q(end__isnull=True) | Q(end__gte=month))
+    return has_row(periods, "allowance__child")
 
 
 def _drill(params: Params) -> str:

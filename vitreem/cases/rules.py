@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+
+from vitreem.core.db import has_row
 
 from .models import Case, Concern, Outcome, Plan
 
@@ -37,10 +39,10 @@ def q_case_support(start: dt.date, end: dt.date) -> Q:
     and intervention plan approved by the commune chairman (Decree 56/2017, Art. 28(4)) on or before
     `end`, in a case not closed before `start`. The plan's items are the support itself — health,
     psychological, legal, education, care, material (Decree 56/2017, Arts. 18–21)."""
-    plans = Plan.objects.filter(case__child=OuterRef("pk"), status__in=[Plan.State.APPROVED, Plan.State.SUPERSEDED],
+    plans = Plan.objects.filter(status__in=[Plan.State.APPROVED, Plan.State.SUPERSEDED],
                                 approved_on__isnull=False, approved_on__lte=end).filter(
         Q(case__closed_at__isnull=True) | Q(case__closed_at__gte=_start_of(start)))
-    return Q(Exists(plans))
+    return has_row(plans, "case__child")
 
 
 def _start_of(day: dt.date) -> dt.datetime:

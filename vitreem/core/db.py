@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection
-from django.db.models import Field, ForeignObject, Lookup
+from django.db.models import (
+    BooleanField,
+    Exists,
+    Expression,
+    Field,
+    ForeignObject,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 
 def write_if_free(write: Callable[[], Any]) -> bool:
@@ -60,3 +72,70 @@ class InIds(Lookup):
 
 Field.register_lookup(InIds)
 ForeignObject.register_lookup(InIds)  # a relation's lookups are its own ("unit__in_ids": the unit_id column)
+
+
+_AS_SETS: ContextVar[bool] = ContextVar("vitreem_rows_as_sets", default=False)
+
+
+class HasRow(Expression):
+    """The outer row has a row in `rows` whose `column` is its `outer` field — one condition, compiled
+    in one of two shapes that select the same rows:
+
+    - by default a correlated `EXISTS (SELECT … WHERE column = outer)`: an index probe per outer row,
+      the cheaper plan for a few rows (a commune's list, a refresh of the communes a change touched);
+    - inside `rows_as_sets()`, `outer IN (SELECT column FROM rows)`: the set is computed once and
+      hashed. For a count over every child of many communes (`registry.indicators.child_counts`) the
+      probes were most of the time, and a correlated subplan is also kept out of PostgreSQL's parallel
+      workers (measured on the 200,000-child demo, 100 communes on one date: 1.34 s → 0.60 s on one
+      core, 0.48 s with two).
+
+    The set shape keeps EXISTS's answer where SQL's IN would not: a NULL `outer` (a child without a
+    household) has no row, and NULLs in `column` are left out of the set, so a negation (`~`) stays
+    true for such a row as it does with EXISTS."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, rows: QuerySet, column: str, outer: str = "pk") -> None:
+        super().__init__(output_field=BooleanField())
+        self.rows, self.column, self.outer = rows, column, outer
+        self.probe: Any = None
+        self.member: Any = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        # Both shapes are resolved against the outer query now (joins, aliases); `as_sql` picks one.
+        c = self.copy()
+        c.is_summary = summarize
+        args = (query, allow_joins, reuse, summarize, for_save)
+        c.probe = Exists(self.rows.filter(**{self.column: OuterRef(self.outer)})).resolve_expression(*args)
+        member = Q(**{f"{self.outer}__in": self.rows.filter(**{f"{self.column}__isnull": False})
+                      .values(self.column)})
+        if self.outer != "pk":
+            member &= Q(**{f"{self.outer}__isnull": False})
+        c.member = member.resolve_expression(*args)
+        return c
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.probe, self.member] if self.probe is not None else []
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        if exprs:
+            self.probe, self.member = exprs
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(self.member if _AS_SETS.get() else self.probe)
+
+
+def has_row(rows: QuerySet, column: str, outer: str = "pk") -> Q:
+    """Q: the outer row has a row in `rows` whose `column` is its `outer` field (see `HasRow`)."""
+    return Q(HasRow(rows, column, outer))
+
+
+@contextmanager
+def rows_as_sets() -> Iterator[None]:
+    """Queries compiled inside it test `has_row` conditions against sets (`HasRow`)."""
+    token = _AS_SETS.set(True)
+    try:
+        yield
+    finally:
+        _AS_SETS.reset(token)

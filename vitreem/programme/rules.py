@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import replace
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
+from vitreem.core.db import has_row
 from vitreem.stats.engine import Params
 
 
@@ -37,9 +38,9 @@ def q_allowance_in(start: dt.date, end: dt.date) -> Q:
     from vitreem.benefits.models import AllowancePeriod
     from vitreem.benefits.rules import month_of
 
-    periods = AllowancePeriod.objects.filter(allowance__child=OuterRef("pk"), start__lte=month_of(end)).filter(
+    periods = AllowancePeriod.objects.filter(start__lte=month_of(end)).filter(
         Q(end__isnull=True) | Q(end__gte=month_of(start)))
-    return Q(Exists(periods))
+    return has_row(periods, "allowance__child")
 
 
 def q_recreation_in(start: dt.date, end: dt.date) -> Q:
@@ -47,10 +48,9 @@ def q_recreation_in(start: dt.date, end: dt.date) -> Q:
     RecreationChild — a gift, a summer camp, a festival for children in special circumstances)."""
     from vitreem.activities.models import Kind, RecreationChild, Status
 
-    links = RecreationChild.objects.filter(child=OuterRef("pk"), activity__kind=Kind.RECREATION,
-                                           activity__status=Status.DONE, activity__start_date__gte=start,
-                                           activity__start_date__lte=end)
-    return Q(Exists(links))
+    links = RecreationChild.objects.filter(activity__kind=Kind.RECREATION, activity__status=Status.DONE,
+                                           activity__start_date__gte=start, activity__start_date__lte=end)
+    return has_row(links, "child")
 
 
 def q_special_circumstances_assisted(params: Params) -> Q:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.core.db import rows_as_sets
 from vitreem.places.models import Population
 from vitreem.stats.engine import SOURCES, Params, indicator, sum_by_record_unit
 
@@ -29,7 +31,8 @@ from .selectors import AGE_BANDS, age_band_bounds
 # Above this many communes the grouped queries read every residence of the day and drop the others in
 # Python: a long IN list costs more than it saves (and SQLite bounds the number of parameters).
 IN_LIST_LIMIT = 1000
-# Above this many communes `child_counts` keeps PostgreSQL from flattening its per-child subquery.
+# Above this many communes `child_counts` keeps PostgreSQL from flattening its per-child subquery, and
+# tests its conditions against sets computed once (core.db.HasRow) rather than probing for each child.
 FENCE_ABOVE = 50
 
 
@@ -70,7 +73,13 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
     PostgreSQL costs each correlated EXISTS (poverty in force, risk factors, episodes) per output group
     (a few hundred communes) and runs it as an index probe for each of the 225,000 rows; as columns of
     a subquery it costs them per row and hashes each subquery once. `OFFSET 0` keeps PostgreSQL from
-    flattening the subquery back into the grouping (SQLite has no such costing: no fence)."""
+    flattening the subquery back into the grouping (SQLite has no such costing: no fence).
+
+    For many communes on PostgreSQL the conditions are moreover tested against sets (`child IN
+    (SELECT …)`, core.db.HasRow) instead of correlated EXISTS: each set is built once, and the
+    per-child work can go to parallel workers. 100 communes of the demo on one date: 1.34 s → 0.60 s
+    on one core; same counts. A plan that would not hash a set (too big for work_mem) keeps the probes
+    (`_sets_hashed`). SQLite keeps the probes: its fill was within target with them."""
     day = params.as_of
     wanted = None if communes is None else set(communes)
     flags: dict[str, Q] = {}
@@ -87,10 +96,6 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
                       **{name: _flag(q) for name, q in flags.items()})
             .values("c_unit", "c_id", *flags))
     out: dict[str, dict[int, Any]] = {code: {} for code in codes}
-    try:
-        sql, sql_params = rows.query.sql_with_params()
-    except EmptyResultSet:  # no commune to count (e.g. a scope with none)
-        return out
     qn = connection.ops.quote_name
     # COUNT(DISTINCT child), as before: a child with two residences in one commune on the day counts once.
     counts = ", ".join(f"COUNT(DISTINCT CASE WHEN {qn(name)} THEN {qn('c_id')} END)" if name in flags
@@ -98,10 +103,23 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
     # For a few communes (a refresh after a change) the per-row probes are the cheaper plan, and
     # PostgreSQL picks it unfenced: one commune 55 ms unfenced, 66 ms fenced (same demo).
     many = wanted is None or len(wanted) > FENCE_ABOVE
-    fence = " OFFSET 0" if many and connection.vendor == "postgresql" else ""
+    postgres = connection.vendor == "postgresql"
+
+    def text(as_sets: bool) -> tuple[str, Any]:
+        with rows_as_sets() if as_sets else nullcontext():
+            sql, sql_params = rows.query.sql_with_params()
+        fence = " OFFSET 0" if many and postgres else ""
+        return (f"SELECT {qn('c_unit')}, {counts} FROM ({sql}{fence}) AS per_child "  # noqa: S608 — names are ours
+                f"GROUP BY {qn('c_unit')}"), sql_params
+
+    try:
+        sql, sql_params = text(as_sets=many and postgres)
+        if many and postgres and not _sets_hashed(sql, sql_params):
+            sql, sql_params = text(as_sets=False)
+    except EmptyResultSet:  # no commune to count (e.g. a scope with none)
+        return out
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {qn('c_unit')}, {counts} FROM ({sql}{fence}) AS per_child "  # noqa: S608 — names are ours
-                       f"GROUP BY {qn('c_unit')}", sql_params)
+        cursor.execute(sql, sql_params)
         grouped = cursor.fetchall()
     for unit_id, *values in grouped:
         if wanted is not None and unit_id not in wanted:
@@ -112,6 +130,35 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
             else:
                 out[code].setdefault(unit_id, {})[key] = n
     return out
+
+
+def _sets_hashed(sql: str, params: Any) -> bool:
+    """Whether PostgreSQL plans every set of the counts' conditions (core.db.HasRow) as a hash table.
+
+    A set that does not fit in `work_mem` (times `hash_mem_multiplier`) is not hashed: it is
+    materialised and scanned again for every child, which at millions of children never ends. The
+    plan is asked for first (a few milliseconds); such a query keeps the per-child probes instead.
+    The plan names a hashed set "(hashed SubPlan N)" where an expression uses it."""
+    import json
+    import re
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (VERBOSE, FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def expressions(node: Any) -> Iterable[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key != "Subplan Name":  # the subplan's own label, hashed or not
+                    yield from expressions(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from expressions(value)
+        elif isinstance(node, str):
+            yield node
+
+    return not any(re.search(r"(?<!hashed )SubPlan \d", text) for text in expressions(plan))
 
 
 def _flag(q: Q) -> Case:

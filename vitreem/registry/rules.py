@@ -25,6 +25,7 @@ from operator import or_
 
 from django.db.models import Exists, Max, OuterRef, Q
 
+from vitreem.core.db import has_row
 from vitreem.places.models import UnitSuccession
 
 from .models import CHILD_AGE_LIMIT, ChildRisk, HouseholdPoverty, PovertyReview, Residence, SpecialEpisode
@@ -56,14 +57,14 @@ def q_lives_in(day: dt.date, unit_ids: Iterable[int] | None) -> Q:
 
 
 def q_special_on(day: dt.date, group_codes: Iterable[str] | None = None) -> Q:
-    episodes = SpecialEpisode.objects.filter(covers(day), child=OuterRef("pk"))
+    episodes = SpecialEpisode.objects.filter(covers(day))
     if group_codes:
         episodes = episodes.filter(group__code__in=list(group_codes))
-    return Q(Exists(episodes))
+    return has_row(episodes, "child")
 
 
 def q_at_risk_on(day: dt.date) -> Q:
-    return Q(Exists(ChildRisk.objects.filter(covers(day), child=OuterRef("pk")))) & ~q_special_on(day)
+    return has_row(ChildRisk.objects.filter(covers(day)), "child") & ~q_special_on(day)
 
 
 def poverty_years_on(day: dt.date) -> dict[int, int]:
@@ -95,8 +96,8 @@ def q_poverty_in_force(day: dt.date, status: str) -> Q:
     # commune is tested on the outer row (the child's household, one join), so the EXISTS stays the
     # (household, year) unique-index lookup of a single-year count.
     return reduce(or_, (Q(household__unit_id__in=sorted(ids))
-                        & Q(Exists(HouseholdPoverty.objects.filter(household=OuterRef("household"), year=year,
-                                                                   status=status)))
+                        & has_row(HouseholdPoverty.objects.filter(year=year, status=status), "household",
+                                  outer="household")
                         for year, ids in sorted(by_year.items())))
 
 
@@ -118,4 +119,4 @@ def poverty_status_of(household_ids: Iterable[int], day: dt.date) -> dict[int, s
 def q_poverty(year: int, status: str) -> Q:
     """Children whose household was classified `status` for `year` (decided or not: a list asked for
     by its year, such as the export of a year's classifications)."""
-    return Q(Exists(HouseholdPoverty.objects.filter(household=OuterRef("household"), year=year, status=status)))
+    return has_row(HouseholdPoverty.objects.filter(year=year, status=status), "household", outer="household")

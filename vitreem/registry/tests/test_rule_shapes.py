@@ -1,0 +1,117 @@
+"""The counting rules' two shapes (core.db.HasRow): a correlated EXISTS by default, a set inside
+`rows_as_sets()` — the same children either way, negated too, and with children who have no household.
+And `child_counts` over many communes uses the sets on PostgreSQL only when their plan hashes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from vitreem.benefits.tests.factories import make_child
+from vitreem.core.db import rows_as_sets
+from vitreem.registry.models import Child, PovertyStatus
+from vitreem.registry.rules import q_at_risk_on, q_poverty, q_poverty_in_force, q_special_on
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+def _ids(q) -> set[int]:
+    return set(Child.objects.filter(q).values_list("pk", flat=True))
+
+
+def _sql(q) -> str:
+    return str(Child.objects.filter(q).values("pk").query)
+
+
+def _both(q) -> tuple[set[int], set[int]]:
+    by_probe = _ids(q)
+    with rows_as_sets():
+        by_set = _ids(q)
+    return by_probe, by_set
+
+
+@pytest.fixture
+def children(units):
+    special = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2020, 1, 1))])
+    ended_episode = make_child(units.commune_a, birth=D(2015, 1, 1), episodes=[("1", D(2019, 1, 1), D(2020, 6, 1))])
+    poor = make_child(units.commune_a, birth=D(2016, 1, 1), poverty={2021: PovertyStatus.POOR})
+    near = make_child(units.commune_a, birth=D(2016, 1, 1), poverty={2021: PovertyStatus.NEAR_POOR})
+    no_household = make_child(units.commune_a, birth=D(2017, 1, 1))
+    assert no_household.household_id is None
+    return {"special": special, "ended": ended_episode, "poor": poor, "near": near, "none": no_household}
+
+
+def test_each_shape_selects_the_same_children(children):
+    day = D(2021, 12, 31)
+    everyone = {c.pk for c in children.values()}
+    for q, expected in (
+        (q_special_on(day), {children["special"].pk}),
+        (q_poverty(2021, PovertyStatus.POOR), {children["poor"].pk}),
+        (q_poverty_in_force(day, PovertyStatus.NEAR_POOR), {children["near"].pk}),
+        (q_at_risk_on(day), set()),
+        # negated: a child without a household has no poverty row, so "not poor" includes them (as
+        # NOT EXISTS does, where NOT IN would give NULL and drop them)
+        (~q_poverty(2021, PovertyStatus.POOR), everyone - {children["poor"].pk}),
+        (~q_special_on(day), everyone - {children["special"].pk}),
+    ):
+        by_probe, by_set = _both(q)
+        assert by_probe & everyone == expected
+        assert by_set & everyone == expected
+
+
+def test_the_shape_is_chosen_when_the_query_is_compiled(children):
+    q = q_special_on(D(2021, 12, 31))
+    assert "EXISTS" in _sql(q) and " IN (SELECT" not in _sql(q)
+    with rows_as_sets():
+        assert " IN (SELECT" in _sql(q) and "EXISTS" not in _sql(q)
+
+
+def _counted_shape(communes: list[int]) -> tuple[dict, str]:
+    from vitreem.registry import indicators as registry_indicators
+    from vitreem.stats.engine import indicators, params_for
+
+    indicators()
+    codes = ["children", "special_circumstances", "poor_household_children", "at_risk"]
+    with CaptureQueriesContext(connection) as queries:
+        got = registry_indicators.child_counts(params_for(as_of=D(2021, 12, 31)), communes, codes)
+    counted = [q["sql"] for q in queries.captured_queries if '"c_unit", COUNT' in q["sql"]
+               and not q["sql"].startswith("EXPLAIN")]
+    assert len(counted) == 1
+    return got, counted[0]
+
+
+def test_child_counts_over_many_communes_tests_sets_on_postgresql_and_gives_the_same_counts(
+        children, units, monkeypatch):
+    from vitreem.registry import indicators as registry_indicators
+
+    communes = [units.commune_a.pk]
+    few, few_sql = _counted_shape(communes)
+    assert "EXISTS" in few_sql  # few communes: probes
+    monkeypatch.setattr(registry_indicators, "FENCE_ABOVE", 0)
+    many, many_sql = _counted_shape(communes)
+    assert many == few
+    assert few["special_circumstances"][units.commune_a.pk] == 1
+    assert few["poor_household_children"][units.commune_a.pk] == 1
+    if connection.vendor == "postgresql":
+        assert " IN (SELECT" in many_sql and "EXISTS" not in many_sql
+        # a set too big for work_mem is not hashed (it would be scanned again for every child) ...
+        sql = "SELECT id IN (SELECT generate_series(1, 100000)) FROM registry_child"
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+            assert registry_indicators._sets_hashed(sql, [])
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64kB'")
+                cursor.execute("SET LOCAL hash_mem_multiplier = 1")
+            assert not registry_indicators._sets_hashed(sql, [])
+        # ... and then the counts keep the probes
+        monkeypatch.setattr(registry_indicators, "_sets_hashed", lambda sql, params: False)
+        fallback, fallback_sql = _counted_shape(communes)
+        assert "EXISTS" in fallback_sql and fallback == few
+    else:
+        assert "EXISTS" in many_sql  # SQLite keeps the probes
+
