@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -118,7 +118,7 @@ class HasRow(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.probe, self.member] if self.probe is not None else []
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         if exprs:
             self.probe, self.member = exprs
 
