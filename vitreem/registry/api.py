@@ -29,9 +29,11 @@ from .selectors import (
     guardian_get_for_user,
     household_get_for_user,
     households_for_user,
+    is_name_search,
     list_day,
     page_rows,
     poverty_reviews_for_user,
+    search_rows,
 )
 
 router = Router(tags=["registry"])
@@ -344,9 +346,12 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     f["unit"] = _list_unit(f["unit"])
     base = children_for_user(user=user, include_ended=f["as_of"] is not None)
     qs = children_filter(base, user=user, **f)
-    rows, total = page_rows(qs.select_related("unit", "ethnicity"), offset=offset, limit=limit)
-    if total is None:
-        total = qs.count()
+    qs = qs.select_related("unit", "ethnicity")
+    if is_name_search(**f):
+        rows, total = search_rows(qs, offset=offset, limit=limit, cap=None)
+    else:
+        rows, found = page_rows(qs, offset=offset, limit=limit)
+        total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}

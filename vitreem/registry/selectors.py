@@ -126,6 +126,11 @@ def age_band_bounds(band: str, on: dt.date) -> tuple[dt.date, dt.date] | None:
 # ---------------------------------------------------------------- the child list (page, API, export share it)
 
 AGE_BANDS = ("0-2", "3-5", "6-10", "11-15")
+LIST_ORDER = ("given_key", "name_key", "pk")  # the Vietnamese order (given name first): index child_list_order
+# From this many matches a name search reads its page by walking LIST_ORDER's index (`search_rows`).
+# The walk reads about 50 × (children in scope ÷ matches) entries: 1,000 for "thi" in the 200,000-child
+# province; at most ~125,000 even for the whole country's 25 million. Fewer matches are sorted instead.
+DENSE_MATCHES = 10_000
 
 
 def _word_prefix(field: str, key: str):
@@ -224,7 +229,7 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
         # order and stops after one page; it estimates the filters' selectivity well and sorts instead
         # when they are rare (measured on the demo province: the 44,000 at-risk children of 2022,
         # 130 ms sorted → 10 ms walked; a sub-group of 17 children, 3 ms either way).
-        return qs.order_by("given_key", "name_key", "pk")
+        return qs.order_by(*LIST_ORDER)
     # A name search: the same order, through an expression no index provides, so the database
     # filters first and sorts the (few) rows found. It cannot estimate LIKE patterns: walking the
     # index and testing every row until a page is full takes seconds when the search finds fewer
@@ -277,6 +282,27 @@ def episode_get_for_user(*, user: User, episode_id: int):
 
 def household_members_for_user(*, user: User, household: Household) -> QuerySet[Child]:
     return scope_filter(Child.objects.filter(household=household), user).order_by("birth_date", "pk")
+
+
+def is_name_search(*, q: str = "", guardian: str = "", **_filters: Any) -> bool:
+    """Whether the child-list filters search a name (a child's, an ID, or a guardian's)."""
+    return bool((q or "").strip() or (guardian or "").strip())
+
+
+def search_rows(qs: QuerySet[Child], *, offset: int, limit: int, cap: int | None) -> tuple[list, int]:
+    """One page of a name search (`children_filter` with `q` or `guardian`) and its number of matches
+    (all of them, or up to `cap` + 1).
+
+    The matches are counted first, because their number says how to read the page. A few (a rare
+    name): filter, then sort what was found — the search's own order. Many (a word as common as
+    "thi", a sixth of the province): walk the list's order index and stop after a page, as browsing
+    does; sorting 33,000 matches to show 50 took 80–94 ms. Same rows, same order
+    either way (`given_key` is never NULL, so the search's COALESCE orders as the index does)."""
+    matches = qs.order_by()
+    total = (matches[: cap + 1] if cap is not None else matches).count()
+    if total >= DENSE_MATCHES:
+        qs = qs.order_by(*LIST_ORDER)
+    return list(qs[offset: offset + limit]), total
 
 
 def page_rows(qs: QuerySet, *, offset: int, limit: int) -> tuple[list, int | None]:

@@ -53,10 +53,12 @@ from .selectors import (
     household_get_for_user,
     household_members_for_user,
     households_for_user,
+    is_name_search,
     list_day,
     page_rows,
     poverty_review_in_force,
     poverty_reviews_for_user,
+    search_rows,
 )
 
 PAGE_SIZE = 50
@@ -78,17 +80,26 @@ class CappedPaginator(Paginator):
         return self.count <= COUNT_CAP
 
 
-def _page(paginator: Paginator, number: str | None) -> Page:
-    """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
+def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
+    """paginator.get_page, but the last page (often the only one) needs no COUNT query, and a name
+    search counts its matches first (`search_rows`: the count chooses the plan)."""
     wanted = page_param(number)
-    rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
-                            limit=paginator.per_page)
-    if total is None:
+    qs = cast(QuerySet, paginator.object_list)
+    offset = (wanted - 1) * paginator.per_page
+    if searching:
+        cap = COUNT_CAP if isinstance(paginator, CappedPaginator) else None
+        rows, total = search_rows(qs, offset=offset, limit=paginator.per_page, cap=cap)
+        paginator.__dict__["count"] = total  # fills the cached_property: no COUNT query
+        if not rows and wanted > 1:
+            return paginator.get_page(wanted)  # beyond the last page: Django's get_page shows the last one
+        return Page(rows, wanted, paginator)
+    rows, found = page_rows(qs, offset=offset, limit=paginator.per_page)
+    if found is None:
         page = paginator.get_page(wanted)
         if page.number == wanted:
             return Page(rows, wanted, paginator)
         return page  # beyond the last page: Django's get_page shows the last one
-    paginator.__dict__["count"] = total  # fills the cached_property: no COUNT query
+    paginator.__dict__["count"] = found
     return Page(rows, wanted, paginator)
 
 
@@ -142,7 +153,8 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # browsing list counts up to COUNT_CAP only, so the province's 200,000 rows are not counted
     # on every keystroke.
     paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
-    page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"))
+    page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"),
+                 searching=is_name_search(**filters))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]

@@ -135,11 +135,13 @@ def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_asser
     with django_assert_max_num_queries(min(len(small.captured_queries), 17)):
         r = client.get(LIST, {"q": "van"})
     assert r.context["page"].paginator.count == 362 and len(r.context["rows"]) == 50
-    # A search that fits on one page is counted from the page itself: no COUNT query.
+    # A name search counts its matches first (the count chooses how to read the page), then reads
+    # one page: one COUNT of the children, however few they are.
     with CaptureQueriesContext(connection) as one_page:
         r = client.get(LIST, {"q": "hoa"})
     assert r.context["page"].paginator.count == 1
-    assert not [q for q in one_page.captured_queries if "COUNT(" in q["sql"].upper()]
+    counts = [q for q in one_page.captured_queries if "COUNT(" in q["sql"].upper() and "registry_child" in q["sql"]]
+    assert len(counts) == 1
 
 
 def test_list_count_is_capped_unless_as_of(world, worker_a, monkeypatch):
@@ -161,6 +163,42 @@ def test_list_pagination(world, worker_a, units):
     second = client.get(LIST, {"q": "dinh", "page": 2})
     assert len(first.context["rows"]) == 50 and len(second.context["rows"]) == 10
     assert not names(first) & names(second)
+
+
+def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_pages(world, worker_a, units,
+                                                                               monkeypatch):
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.registry import selectors
+
+    Child.objects.bulk_create([
+        Child(family_name="Đinh", middle_name="Thị", given_name=f"Y{i:03d}", full_name=f"Đinh Thị Y{i:03d}",
+              name_key=f"dinh thi y{i:03d}", given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F",
+              unit=units.commune_a_2025) for i in range(60)])
+    client = login(worker_a)
+
+    def pages() -> tuple[list, list, int, list[str]]:
+        reset_queries()  # a request clears the log at its start: the capture must begin from empty
+        with CaptureQueriesContext(connection) as queries:
+            first = client.get(LIST, {"q": "thi"})
+        # (read before the next request, which clears the log the capture reads)
+        rows = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "registry_child"."id"')]
+        second = client.get(LIST, {"q": "thi", "page": 2})
+        return ([r.child.pk for r in first.context["rows"]], [r.child.pk for r in second.context["rows"]],
+                first.context["page"].paginator.count, rows)
+
+    sorted_first, sorted_second, sorted_count, sorted_sql = pages()
+    monkeypatch.setattr(selectors, "DENSE_MATCHES", 1)  # every search "dense": the walk
+    walked_first, walked_second, walked_count, walked_sql = pages()
+    assert (walked_first, walked_second, walked_count) == (sorted_first, sorted_second, sorted_count)
+    assert len(walked_first) == 50 and walked_count == 60 + 1  # and Trần Thị Hoa
+    assert "COALESCE" in sorted_sql[0].upper() and "COALESCE" not in walked_sql[0].upper()
+
+
+def test_a_search_beyond_its_last_page_shows_the_last_page(world, worker_a):
+    r = login(worker_a).get(LIST, {"q": "van", "page": 9})
+    assert r.status_code == 200 and r.context["page"].number == 1 and names(r) == {"Nguyễn Văn An", "Lê Văn Bình"}
 
 
 # ---------------------------------------------------------------- the drill-down from the dashboards
