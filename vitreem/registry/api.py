@@ -348,10 +348,10 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     qs = children_filter(base, user=user, **f)
     qs = qs.select_related("unit", "ethnicity")
     if is_name_search(**f):
-        rows, total = search_rows(qs, offset=offset, limit=limit, cap=None)
+        rows, found = search_rows(qs, user=user, offset=offset, limit=limit, cap=None)
     else:
         rows, found = page_rows(qs, offset=offset, limit=limit)
-        total = qs.count() if found is None else found
+    total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}

@@ -131,6 +131,9 @@ LIST_ORDER = ("given_key", "name_key", "pk")  # the Vietnamese order (given name
 # The walk reads about 50 × (children in scope ÷ matches) entries: 1,000 for "thi" in the 200,000-child
 # province; at most ~125,000 even for the whole country's 25 million. Fewer matches are sorted instead.
 DENSE_MATCHES = 10_000
+# A scope of this many units or fewer (a commune, with its villages and the units merged into it) holds
+# a few thousand children: never DENSE_MATCHES matches.
+NARROW_SCOPE_UNITS = 20
 
 
 def _word_prefix(field: str, key: str):
@@ -289,16 +292,23 @@ def is_name_search(*, q: str = "", guardian: str = "", **_filters: Any) -> bool:
     return bool((q or "").strip() or (guardian or "").strip())
 
 
-def search_rows(qs: QuerySet[Child], *, offset: int, limit: int, cap: int | None) -> tuple[list, int]:
-    """One page of a name search (`children_filter` with `q` or `guardian`) and its number of matches
-    (all of them, or up to `cap` + 1).
+def search_rows(qs: QuerySet[Child], *, user: User, offset: int, limit: int,
+                cap: int | None) -> tuple[list, int | None]:
+    """One page of a name search (`children_filter` with `q` or `guardian`) and, when known without
+    another query, its number of matches (all of them, or up to `cap` + 1); None: count them.
 
-    The matches are counted first, because their number says how to read the page. A few (a rare
-    name): filter, then sort what was found — the search's own order. Many (a word as common as
-    "thi", a sixth of the province): walk the list's order index and stop after a page, as browsing
-    does; sorting 33,000 matches to show 50 took 80–94 ms. Same rows, same order
-    either way (`given_key` is never NULL, so the search's COALESCE orders as the index does)."""
-    matches = qs.order_by()
+    In a wide scope (a district and up) the matches are counted first, because their number says how
+    to read the page. A few (a rare name): filter, then sort what was found — the search's own order.
+    Many (a word as common as "thi", a sixth of the province): walk the list's order index and stop
+    after a page, as browsing does; sorting 33,000 matches to show 50 took 80–94 ms (200,000-child
+    province). Same rows, same order either way (`given_key` is never NULL, so the search's COALESCE
+    orders as the index does). A commune's scope cannot hold that many matches: its page is read
+    first, and a page with room to spare is the whole count (`page_rows`)."""
+    from vitreem.core.scope import scope_for
+
+    if len(scope_for(user).unit_ids) <= NARROW_SCOPE_UNITS:
+        return page_rows(qs, offset=offset, limit=limit)
+    matches = qs.order_by().values("pk")
     total = (matches[: cap + 1] if cap is not None else matches).count()
     if total >= DENSE_MATCHES:
         qs = qs.order_by(*LIST_ORDER)

@@ -80,26 +80,25 @@ class CappedPaginator(Paginator):
         return self.count <= COUNT_CAP
 
 
-def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
+def _page(paginator: Paginator, number: str | None, *, user, searching: bool) -> Page:
     """paginator.get_page, but the last page (often the only one) needs no COUNT query, and a name
-    search counts its matches first (`search_rows`: the count chooses the plan)."""
+    search in a wide scope counts its matches first (`search_rows`: the count chooses the plan)."""
     wanted = page_param(number)
     qs = cast(QuerySet, paginator.object_list)
     offset = (wanted - 1) * paginator.per_page
     if searching:
         cap = COUNT_CAP if isinstance(paginator, CappedPaginator) else None
-        rows, total = search_rows(qs, offset=offset, limit=paginator.per_page, cap=cap)
-        paginator.__dict__["count"] = total  # fills the cached_property: no COUNT query
-        if not rows and wanted > 1:
-            return paginator.get_page(wanted)  # beyond the last page: Django's get_page shows the last one
-        return Page(rows, wanted, paginator)
-    rows, found = page_rows(qs, offset=offset, limit=paginator.per_page)
-    if found is None:
+        rows, total = search_rows(qs, user=user, offset=offset, limit=paginator.per_page, cap=cap)
+    else:
+        rows, total = page_rows(qs, offset=offset, limit=paginator.per_page)
+    if total is None or (not rows and wanted > 1):
+        if total is not None:
+            paginator.__dict__["count"] = total
         page = paginator.get_page(wanted)
         if page.number == wanted:
             return Page(rows, wanted, paginator)
         return page  # beyond the last page: Django's get_page shows the last one
-    paginator.__dict__["count"] = found
+    paginator.__dict__["count"] = total  # fills the cached_property: no COUNT query
     return Page(rows, wanted, paginator)
 
 
@@ -154,7 +153,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # on every keystroke.
     paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
     page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"),
-                 searching=is_name_search(**filters))
+                 user=request.user, searching=is_name_search(**filters))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]

@@ -135,13 +135,12 @@ def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_asser
     with django_assert_max_num_queries(min(len(small.captured_queries), 17)):
         r = client.get(LIST, {"q": "van"})
     assert r.context["page"].paginator.count == 362 and len(r.context["rows"]) == 50
-    # A name search counts its matches first (the count chooses how to read the page), then reads
-    # one page: one COUNT of the children, however few they are.
+    # A search of a commune's children that fits on one page is counted from the page itself: no
+    # COUNT query.
     with CaptureQueriesContext(connection) as one_page:
         r = client.get(LIST, {"q": "hoa"})
     assert r.context["page"].paginator.count == 1
-    counts = [q for q in one_page.captured_queries if "COUNT(" in q["sql"].upper() and "registry_child" in q["sql"]]
-    assert len(counts) == 1
+    assert not [q for q in one_page.captured_queries if "COUNT(" in q["sql"].upper()]
 
 
 def test_list_count_is_capped_unless_as_of(world, worker_a, monkeypatch):
@@ -165,8 +164,10 @@ def test_list_pagination(world, worker_a, units):
     assert not names(first) & names(second)
 
 
-def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_pages(world, worker_a, units,
+def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_pages(world, officer, worker_a, units,
                                                                                monkeypatch):
+    """A province officer's search counts its matches first; many of them: the page is read by
+    walking the list order (no COALESCE), and it is the same page as the sorted one."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
@@ -176,7 +177,7 @@ def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_page
         Child(family_name="Đinh", middle_name="Thị", given_name=f"Y{i:03d}", full_name=f"Đinh Thị Y{i:03d}",
               name_key=f"dinh thi y{i:03d}", given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F",
               unit=units.commune_a_2025) for i in range(60)])
-    client = login(worker_a)
+    client = login(officer)
 
     def pages() -> tuple[list, list, int, list[str]]:
         reset_queries()  # a request clears the log at its start: the capture must begin from empty
@@ -192,8 +193,18 @@ def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_page
     monkeypatch.setattr(selectors, "DENSE_MATCHES", 1)  # every search "dense": the walk
     walked_first, walked_second, walked_count, walked_sql = pages()
     assert (walked_first, walked_second, walked_count) == (sorted_first, sorted_second, sorted_count)
-    assert len(walked_first) == 50 and walked_count == 60 + 1  # and Trần Thị Hoa
+    assert len(walked_first) == 50 and walked_count == 60 + 2  # and Trần Thị Hoa, Phạm Thị Mai
     assert "COALESCE" in sorted_sql[0].upper() and "COALESCE" not in walked_sql[0].upper()
+    # a commune worker's search (a narrow scope) reads its page first, sorted (no walk), and counts
+    # only because the matches fill more than a page
+    reset_queries()
+    with CaptureQueriesContext(connection) as queries:
+        r = login(worker_a).get(LIST, {"q": "thi"})
+        sql = [q["sql"] for q in queries.captured_queries if "registry_child" in q["sql"]]
+    assert r.context["page"].paginator.count == 61 and len(r.context["rows"]) == 50
+    page = [i for i, q in enumerate(sql) if q.startswith('SELECT "registry_child"."id"')][0]
+    count = [i for i, q in enumerate(sql) if q.upper().startswith("SELECT COUNT(")][0]
+    assert "COALESCE" in sql[page].upper() and page < count
 
 
 def test_a_search_beyond_its_last_page_shows_the_last_page(world, worker_a):
