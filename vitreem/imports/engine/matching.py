@@ -95,9 +95,11 @@ class Matcher(CellReader):
                                                       list[tuple[Prepared, list[dict]]]]:
         """(rows to create, rows matching child id, rows to create and send to review)."""
         from vitreem.core.scope import scope_for
-        from vitreem.registry.selectors import candidates_for_new
+        from vitreem.registry.selectors import FreqMemo, candidates_for_new
 
         scope = scope_for(self.actor)
+        # Nothing is written while a chunk is matched: its rows share one count of each name.
+        freq_memo = FreqMemo()
         ids = [p.data["personal_id"] for p in chunk if p.data.get("personal_id")]
         by_id: dict[str, tuple[int, int]] = {}
         self._before()
@@ -136,7 +138,8 @@ class Matcher(CellReader):
                 continue
             found = candidates_for_new({**p.data, "unit_id": p.unit.pk, "ethnicity_id": p.ethnicity_id,
                                         "guardians": p.guardians},
-                                       unit=p.unit, user=self.actor, **self._threshold)  # type: ignore[arg-type]
+                                       unit=p.unit, user=self.actor, freq_memo=freq_memo,
+                                       **self._threshold)  # type: ignore[arg-type]
             found = sorted(found, key=lambda c: -float(c.get("score", 0)))
             if found and float(found[0]["score"]) >= MATCH_SCORE:
                 update.append((p, int(found[0]["id"])))

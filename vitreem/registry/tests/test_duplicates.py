@@ -303,6 +303,26 @@ def test_candidates_for_new_within_scope(planted, units, worker_a, worker_b):
     assert candidates_for_new(data, unit=units.commune_b_2025, user=worker_b) == []
 
 
+def test_candidates_with_a_shared_name_count_give_the_same_answers_and_count_each_name_once(planted, units, worker_a):
+    """An import's chunk shares one count of each name (`freq_memo`): the scores are those of rows
+    asked one by one, and a name counted for one row is not counted again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.registry.selectors import FreqMemo
+
+    rows = [_data("Tran Van Bao", dt.date(2013, 9, 4)), _data("Tran Van Bao", dt.date(2013, 4, 9)),
+            _data("Y Linh", dt.date(2016, 11, 2), sex="F")]
+    alone = [candidates_for_new(d, unit=units.commune_a_2025, user=worker_a) for d in rows]
+    assert alone[0]
+    memo = FreqMemo()
+    with CaptureQueriesContext(connection) as queries:
+        shared = [candidates_for_new(d, unit=units.commune_a_2025, user=worker_a, freq_memo=memo) for d in rows]
+    assert shared == alone
+    given_counts = [q for q in queries.captured_queries if q["sql"].startswith('SELECT "registry_child"."given_key"')]
+    assert len(given_counts) == 2  # "bao" once for the two rows, then "linh"
+
+
 def test_candidates_for_new_by_personal_id(planted, units, officer):
     originals, _, _ = planted
     found = candidates_for_new({"personal_id": "062214001111"}, unit=None, user=officer)
