@@ -33,7 +33,6 @@ from .selectors import (
     list_day,
     page_rows,
     poverty_reviews_for_user,
-    search_rows,
 )
 
 router = Router(tags=["registry"])
@@ -347,10 +346,7 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     base = children_for_user(user=user, include_ended=f["as_of"] is not None)
     qs = children_filter(base, user=user, **f)
     qs = qs.select_related("unit", "ethnicity")
-    if is_name_search(**f):
-        rows, found = search_rows(qs, user=user, offset=offset, limit=limit, cap=None)
-    else:
-        rows, found = page_rows(qs, offset=offset, limit=limit)
+    rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f))
     total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)

@@ -58,7 +58,6 @@ from .selectors import (
     page_rows,
     poverty_review_in_force,
     poverty_reviews_for_user,
-    search_rows,
 )
 
 PAGE_SIZE = 50
@@ -80,20 +79,12 @@ class CappedPaginator(Paginator):
         return self.count <= COUNT_CAP
 
 
-def _page(paginator: Paginator, number: str | None, *, user, searching: bool) -> Page:
-    """paginator.get_page, but the last page (often the only one) needs no COUNT query, and a name
-    search in a wide scope counts its matches first (`search_rows`: the count chooses the plan)."""
+def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
+    """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
     wanted = page_param(number)
-    qs = cast(QuerySet, paginator.object_list)
-    offset = (wanted - 1) * paginator.per_page
-    if searching:
-        cap = COUNT_CAP if isinstance(paginator, CappedPaginator) else None
-        rows, total = search_rows(qs, user=user, offset=offset, limit=paginator.per_page, cap=cap)
-    else:
-        rows, total = page_rows(qs, offset=offset, limit=paginator.per_page)
-    if total is None or (not rows and wanted > 1):
-        if total is not None:
-            paginator.__dict__["count"] = total
+    rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
+                            limit=paginator.per_page, keys_first=searching)
+    if total is None:
         page = paginator.get_page(wanted)
         if page.number == wanted:
             return Page(rows, wanted, paginator)
@@ -153,7 +144,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # on every keystroke.
     paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
     page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"),
-                 user=request.user, searching=is_name_search(**filters))
+                 searching=is_name_search(**filters))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]

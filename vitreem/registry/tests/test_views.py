@@ -164,47 +164,34 @@ def test_list_pagination(world, worker_a, units):
     assert not names(first) & names(second)
 
 
-def test_a_search_with_many_matches_walks_the_list_order_and_finds_the_same_pages(world, officer, worker_a, units,
-                                                                               monkeypatch):
-    """A province officer's search counts its matches first; many of them: the page is read by
-    walking the list order (no COALESCE), and it is the same page as the sorted one."""
+def test_a_search_sorts_its_matches_by_key_then_reads_the_page_in_that_order(world, officer, units):
+    """A name search sorts only the matches' keys, then reads the page's rows by key: the same pages,
+    in the same order, as sorting the rows themselves (`page_rows(keys_first=True)`)."""
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
-    from vitreem.registry import selectors
+    from vitreem.registry.selectors import children_filter, children_for_user, page_rows
 
     Child.objects.bulk_create([
         Child(family_name="Đinh", middle_name="Thị", given_name=f"Y{i:03d}", full_name=f"Đinh Thị Y{i:03d}",
-              name_key=f"dinh thi y{i:03d}", given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F",
+              name_key=f"dinh thi y{i:03d}", given_key=f"y{(i * 7) % 60:03d}", birth_date=years_ago(3), sex="F",
               unit=units.commune_a_2025) for i in range(60)])
+    qs = children_filter(children_for_user(user=officer), user=officer, q="thi").select_related("unit", "ethnicity")
+    for offset in (0, 50):
+        by_rows, total_rows = page_rows(qs, offset=offset, limit=50)
+        by_keys, total_keys = page_rows(qs, offset=offset, limit=50, keys_first=True)
+        assert [c.pk for c in by_keys] == [c.pk for c in by_rows] and total_keys == total_rows
+        assert all(c.unit.name for c in by_keys)  # read with their joins
+    assert len(by_keys) == 12 and total_keys == 62  # and Trần Thị Hoa, Phạm Thị Mai
+
     client = login(officer)
-
-    def pages() -> tuple[list, list, int, list[str]]:
-        reset_queries()  # a request clears the log at its start: the capture must begin from empty
-        with CaptureQueriesContext(connection) as queries:
-            first = client.get(LIST, {"q": "thi"})
-        # (read before the next request, which clears the log the capture reads)
-        rows = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "registry_child"."id"')]
-        second = client.get(LIST, {"q": "thi", "page": 2})
-        return ([r.child.pk for r in first.context["rows"]], [r.child.pk for r in second.context["rows"]],
-                first.context["page"].paginator.count, rows)
-
-    sorted_first, sorted_second, sorted_count, sorted_sql = pages()
-    monkeypatch.setattr(selectors, "DENSE_MATCHES", 1)  # every search "dense": the walk
-    walked_first, walked_second, walked_count, walked_sql = pages()
-    assert (walked_first, walked_second, walked_count) == (sorted_first, sorted_second, sorted_count)
-    assert len(walked_first) == 50 and walked_count == 60 + 2  # and Trần Thị Hoa, Phạm Thị Mai
-    assert "COALESCE" in sorted_sql[0].upper() and "COALESCE" not in walked_sql[0].upper()
-    # a commune worker's search (a narrow scope) reads its page first, sorted (no walk), and counts
-    # only because the matches fill more than a page
-    reset_queries()
+    reset_queries()  # a request clears the log at its start: the capture must begin from empty
     with CaptureQueriesContext(connection) as queries:
-        r = login(worker_a).get(LIST, {"q": "thi"})
-        sql = [q["sql"] for q in queries.captured_queries if "registry_child" in q["sql"]]
-    assert r.context["page"].paginator.count == 61 and len(r.context["rows"]) == 50
-    page = [i for i, q in enumerate(sql) if q.startswith('SELECT "registry_child"."id"')][0]
-    count = [i for i, q in enumerate(sql) if q.upper().startswith("SELECT COUNT(")][0]
-    assert "COALESCE" in sql[page].upper() and page < count
+        first = client.get(LIST, {"q": "thi"})
+        sorted_keys = [q["sql"] for q in queries.captured_queries
+                       if q["sql"].startswith('SELECT "registry_child"."id" AS "pk" FROM')]
+    assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 62
+    assert sorted_keys and "COALESCE" in sorted_keys[0].upper()
 
 
 def test_a_search_beyond_its_last_page_shows_the_last_page(world, worker_a):
