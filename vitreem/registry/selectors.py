@@ -283,7 +283,8 @@ def is_name_search(*, q: str = "", guardian: str = "", **_filters: Any) -> bool:
     return bool((q or "").strip() or (guardian or "").strip())
 
 
-def page_rows(qs: QuerySet, *, offset: int, limit: int, keys_first: bool = False) -> tuple[list, int | None]:
+def page_rows(qs: QuerySet, *, offset: int, limit: int, keys_first: bool = False,
+              cap: int | None = None) -> tuple[list, int | None]:
     """One page of `qs` and, when this page is the last one, the total without a COUNT query.
 
     A name search on 200,000 children usually finds fewer rows than a page: the table is then
@@ -294,13 +295,21 @@ def page_rows(qs: QuerySet, *, offset: int, limit: int, keys_first: bool = False
     unit and ethnicity, cost twice as much: the 33,000 children of the province whose name has the word
     "thi", 70 → 35 ms. (Walking the list order's index instead is fast for a word spread over the
     alphabet, such as a middle name, but reads most of the index for a given name late in it: "xuyen",
-    16 → 196 ms. Not used.)"""
+    16 → 196 ms. Not used.) With `cap` (a count up to `cap` + 1 is all the caller needs) the sorted
+    keys of up to `cap` + 1 matches come in that one query, which is then the count as well: a search
+    that fills more than a page scans its matches once, not twice (a page and a COUNT)."""
     if keys_first:
-        keys = list(qs.values_list("pk", flat=True)[offset: offset + limit + 1])
-        found = qs.order_by().in_bulk(keys)
-        rows = [found[k] for k in keys if k in found]
-    else:
-        rows = list(qs[offset: offset + limit + 1])
+        end = offset + limit + 1 if cap is None else max(offset + limit + 1, cap + 1)
+        keys = list(qs.values_list("pk", flat=True)[:end])
+        wanted = keys[offset: offset + limit]
+        found = qs.order_by().in_bulk(wanted)
+        rows = [found[k] for k in wanted if k in found]
+        if not rows and offset > 0:
+            return rows, None  # beyond the last page: the caller shows the last one
+        if len(keys) < end:  # every match seen
+            return rows, len(keys) if cap is None else min(len(keys), cap + 1)
+        return rows, cap + 1 if cap is not None else None
+    rows = list(qs[offset: offset + limit + 1])
     if len(rows) <= limit and (rows or offset == 0):
         return rows, offset + len(rows)
     return rows[:limit], None

@@ -83,7 +83,8 @@ def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
     """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
     wanted = page_param(number)
     rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
-                            limit=paginator.per_page, keys_first=searching)
+                            limit=paginator.per_page, keys_first=searching,
+                            cap=COUNT_CAP if isinstance(paginator, CappedPaginator) else None)
     if total is None:
         page = paginator.get_page(wanted)
         if page.number == wanted:

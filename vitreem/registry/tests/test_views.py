@@ -190,8 +190,31 @@ def test_a_search_sorts_its_matches_by_key_then_reads_the_page_in_that_order(wor
         first = client.get(LIST, {"q": "thi"})
         sorted_keys = [q["sql"] for q in queries.captured_queries
                        if q["sql"].startswith('SELECT "registry_child"."id" AS "pk" FROM')]
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 62
     assert sorted_keys and "COALESCE" in sorted_keys[0].upper()
+    assert not counts  # more than a page, yet counted by the keys' query itself
+    second = client.get(LIST, {"q": "thi", "page": 2})
+    assert len(second.context["rows"]) == 12 and not {r.child.pk for r in second.context["rows"]} & {
+        r.child.pk for r in first.context["rows"]}
+
+
+def test_a_search_with_more_matches_than_the_cap_says_so(world, officer, units, monkeypatch):
+    from vitreem.registry import views
+
+    Child.objects.bulk_create([
+        Child(family_name="Đinh", middle_name="Thị", given_name=f"Y{i:03d}", full_name=f"Đinh Thị Y{i:03d}",
+              name_key=f"dinh thi y{i:03d}", given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F",
+              unit=units.commune_a_2025) for i in range(5)])
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    r = login(officer).get(LIST, {"q": "dinh"})
+    assert "Hơn 3 trẻ" in r.content.decode() and len(r.context["rows"]) == 2
+    r = login(officer).get(LIST, {"q": "dinh y00"})  # 5 matches, but the first page's cap is 3
+    assert r.context["page"].paginator.count == 4 and not r.context["page"].paginator.exact
+    monkeypatch.setattr(views, "COUNT_CAP", 10)
+    r = login(officer).get(LIST, {"q": "dinh"})
+    assert r.context["page"].paginator.count == 5 and r.context["page"].paginator.exact
 
 
 def test_a_search_beyond_its_last_page_shows_the_last_page(world, worker_a):
