@@ -97,7 +97,7 @@ class HasRow(Expression):
     output_field = BooleanField()
 
     def __init__(self, rows: QuerySet, column: str, outer: str = "pk") -> None:
-        super().__init__(output_field=BooleanField())
+        super().__init__()
         self.rows, self.column, self.outer = rows, column, outer
         self.probe: Any = None
         self.member: Any = None

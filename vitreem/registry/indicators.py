@@ -10,6 +10,8 @@ one pass over the day's residences."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -139,9 +141,6 @@ def _sets_hashed(sql: str, params: Any) -> bool:
     materialised and scanned again for every child, which at millions of children never ends. The
     plan is asked for first (a few milliseconds); such a query keeps the per-child probes instead.
     The plan names a hashed set "(hashed SubPlan N)" where an expression uses it."""
-    import json
-    import re
-
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (VERBOSE, FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

@@ -213,12 +213,12 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
         # and so does the given name first ("An Nguyễn Văn", the way some lists write it).
         for word in fold(text).split(" "):
             qs = qs.filter(_word_prefix("name_key", word))
-    if guardian.strip():
+    if (guardian or "").strip():
         match = Q()
         for word in fold(guardian).split(" "):
             match &= _word_prefix("name_key", word)
         qs = qs.filter(Exists(Guardian.objects.filter(match, child=OuterRef("pk"))))
-    if not (text or guardian.strip()):
+    if not is_name_search(q=q, guardian=guardian):
         # Browsing or a filter (a dashboard's drill-down): PostgreSQL walks the given_key index in
         # order and stops after one page; it estimates the filters' selectivity well and sorts instead
         # when they are rare (measured on the demo province: the 44,000 at-risk children of 2022,
@@ -332,7 +332,7 @@ def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec], memo: 
         memo.names.update(dict.fromkeys(names, 0))
         rows = pool.filter(name_key__in=names).values_list("name_key", "unit_id").annotate(n=models.Count("pk"))
         for name_key, unit_id, n in rows:
-            memo.in_unit[(name_key, unit_id)] = n
+            memo.in_unit.setdefault(name_key, {})[unit_id] = n
             memo.names[name_key] += n
     if given:
         memo.given.update(dict.fromkeys(given, 0))
@@ -340,7 +340,7 @@ def _freq_around(pool: models.QuerySet[Child], new: Rec, recs: list[Rec], memo: 
     # Only the names in play, as before: a frequency of 0 is "not found", as an absent name was.
     in_play = {new.name_key, *(r.name_key for r in recs)}
     return Freq({k: n for k in in_play if (n := memo.names[k])},
-                {key: n for key, n in memo.in_unit.items() if key[0] in in_play},
+                {(k, unit_id): n for k in in_play for unit_id, n in memo.in_unit.get(k, {}).items()},
                 {k: n for k in {new.given_key, *(r.given_key for r in recs)} if (n := memo.given[k])})
 
 
@@ -349,7 +349,7 @@ class FreqMemo:
     """Name frequencies already counted in one pool (see `_freq_around`)."""
 
     names: dict[str, int] = field(default_factory=dict)
-    in_unit: dict[tuple[str, int | None], int] = field(default_factory=dict)
+    in_unit: dict[str, dict[int | None, int]] = field(default_factory=dict)  # name -> {commune: n}
     given: dict[str, int] = field(default_factory=dict)
 
 
