@@ -360,6 +360,76 @@ def _locust(plan: dict, work: Path) -> dict:
     return json.loads(out_path.read_text(encoding="utf-8"))
 
 
+class _CpuShares:
+    """CPU seconds per kind of process while the users run, sampled from /proc every half second: the
+    web workers, PostgreSQL's backends, the task worker, Locust itself and the rest. Under load every
+    page waits in the same queue, so the question is where the two cores went. A process seen first
+    during the run counts from zero; one that ended between two samples loses its last half second."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        import threading
+
+        self.pids = pids  # kind -> a root pid (its children count with it)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _kind(self, pid: int, parents: dict[int, int], names: dict[int, str]) -> str:
+        if names.get(pid, "").startswith("postgres"):
+            return "postgresql"
+        seen = pid
+        for _ in range(10):
+            for kind, root in self.pids.items():
+                if seen == root:
+                    return kind
+            seen = parents.get(seen, 0)
+            if not seen:
+                break
+        return "other"
+
+    def _sample(self) -> dict[int, tuple[str, float]]:
+        parents, names, cpu = {}, {}, {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                raw = open(f"/proc/{entry}/stat", encoding="ascii", errors="replace").read()  # noqa: SIM115
+            except OSError:
+                continue
+            name = raw[raw.index("(") + 1:raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2:].split()
+            pid = int(entry)
+            parents[pid], names[pid] = int(fields[1]), name
+            cpu[pid] = (int(fields[11]) + int(fields[12])) / self.tick
+        return {pid: (self._kind(pid, parents, names), t) for pid, t in cpu.items()}
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            for pid, (kind, t) in self._sample().items():
+                self.first.setdefault(pid, 0.0 if self.last else t)
+                self.last[pid] = (kind, t)
+
+    def __enter__(self) -> _CpuShares:
+        for pid, (kind, t) in self._sample().items():
+            self.first[pid], self.last[pid] = t, (kind, t)
+        self.started = time.monotonic()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.seconds = time.monotonic() - self.started
+
+    def shares(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, (kind, t) in self.last.items():
+            out[kind] = out.get(kind, 0.0) + t - self.first.get(pid, t)
+        return out
+
+
 def _wait_imports(writes: list[dict], timeout: float = 600) -> None:
     from vitreem.imports.models import ImportBatch
 
@@ -478,7 +548,11 @@ def main() -> int:
                 _emit(f"load.one_connection.{name}.p50", f["p50"], "ms", "budget", 50.0, requests=SINGLE)
                 _emit(f"load.one_connection.{name}.p95", f["p95"], "ms", "budget", 100.0, requests=SINGLE)
         _emit("load.machine_load_single", _uptime(), "loadavg")
-        result = _locust(plan, work)
+        with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu:
+            result = _locust(plan, work)
+        for kind, seconds in sorted(cpu.shares().items()):
+            # cores: the kind's CPU seconds over the run's wall time (the machine has two)
+            _emit(f"load.cpu.{kind}", round(seconds / cpu.seconds, 2), "cores", cpu_seconds=round(seconds, 1))
         _emit("load.machine_load_after", _uptime(), "loadavg")
         _wait_imports(result["writes"])
     finally:

@@ -395,22 +395,24 @@ ACTIVITY_CODES = ["communication_events", "people_reached", "people_reached_by_g
 
 
 def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | None = None,
-                     codes: list[str] | None = None) -> dict[str, Any]:
+                     codes: list[str] | None = None, updating: set | None = None) -> dict[str, Any]:
     """The activity figures (`codes`, default all of ACTIVITY_CODES) from the one statistics engine (what the
     page, the CLI and the report show): a unit's from the stored figures (rollups; computed within the
     user's scope when the unit is only partly in it), the whole of the user's scope computed — and kept for
-    that scope (`_kept_in_scope`)."""
+    that scope (`_kept_in_scope`). A page that passes `updating` gets a unit's stored figures as last
+    computed when a change made them stale (`rollups.figures`), and the set says so."""
     from django.utils import timezone
 
     from vitreem.stats.engine import compute, params_for
-    from vitreem.stats.rollups import figures_one
+    from vitreem.stats.rollups import figures
 
     codes = codes or ACTIVITY_CODES
     params = params_for(year=year, unit=unit, user=user)
     if year > timezone.localdate().year:
         return compute(params, codes)
     if unit is not None and (user is None or scope_for(user).read_children):
-        return figures_one(unit=unit, day=params.as_of, codes=codes, user=user)
+        return figures(units=[unit], days=[params.as_of], codes=codes, user=user,
+                       updating=updating)[(unit.pk, params.as_of)]
     # The whole of the scope; or a unit for a user who counts no child (a member unit's reporter reads
     # activities, not children): the stored figures are limited by the children a user may count, so
     # `figures_one` computed a reporter's on every visit (the home panel: 50 ms, twenty-five queries).

@@ -498,5 +498,8 @@ def home_panel(request):
     # the user's main unit (their province, their commune): its figures are stored (rollups), where the
     # whole of the user's scope would be computed on every visit
     unit = default_unit(request.user, timezone.localdate())
-    figures = sel.activity_figures(year=year, unit=unit, user=request.user, codes=HOME_CODES)
-    return {"year": year, "figures": figures, "unit": unit}
+    # Last values while the worker recomputes after a change (marked): under steady data entry the
+    # province's figures were recomputed by every officer's visit to the home page (the load benchmark).
+    updating: set = set()
+    figures = sel.activity_figures(year=year, unit=unit, user=request.user, codes=HOME_CODES, updating=updating)
+    return {"year": year, "figures": figures, "unit": unit, "updating": bool(updating)}

@@ -142,22 +142,31 @@ class _Store:
             ) -> dict[int, dict[str, Any]]:
         """Values of `codes` for `units` as of `day` (no user scope). With `stale_ok` (a page), a value
         that a change made stale is returned as it was last computed and its unit added to
-        `self.updating` ("Đang cập nhật"): a page never recomputes a stored figure; the task worker's
-        turn does (`rollups_refresh_if_changed`), seconds later. Under the load benchmark, pages that
-        recomputed their commune's trend after each write (0.35 s a home page, 2 s a dashboard) took
-        most of the server's time. Only values never stored are computed here."""
+        `self.updating` ("Đang cập nhật"): a page never recomputes a stored figure that the task
+        worker's turn recomputes (`rollups_refresh_if_changed`, `worker_refreshes`), seconds later.
+        Under the load benchmark, pages that recomputed their commune's trend after each write (0.35 s
+        a home page, 2 s a dashboard) took most of the server's time. Values never stored, and stale
+        ones no turn recomputes (a commune's case counts: a few indexed rows), are computed here."""
         started = timezone.now()  # before any read: a change committed after it makes the new rows stale
         fresh, stale = ({}, {}) if self.recompute else self.read(codes, {u.pk for u in units}, day)
         out = {u.pk: {c: fresh[(c, u.pk)] for c in codes if (c, u.pk) in fresh} for u in units}
         todo = [u for u in units if len(out[u.pk]) < len(codes)]
         if not todo:
             return out
-        wanted = [c for c in codes if any(c not in out[u.pk] for u in todo)]
-        if stale_ok and all((c, u.pk) in stale for u in todo for c in wanted if c not in out[u.pk]):
+        if stale_ok:
+            # Only what the worker's turn recomputes (`worker_refreshes`): a stale figure it leaves alone
+            # (a commune's case counts, a commune of the other unit version) would stay stale for good.
+            refreshed = worker_codes()
             for unit in todo:
-                out[unit.pk].update({c: stale[(c, unit.pk)] for c in wanted if c not in out[unit.pk]})
-                self.updating.add(unit.pk)
-            return out
+                served = {c: stale[(c, unit.pk)] for c in codes if c not in out[unit.pk] and (c, unit.pk) in stale
+                          and worker_refreshes(c, unit, day, refreshed)}
+                if served:
+                    out[unit.pk].update(served)
+                    self.updating.add(unit.pk)
+            todo = [u for u in todo if len(out[u.pk]) < len(codes)]
+            if not todo:
+                return out
+        wanted = [c for c in codes if any(c not in out[u.pk] for u in todo)]
         registry = indicators()
         additive = [c for c in dict.fromkeys([p for c in wanted for p in registry[c].parts] + wanted)
                     if registry[c].by_commune is not None]
@@ -183,7 +192,7 @@ class _Store:
     def _keep(self, code: str, unit_id: int, day: dt.date, value: Any, started: dt.datetime) -> None:
         self.pending[(code, unit_id, day)] = (value, started)
 
-    def save(self, *, wait: bool) -> None:
+    def save(self, *, wait: bool) -> int:
         """Write the values computed, replacing older rows of the same keys. Plain rows through
         core.bulk (COPY on PostgreSQL): a national refresh writes ~250,000 per date, where model
         instances and bulk_create spent most of its time (measured).
@@ -191,9 +200,10 @@ class _Store:
         `wait=False` (a page keeping what it computed): when another transaction holds one of the
         rows (the worker's refresh writing the same keys), give up at once and keep nothing. The
         page has its values already; the refresh stores them. Under the load benchmark a page that
-        waited for the refresh held a gunicorn worker for seconds, and two such writers deadlocked."""
+        waited for the refresh held a gunicorn worker for seconds, and two such writers deadlocked.
+        Returns the number of rows written."""
         if not self.pending:
-            return
+            return 0
         from django.db import DatabaseError, connection, transaction
 
         from vitreem.core.bulk import upsert_rows
@@ -206,7 +216,7 @@ class _Store:
         if wait or connection.vendor != "postgresql":  # SQLite: one writer at a time, its busy timeout
             upsert_rows(Rollup, ["code", "unit_id", "as_of", "value", "computed_at"], rows,
                         key=["code", "unit_id", "as_of"])
-            return
+            return len(rows)
         try:
             with transaction.atomic(), connection.cursor() as cur:
                 # SET LOCAL lasts until the end of the transaction, which may be the caller's: the
@@ -219,7 +229,8 @@ class _Store:
                             key=["code", "unit_id", "as_of"])
                 cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
         except DatabaseError:
-            pass  # a lock held by the refresh (lock_timeout): the values were served, the refresh keeps them
+            return 0  # a lock held by the refresh (lock_timeout): the values were served, the refresh keeps them
+        return len(rows)
 
 
 def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str], user: Any = None,
@@ -340,6 +351,21 @@ def figures_installation(*, day: dt.date, codes: Iterable[str]) -> dict[str, Any
 
 def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
     return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
+
+
+# The time the task worker (or `stats_refresh`) last committed recomputed stored figures: a page that
+# showed last values marked "Đang cập nhật" shows the same until then (stats/views.dashboard_page). Not a
+# change stamp: `rollups_refresh_if_changed` reads only the "u:" and "all" keys.
+REFRESHED_KEY = "refreshed"
+
+
+def refreshed_stamp() -> dt.datetime | None:
+    return UnitStamp.objects.filter(key=REFRESHED_KEY).values_list("changed_at", flat=True).first()
+
+
+def _stamp_refreshed() -> None:
+    UnitStamp.objects.bulk_create([UnitStamp(key=REFRESHED_KEY, changed_at=timezone.now())], update_conflicts=True,
+                                  unique_fields=["key"], update_fields=["changed_at"])
 
 
 def unit_stamp(unit_pk: int) -> tuple:
@@ -474,6 +500,43 @@ def refresh_days(years: Iterable[int] | None = None) -> list[dt.date]:
     return sorted({params_for(year=y).as_of for y in years})
 
 
+def worker_codes() -> dict[str, set[str]]:
+    """The codes a refresh (`rollups_refresh`, the worker's turn) recomputes, by level of unit.
+
+    Communes get the figures that are sums (additive, and shares of additive parts): one grouped
+    pass gives them all. A commune's other figures (its cases, activities, population) are a few
+    indexed rows each, computed when a page asks for them and kept then; filling them for every
+    commune would cost most of the refresh (measured: 12 s of 16 s per date on the demo province).
+    Districts get the sums and the per-unit figures a dashboard shows (its headline); their other
+    per-unit figures (activities, budget, case breakdowns: the activities page and the report) are a
+    few indexed rows, computed when asked. Filling all of them for the country's 696 districts was
+    80% of a national refresh (measured), for pages that are rarely opened at that level.
+    Provinces get every stored figure."""
+    from vitreem.places.models import Level
+
+    from .selectors import HEADLINE
+
+    registry = indicators()
+    codes = [c for c in registry if mode_of(c) != "live"]
+    summed = [c for c in codes if registry[c].by_commune is not None
+              or (registry[c].parts and all(registry[p].by_commune is not None for p in registry[c].parts))]
+    headline = [c for c in dict.fromkeys([*summed, *HEADLINE, *(p for c in HEADLINE if c in registry
+                                                                  for p in registry[c].parts)]) if c in codes]
+    return {Level.COMMUNE: set(summed), Level.DISTRICT: set(headline), Level.PROVINCE: set(codes)}
+
+
+def worker_refreshes(code: str, unit: AdminUnit, day: dt.date, refreshed: dict[str, set[str]]) -> bool:
+    """Whether a refresh recomputes `code` for `unit` as of `day` (`refreshed`: `worker_codes()`). A
+    commune only in the version of the units in force that day: one of the other version is a sum of
+    these through the crosswalk, added up when a page asks for it (storing it would double the rows
+    written)."""
+    from vitreem.places.models import Level, version_on
+
+    if unit.level == Level.COMMUNE:
+        return unit.version == version_on(day) and code in refreshed[Level.COMMUNE]
+    return code in refreshed[Level.PROVINCE if unit.level == Level.PROVINCE else Level.DISTRICT]
+
+
 def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit] | None = None,
                     full: bool = False, progress=None) -> int:
     """Fill the stored values of every unit (default: `installation_units`) for every as-of date of
@@ -487,40 +550,30 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     from vitreem.places.models import Level, version_on
 
     units = installation_units() if units is None else units
+    refreshed = worker_codes()  # which codes each level gets, and why
     registry = indicators()
-    codes = [c for c in registry if mode_of(c) != "live"]
-    # Communes get the figures that are sums (additive, and shares of additive parts): one grouped
-    # pass gives them all. A commune's other figures (its cases, activities, population) are a few
-    # indexed rows each, computed when a page asks for them and kept then; filling them for every
-    # commune would cost most of the refresh (measured: 12 s of 16 s per date on the demo province).
-    summed = [c for c in codes if registry[c].by_commune is not None
-              or (registry[c].parts and all(registry[p].by_commune is not None for p in registry[c].parts))]
-    # Districts get the sums and the per-unit figures a dashboard shows (its headline); their other
-    # per-unit figures (activities, budget, case breakdowns: the activities page and the report) are a
-    # few indexed rows, computed when asked. Filling all of them for the country's 696 districts was
-    # 80% of a national refresh (measured), for pages that are rarely opened at that level.
-    from .selectors import HEADLINE
-
-    headline = [c for c in dict.fromkeys([*summed, *HEADLINE, *(p for c in HEADLINE if c in registry
-                                                                  for p in registry[c].parts)]) if c in codes]
+    codes = [c for c in registry if c in refreshed[Level.PROVINCE]]
+    summed = [c for c in codes if c in refreshed[Level.COMMUNE]]
+    headline = [c for c in codes if c in refreshed[Level.DISTRICT]]
     provinces = [u for u in units if u.level == Level.PROVINCE]
     districts = [u for u in units if u.level not in (Level.PROVINCE, Level.COMMUNE)]
     days = refresh_days(years)
     if full:
         stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
     for i, day in enumerate(days):
-        # The communes of the day's version: a commune of the other version is a sum of these through
-        # the crosswalk, added up when a page asks for it (storing it would double the rows written).
+        # The communes of the day's version (`worker_refreshes`)
         communes = [u for u in units if u.level == Level.COMMUNE and u.version == version_on(day)]
         with transaction.atomic():
             _batch_memory()
             store = _Store(recompute=full)
             store.get(summed, communes, day)
-            store.save(wait=True)
+            written = store.save(wait=True)
             store.get(headline, districts, day)
-            store.save(wait=True)
+            written += store.save(wait=True)
             store.get(codes, provinces, day)
-            store.save(wait=True)
+            written += store.save(wait=True)
+            if written:
+                _stamp_refreshed()  # committed with the rows
         if progress:
             progress(i + 1, len(days))
     return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)
@@ -536,7 +589,7 @@ def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
     if since is None or timezone.localtime(since).date() != timezone.localdate(now):
         rollups_refresh()
         return now
-    keys = set(UnitStamp.objects.filter(changed_at__gt=since).values_list("key", flat=True))
+    keys = set(UnitStamp.objects.filter(changed_at__gt=since).exclude(key=REFRESHED_KEY).values_list("key", flat=True))
     if not keys:
         return since
     if "all" in keys:

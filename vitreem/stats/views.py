@@ -20,7 +20,7 @@ from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 
 from . import charts
 from .engine import params_for
-from .rollups import unit_stamp
+from .rollups import refreshed_stamp, unit_stamp
 from .selectors import dashboard, home_figures, unit_choices, unit_for_user, year_clean
 
 CACHE_SECONDS = 3600
@@ -50,21 +50,29 @@ def _serve(request: HttpRequest, html: str) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The whole page (per user, address and language) is kept while no change has stamped the unit
-    since and the user's scope is unchanged: a change anywhere below a unit stamps it
-    (stats.rollups), so two small queries tell whether the kept page is still current. Serving it
-    then costs no scope computation and no template rendering (the profile of a served page was
-    two thirds template rendering — the unit selector has ~200 options — and scope queries)."""
+    """The whole page (per user, address and language) is kept while the user's scope is unchanged
+    and what it shows is still what a new rendering would show:
+    - a page of current figures, while no change has stamped the unit since: a change anywhere below
+      a unit stamps it (stats.rollups);
+    - a page of last values marked "Đang cập nhật", until the task worker next commits recomputed
+      figures (`refreshed_stamp`): changes in between only make more values stale, and a page shows
+      stale values as they were stored. Under steady data entry the unit is stamped every few seconds,
+      and the dashboards rendered again on every visit were a quarter of the web workers' time
+      (the load benchmark, sampled).
+    Two small queries tell whether the kept page is current. Serving it then costs no scope computation
+    and no template rendering (the profile of a served page was two thirds template rendering — the
+    unit selector has ~200 options — and scope queries)."""
     try:
         year = year_clean(request.GET.get("year"))
         day = params_for(year=year).as_of  # in the key: this year's figures are as of today
         key = _cache_key(request, day)
         kept = cache.get(key)
-        if kept is not None and kept["fingerprint"] == _user_fingerprint(request.user) \
-                and kept["stamp"] == unit_stamp(kept["unit_pk"]):
+        if kept is not None and kept["fingerprint"] == _user_fingerprint(request.user) and (
+                kept["refreshed"] == refreshed_stamp() if kept["updating"]
+                else kept["stamp"] == unit_stamp(kept["unit_pk"])):
             return _serve(request, kept["html"])
         unit = unit_for_user(request.user, request.GET.get("unit") or None, day=day)
-        stamp = unit_stamp(unit.pk)
+        stamp, refreshed = unit_stamp(unit.pk), refreshed_stamp()  # before the figures are read
         data = dashboard(user=request.user, year=year, unit=unit.ref, sort=request.GET.get("sort", ""))
     except NotFound as exc:
         return render(request, "404.html", {"message": exc.message}, status=404)
@@ -82,12 +90,11 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     data["body"] = render_to_string("stats/_dashboard_body.html", data, request)
     # Messages waiting for the user are shown (and consumed) by this rendering only: a page that
     # holds them is not kept, or it would show them again.
-    # Nor is a page showing last values being updated: no change will stamp it when the worker is done.
-    keep = len(messages.get_messages(request)) == 0 and not data["updating"]
+    keep = len(messages.get_messages(request)) == 0
     html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER}, request)
     if keep:
-        cache.set(key, {"stamp": stamp, "unit_pk": unit.pk, "fingerprint": _user_fingerprint(request.user),
-                        "html": html}, CACHE_SECONDS)
+        cache.set(key, {"stamp": stamp, "refreshed": refreshed, "updating": data["updating"], "unit_pk": unit.pk,
+                        "fingerprint": _user_fingerprint(request.user), "html": html}, CACHE_SECONDS)
     return _serve(request, html)
 
 

@@ -169,6 +169,70 @@ def test_kept_page_follows_a_registry_change(demo, django_capture_on_commit_call
     assert "Đang cập nhật" not in client.get("/stats/?unit=2025:51").content.decode()
 
 
+def test_page_of_last_values_is_kept_until_the_worker_refreshes(demo, django_capture_on_commit_callbacks):
+    """Under steady data entry the unit is stamped again and again: a page showing last values
+    ("Đang cập nhật") is the same page until the worker commits recomputed figures, so it is kept
+    across further changes, and rendered again after the worker's turn."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_special_on
+    from vitreem.stats.rollups import rollups_refresh_if_changed
+
+    client = login(demo.users["province"])
+    url = "/stats/?unit=2025:51"
+    assert client.get(url).context is not None
+    assert client.get(url).context is None  # kept: figures current, no change since
+    today = timezone.localdate()
+    children = list(Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
+                    .order_by("pk")[:2])
+
+    def change(child) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.special_episode_open(actor=demo.users["province"], child=child,
+                                          group=SpecialGroup.objects.get(code="2"), start=today - dt.timedelta(days=2))
+
+    change(children[0])
+    first = client.get(url)
+    assert first.context is not None and first.context["updating"]  # rendered again: the unit was stamped
+    change(children[1])
+    again = client.get(url)
+    assert again.context is None  # kept although stamped again: the same last values, still marked
+    assert again.content.decode().count("Đang cập nhật") == first.content.decode().count("Đang cập nhật") >= 1
+    rollups_refresh_if_changed(None)  # the worker's turn commits the recomputed figures
+    after = client.get(url)
+    assert after.context is not None and not after.context["updating"]
+    assert client.get(url).context is None  # and that page is kept in turn
+
+
+def test_commune_figures_no_turn_recomputes_are_never_served_stale(demo, django_capture_on_commit_callbacks):
+    """A commune's case counts are not among what the worker's turn recomputes (`worker_refreshes`): a
+    page that served their last values would serve them for good. The visit recomputes them instead."""
+    from vitreem.cases.tests.conftest import intake
+    from vitreem.registry.models import Child
+    from vitreem.stats.rollups import worker_codes, worker_refreshes
+
+    unit = demo.commune_a_2025
+    today = params_for(year=None).as_of
+    assert not worker_refreshes("cases_received", unit, today, worker_codes())
+    assert worker_refreshes("children", unit, today, worker_codes())
+    client = login(demo.users["commune"])
+    url = f"/stats/?unit={unit.ref}"
+
+    def received() -> int:
+        return next(f["value"] for f in client.get(url).context["headline"] if f["code"] == "cases_received")
+
+    before = received()
+    child = Child.objects.filter(unit=unit, ended_on__isnull=True).order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        intake(demo.users["commune"], child)
+    resp = client.get(url)
+    assert next(f["value"] for f in resp.context["headline"] if f["code"] == "cases_received") == before + 1
+
+
 def test_kept_page_carries_a_real_csrf_token(demo):
     from vitreem.stats.views import CSRF_PLACEHOLDER
 
