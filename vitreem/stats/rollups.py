@@ -174,16 +174,29 @@ class _Store:
         mine = self.communes[day]
         known: dict[str, dict[int, Any]] = defaultdict(dict, {c: dict(mine[c]) for c in additive if c in mine})
         unread = [c for c in additive if not communes <= known.get(c, {}).keys()]
+        last_values = False  # a sum of communes' last values: served (marked), never kept as current
         if unread and not self.recompute:
-            for (code, commune), value in self.fresh(unread, communes, day).items():
+            fresh_parts, stale_parts = self.read(unread, communes, day)
+            for (code, commune), value in fresh_parts.items():
                 known[code].setdefault(commune, value)
+            if stale_ok:
+                # The communes of `day` (`communes_of`) are of its version, and the turn recomputes their
+                # additive figures: a legacy commune on a date after the reform, the sum of the 2025 ones
+                # it became, is their last values until then, not their recount from the records.
+                for (code, commune), value in stale_parts.items():
+                    if commune not in known[code]:
+                        known[code][commune] = value
+                        last_values = True
         values, computed = compute_units(todo, day, wanted, known=known)
         for code, per_commune in computed.items():
             mine[code].update(per_commune)
         for unit in todo:
+            if last_values:
+                self.updating.add(unit.pk)
             for code in wanted:
                 out[unit.pk][code] = values[unit.pk][code]
-                self._keep(code, unit.pk, day, values[unit.pk][code], started)
+                if not last_values:
+                    self._keep(code, unit.pk, day, values[unit.pk][code], started)
         for code, per_commune in computed.items():
             for commune, value in per_commune.items():
                 self._keep(code, commune, day, value, started)

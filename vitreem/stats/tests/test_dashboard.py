@@ -233,6 +233,41 @@ def test_commune_figures_no_turn_recomputes_are_never_served_stale(demo, django_
     assert next(f["value"] for f in resp.context["headline"] if f["code"] == "cases_received") == before + 1
 
 
+def test_a_commune_of_the_other_version_waits_for_the_turn_as_a_sum(demo, django_capture_on_commit_callbacks):
+    """A legacy commune as of a date after the 2025 reform is the sum of the 2025 communes it became,
+    which the worker's turn recomputes: a page sums their last values, marked, and keeps nothing; it
+    does not recount the records. After the turn the sum is current."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_special_on
+    from vitreem.stats.rollups import figures, rollups_refresh_if_changed
+
+    today = timezone.localdate()
+    legacy = demo.commune_a
+    rollups_refresh_if_changed(None)
+
+    def shown() -> tuple[int, set]:
+        updating: set = set()
+        value = figures(units=[legacy], days=[today], codes=["special_circumstances"], updating=updating)
+        return value[(legacy.pk, today)]["special_circumstances"], updating
+
+    before, updating = shown()
+    assert not updating
+    child = (Child.objects.filter(q_child_on(today), unit=demo.commune_a_2025).exclude(q_special_on(today))
+             .order_by("pk").first())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.special_episode_open(actor=demo.users["province"], child=child,
+                                      group=SpecialGroup.objects.get(code="2"), start=today - dt.timedelta(days=2))
+    assert shown() == (before, {(legacy.pk, today)})
+    assert shown() == (before, {(legacy.pk, today)})  # nothing kept as current in between
+    rollups_refresh_if_changed(None)
+    assert shown() == (before + 1, set())
+
+
 def test_kept_page_carries_a_real_csrf_token(demo):
     from vitreem.stats.views import CSRF_PLACEHOLDER
 
