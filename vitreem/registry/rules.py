@@ -67,22 +67,29 @@ def q_at_risk_on(day: dt.date) -> Q:
     return has_row(ChildRisk.objects.filter(covers(day)), "child") & ~q_special_on(day)
 
 
-def poverty_years_on(day: dt.date) -> dict[int, int]:
-    """{commune id: year of the poverty review in force there on `day`} (see the module docstring).
+def poverty_years_on(day: dt.date, units: Iterable[int] | None = None) -> dict[int, int]:
+    """{commune id: year of the poverty review in force there on `day`} (see the module docstring), for
+    every commune, or only for `units` (a page's households' communes: reading every review of the
+    installation was a tenth of a commune's child list, and grows with the country).
 
     Across the 2025 reform a decided review also counts for the commune it was merged into (its
     default successor) and for the legacy communes merged into it: a household keeps the unit version
     it was registered in, and the list of the commune that governs it is the one in force. Two queries."""
-    decided = dict(PovertyReview.objects.filter(year__lte=day.year, decided_on__lte=day)
-                   .values("unit_id").annotate(y=Max("year")).values_list("unit_id", "y"))
+    reviews = PovertyReview.objects.filter(year__lte=day.year, decided_on__lte=day)
+    successions = UnitSuccession.objects.filter(is_default=True)
+    if units is not None:
+        wanted = set(units)
+        links = list(successions.filter(Q(old_id__in=wanted) | Q(new_id__in=wanted)).values_list("old_id", "new_id"))
+        reviews = reviews.filter(unit_id__in=wanted.union(*links))
+    decided = dict(reviews.values("unit_id").annotate(y=Max("year")).values_list("unit_id", "y"))
     years = dict(decided)
-    links = (UnitSuccession.objects.filter(is_default=True).filter(Q(old_id__in=decided) | Q(new_id__in=decided))
-             .values_list("old_id", "new_id"))
+    if units is None:
+        links = list(successions.filter(Q(old_id__in=decided) | Q(new_id__in=decided)).values_list("old_id", "new_id"))
     for old, new in links:
         for src, dst in ((old, new), (new, old)):
             if src in decided:
                 years[dst] = max(years.get(dst, 0), decided[src])
-    return years
+    return years if units is None else {u: y for u, y in years.items() if u in wanted}
 
 
 def q_poverty_in_force(day: dt.date, status: str) -> Q:
@@ -103,10 +110,20 @@ def q_poverty_in_force(day: dt.date, status: str) -> Q:
 
 def poverty_status_of(household_ids: Iterable[int], day: dt.date) -> dict[int, str]:
     """{household id: its status in the review in force on `day` in its commune}; households without
-    one are absent. One query per 5,000 households, plus poverty_years_on's two."""
-    years = poverty_years_on(day)
+    one are absent. Up to 5,000 households (a page): three queries. More (an export): one query per 5,000,
+    plus poverty_years_on's two."""
     ids = list(household_ids)
     status: dict[int, str] = {}
+    if not ids:
+        return status
+    if len(ids) <= 5000:
+        # A page's households: their classifications of every year (a few rows each), then the reviews
+        # of their communes only.
+        rows = list(HouseholdPoverty.objects.filter(household_id__in=ids, year__lte=day.year)
+                    .values_list("household_id", "household__unit_id", "year", "status"))
+        years = poverty_years_on(day, units={unit_id for _hh, unit_id, _year, _st in rows})
+        return {hh: st for hh, unit_id, year, st in rows if years.get(unit_id) == year}
+    years = poverty_years_on(day)  # an export's: every review, and only the years in force
     if not years:
         return status
     for i in range(0, len(ids), 5000):
