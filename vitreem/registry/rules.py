@@ -127,9 +127,9 @@ def poverty_status_of(household_ids: Iterable[int], day: dt.date) -> dict[int, s
     if not years:
         return status
     for i in range(0, len(ids), 5000):
-        rows = (HouseholdPoverty.objects.filter(household_id__in=ids[i:i + 5000], year__in=set(years.values()))
-                .values_list("household_id", "household__unit_id", "year", "status"))
-        status.update({hh: st for hh, unit_id, year, st in rows if years.get(unit_id) == year})
+        chunk = (HouseholdPoverty.objects.filter(household_id__in=ids[i:i + 5000], year__in=set(years.values()))
+                 .values_list("household_id", "household__unit_id", "year", "status"))
+        status.update({hh: st for hh, unit_id, year, st in chunk if years.get(unit_id) == year})
     return status
 
 
