@@ -9,7 +9,7 @@ a member-unit reporter no child records at all, only their unit's reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
@@ -83,6 +83,28 @@ def _with_merged_predecessors(unit_ids: set[int]) -> set[int]:
     return unit_ids | set(merged)
 
 
+# {assigned unit ids: (the tree's stamp, the units they cover)}: the same few assignments (a province, a
+# commune) are expanded on every request, three queries over the province's ~400 units (3.9 ms of a
+# province officer's request, 1.2 ms of a commune worker's, measured). Kept per process while the unit
+# tree's stamp (places.TreeStamp: one small query) does not move.
+_UNITS_UNDER: dict[frozenset[int], tuple[Any, frozenset[int]]] = {}
+
+
+def _units_under(assigned: list) -> frozenset[int]:
+    from vitreem.places.selectors import descendant_ids, tree_stamp
+
+    key = frozenset(u.pk for u in assigned)
+    stamp = tree_stamp()
+    kept = _UNITS_UNDER.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    ids = frozenset(_with_merged_predecessors(descendant_ids(assigned)))
+    if len(_UNITS_UNDER) > 10_000:  # one entry per distinct assignment: bounded all the same
+        _UNITS_UNDER.clear()
+    _UNITS_UNDER[key] = (stamp, ids)
+    return ids
+
+
 def scope_for(user: User | AnonymousUser | None) -> Scope:
     """The scope of `user`, computed once per user object (per request); the empty scope for no user, an
     anonymous one or an inactive account."""
@@ -101,11 +123,10 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         STANDING_AGENCY_ROLES,
         Role,
     )
-    from vitreem.places.selectors import descendant_ids
 
     role = user.role
     assigned = list(user.units.all())
-    unit_ids = frozenset(_with_merged_predecessors(descendant_ids(assigned)))
+    unit_ids = _units_under(assigned)
     member_units = frozenset([user.member_unit_id] if user.member_unit_id else [])
     scope = Scope(
         user_id=user.pk,

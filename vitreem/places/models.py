@@ -103,3 +103,12 @@ class Population(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="population_unit_year_unique")]
         verbose_name = _("dân số")
         verbose_name_plural = _("dân số")
+
+
+class TreeStamp(models.Model):
+    """When the unit tree or the crosswalk last changed (one row, written by `places.selectors.tree_changed`).
+    What a process keeps derived from them between requests (core.scope's expansion of a user's assigned
+    units) is dropped when it moves: the tree changes only when the official list is loaded again
+    (`vitreem load_places`) or an administrator edits a unit, and then at once for every process."""
+
+    changed_at = models.DateTimeField()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from vitreem.core.errors import DomainError, NotFound
 from vitreem.core.text import fold_words, unit_key
 
-from .models import AdminUnit, Level, UnitSuccession, Version, version_on
+from .models import AdminUnit, Level, TreeStamp, UnitSuccession, Version, version_on
 
 
 def today() -> dt.date:
@@ -55,6 +57,32 @@ def unit_resolve(ref: str | AdminUnit, *, on: dt.date | None = None) -> AdminUni
 
 def unit_children(unit: AdminUnit) -> QuerySet[AdminUnit]:
     return AdminUnit.objects.filter(parent=unit).order_by("code")
+
+
+def tree_stamp() -> dt.datetime | None:
+    """When the unit tree last changed (`TreeStamp`), None before any change was stamped."""
+    return TreeStamp.objects.values_list("changed_at", flat=True).first()
+
+
+def tree_changed(**_signal) -> None:
+    """Stamp the unit tree as changed now (after a unit or a crosswalk row is written; a signal handler)."""
+    if _suspended.get(False):
+        return
+    TreeStamp.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
+
+
+_suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
+
+
+@contextmanager
+def tree_changes() -> Iterator[None]:
+    """A bulk load of the tree (`places_load`): one stamp at the end, not one per unit written."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+    tree_changed()
 
 
 def descendant_ids(units: Iterable[AdminUnit]) -> set[int]:

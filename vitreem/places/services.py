@@ -87,7 +87,15 @@ def _unit_values(level, full, short, parent, province_code, district_code, lat, 
 
 @transaction.atomic
 def places_load() -> LoadReport:
-    """Load (or refresh) both versions and the crosswalk. Idempotent: a second run reports 0 created/updated."""
+    """Load (or refresh) both versions and the crosswalk. Idempotent: a second run reports 0 created/updated.
+    The tree's stamp moves once, at the end (`tree_changes`)."""
+    from .selectors import tree_changes
+
+    with tree_changes():
+        return _places_load()
+
+
+def _places_load() -> LoadReport:
     legacy, current, crosswalk = _package_data()
     report = LoadReport()
 

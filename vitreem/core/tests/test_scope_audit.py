@@ -84,3 +84,32 @@ def test_snapshot_and_diff(units):
     before = snapshot(units.commune_a)
     units.commune_a.short_name = "Khác"
     assert diff(before, snapshot(units.commune_a)) == {"short_name": ["Đăk Hà", "Khác"]}
+
+
+def test_a_scope_is_expanded_once_per_assignment_until_the_unit_tree_changes(officer, leader, units,
+                                                                              django_assert_num_queries):
+    """The units under an assignment are kept between requests (one small query checks the unit tree's
+    stamp), and a unit added under the province is in the scope at once."""
+    from vitreem.accounts.models import User
+    from vitreem.places.models import Level, Version
+
+    first = scope_for(User.objects.get(pk=officer.pk))
+    fresh = User.objects.get(pk=leader.pk)  # another user, the same province: another request
+    with django_assert_num_queries(2):  # her assigned units, the tree's stamp
+        assert scope_for(fresh).unit_ids == first.unit_ids
+    added = AdminUnit.objects.create(version=Version.V2025, code="99999", level=Level.COMMUNE, name="Xã Thử",
+                                     short_name="Thử", parent=units.province_2025, province_code="51",
+                                     search_key="thu")
+    later = scope_for(User.objects.get(pk=officer.pk))
+    assert later.sees_unit(added.pk) and later.unit_ids == first.unit_ids | {added.pk}
+    added.delete()
+    assert not scope_for(User.objects.get(pk=officer.pk)).sees_unit(added.pk)
+
+
+def test_loading_the_official_list_stamps_the_tree_once(db):
+    from vitreem.places.selectors import tree_stamp
+    from vitreem.places.services import places_load
+
+    before = tree_stamp()
+    report = places_load()  # already loaded: nothing created or updated, the stamp moves all the same
+    assert report.created == 0 and tree_stamp() is not None and tree_stamp() != before
