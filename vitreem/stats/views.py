@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -24,34 +25,40 @@ from .rollups import refreshed_stamp, unit_stamp
 from .selectors import dashboard, home_figures, unit_choices, unit_for_user, year_clean
 
 CACHE_SECONDS = 3600
-# The kept page holds this instead of the CSRF token (a token is per browser and masked per
-# response); the real token replaces it when the page is served. Letters only: escaping keeps it.
+# The kept page holds these instead of the CSRF token (a token is per browser and masked per response)
+# and of the name in the header (the page is shared by the users of one audience, `_audience`); the
+# viewer's own replace them when the page is served. Letters only: escaping keeps them.
 CSRF_PLACEHOLDER = "vitreemCsrfTokenPlaceholder"
+NAME_PLACEHOLDER = "vitreemUserNamePlaceholder"
+
+
+def _audience(user) -> str:
+    """Who a kept page is for: the users of one role, the same assigned units and the same member unit.
+    Their scope is the same (core.scope derives it from these alone), so is everything the page shows
+    but the name in the header and the CSRF token. A user whose scope changed is in another audience:
+    a kept page is never served to her. One query. Kept per user, the province's officers and leaders
+    each had the dashboard rendered again after every refresh of the figures (the load benchmark)."""
+    units = ",".join(map(str, sorted(user.units.values_list("pk", flat=True))))
+    return hashlib.sha1(f"{user.role}|{user.member_unit_id}|{units}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _cache_key(request: HttpRequest, day: Any) -> str:
     lang = getattr(request, "LANGUAGE_CODE", "vi")
     # the full path: the year, unit and sort, and the "next" of the language form in the page
     path = hashlib.sha1(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return f"stats:page:{request.user.pk}:{lang}:{day}:{path}"
+    return f"stats:page:{_audience(request.user)}:{lang}:{day}:{path}"
 
 
-def _user_fingerprint(user) -> tuple:
-    """What the page of a user depends on besides the figures: their role and assigned units (their
-    scope: a kept page is never served once the user's scope changed) and the name in the header.
-    One query."""
-    return (user.role, user.display_name, tuple(sorted(user.units.values_list("pk", flat=True))))
-
-
-def _serve(request: HttpRequest, html: str) -> HttpResponse:
-    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+def _serve(request: AuthenticatedHttpRequest, html: str) -> HttpResponse:
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request))
+                        .replace(NAME_PLACEHOLDER, escape(request.user.display_name)))
 
 
 @login_required
 @require_GET
 def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The whole page (per user, address and language) is kept while the user's scope is unchanged
-    and what it shows is still what a new rendering would show:
+    """The whole page (per audience — the users of one role and scope, `_audience` —, address and
+    language) is kept while what it shows is still what a new rendering would show:
     - a page of current figures, while no change has stamped the unit since: a change anywhere below
       a unit stamps it (stats.rollups);
     - a page of last values marked "Đang cập nhật", until the task worker next commits recomputed
@@ -67,7 +74,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         day = params_for(year=year).as_of  # in the key: this year's figures are as of today
         key = _cache_key(request, day)
         kept = cache.get(key)
-        if kept is not None and kept["fingerprint"] == _user_fingerprint(request.user) and (
+        if kept is not None and (
                 kept["refreshed"] == refreshed_stamp() if kept["updating"]
                 else kept["stamp"] == unit_stamp(kept["unit_pk"])):
             return _serve(request, kept["html"])
@@ -91,10 +98,11 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Messages waiting for the user are shown (and consumed) by this rendering only: a page that
     # holds them is not kept, or it would show them again.
     keep = len(messages.get_messages(request)) == 0
-    html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER}, request)
+    html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER,
+                                                     "header_name": NAME_PLACEHOLDER}, request)
     if keep:
         cache.set(key, {"stamp": stamp, "refreshed": refreshed, "updating": data["updating"], "unit_pk": unit.pk,
-                        "fingerprint": _user_fingerprint(request.user), "html": html}, CACHE_SECONDS)
+                        "html": html}, CACHE_SECONDS)
     return _serve(request, html)
 
 

@@ -306,6 +306,28 @@ def test_kept_page_is_per_user(demo):
     assert login(demo.users["commune2"]).get(url).status_code == 403  # another commune's worker
 
 
+def test_kept_page_is_shared_by_one_audience_and_names_its_viewer(demo):
+    """Two officers of the same role and province see one kept page, each with her own name in the
+    header; a leader of the same province (another role: no case lists) gets her own."""
+    from vitreem.accounts.models import Role
+    from vitreem.testing.factories import UserFactory
+
+    first = demo.users["province"]
+    refs = [u.ref for u in first.units.all()]
+    second = UserFactory(username="officer-two", role=first.role, units=refs, full_name="Cán Bộ Thứ <Hai>")
+    url = "/stats/?year=2022&unit=legacy:62"
+    mine = login(first).get(url)
+    assert mine.context is not None
+    theirs = login(second).get(url)
+    assert theirs.context is None  # the kept page, not rendered again
+    page = theirs.content.decode()
+    assert "Cán Bộ Thứ &lt;Hai&gt;" in page and first.display_name not in page  # her name, escaped
+    assert "vitreemUserNamePlaceholder" not in page and "vitreemCsrfTokenPlaceholder" not in page
+    assert first.display_name in mine.content.decode()
+    leader = UserFactory(username="leader-two", role=Role.LEADER, units=refs)
+    assert login(leader).get(url).context is not None  # another audience: rendered for her
+
+
 def test_pending_messages_are_not_kept(demo):
     from django.contrib.messages import constants
     from django.contrib.messages.storage.cookie import CookieStorage
