@@ -127,7 +127,9 @@ class _Store:
         stamps = _Stamps(unit_ids, day.year)
         ids = sorted(unit_ids)
         for i in range(0, len(ids), 900):  # SQLite bounds the parameters of one query
-            rows = Rollup.objects.filter(code__in=codes, unit_id__in=ids[i:i + 900], as_of=day).values_list(
+            # in_ids: one array parameter (core.db.InIds); `__in` compiled a province scope's ~400 ids
+            # for 2.4 ms of each page that reads its stored figures (the allowances' count, measured)
+            rows = Rollup.objects.filter(code__in=codes, unit_id__in_ids=ids[i:i + 900], as_of=day).values_list(
                 "code", "unit_id", "value", "computed_at")
             for code, unit_id, value, computed_at in rows:
                 stamp = stamps.latest(unit_id, day)
