@@ -21,12 +21,12 @@ from vitreem.registry.services import child_register
 pytestmark = pytest.mark.django_db
 
 # The queries of the second visit, once the figures are stored: the session and the user (2; an officer's
-# second factor, 1), the user's units (1), the scope (the province's units below it, two levels, and the
-# legacy communes merged into its communes: 3; a worker: her commune's merged ones, 1), the stats panel
+# second factor, 1), the user's units (1), the scope (the unit tree's stamp, 1: the units under an assignment
+# are kept per process, core.scope._units_under), the stats panel
 # (stamps, stored figures, the live count of overdue cases: 3), the cases panel (both lists with their
 # counts, the notices: 2), the activities panel (stamps, stored figures: 2), the programme panel of a worker
 # or a reporter (the report forms: 1), a reporter's member unit (1).
-QUERIES = {"officer": 14, "leader": 11, "worker_a": 12, "reporter": 10}
+QUERIES = {"officer": 12, "leader": 9, "worker_a": 12, "reporter": 8}
 
 
 @pytest.fixture
