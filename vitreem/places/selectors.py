@@ -59,6 +59,9 @@ def unit_children(unit: AdminUnit) -> QuerySet[AdminUnit]:
     return AdminUnit.objects.filter(parent=unit).order_by("code")
 
 
+_suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
+
+
 def tree_stamp() -> dt.datetime | None:
     """When the unit tree last changed (`TreeStamp`), None before any change was stamped."""
     return TreeStamp.objects.values_list("changed_at", flat=True).first()
@@ -68,10 +71,9 @@ def tree_changed(**_signal) -> None:
     """Stamp the unit tree as changed now (after a unit or a crosswalk row is written; a signal handler)."""
     if _suspended.get(False):
         return
-    TreeStamp.objects.update_or_create(pk=1, defaults={"changed_at": timezone.now()})
-
-
-_suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
+    # one statement (an upsert): two edits at once cannot both try to create the row
+    TreeStamp.objects.bulk_create([TreeStamp(pk=1, changed_at=timezone.now())], update_conflicts=True,
+                                  unique_fields=["id"], update_fields=["changed_at"])
 
 
 @contextmanager
@@ -82,7 +84,7 @@ def tree_changes() -> Iterator[None]:
         yield
     finally:
         _suspended.reset(token)
-    tree_changed()
+    tree_changed()  # not reached when the load failed: its transaction is rolled back, the tree unchanged
 
 
 def descendant_ids(units: Iterable[AdminUnit]) -> set[int]:
