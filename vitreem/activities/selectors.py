@@ -404,15 +404,14 @@ def activity_figures(*, year: int, unit: AdminUnit | None = None, user: User | N
     from django.utils import timezone
 
     from vitreem.stats.engine import compute, params_for
-    from vitreem.stats.rollups import figures
+    from vitreem.stats.rollups import figures_one
 
     codes = codes or ACTIVITY_CODES
     params = params_for(year=year, unit=unit, user=user)
     if year > timezone.localdate().year:
         return compute(params, codes)
     if unit is not None and (user is None or scope_for(user).read_children):
-        return figures(units=[unit], days=[params.as_of], codes=codes, user=user,
-                       updating=updating)[(unit.pk, params.as_of)]
+        return figures_one(unit=unit, day=params.as_of, codes=codes, user=user, updating=updating)
     # The whole of the scope; or a unit for a user who counts no child (a member unit's reporter reads
     # activities, not children): the stored figures are limited by the children a user may count, so
     # `figures_one` computed a reporter's on every visit (the home panel: 50 ms, twenty-five queries).

@@ -43,8 +43,9 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
 
-def mode_of(code: str) -> str:
-    ind = indicators().get(code)
+def mode_of(code: str, registry: dict[str, Any] | None = None) -> str:
+    """How `code` is kept ("cache" or "live"); `registry`: `indicators()` when the caller has it."""
+    ind = (registry if registry is not None else indicators()).get(code)
     return (getattr(ind, "rollup", "") or DEFAULT_MODES.get(code) or "cache") if ind else "live"
 
 
@@ -263,8 +264,8 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
     if unknown:
         raise KeyError(unknown[0])
     scope = scope_ids_of(user)
-    stored = [c for c in codes if mode_of(c) != "live"]
-    live = [c for c in codes if mode_of(c) == "live"]
+    stored = [c for c in codes if mode_of(c, registry) != "live"]
+    live = [c for c in codes if mode_of(c, registry) == "live"]
     out: dict[Key, dict[str, Any]] = {}
     store = _Store()
     for day in days:
@@ -364,8 +365,9 @@ def figures_installation(*, day: dt.date, codes: Iterable[str]) -> dict[str, Any
     return {c: values[c] for c in codes}
 
 
-def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None) -> dict[str, Any]:
-    return figures(units=[unit], days=[day], codes=codes, user=user)[(unit.pk, day)]
+def figures_one(*, unit: AdminUnit, day: dt.date, codes: Iterable[str], user: Any = None,
+                updating: set[Key] | None = None) -> dict[str, Any]:
+    return figures(units=[unit], days=[day], codes=codes, user=user, updating=updating)[(unit.pk, day)]
 
 
 # The time the task worker (or `stats_refresh`) last committed recomputed stored figures: a page that
@@ -378,8 +380,10 @@ def refreshed_stamp() -> dt.datetime | None:
     return UnitStamp.objects.filter(key=REFRESHED_KEY).values_list("changed_at", flat=True).first()
 
 
-def _stamp_refreshed() -> None:
-    UnitStamp.objects.bulk_create([UnitStamp(key=REFRESHED_KEY, changed_at=timezone.now())], update_conflicts=True,
+def _stamp(keys: list[str]) -> None:
+    """Set these stamps to now (one upsert)."""
+    now = timezone.now()
+    UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
                                   unique_fields=["key"], update_fields=["changed_at"])
 
 
@@ -464,11 +468,8 @@ def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
 def stamp_units(unit_ids: Iterable[int] | None, *, since: dt.date | None = None) -> None:
     """Mark the figures of these units (None: of everything) as changed now — as of every day, or
     only as of days from `since` on (rounded down to its year; see DATED_ACTIONS)."""
-    now = timezone.now()
     suffix = f":y{since.year}" if since is not None and since.year >= DATED_FROM_YEAR else ""
-    keys = ["all"] if unit_ids is None else [f"u:{pk}{suffix}" for pk in _related_units(set(unit_ids))]
-    UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
-                                  unique_fields=["key"], update_fields=["changed_at"])
+    _stamp(["all"] if unit_ids is None else [f"u:{pk}{suffix}" for pk in _related_units(set(unit_ids))])
 
 
 def invalidate_entries(entries: list[Any]) -> None:
@@ -532,7 +533,7 @@ def worker_codes() -> dict[str, set[str]]:
     from .selectors import HEADLINE
 
     registry = indicators()
-    codes = [c for c in registry if mode_of(c) != "live"]
+    codes = [c for c in registry if mode_of(c, registry) != "live"]
     summed = [c for c in codes if registry[c].by_commune is not None
               or (registry[c].parts and all(registry[p].by_commune is not None for p in registry[c].parts))]
     headline = [c for c in dict.fromkeys([*summed, *HEADLINE, *(p for c in HEADLINE if c in registry
@@ -588,7 +589,7 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
             store.get(codes, provinces, day)
             written += store.save(wait=True)
             if written:
-                _stamp_refreshed()  # committed with the rows
+                _stamp([REFRESHED_KEY])  # committed with the rows
         if progress:
             progress(i + 1, len(days))
     return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)
