@@ -41,7 +41,8 @@ FENCE_ABOVE = 50
 def children_with_commune(day: dt.date, communes: set[int] | None) -> QuerySet[Child]:
     """The children counted on `day`, joined to their residence that day (in `communes`, None: all).
     Grouping by `residences__unit_id` gives one value per commune in one query: a child lives in one
-    commune on a day (a move ends the old residence the day before the new one). The join starts from
+    commune on a day (a move ends the old residence the day before the new one; the database refuses
+    two residences of a child that overlap, migration registry/0010). The join starts from
     the child and the residences' (unit, start, end) index, so one commune reads its own rows only."""
     residence = covers(day, "residences__")
     if communes is not None and len(communes) <= IN_LIST_LIMIT:
@@ -94,14 +95,15 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
             if q:  # Q(): every child counted
                 flags[name] = q
     rows = (children_with_commune(day, wanted)
-            .annotate(c_unit=F("residences__unit_id"), c_id=F("pk"),
+            .annotate(c_unit=F("residences__unit_id"),
                       **{name: _flag(q) for name, q in flags.items()})
-            .values("c_unit", "c_id", *flags))
+            .values("c_unit", *flags))
     out: dict[str, dict[int, Any]] = {code: {} for code in codes}
     qn = connection.ops.quote_name
-    # COUNT(DISTINCT child), as before: a child with two residences in one commune on the day counts once.
-    counts = ", ".join(f"COUNT(DISTINCT CASE WHEN {qn(name)} THEN {qn('c_id')} END)" if name in flags
-                       else f"COUNT(DISTINCT {qn('c_id')})" for name in keys)
+    # A child is one row: the database refuses two residences of a child that overlap (migration
+    # registry/0010), so a plain count is a count of children. Without DISTINCT, PostgreSQL counts in
+    # its parallel workers and sorts nothing (every commune of the country on one date: 6.5 s → 4.4 s).
+    counts = ", ".join(f"COUNT(CASE WHEN {qn(name)} THEN 1 END)" if name in flags else "COUNT(*)" for name in keys)
     # For a few communes (a refresh after a change) the per-row probes are the cheaper plan, and
     # PostgreSQL picks it unfenced: one commune 55 ms unfenced, 66 ms fenced (same demo).
     many = wanted is None or len(wanted) > FENCE_ABOVE
@@ -311,7 +313,8 @@ def _ethnicity_labels() -> dict[str, str]:
            key_drilldown=lambda p, key: None if key == UNKNOWN else _drill(p, ethnicity=key))
 def children_by_ethnicity(params: Params, communes) -> dict[int, dict[str, int]]:
     wanted = None if communes is None else set(communes)
+    # one row per child (registry/0010: a child's residences do not overlap): a plain count
     rows = (children_with_commune(params.as_of, wanted).values_list("residences__unit_id", "ethnicity__code")
-            .annotate(n=Count("pk", distinct=True)))
+            .annotate(n=Count("pk")))
     return {unit: {code or UNKNOWN: n for code, n in counts.items()}
             for unit, counts in grouped_by_commune(rows, wanted).items()}

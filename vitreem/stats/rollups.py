@@ -115,22 +115,34 @@ class _Store:
         # The communes' values of additive indicators this store computed, by date: the districts and
         # provinces of the same refresh sum them without reading back the rows just written.
         self.communes: dict[dt.date, dict[str, dict[int, Any]]] = defaultdict(lambda: defaultdict(dict))
+        # What this store has read already, by date and code: {unit id: value} of the fresh and of the
+        # stale rows, and the units whose rows were asked for (found or not). A refresh asks for the
+        # communes' rows as units, then again as the parts of their districts and provinces; reading
+        # them twice was 2.4 s of each national date (10,035 communes × 15 codes, 150,000 rows).
+        self.seen: dict[dt.date, dict[str, tuple[dict[int, Any], dict[int, Any], set[int]]]] = defaultdict(
+            lambda: defaultdict(lambda: ({}, {}, set())))
 
     @staticmethod
     def read(codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date
              ) -> tuple[dict[tuple[str, int], Any], dict[tuple[str, int], Any]]:
         """({(code, unit id): value} of the rows no change has made stale since they were computed,
         the same of the stale ones)."""
+        from django.db import connection
+
         fresh: dict[tuple[str, int], Any] = {}
         stale: dict[tuple[str, int], Any] = {}
         if not codes or not unit_ids:
             return fresh, stale
         stamps = _Stamps(unit_ids, day.year)
         ids = sorted(unit_ids)
-        for i in range(0, len(ids), 900):  # SQLite bounds the parameters of one query
+        # SQLite bounds the parameters of one query; PostgreSQL takes the ids as one array: one query
+        # for the country's 10,035 communes instead of twelve chunks (0.63 s → 0.13 s a national date,
+        # measured with no row stored yet).
+        chunk = len(ids) if connection.vendor == "postgresql" else 900
+        for i in range(0, len(ids), chunk):
             # in_ids: one array parameter (core.db.InIds); `__in` compiled a province scope's ~400 ids
             # for 2.4 ms of each page that reads its stored figures (the allowances' count, measured)
-            rows = Rollup.objects.filter(code__in=codes, unit_id__in_ids=ids[i:i + 900], as_of=day).values_list(
+            rows = Rollup.objects.filter(code__in=codes, unit_id__in_ids=ids[i:i + chunk], as_of=day).values_list(
                 "code", "unit_id", "value", "computed_at")
             for code, unit_id, value, computed_at in rows:
                 stamp = stamps.latest(unit_id, day)
@@ -140,6 +152,31 @@ class _Store:
     @classmethod
     def fresh(cls, codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date) -> dict[tuple[str, int], Any]:
         return cls.read(codes, unit_ids, day)[0]
+
+    def _read_once(self, codes: list[str], unit_ids: set[int] | frozenset[int], day: dt.date
+                   ) -> tuple[dict[tuple[str, int], Any], dict[tuple[str, int], Any]]:
+        """`read`, for the (code, unit) pairs this store has not read yet; the others from memory."""
+        seen = self.seen[day]
+        todo = {c: frozenset(unit_ids) - seen[c][2] for c in codes}
+        asked = [c for c in codes if todo[c]]
+        if asked:
+            fresh, stale = self.read(asked, frozenset().union(*(todo[c] for c in asked)), day)
+            for (code, unit_id), value in fresh.items():
+                seen[code][0][unit_id] = value
+            for (code, unit_id), value in stale.items():
+                seen[code][1][unit_id] = value
+            for code in asked:
+                seen[code][2].update(todo[code])
+        fresh_out: dict[tuple[str, int], Any] = {}
+        stale_out: dict[tuple[str, int], Any] = {}
+        for code in codes:
+            found_fresh, found_stale, _asked = seen[code]
+            for unit_id in unit_ids:
+                if unit_id in found_fresh:
+                    fresh_out[(code, unit_id)] = found_fresh[unit_id]
+                elif unit_id in found_stale:
+                    stale_out[(code, unit_id)] = found_stale[unit_id]
+        return fresh_out, stale_out
 
     def get(self, codes: list[str], units: list[AdminUnit], day: dt.date, *, stale_ok: bool = False
             ) -> dict[int, dict[str, Any]]:
@@ -151,7 +188,7 @@ class _Store:
         a home page, 2 s a dashboard) took most of the server's time. Values never stored, and stale
         ones no turn recomputes (a commune's case counts: a few indexed rows), are computed here."""
         started = timezone.now()  # before any read: a change committed after it makes the new rows stale
-        fresh, stale = ({}, {}) if self.recompute else self.read(codes, {u.pk for u in units}, day)
+        fresh, stale = ({}, {}) if self.recompute else self._read_once(codes, {u.pk for u in units}, day)
         out = {u.pk: {c: fresh[(c, u.pk)] for c in codes if (c, u.pk) in fresh} for u in units}
         todo = [u for u in units if len(out[u.pk]) < len(codes)]
         if not todo:
@@ -179,7 +216,7 @@ class _Store:
         unread = [c for c in additive if not communes <= known.get(c, {}).keys()]
         last_values = False  # a sum of communes' last values: served (marked), never kept as current
         if unread and not self.recompute:
-            fresh_parts, stale_parts = self.read(unread, communes, day)
+            fresh_parts, stale_parts = self._read_once(unread, communes, day)
             for (code, commune), value in fresh_parts.items():
                 known[code].setdefault(commune, value)
             if stale_ok:
@@ -499,13 +536,13 @@ def installation_units() -> list[AdminUnit]:
     """Every province, district and commune, in both versions, of the provinces that have children on
     the register (their 2025 province code: the distribution key every child-data row carries)."""
     from vitreem.places.models import Level
-    from vitreem.places.selectors import province_map
+    from vitreem.places.selectors import province_code_of
 
     indicators()  # the apps' registrations give SOURCES
     codes = SOURCES.province_codes()
-    provinces = province_map()
+    # province_code_of: a unit added since the process read the map is found (the map is read again)
     return [u for u in AdminUnit.objects.filter(level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
-            .order_by("version", "level", "code") if provinces.get(u.pk) in codes]
+            .order_by("version", "level", "code") if province_code_of(u.pk) in codes]
 
 
 def refresh_days(years: Iterable[int] | None = None) -> list[dt.date]:
@@ -577,8 +614,13 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     if full:
         stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
     for i, day in enumerate(days):
-        # The communes of the day's version (`worker_refreshes`)
-        communes = [u for u in units if u.level == Level.COMMUNE and u.version == version_on(day)]
+        # The communes of the day's version (`worker_refreshes`), and the units the provinces sum as
+        # communes though they are not: five legacy island districts with no commune below them are
+        # the predecessors of 2025 communes in the crosswalk. Summed with the others in the grouped
+        # pass, not counted apart by a grouped query of their own when the provinces ask for them.
+        leaves = frozenset().union(*communes_of(provinces, day).values()) if provinces else frozenset()
+        communes = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day))
+                    or (u.pk in leaves and u.level != Level.PROVINCE)]
         with transaction.atomic():
             _batch_memory()
             store = _Store(recompute=full)

@@ -169,3 +169,28 @@ def test_poverty_and_household_refuse(world, worker_a, worker_b, units):
     with pytest.raises(PermissionDenied):
         services.household_create(actor=worker_a, unit=units.commune_b_2025, head_name="X")
     assert world.household_a.poverty.count() == 1
+
+
+def test_the_database_refuses_two_residences_of_a_child_that_overlap(units, worker_a):
+    """A child lives in one place at a time (migration registry/0010): the grouped counts count a
+    child's residence row once per day without de-duplicating it. A move's residences touch, they do
+    not overlap; a row written around the services that overlaps is refused by the database itself,
+    on insert and on update, and nothing is written."""
+    from django.db import IntegrityError, transaction
+
+    child = register(worker_a, "Y Nhi", dt.date(2019, 5, 1), "F", units.commune_a, on=dt.date(2023, 3, 1),
+                     resident_since=dt.date(2021, 1, 1))
+    services.child_move(actor=worker_a, child=child, unit=units.commune_a_2025, on=dt.date(2025, 9, 1))
+    old, new = child.residences.order_by("start")
+    assert (old.end, new.start, new.end) == (dt.date(2025, 8, 31), dt.date(2025, 9, 1), None)
+    rows = Residence.objects.count()
+    for start, end in [(dt.date(2025, 8, 31), dt.date(2025, 8, 31)),  # the last day of the old one
+                       (dt.date(2024, 1, 1), None),  # open, across both
+                       (dt.date(2026, 1, 1), dt.date(2026, 2, 1))]:  # inside the open one
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Residence.objects.create(child=child, unit=units.commune_b_2025, start=start, end=end)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Residence.objects.filter(pk=old.pk).update(end=dt.date(2025, 9, 1))  # one day into the new one
+    assert Residence.objects.count() == rows and Residence.objects.get(pk=old.pk).end == dt.date(2025, 8, 31)
+    # before the first one: no overlap, accepted
+    Residence.objects.create(child=child, unit=units.commune_a, start=dt.date(2019, 5, 1), end=dt.date(2020, 12, 31))

@@ -142,6 +142,40 @@ def test_a_refresh_interrupted_half_way_leaves_consistent_values_and_the_next_co
         assert values == compute(params_for(as_of=day, unit=demo.province), ["children"])
 
 
+def test_a_refresh_counts_each_date_once_and_reads_its_stored_rows_once(demo):
+    """One date's refresh: the grouped counts of the communes' stage are all it counts, and each
+    level's stored rows are read once. A legacy district with no commune below it that the crosswalk
+    names as a commune's predecessor (the island districts: Côn Đảo, Bạch Long Vĩ…) is counted with
+    the communes, not apart when a 2025 province sums its communes on a legacy date; the communes'
+    rows, read as units, are not read again as the parts of their district and province."""
+    from vitreem.places.models import AdminUnit, UnitSuccession, Version
+    from vitreem.stats.engine import _UNIT_CACHE
+
+    island = AdminUnit.objects.create(version=Version.LEGACY, code="9991", level=Level.DISTRICT, name="Huyện đảo thử",
+                                      short_name="Đảo thử", parent=demo.province, province_code=demo.province.province_code,
+                                      search_key="dao thu")
+    UnitSuccession.objects.create(old=island, new=demo.commune_a_2025, is_default=True)
+    _UNIT_CACHE.clear()
+    try:
+        day = params_for(year=2022).as_of
+        units = installation_units()
+        assert island in units
+        rollups_clear()
+        with CaptureQueriesContext(connection) as refresh:
+            rollups_refresh(years=[2022])
+        registry = indicators()
+        summed = [c for c in rollups.worker_codes()[Level.COMMUNE] if registry[c].by_commune is not None]
+        leaves = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day)) or u == island]
+        rollups_clear()
+        with CaptureQueriesContext(connection) as communes_alone:
+            compute_units(leaves, day, summed)
+        assert len(_grouped_queries(refresh)) == len(_grouped_queries(communes_alone)) > 0
+        reads = [q for q in refresh.captured_queries if q["sql"].startswith("SELECT") and '"stats_rollup"' in q["sql"]]
+        assert len(reads) == 3  # communes, districts, provinces: once each
+    finally:
+        _UNIT_CACHE.clear()
+
+
 def test_stats_refresh_command(demo):
     rollups_clear()
     call_command("stats_refresh", "--year", "2023", stdout=open("/dev/null", "w"))  # noqa: SIM115
