@@ -28,7 +28,7 @@ from vitreem.stats.rollups import (
 pytestmark = pytest.mark.django_db
 
 COUNTS = ["children", "poor_household_children", "near_poor_household_children", "special_circumstances", "at_risk",
-          "allowance_recipients", "under5_children", "children_by_sex", "children_by_age_band"]
+          "allowance_recipients", "under5_children", "children_by_sex", "children_by_age_band", "children_by_ethnicity"]
 
 
 def _grouped_queries(ctx: CaptureQueriesContext) -> list[str]:
