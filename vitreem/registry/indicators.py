@@ -92,10 +92,10 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
     (every commune of the country on one date: the ethnicity's own pass was 2–3 s, measured)."""
     splits = [c for c in codes if c in CHILD_SPLITS]
     if len(splits) > 1:  # one column per pass: each multiplies the groups
-        out = child_counts(params, communes, [c for c in codes if c not in splits[1:]])
+        first = child_counts(params, communes, [c for c in codes if c not in splits[1:]])
         for code in splits[1:]:
-            out.update(child_counts(params, communes, [code]))
-        return out
+            first.update(child_counts(params, communes, [code]))
+        return first
     split = splits[0] if splits else None
     codes = [c for c in codes if c != split]
     day = params.as_of
