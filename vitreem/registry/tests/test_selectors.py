@@ -50,6 +50,24 @@ def test_filter_order_and_search(world, worker_a):
     assert names(listing(worker_a, q="000000000000")) == []
 
 
+def test_names_sort_word_by_word_and_the_same_on_both_databases(units, worker_a):
+    """The folded keys compare byte by byte (PostgreSQL: the "C" collation, migration registry/0011;
+    SQLite's own order): a space before any letter, so "le an" before "lea an" whatever the server's
+    locale, browsing or searching. A language's collation (en_US) ignored the space and put "Lea An"
+    first; bytewise comparison is also the fast one for the search's sort."""
+    from django.db import connection
+
+    for name in ("Lea An", "Lê An", "Lê Ân Ba"):
+        register(worker_a, name, years_ago(5), "M", units.commune_a_2025)
+    assert names(listing(worker_a)) == ["Lê An", "Lea An", "Lê Ân Ba"]  # given name first: "an", "an", "ba"
+    assert names(listing(worker_a, q="an")) == ["Lê An", "Lea An", "Lê Ân Ba"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT attname, attcollation::regcollation::text FROM pg_attribute "
+                        "WHERE attrelid = 'registry_child'::regclass AND attname IN ('name_key', 'given_key')")
+            assert dict(cur.fetchall()) == {"name_key": '"C"', "given_key": '"C"'}
+
+
 def test_filter_as_of_counts_children_of_that_day(units, worker_a):
     past = dt.date(2022, 6, 1)
     old = register(worker_a, "Đinh Văn Lớn", dt.date(2008, 1, 10), "M", units.commune_a, on=past)
