@@ -101,6 +101,30 @@ class ServiceErrorsMixin:
 
 # ---------------------------------------------------------------- the list filters
 
+# {(the scope's units, language): (the unit tree's stamp, {ref: unit}, [(ref, label)])}: a province's
+# filter lists its ~400 units, read and labelled on every visit of the child list (a fifth of the
+# province's name search, profiled). Kept per process while the unit tree's stamp does not move
+# (places.TreeStamp, as core.scope keeps the units under an assignment).
+_UNIT_CHOICES: dict[tuple[frozenset[int], str], tuple[Any, dict[str, AdminUnit], list[tuple[str, str]]]] = {}
+
+
+def _unit_choices(user) -> tuple[dict[str, AdminUnit], list[tuple[str, str]]]:
+    from django.utils.translation import get_language
+
+    from vitreem.core.scope import scope_for
+    from vitreem.places.selectors import tree_stamp
+
+    key = (scope_for(user).unit_ids, get_language() or "")
+    stamp = tree_stamp()
+    kept = _UNIT_CHOICES.get(key)
+    if kept is None or kept[0] != stamp:
+        units = {u.ref: u for u in units_for_user(user=user).only("version", "code", "level", "name")}
+        if len(_UNIT_CHOICES) > 1000:  # one entry per distinct scope and language: bounded all the same
+            _UNIT_CHOICES.clear()
+        kept = _UNIT_CHOICES[key] = (stamp, units, [(ref, unit_label(u)) for ref, u in units.items()])
+    return kept[1], kept[2]
+
+
 class ChildFilterForm(forms.Form):
     q = forms.CharField(label=_l("Tìm theo tên hoặc số định danh"), required=False, max_length=100)
     guardian = forms.CharField(label=_l("Tên cha, mẹ, người nuôi dưỡng"), required=False, max_length=100)
@@ -124,9 +148,8 @@ class ChildFilterForm(forms.Form):
     def __init__(self, data, *, user, **kwargs: Any):
         super().__init__(data, **kwargs)
         self.user = user
-        self.units = {u.ref: u for u in units_for_user(user=user).only("version", "code", "level", "name")}
-        set_choices(self.fields["unit"], _blank(_("Tất cả trong phạm vi")) + [
-            (ref, unit_label(u)) for ref, u in self.units.items()])
+        self.units, choices = _unit_choices(user)
+        set_choices(self.fields["unit"], _blank(_("Tất cả trong phạm vi")) + choices)
         set_choices(self.fields["ethnicity"], _blank(_("Tất cả")) + [
             (e.code, e.name) for e in Ethnicity.objects.order_by("code")])
         set_choices(self.fields["special"], _blank(_("Tất cả")) + [("any", _("Bất kỳ nhóm nào"))] + [

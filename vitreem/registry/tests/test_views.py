@@ -545,3 +545,27 @@ def test_the_list_says_what_its_count_counts(world, worker_a):
     assert "hồ sơ đang theo dõi (kể cả người đã đủ 16 tuổi" in page
     dated = client.get("/registry/children/", {"as_of": today().strftime("%d/%m/%Y")}).content.decode()
     assert "trẻ dưới 16 tuổi" in dated and "hồ sơ đang theo dõi" not in dated
+
+
+def test_the_unit_filter_is_kept_until_the_unit_tree_changes(world, worker_a, units):
+    """The unit filter's options (a province's ~400 units) are read and labelled once per process
+    and scope (registry.forms._unit_choices), and read again once the unit tree changes: a renamed
+    commune shows its new name at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def unit_reads(ctx) -> int:
+        return sum('FROM "places_adminunit"' in q["sql"] for q in ctx.captured_queries)
+
+    client = login(worker_a)
+    client.get(LIST)
+    with CaptureQueriesContext(connection) as warm:
+        r = client.get(LIST)
+    assert units.commune_a_2025.name in r.content.decode()
+    unit = units.commune_a_2025
+    unit.name = "Xã Đổi Tên Thử"
+    unit.save(update_fields=["name"])  # moves the tree's stamp (places.selectors.tree_changed)
+    with CaptureQueriesContext(connection) as changed:
+        r = client.get(LIST)
+    assert "Xã Đổi Tên Thử" in r.content.decode()
+    assert unit_reads(changed) == unit_reads(warm) + 1  # the options, read again once
