@@ -79,12 +79,16 @@ def poverty_years_on(day: dt.date, units: Iterable[int] | None = None) -> dict[i
     successions = UnitSuccession.objects.filter(is_default=True)
     if units is not None:
         wanted = set(units)
-        links = list(successions.filter(Q(old_id__in=wanted) | Q(new_id__in=wanted)).values_list("old_id", "new_id"))
-        reviews = reviews.filter(unit_id__in=wanted.union(*links))
+        # in_ids (core.db.InIds): a province's hundreds of communes as one array parameter each, not
+        # one parameter per id compiled into the text (a few milliseconds of every page that reads them)
+        links = list(successions.filter(Q(old_id__in_ids=wanted) | Q(new_id__in_ids=wanted))
+                     .values_list("old_id", "new_id"))
+        reviews = reviews.filter(unit_id__in_ids=wanted.union(*links))
     decided = dict(reviews.values("unit_id").annotate(y=Max("year")).values_list("unit_id", "y"))
     years = dict(decided)
     if units is None:
-        links = list(successions.filter(Q(old_id__in=decided) | Q(new_id__in=decided)).values_list("old_id", "new_id"))
+        links = list(successions.filter(Q(old_id__in_ids=decided) | Q(new_id__in_ids=decided))
+                     .values_list("old_id", "new_id"))
     for old, new in links:
         for src, dst in ((old, new), (new, old)):
             if src in decided:
@@ -102,7 +106,7 @@ def q_poverty_in_force(day: dt.date, status: str) -> Q:
     # One OR branch per year in force (one or two in practice: communes decide within weeks). The
     # commune is tested on the outer row (the child's household, one join), so the EXISTS stays the
     # (household, year) unique-index lookup of a single-year count.
-    return reduce(or_, (Q(household__unit_id__in=sorted(ids))
+    return reduce(or_, (Q(household__unit_id__in_ids=ids)
                         & has_row(HouseholdPoverty.objects.filter(year=year, status=status), "household",
                                   outer="household")
                         for year, ids in sorted(by_year.items())))
