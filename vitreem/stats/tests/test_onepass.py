@@ -176,6 +176,26 @@ def test_a_refresh_counts_each_date_once_and_reads_its_stored_rows_once(demo):
         _UNIT_CACHE.clear()
 
 
+def test_a_unit_added_reaches_the_figures_of_a_running_process(demo):
+    """The units' communes are kept per process (engine._UNIT_CACHE) until the unit tree's stamp moves,
+    which a process looks at no more than once a second: a commune added in the admin is part of its
+    district's figures a second later, without a restart."""
+    from vitreem.places.models import AdminUnit, Version
+    from vitreem.stats import engine
+
+    day = params_for(year=2022).as_of
+    before = engine._commune_ids(demo.district, day, None)
+    assert before and engine._commune_ids(demo.district, day, None) == before  # kept
+    added = AdminUnit.objects.create(version=Version.LEGACY, code="99992", level=Level.COMMUNE, name="Xã Thêm Thử",
+                                     short_name="Thêm Thử", parent=demo.district,
+                                     province_code=demo.district.province_code, search_key="them thu")
+    engine._UNIT_CACHE_SEEN[1] = float("-inf")  # a second later
+    try:
+        assert engine._commune_ids(demo.district, day, None) == before | {added.pk}
+    finally:
+        engine._UNIT_CACHE.clear()  # the unit goes with the test's rollback
+
+
 def test_stats_refresh_command(demo):
     rollups_clear()
     call_command("stats_refresh", "--year", "2023", stdout=open("/dev/null", "w"))  # noqa: SIM115
