@@ -117,23 +117,28 @@ def reset_sequences(*models) -> None:
 def indexes_deferred(*models) -> Iterator[None]:
     """On SQLite, drop the tables' secondary indexes during a mass insert and rebuild them after:
     building an index once over sorted keys is several times faster than maintaining it row by row.
-    PostgreSQL's COPY needs no such help. Runs inside the caller's transaction (SQLite DDL is transactional)."""
+    PostgreSQL's COPY needs no such help. Runs inside the caller's transaction (SQLite DDL is transactional).
+
+    The tables' triggers go and come back with them: a trigger that looks the table up (the residences'
+    no-overlap check, registry/0010) would scan it whole for every row without its index — the demo's
+    registry took 356 s for 50,000 children, and grew with the square. A mass insert is then checked
+    by its caller (registry.demo checks the residences once, after)."""
     if connection.vendor != "sqlite":
         yield
         return
-    saved: list[tuple[str, str]] = []
+    saved: list[tuple[str, str, str]] = []
     with connection.cursor() as cur:
         for model in models:
-            cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
-                        [model._meta.db_table])
+            cur.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                        "AND tbl_name = %s AND sql IS NOT NULL", [model._meta.db_table])
             saved += cur.fetchall()
-        for name, _sql in saved:
-            cur.execute(f'DROP INDEX "{name}"')
+        for kind, name, _sql in saved:
+            cur.execute(f'DROP {kind.upper()} "{name}"')
     try:
         yield
     finally:
         with connection.cursor() as cur:
-            for _name, sql in saved:
+            for _kind, _name, sql in saved:
                 cur.execute(sql)
 
 

@@ -29,6 +29,7 @@ from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession
 from vitreem.places.selectors import province_code_of
 from vitreem.registry.codes import nurture_points
+from vitreem.registry.selectors import residences_overlapping
 
 from .models import (
     Child,
@@ -376,6 +377,9 @@ def seed(ctx) -> str:  # noqa: C901, PLR0915 — a generator reads best as one s
                           ChildRisk):
         _write(ctx, rng, names, households, all_children, children, poverty_rows, episodes, assessments, successor,
                ethnic_ids, groups, today)
+    overlapping = residences_overlapping()  # the load ran without the check (indexes_deferred)
+    if overlapping:
+        raise RuntimeError(f"demo: residences overlap for children {overlapping}")
     reset_sequences(Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
     poverty_reviews_seed(ctx.years, rng)
     _population(ctx, counted, successor, today)

@@ -246,6 +246,21 @@ def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str
                    "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}
 
 
+def residences_overlapping(*, limit: int = 20) -> list[int]:
+    """Ids of children with two residences whose dates overlap. None, as the database refuses them
+    (migration registry/0010); a mass insert made with its checks set aside (core.bulk.indexes_deferred)
+    is checked with this afterwards."""
+    from django.db.models import Exists, OuterRef, Q, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import Residence
+
+    other = Residence.objects.filter(Q(end__isnull=True) | Q(end__gte=OuterRef("start")), child_id=OuterRef("child_id"),
+                                     pk__gt=OuterRef("pk"), start__lte=Coalesce(OuterRef("end"), Value(dt.date.max)))
+    return list(Residence.objects.filter(Exists(other)).order_by("child_id").values_list("child_id", flat=True)
+                .distinct()[:limit])
+
+
 def units_for_user(*, user: User, level: str | None = None, on: dt.date | None = None) -> QuerySet:
     """Administrative units within the user's scope (for the unit filter and the address select);
     with `on`, only those in force on that day."""

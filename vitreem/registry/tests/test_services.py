@@ -194,3 +194,26 @@ def test_the_database_refuses_two_residences_of_a_child_that_overlap(units, work
     assert Residence.objects.count() == rows and Residence.objects.get(pk=old.pk).end == dt.date(2025, 8, 31)
     # before the first one: no overlap, accepted
     Residence.objects.create(child=child, unit=units.commune_a, start=dt.date(2019, 5, 1), end=dt.date(2020, 12, 31))
+
+
+def test_a_mass_insert_sets_the_overlap_check_aside_and_the_demo_checks_after(units, worker_a):
+    """On SQLite a mass insert drops the tables' indexes and triggers and builds them once after
+    (core.bulk.indexes_deferred): the no-overlap trigger would scan the table for every row without its
+    index (the demo's registry grew with the square: 356 s for 50,000 children, 3.8 s after). What such
+    a load writes is checked once, after (`residences_overlapping`); the triggers are back at the end.
+    PostgreSQL's COPY keeps its exclusion constraint (nothing is set aside there)."""
+    from django.db import IntegrityError, connection, transaction
+
+    from vitreem.core.bulk import indexes_deferred
+    from vitreem.registry.selectors import residences_overlapping
+
+    child = register(worker_a, "Y Nhi", dt.date(2019, 5, 1), "F", units.commune_a_2025)
+    assert residences_overlapping() == []
+    if connection.vendor == "sqlite":
+        with indexes_deferred(Residence):
+            Residence.objects.create(child=child, unit=units.commune_a_2025, start=dt.date(2020, 1, 1))
+        assert residences_overlapping() == [child.pk]
+        Residence.objects.filter(child=child, start=dt.date(2020, 1, 1)).delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Residence.objects.create(child=child, unit=units.commune_a_2025, start=dt.date(2020, 1, 1))
+    assert residences_overlapping() == []
