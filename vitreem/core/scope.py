@@ -64,6 +64,10 @@ class Scope:
     decides_cases: bool = False
     manages_caseload: bool = False
 
+    # The unit tree's stamp the scope was derived under (places.TreeStamp): what else a request derives
+    # from the tree alone is kept against it, without reading it again (registry.forms' unit options).
+    tree_stamp: Any = None
+
     def sees_unit(self, unit_id: int | None) -> bool:
         return unit_id is not None and unit_id in self.unit_ids
 
@@ -90,19 +94,12 @@ def _with_merged_predecessors(unit_ids: set[int]) -> set[int]:
 _UNITS_UNDER: dict[frozenset[int], tuple[Any, frozenset[int]]] = {}
 
 
-def _units_under(assigned: list) -> frozenset[int]:
-    from vitreem.places.selectors import descendant_ids, tree_stamp
+def _units_under(assigned: list, stamp: Any) -> frozenset[int]:
+    from vitreem.places.selectors import descendant_ids, kept_while_tree_unchanged
 
-    key = frozenset(u.pk for u in assigned)
-    stamp = tree_stamp()
-    kept = _UNITS_UNDER.get(key)
-    if kept is not None and kept[0] == stamp:
-        return kept[1]
-    ids = frozenset(_with_merged_predecessors(descendant_ids(assigned)))
-    if len(_UNITS_UNDER) > 10_000:  # one entry per distinct assignment: bounded all the same
-        _UNITS_UNDER.clear()
-    _UNITS_UNDER[key] = (stamp, ids)
-    return ids
+    return kept_while_tree_unchanged(
+        _UNITS_UNDER, frozenset(u.pk for u in assigned),
+        lambda: frozenset(_with_merged_predecessors(descendant_ids(assigned))), stamp=stamp)
 
 
 def scope_for(user: User | AnonymousUser | None) -> Scope:
@@ -123,10 +120,12 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         STANDING_AGENCY_ROLES,
         Role,
     )
+    from vitreem.places.selectors import tree_stamp
 
     role = user.role
     assigned = list(user.units.all())
-    unit_ids = _units_under(assigned)
+    stamp = tree_stamp()
+    unit_ids = _units_under(assigned, stamp)
     member_units = frozenset([user.member_unit_id] if user.member_unit_id else [])
     scope = Scope(
         user_id=user.pk,
@@ -149,6 +148,7 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         works_cases=role in CASE_WORKER_ROLES,
         decides_cases=role in CASE_DECIDER_ROLES,
         manages_caseload=role in CASELOAD_MANAGER_ROLES,
+        tree_stamp=stamp,
     )
     user._vitreem_scope = scope
     return scope

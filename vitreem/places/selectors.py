@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -65,6 +66,23 @@ _suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
 def tree_stamp() -> dt.datetime | None:
     """When the unit tree last changed (`TreeStamp`), None before any change was stamped."""
     return TreeStamp.objects.values_list("changed_at", flat=True).first()
+
+
+def kept_while_tree_unchanged(memo: dict, key: Any, compute: Callable[[], Any], *, stamp: Any,
+                              limit: int = 10_000) -> Any:
+    """`compute()`, kept per process in `memo` under `key` while the unit tree's stamp (`stamp`, as
+    `tree_stamp()` read it for this request) does not move: what is derived from the tree alone (the
+    units under an assignment, a scope's unit options) is not derived again on every request. The
+    stamp is a time, not a counter: a change rolled back (a test) cannot repeat a stamp. At most
+    `limit` keys (one per distinct assignment or scope): bounded all the same."""
+    kept = memo.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    value = compute()
+    if len(memo) > limit:
+        memo.clear()
+    memo[key] = (stamp, value)
+    return value
 
 
 def tree_changed(**_signal) -> None:

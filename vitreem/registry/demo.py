@@ -29,7 +29,6 @@ from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession
 from vitreem.places.selectors import province_code_of
 from vitreem.registry.codes import nurture_points
-from vitreem.registry.selectors import residences_overlapping
 
 from .models import (
     Child,
@@ -45,6 +44,7 @@ from .models import (
     SpecialEpisode,
     SpecialGroup,
 )
+from .selectors import residences_overlapping
 
 CENSUS_DAY = dt.date(2022, 12, 31)
 # The synthetic history ends here, so the same seed gives the same data on any day.

@@ -101,28 +101,26 @@ class ServiceErrorsMixin:
 
 # ---------------------------------------------------------------- the list filters
 
-# {(the scope's units, language): (the unit tree's stamp, {ref: unit}, [(ref, label)])}: a province's
+# {(the scope's units, language): (the unit tree's stamp, ({ref: unit}, [(ref, label)]))}: a province's
 # filter lists its ~400 units, read and labelled on every visit of the child list (a fifth of the
-# province's name search, profiled). Kept per process while the unit tree's stamp does not move
-# (places.TreeStamp, as core.scope keeps the units under an assignment).
-_UNIT_CHOICES: dict[tuple[frozenset[int], str], tuple[Any, dict[str, AdminUnit], list[tuple[str, str]]]] = {}
+# province's name search, profiled). Kept per process while the unit tree does not change, like the
+# scope's units (places.selectors.kept_while_tree_unchanged, against the stamp the scope was read under).
+_UNIT_CHOICES: dict[tuple[frozenset[int], str], Any] = {}
 
 
 def _unit_choices(user) -> tuple[dict[str, AdminUnit], list[tuple[str, str]]]:
     from django.utils.translation import get_language
 
     from vitreem.core.scope import scope_for
-    from vitreem.places.selectors import tree_stamp
+    from vitreem.places.selectors import kept_while_tree_unchanged
 
-    key = (scope_for(user).unit_ids, get_language() or "")
-    stamp = tree_stamp()
-    kept = _UNIT_CHOICES.get(key)
-    if kept is None or kept[0] != stamp:
+    def read() -> tuple[dict[str, AdminUnit], list[tuple[str, str]]]:
         units = {u.ref: u for u in units_for_user(user=user).only("version", "code", "level", "name")}
-        if len(_UNIT_CHOICES) > 1000:  # one entry per distinct scope and language: bounded all the same
-            _UNIT_CHOICES.clear()
-        kept = _UNIT_CHOICES[key] = (stamp, units, [(ref, unit_label(u)) for ref, u in units.items()])
-    return kept[1], kept[2]
+        return units, [(ref, unit_label(u)) for ref, u in units.items()]
+
+    scope = scope_for(user)
+    return kept_while_tree_unchanged(_UNIT_CHOICES, (scope.unit_ids, get_language() or ""), read,
+                                     stamp=scope.tree_stamp, limit=1000)
 
 
 class ChildFilterForm(forms.Form):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -90,13 +90,7 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
     A breakdown by a column of the child (CHILD_SPLITS: the ethnicity) is a second grouping key of
     the same query, the other counts summed over it: one pass over the day's children instead of two
     (every commune of the country on one date: the ethnicity's own pass was 2–3 s, measured)."""
-    splits = [c for c in codes if c in CHILD_SPLITS]
-    if len(splits) > 1:  # one column per pass: each multiplies the groups
-        first = child_counts(params, communes, [c for c in codes if c not in splits[1:]])
-        for code in splits[1:]:
-            first.update(child_counts(params, communes, [code]))
-        return first
-    split = splits[0] if splits else None
+    split = next((c for c in codes if c in CHILD_SPLITS), None)  # one at most (`child_split`)
     codes = [c for c in codes if c != split]
     day = params.as_of
     wanted = None if communes is None else set(communes)
@@ -114,7 +108,7 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
             .annotate(c_unit=F("residences__unit_id"), **split_of,
                       **{name: _flag(q) for name, q in flags.items()})
             .values("c_unit", *split_of, *flags))
-    out: dict[str, dict[int, Any]] = {code: {} for code in [*codes, *splits]}
+    out: dict[str, dict[int, Any]] = {code: {} for code in [*codes, *([split] if split else [])]}
     qn = connection.ops.quote_name
     # A child is one row: the database refuses two residences of a child that overlap (migration
     # registry/0010), so a plain count is a count of children. Without DISTINCT, PostgreSQL counts in
@@ -211,7 +205,10 @@ def child_count(code: str, label: str, **options: Any) -> Callable[[CountRule], 
 def child_split(code: str, label: str, column: str, keys: Callable[[], dict[Any, str]],
                 **options: Any) -> None:
     """Register a breakdown of the children counted on the as-of date by a column of the child:
-    `keys()` gives {column value: key}; a value it does not name (none recorded) counts as UNKNOWN."""
+    `keys()` gives {column value: key}; a value it does not name (none recorded) counts as UNKNOWN.
+    One such breakdown at most: each is a grouping key of the one pass, and two would multiply its groups."""
+    if CHILD_SPLITS.keys() - {code}:
+        raise ImproperlyConfigured(f"{code}: the grouped count has a split already ({', '.join(CHILD_SPLITS)})")
     CHILD_SPLITS[code] = (column, keys)
     indicator(code, label, batch=child_counts, **options)(lambda params: None)
 

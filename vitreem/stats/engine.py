@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version, version_on
+from vitreem.places.selectors import tree_stamp
 
 
 @dataclass(frozen=True)
@@ -259,10 +261,6 @@ _UNIT_CACHE_SEEN: list[Any] = [None, float("-inf")]  # the stamp it holds, when 
 
 
 def _unit_cache() -> dict[tuple[int, str], frozenset[int]]:
-    import time
-
-    from vitreem.places.selectors import tree_stamp
-
     now = time.monotonic()
     if now - _UNIT_CACHE_SEEN[1] >= 1.0:
         stamp = tree_stamp()

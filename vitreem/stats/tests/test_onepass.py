@@ -75,6 +75,19 @@ def test_indicators_say_how_they_are_computed():
     assert registry["budget_allocated"].by_commune is None
 
 
+def test_the_children_s_count_takes_one_split_only():
+    """A breakdown by a column of the child is the grouped count's second grouping key; a second one
+    would multiply its groups, so registering it is refused and registers nothing."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from vitreem.registry.indicators import CHILD_SPLITS, child_split
+
+    assert set(CHILD_SPLITS) == {"children_by_ethnicity"}
+    with pytest.raises(ImproperlyConfigured, match="split already"):
+        child_split("children_by_schooling_test", "—", "schooling", dict)
+    assert set(CHILD_SPLITS) == {"children_by_ethnicity"} and "children_by_schooling_test" not in indicators()
+
+
 def test_a_refresh_fills_every_unit_and_date_and_a_change_recomputes_only_its_commune(
         demo, django_capture_on_commit_callbacks):
     from vitreem.registry import services
