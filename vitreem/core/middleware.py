@@ -3,6 +3,8 @@
 import uuid
 from contextvars import ContextVar
 
+from vitreem.places.selectors import stamp_read_once
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 source_var: ContextVar[str] = ContextVar("audit_source", default="cli")
 
@@ -17,7 +19,10 @@ class RequestIdMiddleware:
         token = request_id_var.set(rid)
         source_token = source_var.set("api" if request.path.startswith("/api/") else "web")
         try:
-            response = self.get_response(request)
+            # the unit tree's stamp is read once per request (places.selectors.tree_stamp): its scope and
+            # its statistics derive from one stamp, and its query count does not depend on the clock
+            with stamp_read_once():
+                response = self.get_response(request)
         finally:
             request_id_var.reset(token)
             source_var.reset(source_token)

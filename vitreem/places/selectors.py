@@ -63,9 +63,36 @@ def unit_children(unit: AdminUnit) -> QuerySet[AdminUnit]:
 _suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
 
 
+# The stamp as read for the current request (`stamp_read_once`): an empty box until the first read.
+_read_once: ContextVar[list | None] = ContextVar("tree_stamp_read_once", default=None)
+
+
 def tree_stamp() -> dt.datetime | None:
-    """When the unit tree last changed (`TreeStamp`), None before any change was stamped."""
-    return TreeStamp.objects.values_list("changed_at", flat=True).first()
+    """When the unit tree last changed (`TreeStamp`), None before any change was stamped. Inside
+    `stamp_read_once()` (a request) it is read once: the scope and the statistics then derive from the
+    same stamp, and a request makes the same queries however long it takes."""
+    box = _read_once.get()
+    if box:
+        return box[0]
+    stamp = TreeStamp.objects.values_list("changed_at", flat=True).first()
+    if box is not None:
+        box.append(stamp)
+    return stamp
+
+
+def stamp_is_read_once() -> bool:
+    """True inside `stamp_read_once()`: `tree_stamp()` costs at most one query for the whole of it."""
+    return _read_once.get() is not None
+
+
+@contextmanager
+def stamp_read_once() -> Iterator[None]:
+    """Read the unit tree's stamp at most once within the block (a request: core.middleware)."""
+    token = _read_once.set([])
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
 
 
 def kept_while_tree_unchanged(memo: dict, key: Any, compute: Callable[[], Any], *, stamp: Any,
@@ -92,6 +119,9 @@ def tree_changed(**_signal) -> None:
     # one statement (an upsert): two edits at once cannot both try to create the row
     TreeStamp.objects.bulk_create([TreeStamp(pk=1, changed_at=timezone.now())], update_conflicts=True,
                                   unique_fields=["id"], update_fields=["changed_at"])
+    box = _read_once.get()
+    if box is not None:
+        box.clear()  # the rest of the request derives from the new stamp
 
 
 @contextmanager

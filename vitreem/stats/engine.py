@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version, version_on
-from vitreem.places.selectors import tree_stamp
+from vitreem.places.selectors import stamp_is_read_once, tree_stamp
 
 
 @dataclass(frozen=True)
@@ -253,16 +253,17 @@ def params_for(*, year: int | None = None, unit: AdminUnit | None = None, user: 
 
 
 # {(unit id, version of the day): the communes that make it up}: kept per process while the unit tree's
-# stamp (places.TreeStamp) does not move, looked at no more than once a second (`_unit_cache`): a unit
-# added, moved or renamed in the admin, or a new crosswalk, reaches the figures of a running server and
-# of the task worker within a second, without a query per unit.
+# stamp (places.TreeStamp) does not move (`_unit_cache`): a request compares the stamp its scope read
+# (no query of its own); outside a request (the task worker, a command) the stamp is looked at no more
+# than once a second. A unit added, moved or renamed in the admin, or a new crosswalk, reaches the
+# figures of a running server and of the task worker within a second, without a query per unit.
 _UNIT_CACHE: dict[tuple[int, str], frozenset[int]] = {}
 _UNIT_CACHE_SEEN: list[Any] = [None, float("-inf")]  # the stamp it holds, when the stamp was last read
 
 
 def _unit_cache() -> dict[tuple[int, str], frozenset[int]]:
     now = time.monotonic()
-    if now - _UNIT_CACHE_SEEN[1] >= 1.0:
+    if stamp_is_read_once() or now - _UNIT_CACHE_SEEN[1] >= 1.0:
         stamp = tree_stamp()
         if stamp != _UNIT_CACHE_SEEN[0]:
             _UNIT_CACHE.clear()

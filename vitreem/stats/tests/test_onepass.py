@@ -209,6 +209,42 @@ def test_a_unit_added_reaches_the_figures_of_a_running_process(demo):
         engine._UNIT_CACHE.clear()  # the unit goes with the test's rollback
 
 
+def test_a_request_reads_the_unit_tree_s_stamp_once_whatever_the_clock(demo, client):
+    """A request reads the tree's stamp once, for its scope, and the statistics compare their kept
+    communes with that same stamp: its query count does not depend on how long ago the process last
+    looked (it did: a request more than a second after the last read made one query more), and a unit
+    added is in the very next request's figures."""
+    from django.core.cache import cache
+
+    from vitreem.places.models import AdminUnit, Version
+    from vitreem.places.selectors import stamp_read_once
+    from vitreem.stats import engine
+
+    client.force_login(demo.users["leader"])
+    url = "/stats/?year=2022&unit=legacy:615"
+    assert client.get(url).status_code == 200
+    cache.clear()  # not the kept page: the figures are read again, through the units' communes
+    with CaptureQueriesContext(connection) as soon:
+        client.get(url)
+    cache.clear()
+    engine._UNIT_CACHE_SEEN[1] = float("-inf")  # as if the last look were long ago
+    with CaptureQueriesContext(connection) as later:
+        client.get(url)
+    assert len(later) == len(soon)
+    assert sum('"places_treestamp"' in q["sql"] for q in later.captured_queries) == 1
+
+    day = params_for(year=2022).as_of
+    before = engine._commune_ids(demo.district, day, None)
+    added = AdminUnit.objects.create(version=Version.LEGACY, code="99993", level=Level.COMMUNE, name="Xã Mới Thử",
+                                     short_name="Mới Thử", parent=demo.district,
+                                     province_code=demo.district.province_code, search_key="moi thu")
+    try:
+        with stamp_read_once():  # the next request, however soon
+            assert engine._commune_ids(demo.district, day, None) == before | {added.pk}
+    finally:
+        engine._UNIT_CACHE.clear()
+
+
 def test_stats_refresh_command(demo):
     rollups_clear()
     call_command("stats_refresh", "--year", "2023", stdout=open("/dev/null", "w"))  # noqa: SIM115
