@@ -283,7 +283,7 @@ def _dashboards(emit, floor: float) -> None:
         leader = User.objects.get(username="leader")
         worker = User.objects.get(username="commune")
         pages = [("province", leader, f"/stats/?unit={PROVINCE}"), ("commune", worker, f"/stats/?unit={COMMUNE}"),
-                 ("country", leader, "/stats/?unit=country")]
+                 ("country", _country_viewer(), "/stats/?unit=country")]
         for name, user, path in pages:
             cookie = _session_for(user)
             try:
@@ -353,6 +353,18 @@ def _dashboards(emit, floor: float) -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def _country_viewer():
+    """A leader assigned every province of both versions (the Ministry's view): the one kind of account
+    the country's dashboard opens for (stats.selectors.country_for_user)."""
+    from vitreem.accounts.models import Role, User
+    from vitreem.places.models import AdminUnit, Level
+
+    user, _created = User.objects.get_or_create(username="national_leader",
+                                                defaults={"role": Role.LEADER, "full_name": "Lãnh đạo Bộ"})
+    user.units.set(AdminUnit.objects.filter(level=Level.PROVINCE))
+    return user
 
 
 def _serve(var_dir) -> tuple[int, subprocess.Popen]:

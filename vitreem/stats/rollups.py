@@ -374,25 +374,32 @@ def figures_by_year(*, unit: AdminUnit | None, years: Iterable[int], codes: Iter
     return {year: out[year] for year in years}
 
 
-def figures_installation(*, day: dt.date, codes: Iterable[str]) -> dict[str, Any]:
-    """The whole installation's figures as of `day` (no user scope): the additive ones are the sum of its
-    provinces' stored values (the provinces of the day's version that the refresh filled), shares come
-    from those sums, the rest is computed for the installation. The country's figures on a national
-    installation, read in milliseconds; computed by the engine when nothing is stored yet."""
+def installation_provinces(day: dt.date) -> list[AdminUnit]:
+    """The provinces of the installation as of `day`: those of the day's version whose figures the
+    refresh stored (the provinces with children on the register). One indexed query; asking the
+    register itself which provinces it holds is a scan of every child (seconds at national scale)."""
     from vitreem.places.models import Level, version_on
 
+    filled = Rollup.objects.filter(code="children", as_of=day).values("unit_id")
+    return list(AdminUnit.objects.filter(pk__in=filled, level=Level.PROVINCE, version=version_on(day))
+                .order_by("code"))
+
+
+def figures_installation(*, day: dt.date, codes: Iterable[str], updating: set[Key] | None = None) -> dict[str, Any]:
+    """The whole installation's figures as of `day` (no user scope): the additive ones are the sum of its
+    provinces' stored values (`installation_provinces`), shares come from those sums, the rest is
+    computed for the installation. The country's figures on a national installation, read in
+    milliseconds; computed by the engine when nothing is stored yet. `updating` as for `figures`."""
     from .engine import add_up, compute
 
     codes = list(codes)
     registry = indicators()
-    province_ids = set(Rollup.objects.filter(code="children", as_of=day, unit__level=Level.PROVINCE,
-                                             unit__version=version_on(day)).values_list("unit_id", flat=True))
-    if not province_ids:
+    provinces = installation_provinces(day)
+    if not provinces:
         return compute(params_for(as_of=day), codes)
-    provinces = list(AdminUnit.objects.filter(pk__in=province_ids))
     wanted = list(dict.fromkeys([p for c in codes for p in registry[c].parts] + codes))
     summed = [c for c in wanted if registry[c].by_commune is not None]
-    rows = figures(units=provinces, days=[day], codes=summed)
+    rows = figures(units=provinces, days=[day], codes=summed, updating=updating)
     values = {c: add_up(registry[c], (rows[(p.pk, day)][c] for p in provinces)) for c in summed}
     values.update(compute(params_for(as_of=day), [c for c in wanted if c not in values and not registry[c].parts]))
     for code in wanted:
@@ -424,10 +431,11 @@ def _stamp(keys: list[str]) -> None:
                                   unique_fields=["key"], update_fields=["changed_at"])
 
 
-def unit_stamp(unit_pk: int) -> tuple:
-    """The last change stamps that concern a unit's figures (its own, dated or not, and "all"), for
-    caches above rollups: any change to the unit changes the tuple."""
-    rows = _Stamps([unit_pk], timezone.localdate().year + 1).rows
+def unit_stamp(unit_pk: int | Iterable[int]) -> tuple:
+    """The last change stamps that concern a unit's figures (its own, dated or not, and "all"), or
+    several units' (the country's provinces), for caches above rollups: any change to the unit
+    changes the tuple."""
+    rows = _Stamps([unit_pk] if isinstance(unit_pk, int) else unit_pk, timezone.localdate().year + 1).rows
     return tuple(sorted(rows.items()))
 
 

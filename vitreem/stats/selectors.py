@@ -7,6 +7,7 @@ to the user's scope; every figure carries the drill-down URL of its indicator.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -19,7 +20,7 @@ from vitreem.places.selectors import unit_resolve
 
 from .engine import _commune_ids, indicators, params_for, units_below
 from .indicators import drilldown_key, key_labels
-from .rollups import FIRST_YEAR, figures
+from .rollups import FIRST_YEAR, figures, figures_installation, installation_provinces
 
 # The headline figures of the year, in the order the committee states them; those whose app is not
 # installed are left out.
@@ -83,10 +84,61 @@ def unit_for_user(user: User, ref: str | None, *, day: dt.date) -> AdminUnit:
     return unit
 
 
-def unit_choices(user: User, day: dt.date) -> list[AdminUnit]:
+# The dashboard's address of the whole installation (`/stats/?unit=country`).
+COUNTRY = "country"
+
+
+@dataclass(frozen=True)
+class Country:
+    """The whole installation as the subject of a dashboard: on a national installation, the country
+    (the Ministry sums 34 provinces). Not an administrative unit: its figures are its provinces' stored
+    figures added up (`rollups.figures_installation`), and the units below it are its provinces."""
+
+    provinces: tuple[AdminUnit, ...]
+    pk = None
+    ref = COUNTRY
+    level = "country"
+    version = ""
+
+    @property
+    def name(self) -> str:
+        return _("Toàn quốc")
+
+
+def country_for_user(user: User, *, day: dt.date) -> Country:
+    """The country, for a user who sees every province of the installation; refused otherwise, and on
+    an installation of one province (its dashboard is that province's: a message, not a second page
+    of the same figures under another name)."""
+    require_figures(user)
+    provinces = installation_provinces(day)
+    if len(provinces) < 2:
+        raise ValidationFailed({"unit": _("Hệ thống chỉ có số liệu của một tỉnh: hãy chọn tỉnh đó.")})
+    if not all(scope_for(user).sees_unit(p.pk) for p in provinces):
+        raise PermissionDenied(_("Số liệu toàn quốc chỉ dành cho tài khoản được giao tất cả các tỉnh."),
+                               field="unit", code="out_of_scope")
+    return Country(tuple(provinces))
+
+
+def subject_for_user(user: User, ref: str | None, *, day: dt.date) -> AdminUnit | Country:
+    """What a dashboard is asked for: the country (`COUNTRY`) or a unit (`unit_for_user`)."""
+    return country_for_user(user, day=day) if ref == COUNTRY else unit_for_user(user, ref, day=day)
+
+
+def unit_choices(user: User, day: dt.date, current: AdminUnit | Country | None = None) -> list[AdminUnit | Country]:
     """Units for the selector: the user's units and those below them, of the version in force on `day`
-    first (a 2022 dashboard lists districts; a 2026 one the new communes)."""
+    first (a 2022 dashboard lists districts; a 2026 one the new communes). A user who sees the whole of
+    a national installation gets the country and the provinces (and the unit open now): thirteen
+    thousand communes are not a list to scroll; the table of the units below leads down to them."""
     ids = scope_for(user).unit_ids
+    try:
+        country = country_for_user(user, day=day)
+    except (ValidationFailed, PermissionDenied):
+        country = None
+    if country is not None:
+        provinces = AdminUnit.objects.filter(pk__in_ids=ids, level=Level.PROVINCE).only(
+            "pk", "name", "version", "code", "level", "parent_id")
+        extra = [current] if isinstance(current, AdminUnit) and current.level != Level.PROVINCE else []
+        return [country, *sorted([*provinces, *extra], key=lambda u: (u.version != version_on(day), u.name))]
     qs = AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
     units = list(qs.only("pk", "name", "version", "code", "level", "parent_id"))
     order: dict[str, int] = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
@@ -115,19 +167,27 @@ def _figure(code: str, value: Any, prev: Any, params, user: User) -> dict[str, A
 
 def dashboard(*, user: User, year: Any = None, unit: str | None = None, sort: str = "", with_map: bool = True
               ) -> dict[str, Any]:
-    """Everything the dashboard page shows, for `user` (scope-limited)."""
+    """Everything the dashboard page shows, for `user` (scope-limited), of a unit or of the country
+    (`unit=COUNTRY`: the sums of the provinces, and the provinces below it)."""
     year = year_clean(year)
     params = params_for(year=year)
     day, prev_day = params.as_of, params_for(year=year - 1).as_of
-    unit_obj = unit_for_user(user, unit, day=day)
+    subject = subject_for_user(user, unit, day=day)
+    unit_obj = subject if isinstance(subject, AdminUnit) else None
     params = params_for(year=year, unit=unit_obj, user=user)
     prev_params = params_for(year=year - 1, unit=unit_obj, user=user)
+    updating: set = set()  # figures served their last values while the worker brings them up to date
+
+    def values_of(days: list[dt.date], codes: list[str]) -> dict[dt.date, dict[str, Any]]:
+        if unit_obj is None:  # the country: every province is in the user's scope (country_for_user)
+            return {d: figures_installation(day=d, codes=codes, updating=updating) for d in days}
+        rows = figures(units=[unit_obj], days=days, codes=codes, user=user, updating=updating)
+        return {d: rows[(unit_obj.pk, d)] for d in days}
 
     head_codes = available(HEADLINE)
     extra = available(["by_group", "population"])
-    updating: set = set()  # figures served their last values while the worker brings them up to date
-    rows = figures(units=[unit_obj], days=[day, prev_day], codes=head_codes + extra, user=user, updating=updating)
-    now, before = rows[(unit_obj.pk, day)], rows[(unit_obj.pk, prev_day)]
+    rows = values_of([day, prev_day], head_codes + extra)
+    now, before = rows[day], rows[prev_day]
     headline = [_figure(c, now[c], before[c], params, user) for c in head_codes]
 
     groups = []
@@ -139,7 +199,7 @@ def dashboard(*, user: User, year: Any = None, unit: str | None = None, sort: st
                            "url": drilldown_key("by_group", params, code)})
 
     # by unit below
-    below = units_below(unit_obj, day=day)
+    below = list(subject.provinces) if isinstance(subject, Country) else units_below(subject, day=day)
     scope = scope_for(user)
     below = [u for u in below if scope.sees_unit(u.pk)]
     table_codes = available(TABLE)
@@ -158,28 +218,29 @@ def dashboard(*, user: User, year: Any = None, unit: str | None = None, sort: st
     years = list(range(max(FIRST_YEAR, year - 5), year + 1))
     trend_days = {y: params_for(year=y).as_of for y in years}
     trend_codes = available(TREND)
-    trend_rows = figures(units=[unit_obj], days=list(trend_days.values()), codes=trend_codes, user=user,
-                         updating=updating)
-    trend = {indicators()[c].label: [(y, trend_rows[(unit_obj.pk, d)][c]) for y, d in trend_days.items()]
-             for c in trend_codes}
+    trend_rows = values_of(list(trend_days.values()), trend_codes)
+    trend = {indicators()[c].label: [(y, trend_rows[d][c]) for y, d in trend_days.items()] for c in trend_codes}
 
+    # the map: a unit's communes; the country's provinces
     points: list[dict[str, Any]] = []
-    if with_map and unit_obj.level != Level.COMMUNE:
-        ids = _commune_ids(unit_obj, day, None) or frozenset()
-        ids = ids & scope.unit_ids
-        communes = list(AdminUnit.objects.filter(pk__in=ids).only("pk", "name", "latitude", "longitude", "version",
-                                                                   "code", "level"))
-        if communes:
-            values = figures(units=communes, days=[day], codes=["children"], user=user, updating=updating)
+    if with_map and (unit_obj is None or unit_obj.level != Level.COMMUNE):
+        if unit_obj is None:
+            places = below
+        else:
+            ids = (_commune_ids(unit_obj, day, None) or frozenset()) & scope.unit_ids
+            places = list(AdminUnit.objects.filter(pk__in=ids).only("pk", "name", "latitude", "longitude", "version",
+                                                                    "code", "level"))
+        if places:
+            values = figures(units=places, days=[day], codes=["children"], user=user, updating=updating)
             points = [{"name": c.name, "lat": c.latitude, "lon": c.longitude, "value": values[(c.pk, day)]["children"],
                        "url": drill("children", params_for(year=year, unit=c, user=user))}
-                      for c in communes]
+                      for c in places]
 
-    return {"year": year, "day": day, "prev_year": year - 1, "unit": unit_obj, "params": params,
+    return {"year": year, "day": day, "prev_year": year - 1, "unit": subject, "params": params,
             "prev_params": prev_params, "headline": headline, "groups": groups, "table": table,
             "table_codes": [{"code": c, "label": indicators()[c].label} for c in table_codes], "trend": trend,
-            "points": points, "no_data": not now.get("children"), "targets": targets_summary(year=year, unit=unit_obj,
-                                                                                             user=user),
+            "points": points, "no_data": not now.get("children"),
+            "targets": targets_summary(year=year, unit=unit_obj, user=user) if unit_obj is not None else None,
             "sort": sort, "updating": bool(updating)}
 
 

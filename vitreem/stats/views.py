@@ -22,7 +22,7 @@ from vitreem.core.errors import DomainError, NotFound, PermissionDenied
 from . import charts
 from .engine import params_for
 from .rollups import refreshed_stamp, unit_stamp
-from .selectors import dashboard, home_figures, unit_choices, unit_for_user, year_clean
+from .selectors import Country, dashboard, home_figures, subject_for_user, unit_choices, year_clean
 
 CACHE_SECONDS = 3600
 # The kept page holds these instead of the CSRF token (a token is per browser and masked per response)
@@ -76,11 +76,13 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         kept = cache.get(key)
         if kept is not None and (
                 kept["refreshed"] == refreshed_stamp() if kept["updating"]
-                else kept["stamp"] == unit_stamp(kept["unit_pk"])):
+                else kept["stamp"] == unit_stamp(kept["unit_pks"])):
             return _serve(request, kept["html"])
-        unit = unit_for_user(request.user, request.GET.get("unit") or None, day=day)
-        stamp, refreshed = unit_stamp(unit.pk), refreshed_stamp()  # before the figures are read
-        data = dashboard(user=request.user, year=year, unit=unit.ref, sort=request.GET.get("sort", ""))
+        subject = subject_for_user(request.user, request.GET.get("unit") or None, day=day)
+        # the country's page is current while none of its provinces is stamped
+        unit_pks = [p.pk for p in subject.provinces] if isinstance(subject, Country) else [subject.pk]
+        stamp, refreshed = unit_stamp(unit_pks), refreshed_stamp()  # before the figures are read
+        data = dashboard(user=request.user, year=year, unit=subject.ref, sort=request.GET.get("sort", ""))
     except NotFound as exc:
         return render(request, "404.html", {"message": exc.message}, status=404)
     except PermissionDenied as exc:
@@ -92,7 +94,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                                            title=_("Trẻ em có hoàn cảnh đặc biệt theo nhóm"))
     data["trend_chart"] = charts.line_chart(data["trend"], title=_("Xu hướng qua các năm"))
     data["map"] = charts.point_map(data["points"], title=_("Số trẻ em theo xã, phường"))
-    data["units"] = unit_choices(request.user, data["day"])
+    data["units"] = unit_choices(request.user, data["day"], current=subject)
     data["years"] = _years()
     data["body"] = render_to_string("stats/_dashboard_body.html", data, request)
     # Messages waiting for the user are shown (and consumed) by this rendering only: a page that
@@ -101,7 +103,7 @@ def dashboard_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     html = render_to_string("stats/dashboard.html", {**data, "csrf_token": CSRF_PLACEHOLDER,
                                                      "header_name": NAME_PLACEHOLDER}, request)
     if keep:
-        cache.set(key, {"stamp": stamp, "refreshed": refreshed, "updating": data["updating"], "unit_pk": unit.pk,
+        cache.set(key, {"stamp": stamp, "refreshed": refreshed, "updating": data["updating"], "unit_pks": unit_pks,
                         "html": html}, CACHE_SECONDS)
     return _serve(request, html)
 
