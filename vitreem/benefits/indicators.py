@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -44,16 +43,17 @@ def payroll_by_commune(params: Params, communes, codes: list[str]) -> dict[str, 
     adjustments, VND) and its number of lines — from one payroll computation for all the communes. The
     month starts in the version of the units of the as-of date (the 2025 reform took effect on the first
     of a month)."""
-    from .payroll import payroll_compute
+    from .payroll import payroll_totals
     from .rules import PROGRAMME_START
 
-    out: dict[str, dict[int, int]] = {"allowance_monthly_cost": defaultdict(int), "allowance_payroll_lines": defaultdict(int)}
+    out: dict[str, dict[int, int]] = {"allowance_monthly_cost": {}, "allowance_payroll_lines": {}}
     month = month_of(params.as_of)
     if month >= PROGRAMME_START:
-        for line in payroll_compute(month=month, commune_ids=None if communes is None else frozenset(communes)).lines:
-            out["allowance_monthly_cost"][line.unit_id] += line.total
-            out["allowance_payroll_lines"][line.unit_id] += 1
-    return {code: dict(out[code]) for code in codes}
+        totals = payroll_totals(month=month, commune_ids=None if communes is None else frozenset(communes))
+        for unit_id, (total, lines) in totals.items():
+            out["allowance_monthly_cost"][unit_id] = total
+            out["allowance_payroll_lines"][unit_id] = lines
+    return {code: out[code] for code in codes}
 
 
 def _payroll_drill(p: Params) -> str:

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
 from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Residence, Schooling
+from vitreem.registry.rules import covers
 
 from .models import Adjustment, Allowance, AllowancePeriod, Decision, LineKind, PaidLine, Payroll, RuleChange
 from .rules import (
@@ -203,7 +204,7 @@ def _residence_unit(history: list[tuple[int, dt.date, dt.date | None]], day: dt.
 
 def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | None,
                     rules: RuleBook | None = None, use_snapshots: bool = True,
-                    include_units: bool = True,
+                    include_units: bool = True, snapshot_lines: bool = True,
                     assumed_changes: Sequence[tuple[dt.date, dt.datetime]] = ()) -> PayrollResult:
     """The payroll of `month` for the communes `commune_ids` (None = every commune), in three phases:
     who is paid and by which commune (`_recipients`), which paid months to reconcile (`_reconciliation`),
@@ -212,7 +213,9 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     Locked communes are read from their snapshot; the others are computed. Raises a DomainError when
     no base level is in force for the month (a payroll is never computed on a guess).
     `assumed_changes` — (first month affected, when) of rule changes not recorded yet: the dry run of
-    what a change would create (`vitreem payroll_adjustments --rules-from`)."""
+    what a change would create (`vitreem payroll_adjustments --rules-from`).
+    `snapshot_lines=False`: the locked communes' lines are left out (`payroll_totals` sums what was
+    paid in the database instead of rebuilding every paid line)."""
     month = month_of(month)
     if month < PROGRAMME_START:
         raise DomainError(_("Tháng %(m)s trước ngày Nghị định 20/2021 có hiệu lực (01/7/2021).")
@@ -223,7 +226,7 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     if commune_ids is not None and locked and set(commune_ids) <= set(locked):
         who = _Who(history={}, here={}, allowances=[])  # every commune paid: the snapshots are the payroll
     else:
-        who = _recipients(month, commune_ids, assumed_changes)
+        who = _recipients(month, commune_ids, assumed_changes, paid_from=frozenset(locked))
     todo = [a for a in who.allowances if who.here[a.child_id] not in locked]
     rec = _reconciliation(todo, month, who, assumed_changes)
     units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(who.here.values()) | set(locked))} \
@@ -231,7 +234,7 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
     lines = [line for a in todo if (line := _line(a, month, who.here[a.child_id], calc, rec)).amount
              or line.arrears or line.adjustment]
-    if locked:
+    if locked and snapshot_lines:
         lines.extend(_snapshot_lines(list(locked.values()), rules))
     lines.sort(key=lambda ln: (units[ln.unit_id].code if ln.unit_id in units else "", ln.name, ln.allowance_id))
     return PayrollResult(month=month, base_level=rules.base_for(month) or 0, lines=lines,
@@ -245,8 +248,28 @@ class _Who:
     allowances: list[Allowance]
 
 
+def payroll_totals(*, month: dt.date, commune_ids: frozenset[int] | set[int] | None) -> dict[int, tuple[int, int]]:
+    """{commune: (total VND, number of lines)} of the payroll of `month`, equal to what the lines of
+    `payroll_compute` add up to: the open communes computed, the locked ones summed in the database from
+    what was paid (a line per allowance of a payroll). Rebuilding every paid line of every locked
+    payroll, to add them up, was half of the statistics' fill on the demo province."""
+    out: dict[int, tuple[int, int]] = {}
+    for line in payroll_compute(month=month, commune_ids=commune_ids, snapshot_lines=False).lines:
+        total, lines = out.get(line.unit_id, (0, 0))
+        out[line.unit_id] = (total + line.total, lines + 1)
+    paid = PaidLine.objects.filter(payroll__month=month_of(month))
+    if commune_ids is not None:
+        paid = paid.filter(payroll__unit_id__in=list(commune_ids))
+    for unit_id, total, lines in (paid.values("payroll__unit_id").annotate(t=Sum("amount"),
+                                                                           n=Count("allowance_id", distinct=True))
+                                  .values_list("payroll__unit_id", "t", "n")):
+        out[unit_id] = (total, lines)
+    return out
+
+
 def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
-                assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> _Who:
+                assumed_changes: Sequence[tuple[dt.date, dt.datetime]], *, paid_from: frozenset[int] = frozenset()
+                ) -> _Who:
     """People with an allowance begun by this month, paid by the commune they lived in on the 1st of the
     month (moves and the 2025 reform follow). Driven from the (few) allowances, not the (many) residences.
 
@@ -257,6 +280,10 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
     payable = Allowance.objects.filter(periods__start__lte=month).filter(_may_owe(month, assumed_changes))
     if commune_ids is not None and len(commune_ids) <= 200:
         payable = payable.filter(child__residences__unit_id__in=list(commune_ids))
+    if paid_from:
+        # Who lives on the 1st in a commune whose payroll is locked is paid from its snapshot: not read.
+        payable = payable.exclude(Exists(Residence.objects.filter(
+            covers(month), child=OuterRef("child"), unit_id__in=list(paid_from))))
     history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
     for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=Subquery(payable.values("child_id")))
                                           .values_list("child_id", "unit_id", "start", "end")):

@@ -490,3 +490,32 @@ def test_the_adjustments_dry_run_is_scoped_and_audited(units, worker_a, worker_b
     call_command("payroll_adjustments", month="2024-04", as_user=worker_a.username, stdout=io.StringIO())
     assert AuditEntry.objects.filter(actor=worker_a, object_type="benefits.payroll_adjustments").count() == 1
     assert not AuditEntry.objects.filter(actor=worker_b, object_type="benefits.payroll_adjustments").exists()
+
+
+@pytest.mark.django_db
+def test_the_payroll_totals_of_the_statistics_are_what_the_lines_add_up_to(units, worker_a, worker_b):
+    """The statistics' monthly cost and lines (benefits.indicators) come from `payroll_totals`: the open
+    communes computed, the locked ones summed from what was paid — the same as adding up every line of
+    `payroll_compute`, arrears and a correction included, for every commune and for some."""
+    from vitreem.benefits.payroll import payroll_totals
+
+    paid = make_child(units.commune_a, birth=D(2019, 6, 1), episodes=[("2", D(2019, 6, 2))])
+    for m in ("2024-01", "2024-02", "2024-03"):
+        services.payroll_lock(actor=worker_a, month=month_parse(m), unit=units.commune_a)
+    enrol(worker_a, paid, "no_nurture", D(2024, 4, 10), arrears_from=D(2024, 1, 1), arrears_reason="Quyết định chậm")
+    other = make_child(units.commune_a, birth=D(2018, 2, 2), episodes=[("1", D(2020, 1, 1))])
+    enrol(worker_a, other, "no_nurture", D(2024, 3, 4))
+    services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)  # April of A: locked
+    open_b = make_child(units.commune_b, birth=D(2017, 2, 2), episodes=[("1", D(2020, 1, 1))])
+    enrol(worker_b, open_b, "no_nurture", D(2024, 3, 4))
+    april = D(2024, 4, 1)
+    for communes in (None, {units.commune_a.pk}, {units.commune_a.pk, units.commune_b.pk}, {units.commune_b.pk}):
+        expected: dict[int, tuple[int, int]] = {}
+        for ln in payroll_compute(month=april, commune_ids=communes).lines:
+            total, n = expected.get(ln.unit_id, (0, 0))
+            expected[ln.unit_id] = (total + ln.total, n + 1)
+        assert payroll_totals(month=april, commune_ids=communes) == expected
+    # A: April and January–March in arrears for the first, April and March (locked without it) for the
+    # second; B: April
+    assert payroll_totals(month=april, commune_ids=None) == {
+        units.commune_a.pk: (4 * 540_000 + 2 * 540_000, 2), units.commune_b.pk: (540_000, 1)}
