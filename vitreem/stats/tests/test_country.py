@@ -60,6 +60,10 @@ def test_the_country_is_the_sum_of_its_provinces(demo, country):
     provinces = {r["unit"].code: r["values"][0]["value"] for r in this_year["table"]}
     assert provinces["01"] == 2 and now["children"] == sum(provinces.values())
     assert now["children"] == compute(params_for(year=timezone.localdate().year), ["children"])["children"]
+    # the API gives the same figures (other tools read the country there)
+    api = client.get("/api/stats/figures?unit=country&codes=children,special_circumstances").json()
+    assert api["unit"] == "country" and api["figures"]["children"] == now["children"]
+    assert api["figures"]["special_circumstances"] == now["special_circumstances"]
     # the trend is the country's, year by year
     trend = this_year["trend"][next(iter(this_year["trend"]))]
     assert trend[-1] == (timezone.localdate().year, now["children"])
@@ -76,8 +80,9 @@ def test_the_selector_offers_the_country_to_who_sees_every_province_and_not_the_
 
 @pytest.mark.parametrize("username", ["province", "leader", "commune", "reporter"])
 def test_nobody_who_does_not_see_every_province_sees_the_country(demo, country, username):
-    assert login(demo.users[username]).get("/stats/?unit=country").status_code == 403
-    assert login(country["worker"]).get("/stats/?unit=country").status_code == 403
+    for path in ("/stats/?unit=country", "/api/stats/figures?unit=country"):
+        assert login(demo.users[username]).get(path).status_code == 403
+        assert login(country["worker"]).get(path).status_code == 403
 
 
 def test_an_installation_of_one_province_has_no_country_page(demo):
