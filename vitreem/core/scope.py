@@ -64,10 +64,6 @@ class Scope:
     decides_cases: bool = False
     manages_caseload: bool = False
 
-    # The unit tree's stamp the scope was derived under (places.TreeStamp): what else a request derives
-    # from the tree alone is kept against it, without reading it again (registry.forms' unit options).
-    tree_stamp: Any = None
-
     def sees_unit(self, unit_id: int | None) -> bool:
         return unit_id is not None and unit_id in self.unit_ids
 
@@ -94,12 +90,12 @@ def _with_merged_predecessors(unit_ids: set[int]) -> set[int]:
 _UNITS_UNDER: dict[frozenset[int], tuple[Any, frozenset[int]]] = {}
 
 
-def _units_under(assigned: list, stamp: Any) -> frozenset[int]:
+def _units_under(assigned: list) -> frozenset[int]:
     from vitreem.places.selectors import descendant_ids, kept_while_tree_unchanged
 
     return kept_while_tree_unchanged(
         _UNITS_UNDER, frozenset(u.pk for u in assigned),
-        lambda: frozenset(_with_merged_predecessors(descendant_ids(assigned))), stamp=stamp)
+        lambda: frozenset(_with_merged_predecessors(descendant_ids(assigned))))
 
 
 def scope_for(user: User | AnonymousUser | None) -> Scope:
@@ -120,12 +116,9 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         STANDING_AGENCY_ROLES,
         Role,
     )
-    from vitreem.places.selectors import tree_stamp
-
     role = user.role
     assigned = list(user.units.all())
-    stamp = tree_stamp()
-    unit_ids = _units_under(assigned, stamp)
+    unit_ids = _units_under(assigned)
     member_units = frozenset([user.member_unit_id] if user.member_unit_id else [])
     scope = Scope(
         user_id=user.pk,
@@ -148,7 +141,6 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         works_cases=role in CASE_WORKER_ROLES,
         decides_cases=role in CASE_DECIDER_ROLES,
         manages_caseload=role in CASELOAD_MANAGER_ROLES,
-        tree_stamp=stamp,
     )
     user._vitreem_scope = scope
     return scope

@@ -95,13 +95,13 @@ def stamp_read_once() -> Iterator[None]:
         _read_once.reset(token)
 
 
-def kept_while_tree_unchanged(memo: dict, key: Any, compute: Callable[[], Any], *, stamp: Any,
-                              limit: int = 10_000) -> Any:
-    """`compute()`, kept per process in `memo` under `key` while the unit tree's stamp (`stamp`, as
-    `tree_stamp()` read it for this request) does not move: what is derived from the tree alone (the
-    units under an assignment, a scope's unit options) is not derived again on every request. The
-    stamp is a time, not a counter: a change rolled back (a test) cannot repeat a stamp. At most
-    `limit` keys (one per distinct assignment or scope): bounded all the same."""
+def kept_while_tree_unchanged(memo: dict, key: Any, compute: Callable[[], Any], *, limit: int = 10_000) -> Any:
+    """`compute()`, kept per process in `memo` under `key` while the unit tree's stamp (`tree_stamp()`:
+    read once per request) does not move: what is derived from the tree alone (the units under an
+    assignment, a scope's unit options) is not derived again on every request. The stamp is a time,
+    not a counter: a change rolled back (a test) cannot repeat a stamp. At most `limit` keys (one per
+    distinct assignment or scope): bounded all the same."""
+    stamp = tree_stamp()
     kept = memo.get(key)
     if kept is not None and kept[0] == stamp:
         return kept[1]

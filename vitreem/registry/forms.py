@@ -104,7 +104,7 @@ class ServiceErrorsMixin:
 # {(the scope's units, language): (the unit tree's stamp, ({ref: unit}, [(ref, label)]))}: a province's
 # filter lists its ~400 units, read and labelled on every visit of the child list (a fifth of the
 # province's name search, profiled). Kept per process while the unit tree does not change, like the
-# scope's units (places.selectors.kept_while_tree_unchanged, against the stamp the scope was read under).
+# scope's units (places.selectors.kept_while_tree_unchanged, against the stamp read once per request).
 _UNIT_CHOICES: dict[tuple[frozenset[int], str], Any] = {}
 
 
@@ -118,9 +118,8 @@ def _unit_choices(user) -> tuple[dict[str, AdminUnit], list[tuple[str, str]]]:
         units = {u.ref: u for u in units_for_user(user=user).only("version", "code", "level", "name")}
         return units, [(ref, unit_label(u)) for ref, u in units.items()]
 
-    scope = scope_for(user)
-    return kept_while_tree_unchanged(_UNIT_CHOICES, (scope.unit_ids, get_language() or ""), read,
-                                     stamp=scope.tree_stamp, limit=1000)
+    return kept_while_tree_unchanged(_UNIT_CHOICES, (scope_for(user).unit_ids, get_language() or ""), read,
+                                     limit=1000)
 
 
 class ChildFilterForm(forms.Form):

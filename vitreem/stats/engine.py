@@ -253,8 +253,8 @@ def params_for(*, year: int | None = None, unit: AdminUnit | None = None, user: 
 
 
 # {(unit id, version of the day): the communes that make it up}: kept per process while the unit tree's
-# stamp (places.TreeStamp) does not move (`_unit_cache`): a request compares the stamp its scope read
-# (no query of its own); outside a request (the task worker, a command) the stamp is looked at no more
+# stamp (places.TreeStamp) does not move (`_unit_cache`): a request compares the stamp it read once
+# (places.selectors.tree_stamp: no query of its own after the scope's); outside a request (the task worker, a command) the stamp is looked at no more
 # than once a second. A unit added, moved or renamed in the admin, or a new crosswalk, reaches the
 # figures of a running server and of the task worker within a second, without a query per unit.
 _UNIT_CACHE: dict[tuple[int, str], frozenset[int]] = {}
