@@ -278,32 +278,31 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
     manual correction, or running in a month a pending rule correction affects). The others — stopped
     long ago and unchanged, most of them once under-3s age out — cost nothing."""
     payable = Allowance.objects.filter(periods__start__lte=month).filter(_may_owe(month, assumed_changes))
-    if commune_ids is not None and len(commune_ids) <= 200:
-        payable = payable.filter(child__residences__unit_id__in=list(commune_ids))
+    few = commune_ids is not None and len(commune_ids) <= 200  # a commune's figures, its payroll page
+    if few:
+        payable = payable.filter(child__residences__unit_id__in_ids=commune_ids)
     if paid_from:
         # Who lives on the 1st in a commune whose payroll is locked is paid from its snapshot: not read.
         payable = payable.exclude(Exists(Residence.objects.filter(
             covers(month), child=OuterRef("child"), unit_id__in=list(paid_from))))
-    few = commune_ids is not None and len(commune_ids) <= 200
     if few:
-        # A few communes (a commune's figures, its payroll page): the allowances read once, their ids
-        # passed on, rather than the same join of the communes' residences run twice as subqueries.
+        # The allowances read once and their ids passed on (one array parameter each), rather than the
+        # same join of the communes' residences run twice as subqueries.
         pairs = set(payable.values_list("pk", "child_id"))
-        children: Any = sorted({child for _pk, child in pairs})
+        residences = Residence.objects.filter(child_id__in_ids={child for _pk, child in pairs})
     else:
-        children = Subquery(payable.values("child_id"))
+        residences = Residence.objects.filter(child_id__in=Subquery(payable.values("child_id")))
     history: dict[int, list[tuple[int, dt.date, dt.date | None]]] = defaultdict(list)
-    for child_id, unit_id, start, end in (Residence.objects.filter(child_id__in=children)
-                                          .values_list("child_id", "unit_id", "start", "end")):
+    for child_id, unit_id, start, end in residences.values_list("child_id", "unit_id", "start", "end"):
         history[child_id].append((unit_id, start, end))
     here: dict[int, int] = {}
     for child_id, rows in history.items():
         where = _residence_unit(rows, month)
         if where is not None and (commune_ids is None or where in commune_ids):
             here[child_id] = where
-    ids: Any = sorted(pk for pk, child in pairs if child in here) if few else Subquery(payable.values("pk"))
-    allowances = [a for a in Allowance.objects.filter(pk__in=ids)
-                  .select_related("child").prefetch_related("periods") if a.child_id in here]
+    chosen = (Allowance.objects.filter(pk__in_ids={pk for pk, child in pairs if child in here}) if few
+              else Allowance.objects.filter(pk__in=Subquery(payable.values("pk"))))
+    allowances = [a for a in chosen.select_related("child").prefetch_related("periods") if a.child_id in here]
     # The children a single parent raises (Art. 5(4)): read for those allowances only.
     raised: dict[int, list[Any]] = defaultdict(list)
     parents = [a.pk for a in allowances if a.parent_name]
