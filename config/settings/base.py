@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -41,9 +42,6 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
-    # django-ninja as an app: /api/docs then renders Swagger UI from ninja's own static files, served by
-    # vitreem, instead of a public CDN (issue 20 item 7: an isolated network, no third-party script).
-    "ninja",
     "vitreem.core",
     "vitreem.places",
     "vitreem.accounts",
@@ -105,10 +103,18 @@ CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_MODE == "report-only" else Non
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# /api/docs renders Swagger UI from django-ninja's own page and static files, served by vitreem, not from
+# a public CDN (issue 20 item 7: an isolated network, no third-party script). They are found by path
+# (vitreem.core.api.LocalSwagger) rather than by installing ninja as an app: as an app it imported
+# pydantic into every process start, 0.4 of the 1.6 s of django.setup() for a command such as
+# `vitreem stats --json` (issue 13).
+NINJA_DIR = Path(find_spec("ninja").origin).parent  # type: ignore[union-attr, arg-type]
+STATICFILES_DIRS = [NINJA_DIR / "static"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "vitreem" / "templates"],
+        "DIRS": [BASE_DIR / "vitreem" / "templates", NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

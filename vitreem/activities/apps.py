@@ -10,7 +10,6 @@ class ActivitiesConfig(AppConfig):
 
         from vitreem.core.nav import register_home_panel, register_nav
 
-        from .views import home_panel
 
         def visible(user) -> bool:
             from vitreem.core.scope import scope_for
@@ -18,4 +17,4 @@ class ActivitiesConfig(AppConfig):
             return bool(scope_for(user).unit_ids)
 
         register_nav("activities:index", _("Hoạt động"), order=60, visible=visible)
-        register_home_panel("activities/home_panel.html", home_panel, order=60)
+        register_home_panel("activities/home_panel.html", "vitreem.activities.views.home_panel", order=60)

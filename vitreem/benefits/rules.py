@@ -26,8 +26,8 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from vitreem.core.bounds import MAX_YEAR, MIN_YEAR
 from vitreem.core.errors import DomainError
-from vitreem.core.params import MAX_YEAR, MIN_YEAR
 from vitreem.registry.codes import nurture_case_label
 
 # Decree 20/2021 took effect on 1 July 2021: no month before it is computed.

@@ -10,7 +10,6 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from vitreem.core.nav import register_home_panel, register_nav
 
-        from .views import home_panel_context
 
         register_nav("cases:list", _("Vụ việc"), order=30, visible=lambda user: bool(getattr(user, "is_authenticated", False)))
-        register_home_panel("cases/home_panel.html", home_panel_context, order=20)  # type: ignore[arg-type]
+        register_home_panel("cases/home_panel.html", "vitreem.cases.views.home_panel_context", order=20)

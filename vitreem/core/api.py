@@ -8,15 +8,18 @@ the schema documents the error statuses the handlers below answer on every opera
 from __future__ import annotations
 
 import importlib
+import json
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
@@ -83,6 +86,18 @@ class Api(NinjaAPI):
         return schema
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's own page and files, which the settings add to the template and static
+    dirs (ninja is not an installed app: see NINJA_DIR in config/settings/base.py). Ninja itself falls
+    back to a page that loads the UI from a public CDN when it is not an installed app."""
+
+    def render_page(self, request, api, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        csrf = any(getattr(a, "csrf", False) for a in api.auth or [])  # the session's: the page sends its token
+        context = {"swagger_settings": json.dumps(self.settings, indent=1), "api": api, "add_csrf": csrf}
+        return render(request, self.template, context)
+
+
 class ObjectBodies(Parser):
     """Every JSON body of the API is an object. A schema reads anything else by its attributes (ninja's way
     of reading model instances): a body of "x" set an activity's title to "X" (`"x".title()`), and [] or true
@@ -103,6 +118,7 @@ api = Api(
     auth=[TokenAuth(), Session()],
     parser=ObjectBodies(),
     urls_namespace="api",
+    docs=LocalSwagger(),
     docs_url="/docs",
     openapi_url="/openapi.json",
     # The API's description (every endpoint, every field of a child's record) is for logged-in users only

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,17 @@ class HomePanel:
     """A block of the home page contributed by an app: a template and a function giving its context."""
 
     template: str
-    context: Callable[[Any], dict | None]
+    context: str  # the dotted path of a function (request) -> dict | None, imported when the home page is drawn
     order: int
 
 
 _PANELS: list[HomePanel] = []
 
 
-def register_home_panel(template: str, context: Callable[[Any], dict | None], *, order: int = 50) -> None:
+def register_home_panel(template: str, context: str, *, order: int = 50) -> None:
+    """`context` is a dotted path, not the function: importing an app's views from AppConfig.ready()
+    pulled django-ninja and pydantic into every process start, a third of `django.setup()` for a
+    command such as `vitreem stats --json` that draws no page."""
     if any(p.template == template for p in _PANELS):
         return
     _PANELS.append(HomePanel(template, context, order))
@@ -66,7 +70,7 @@ def home_panels(request) -> list[dict]:
     panels = []
     for panel in sorted(_PANELS, key=lambda p: p.order):
         try:
-            ctx = panel.context(request)
+            ctx = import_string(panel.context)(request)
         except DomainError:
             # A panel whose data is not set up yet (e.g. no rule in force) must not take the home page down.
             logging.getLogger("vitreem.nav").exception("home panel %s failed", panel.template)

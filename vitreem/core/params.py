@@ -20,14 +20,8 @@ from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from .bounds import MAX_AMOUNT, MAX_ID, MAX_OFFSET, MAX_PAGE, MAX_YEAR, MIN_YEAR
 from .errors import DomainError
-
-# Bounds: generous for any real use, far inside what the database and the calendar hold.
-MAX_PAGE = 100_000
-MAX_OFFSET = 10_000_000
-MAX_ID = 2**63 - 1  # a 64-bit key: PostgreSQL's bigint, SQLite's integer
-MAX_AMOUNT = 10**15  # VND: a million billion, far past any budget line
-MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 class BadParameter(DomainError, BadRequest):

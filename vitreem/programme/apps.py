@@ -13,10 +13,4 @@ class ProgrammeConfig(AppConfig):
         from .permissions import can_use_programme
 
         register_nav("programme:index", _("Mục tiêu & báo cáo"), order=40, visible=can_use_programme)
-
-        def panel(request):
-            from .views import home_panel_context
-
-            return home_panel_context(request)
-
-        register_home_panel("programme/home_panel.html", panel, order=40)
+        register_home_panel("programme/home_panel.html", "vitreem.programme.views.home_panel_context", order=40)

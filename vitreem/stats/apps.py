@@ -12,9 +12,8 @@ class StatsConfig(AppConfig):
         from vitreem.core.scope import scope_for
 
         from .rollups import invalidate_entries
-        from .views import home_panel_context
 
         # every audited change marks the figures of its units stale (rollups.py)
         on_change(invalidate_entries)
         register_nav("stats:dashboard", _("Thống kê"), order=20, visible=lambda user: scope_for(user).read_children)
-        register_home_panel("stats/home_panel.html", home_panel_context, order=10)
+        register_home_panel("stats/home_panel.html", "vitreem.stats.views.home_panel_context", order=10)
