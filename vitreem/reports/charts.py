@@ -37,8 +37,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def _png(img: Image.Image) -> bytes:
+    # zlib's default level, not Pillow's `optimize` search: as large a file within 1 %, at half the time
+    # (0.9 of 2.2 s for the chart of a province's 273 communes, measured before BAR_LIMIT)
     out = io.BytesIO()
-    img.resize((img.width // SCALE, img.height // SCALE), Image.Resampling.LANCZOS).save(out, "PNG", optimize=True)
+    img.resize((img.width // SCALE, img.height // SCALE), Image.Resampling.LANCZOS).save(out, "PNG")
     return out.getvalue()
 
 

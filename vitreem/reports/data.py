@@ -301,7 +301,22 @@ def _annex_groups(f: dict, params) -> list[dict]:
             for c, n in sorted(f["by_group"].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 99)]
 
 
+# A bar per unit, up to this many: 40 bars fill the A4 text height at the report's chart width (160 mm).
+# A province of 2025 has up to ~300 communes: one bar each drew an image 1.5 m tall, cut at the page's
+# end in the PDF and in Word, and took 2 of the report's seconds. The annex table has every unit.
+BAR_LIMIT = 40
 TREND_CODES = ["poor_household_children", "near_poor_household_children", "at_risk"]  # of like size: one scale
+
+
+def children_bars(annex_units: list[dict], as_of: str) -> tuple[list[tuple[str, Any]], str, str]:
+    """The bars of the children-by-unit chart, its title and what its caption adds: every unit in the
+    annex's order, or the BAR_LIMIT units with the most children."""
+    bars = [(r["name"], r["values"].get("children")) for r in annex_units]
+    if len(bars) <= BAR_LIMIT:
+        return bars, f"Số trẻ em dưới 16 tuổi theo đơn vị đến ngày {as_of}", ""
+    bars = sorted(bars, key=lambda b: -(b[1] or 0))[:BAR_LIMIT]
+    return (bars, f"Số trẻ em dưới 16 tuổi đến ngày {as_of}, {BAR_LIMIT} đơn vị đông nhất trong {len(annex_units)}",
+            f" ({BAR_LIMIT} đơn vị đông trẻ em nhất; số liệu của từng đơn vị ở Phụ lục 1)")
 
 
 def _charts(unit: AdminUnit, year: int, user: Any, ctx: dict[str, Any]) -> list[dict[str, Any]]:
@@ -313,10 +328,10 @@ def _charts(unit: AdminUnit, year: int, user: Any, ctx: dict[str, Any]) -> list[
     from . import charts
 
     out = []
-    by_unit = charts.bar_chart([(r["name"], r["values"].get("children")) for r in ctx["annex_units"]],
-                               title=f"Số trẻ em dưới 16 tuổi theo đơn vị đến ngày {ctx['as_of']}")
+    bars, title, caption = children_bars(ctx["annex_units"], ctx["as_of"])
+    by_unit = charts.bar_chart(bars, title=title)
     if by_unit:
-        out.append({"title": "Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị", "png": by_unit})
+        out.append({"title": "Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị" + caption, "png": by_unit})
     groups = charts.bar_chart([(f"{r['code']}. {r['name']}", ctx["figures"]["by_group"].get(r["code"]))
                                for r in ctx["annex_groups"]],
                               title="Trẻ em có hoàn cảnh đặc biệt theo nhóm") if ctx["annex_groups"] else None

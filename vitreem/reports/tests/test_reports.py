@@ -89,6 +89,28 @@ def test_pdf_of_2022(demo):
     assert squash("PHỤ LỤC 5") in text and squash("Biểu đồ 2. Trẻ em có hoàn cảnh đặc biệt theo nhóm") in text
 
 
+def test_the_children_chart_of_many_units_shows_the_largest(demo, monkeypatch):
+    """A province of 2025 has up to ~300 communes: the chart keeps BAR_LIMIT bars (the most children), says
+    so in its caption, and stays a page tall; the annex table still has every unit."""
+    from PIL import Image
+
+    from vitreem.reports import data
+
+    ctx = report_data(year=2022, unit=demo.province)
+    units = ctx["annex_units"]
+    assert len(units) > 2
+    bars, _title, caption = data.children_bars(units, ctx["as_of"])
+    assert [b[0] for b in bars] == [r["name"] for r in units] and caption == ""  # all of them, in order
+    monkeypatch.setattr(data, "BAR_LIMIT", 2)
+    bars, title, caption = data.children_bars(units, ctx["as_of"])
+    largest = sorted((r["values"]["children"] for r in units), reverse=True)[:2]
+    assert [v for _n, v in bars] == largest
+    assert f"2 đơn vị đông nhất trong {len(units)}" in title and "Phụ lục 1" in caption
+    chart = report_data(year=2022, unit=demo.province)["charts"][0]
+    assert chart["title"].startswith("Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị (2 đơn vị")
+    assert Image.open(io.BytesIO(chart["png"])).height == 44 + 30 * 2 + 10  # two bars under the title
+
+
 def test_sections_without_data_say_so(demo):
     ctx = report_data(year=2022, unit=demo.commune_b)
     # no invented text: each section either states figures or says there are none
