@@ -31,6 +31,11 @@ def test_openapi_schema_and_docs_need_a_login_and_use_no_cdn(worker_a):
     html = page.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "/static/ninja/swagger-ui.css" in html
     assert "cdn" not in html.lower() and "https://" not in html
+    # ninja is not an installed app (process start): its files are found through STATICFILES_DIRS
+    from django.contrib.staticfiles import finders
+
+    assert all(finders.find(f"ninja/{name}") for name in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-init.js"))
+    assert 'data-csrf-token="' in html and 'data-api-csrf="true"' in html  # the session's API needs the token
 
 
 def test_every_response_carries_a_permissions_policy(worker_a):
