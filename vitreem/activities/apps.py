@@ -10,7 +10,6 @@ class ActivitiesConfig(AppConfig):
 
         from vitreem.core.nav import register_home_panel, register_nav
 
-
         def visible(user) -> bool:
             from vitreem.core.scope import scope_for
 

@@ -16,6 +16,5 @@ class BenefitsConfig(AppConfig):
     def ready(self) -> None:
         from vitreem.core.nav import register_home_panel, register_nav
 
-
         register_nav("benefits:index", _("Trợ cấp xã hội"), order=30, visible=_reads_children)
         register_home_panel("benefits/home_panel.html", "vitreem.benefits.views.home_panel", order=30)

@@ -10,6 +10,5 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from vitreem.core.nav import register_home_panel, register_nav
 
-
         register_nav("cases:list", _("Vụ việc"), order=30, visible=lambda user: bool(getattr(user, "is_authenticated", False)))
         register_home_panel("cases/home_panel.html", "vitreem.cases.views.home_panel_context", order=20)

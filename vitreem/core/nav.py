@@ -44,7 +44,8 @@ def nav_for(user, current_path: str) -> list[dict]:
 
 @dataclass(frozen=True)
 class HomePanel:
-    """A block of the home page contributed by an app: a template and a function giving its context."""
+    """A block of the home page contributed by an app: a template and the dotted path of the function giving
+    its context."""
 
     template: str
     context: str  # the dotted path of a function (request) -> dict | None, imported when the home page is drawn

@@ -106,7 +106,9 @@ def test_the_children_chart_of_many_units_shows_the_largest(demo, monkeypatch):
     largest = sorted((r["values"]["children"] for r in units), reverse=True)[:2]
     assert [v for _n, v in bars] == largest
     assert f"2 đơn vị đông nhất trong {len(units)}" in title and "Phụ lục 1" in caption
-    chart = report_data(year=2022, unit=demo.province)["charts"][0]
+    limited = report_data(year=2022, unit=demo.province)
+    assert [r["name"] for r in limited["annex_units"]] == [r["name"] for r in units]  # the annex keeps every unit
+    chart = limited["charts"][0]
     assert chart["title"].startswith("Biểu đồ 1. Trẻ em dưới 16 tuổi theo đơn vị (2 đơn vị")
     assert Image.open(io.BytesIO(chart["png"])).height == 44 + 30 * 2 + 10  # two bars under the title
 
