@@ -9,6 +9,7 @@ a member-unit reporter no child records at all, only their unit's reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -66,6 +67,20 @@ class Scope:
 
     def sees_unit(self, unit_id: int | None) -> bool:
         return unit_id is not None and unit_id in self.unit_ids
+
+    @cached_property
+    def province_code(self) -> str | None:
+        """The one 2025 province all the user's units are in (None: several, or none).
+
+        Every child-data row carries its child's province code and a child never changes province
+        (places/fields.py; registry.services.child_move refuses a move to another province), so a
+        filter on it never drops a row the unit filter keeps. It lets PostgreSQL use the indexes that
+        lead with the province, as the name search's does (registry/0012)."""
+        from vitreem.places.selectors import province_map
+
+        codes = province_map()
+        found = {codes.get(pk, "") for pk in self.unit_ids}
+        return found.pop() if len(found) == 1 and "" not in found else None
 
 
 _EMPTY = Scope(None, "", frozenset(), frozenset(), False, False, False, False)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from vitreem.accounts.models import User
 from vitreem.core.audit import audit_access
 from vitreem.core.errors import NotFound
-from vitreem.core.scope import get_in_scope, scope_filter
+from vitreem.core.scope import get_in_scope, scope_filter, scope_for
 
 from .duplicates import (
     NEW_THRESHOLD,
@@ -211,6 +211,11 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
     elif text:
         # Every word typed starts a word of the name, in any order: "nguyen an" finds "Nguyễn Văn An",
         # and so does the given name first ("An Nguyễn Văn", the way some lists write it).
+        province = scope_for(user).province_code
+        if province is not None:
+            # The trigram index leads with the province (registry/0012): without it a province's search
+            # read the whole country's matches (1,000,000 children: "thi" counted in 169 → 14 ms).
+            qs = qs.filter(province_code=province)
         for word in fold(text).split(" "):
             qs = qs.filter(_word_prefix("name_key", word))
     if (guardian or "").strip():

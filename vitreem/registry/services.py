@@ -287,6 +287,14 @@ def child_move(*, actor: User, child: Child, unit: AdminUnit | str, on: dt.date,
         raise DomainError(_("Đơn vị %(n)s (%(r)s) không còn hiệu lực; hãy chọn xã/phường hiện hành.")
                           % {"n": new_unit.name, "r": new_unit.ref}, field="unit", code="unit_wrong_version")
     require_unit(actor, new_unit)
+    if province_code_of(new_unit.pk) != child.province_code:
+        # A child never changes province in vitreem (places/fields.py: the province code is the rows'
+        # distribution key, and the scope's province filter relies on it); leaving the province ends
+        # the record and the other province registers the child. An actor who sees two provinces (an
+        # administrator) is told so instead of moving the record across.
+        raise DomainError(_("Xã/phường %(n)s thuộc tỉnh khác. Trẻ chuyển khỏi tỉnh thì kết thúc hồ sơ "
+                            "(lý do \"Chuyển khỏi tỉnh\"); tỉnh nơi đến đăng ký trẻ.") % {"n": new_unit.name},
+                          field="unit", code="unit_other_province")
     if new_unit.pk == child.unit_id:
         raise ValidationFailed({"unit": _("Trẻ đang cư trú tại %(n)s; hãy chọn xã/phường khác.") % {"n": new_unit.name}})
     if household is not None and household.unit_id != new_unit.pk:

@@ -135,6 +135,28 @@ def test_commune_worker_cannot_move_a_child_out_of_their_scope(world, worker_a, 
     assert state(world.an) == before
 
 
+def test_a_move_to_another_province_is_refused_even_for_someone_who_sees_both(world, units):
+    """A child never changes province (places/fields.py): leaving the province ends the record. An
+    administrator of two provinces sees both communes, and is told so instead of moving the record."""
+    from conftest import OTHER_PROVINCE, PROVINCE
+    from vitreem.accounts.models import Role
+    from vitreem.core.errors import DomainError
+    from vitreem.places.selectors import unit_resolve
+    from vitreem.testing.factories import UserFactory
+
+    both = UserFactory(username="two_provinces", role=Role.ADMIN, units=PROVINCE + OTHER_PROVINCE)
+    elsewhere = unit_resolve("2025:00004")
+    before = state(world.hoa)
+    with pytest.raises(DomainError) as info:
+        services.child_move(actor=both, child=world.hoa, unit=elsewhere, on=ago(2))
+    assert info.value.field == "unit" and info.value.code == "unit_other_province"
+    assert "Chuyển khỏi tỉnh" in info.value.message and elsewhere.name in info.value.message
+    assert state(world.hoa) == before
+    # the same actor still moves a child inside the province
+    services.child_move(actor=both, child=world.hoa, unit=units.commune_b_2025, on=ago(2))
+    assert state(world.hoa)[0] == units.commune_b_2025.pk
+
+
 def test_move_scope(world, worker_b, leader, outsider, reporter, units):
     url = f"/registry/children/{world.an.pk}/move/"
     data = {"unit": units.commune_b_2025.ref, "on": ago(2).isoformat(), "version": world.an.version}

@@ -50,6 +50,37 @@ def test_filter_order_and_search(world, worker_a):
     assert names(listing(worker_a, q="000000000000")) == []
 
 
+def test_a_name_search_is_narrowed_to_the_one_province_of_the_scope(world, officer, worker_a, units):
+    """A child never changes province, so a search by someone whose units are all in one province is
+    also filtered on the rows' province code: the trigram index leads with it (registry/0012). Someone
+    who sees two provinces gets no such filter, and finds the children of both."""
+    from django.db import connection
+
+    from conftest import OTHER_PROVINCE, PROVINCE
+    from vitreem.accounts.models import Role
+    from vitreem.core.scope import scope_for
+    from vitreem.places.selectors import unit_resolve
+    from vitreem.testing.factories import UserFactory
+
+    assert scope_for(officer).province_code == scope_for(worker_a).province_code == "51"
+    both = UserFactory(username="two_provinces", role=Role.ADMIN, units=PROVINCE + OTHER_PROVINCE)
+    assert scope_for(both).province_code is None
+    hanoi = register(both, "Đỗ Thị Hoa", years_ago(6), "F", unit_resolve("2025:00004"))
+    assert hanoi.province_code == "01"
+
+    sql, params = listing(officer, q="hoa").query.sql_with_params()
+    assert '"registry_child"."province_code" = %s' in sql and "51" in params
+    assert '"registry_child"."province_code" = %s' not in listing(both, q="hoa").query.sql_with_params()[0]
+    assert names(listing(officer, q="hoa")) == ["Trần Thị Hoa"]
+    assert sorted(names(listing(both, q="hoa"))) == ["Trần Thị Hoa", "Đỗ Thị Hoa"]
+    assert names(listing(worker_a, q="thi hoa")) == ["Trần Thị Hoa"]
+
+    with connection.cursor() as cur:
+        found = set(connection.introspection.get_constraints(cur, "registry_child"))
+    expected = {"child_province_name_trgm"} if connection.vendor == "postgresql" else set()
+    assert found & {"child_province_name_trgm", "child_name_key_trgm"} == expected
+
+
 def test_names_sort_word_by_word_and_the_same_on_both_databases(units, worker_a):
     """The folded keys compare byte by byte (PostgreSQL: the "C" collation, migration registry/0011;
     SQLite's own order): a space before any letter, so "le an" before "lea an" whatever the server's
