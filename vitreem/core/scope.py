@@ -75,7 +75,7 @@ class Scope:
         Every child-data row carries its child's province code and a child never changes province
         (places/fields.py; registry.services.child_move refuses a move to another province), so a
         filter on it never drops a row the unit filter keeps. It lets PostgreSQL use the indexes that
-        lead with the province, as the name search's does (registry/0012)."""
+        lead with the province, as the name search's does (registry/0013)."""
         from vitreem.places.selectors import province_map
 
         codes = province_map()

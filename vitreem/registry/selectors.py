@@ -213,7 +213,7 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
         # and so does the given name first ("An Nguyễn Văn", the way some lists write it).
         province = scope_for(user).province_code
         if province is not None:
-            # The trigram index leads with the province (registry/0012): without it a province's search
+            # The trigram index leads with the province (registry/0013): without it a province's search
             # read the whole country's matches (1,000,000 children: "thi" counted in 169 → 14 ms).
             qs = qs.filter(province_code=province)
         for word in fold(text).split(" "):

@@ -52,7 +52,7 @@ def test_filter_order_and_search(world, worker_a):
 
 def test_a_name_search_is_narrowed_to_the_one_province_of_the_scope(world, officer, worker_a, units):
     """A child never changes province, so a search by someone whose units are all in one province is
-    also filtered on the rows' province code: the trigram index leads with it (registry/0012). Someone
+    also filtered on the rows' province code: the trigram index leads with it (registry/0013). Someone
     who sees two provinces gets no such filter, and finds the children of both."""
     from django.db import connection
 
@@ -79,6 +79,28 @@ def test_a_name_search_is_narrowed_to_the_one_province_of_the_scope(world, offic
         found = set(connection.introspection.get_constraints(cur, "registry_child"))
     expected = {"child_province_name_trgm"} if connection.vendor == "postgresql" else set()
     assert found & {"child_province_name_trgm", "child_name_key_trgm"} == expected
+
+
+def test_the_rows_of_a_child_moved_across_provinces_before_take_its_commune_s_province(world, units):
+    """registry/0012: a child an administrator moved into another province before such moves were
+    refused kept the province of the insert on its rows; the migration gives them its commune's, so the
+    receiving province's searches (filtered on the code) find it."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from vitreem.registry.models import Residence
+
+    migration = importlib.import_module("vitreem.registry.migrations.0012_child_province_realigned")
+    Child.objects.filter(pk=world.hoa.pk).update(province_code="01")
+    Residence.objects.filter(child=world.hoa).update(province_code="01")
+    untouched = Child.objects.exclude(pk=world.hoa.pk).values_list("pk", "province_code").order_by("pk")
+    before = list(untouched)
+    migration.realign(None, SimpleNamespace(connection=connection))
+    assert Child.objects.get(pk=world.hoa.pk).province_code == "51"
+    assert set(Residence.objects.filter(child=world.hoa).values_list("province_code", flat=True)) == {"51"}
+    assert list(untouched) == before
 
 
 def test_names_sort_word_by_word_and_the_same_on_both_databases(units, worker_a):

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
     atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
     dependencies = [
-        ("registry", "0011_child_keys_bytewise"),
+        ("registry", "0012_child_province_realigned"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

@@ -1,0 +1,44 @@
+"""Every child's rows carry the province of the child's commune again (before the name search relies on it).
+
+A child never changes province: `registry.services.child_move` refuses a move into another province
+from this release on (leaving the province ends the record). Before, an administrator who saw two
+provinces could move a child across, and the child's rows kept the province of the insert. The search
+of a one-province scope now filters on the code (registry/0013, `core.scope.Scope.province_code`), so
+such a child would have dropped out of the receiving province's searches: its rows take the province
+of its current commune here, the same mapping as registry/0005 (a legacy unit through the crosswalk).
+"""
+
+from django.db import migrations
+
+CHILD_TABLES = ("registry_residence", "registry_guardian", "registry_specialepisode", "registry_riskassessment",
+                "registry_childrisk")
+REALIGN = [
+    "CREATE TEMP TABLE unit_province_realign (unit_id integer PRIMARY KEY, code varchar(4))",
+    "INSERT INTO unit_province_realign SELECT id, province_code FROM places_adminunit WHERE version = '2025'",
+    "INSERT INTO unit_province_realign SELECT u.id, m.code FROM places_adminunit u JOIN ("
+    " SELECT DISTINCT o.province_code AS old, n.province_code AS code FROM places_unitsuccession s"
+    " JOIN places_adminunit o ON o.id = s.old_id JOIN places_adminunit n ON n.id = s.new_id) m"
+    " ON m.old = u.province_code WHERE u.version = 'legacy'",
+    "UPDATE registry_child SET province_code = m.code FROM unit_province_realign m"
+    " WHERE m.unit_id = registry_child.unit_id AND registry_child.province_code <> m.code",
+    *[f"UPDATE {t} SET province_code = c.province_code FROM registry_child c"
+      f" WHERE c.id = {t}.child_id AND {t}.province_code <> c.province_code" for t in CHILD_TABLES],
+    "DROP TABLE unit_province_realign",
+]
+
+
+def realign(apps, schema_editor):
+    with schema_editor.connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM registry_child LIMIT 1")
+        if cur.fetchone() is None:
+            return
+        for sql in REALIGN:
+            cur.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("registry", "0011_child_keys_bytewise"),
+    ]
+
+    operations = [migrations.RunPython(realign, migrations.RunPython.noop)]
