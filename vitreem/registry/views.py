@@ -67,12 +67,18 @@ COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows (`exact` says whether the count is the whole total)."""
+    """Counts at most COUNT_CAP + 1 rows (`exact` says whether the count is the whole total).
+
+    The rows counted are taken in the order of the scope's unit: PostgreSQL then reads the unit index
+    and stops after COUNT_CAP + 1. Unordered, it chose a table scan that stops at the same count and
+    costed it as if the scope's rows were spread evenly, but one province's children lie together: on
+    the 1,000,000-child country a province whose rows come late read 215 MB (194 ms; 4.5 ms by the
+    index), and the table of a country of 25 million is 10 GiB."""
 
     @cached_property
     def count(self) -> int:
         qs = cast(QuerySet, self.object_list)
-        return qs.order_by()[: COUNT_CAP + 1].count()
+        return qs.order_by("unit_id")[: COUNT_CAP + 1].count()
 
     @property
     def exact(self) -> bool:

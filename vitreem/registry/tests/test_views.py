@@ -144,11 +144,24 @@ def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_asser
 
 
 def test_list_count_is_capped_unless_as_of(world, worker_a, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from vitreem.registry import views
 
     monkeypatch.setattr(views, "COUNT_CAP", 2)
-    r = login(worker_a).get(LIST)
+    with CaptureQueriesContext(connection) as queries:
+        r = login(worker_a).get(LIST)
     assert "Hơn 2 trẻ" in r.content.decode() and len(r.context["rows"]) == 3
+    assert not [q for q in queries.captured_queries if q["sql"].upper().startswith("SELECT COUNT(")]  # one page
+    # More than a page: the capped count walks the scope's unit index (CappedPaginator: a table scan
+    # stopped at the cap read hundreds of MB for a province whose rows lie late in a country's table).
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    with CaptureQueriesContext(connection) as queries:
+        r = login(worker_a).get(LIST)
+    assert "Hơn 2 trẻ" in r.content.decode() and len(r.context["rows"]) == 1
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].upper().startswith("SELECT COUNT(")]
+    assert len(counts) == 1 and 'ORDER BY "registry_child"."unit_id"' in counts[0] and "LIMIT 3" in counts[0]
     r = login(worker_a).get(LIST, {"as_of": today().isoformat()})
     assert r.context["page"].paginator.count == 3 and "3 trẻ" in r.content.decode()
 
