@@ -61,6 +61,32 @@ def names_visible(user: User) -> bool:
     return scope_for(user).commune_staff
 
 
+# {(the scope's units, language): (the unit tree's stamp, [(pk, label)])}: the case list's commune filter of a
+# province-wide user lists its ~400 communes, read and built on every visit (a third of the province's
+# case list, profiled). Kept per process while the unit tree does not change, like the child list's.
+_COMMUNE_CHOICES: dict[tuple[frozenset[int], str], Any] = {}
+
+
+def commune_choices(user: User) -> list[tuple[str, str]]:
+    """[(pk, label)] of the communes of a province-wide user's scope, both versions (the case list's
+    filter); [] for anyone else."""
+    from django.utils.translation import get_language
+
+    from vitreem.places.models import AdminUnit
+    from vitreem.places.selectors import kept_while_tree_unchanged
+    from vitreem.registry.forms import unit_label
+
+    scope = scope_for(user)
+    if not scope.province_wide:
+        return []
+
+    def read() -> list[tuple[str, str]]:
+        communes = AdminUnit.objects.filter(pk__in=scope.unit_ids, level="commune").order_by("version", "name")
+        return [(str(u.pk), unit_label(u, indent_level=False)) for u in communes.only("version", "level", "name")]
+
+    return kept_while_tree_unchanged(_COMMUNE_CHOICES, (scope.unit_ids, get_language() or ""), read, limit=1000)
+
+
 def case_list(*, user: User, status: str = "", concern: str = "", unit: str = "", age_band: str = "", sex: str = "",
               ethnicity: str = "", overdue: str = "", mine: bool = False, q: str = "",
               now: dt.datetime | None = None) -> QuerySet[Case]:

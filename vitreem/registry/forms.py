@@ -4,13 +4,14 @@ validation.child_clean and the services, whose errors are put back next to the f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -54,9 +55,15 @@ class FastSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):  # type: ignore[no-untyped-def]
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
         selected = "" if value is None else str(value[0] if isinstance(value, (list, tuple)) and value else value)
-        options = [format_html('<option value="{}"{}>{}</option>', key, mark_safe(" selected") if str(key) == selected
-                               else "", label) for key, label in self.choices]
-        return format_html("<select{}>{}</select>", flatatt(final), mark_safe("".join(options)))  # noqa: S308
+        return format_html("<select{}>{}</select>", flatatt(final), options_html(self.choices, selected))
+
+
+def options_html(choices: Iterable[tuple[Any, Any]], selected: str) -> SafeString:
+    """The <option> tags of `choices` (value, label), escaped, the one whose value is `selected` marked:
+    built in Python for the selects with hundreds of options (FastSelect, the case list's filters)."""
+    return mark_safe("".join(  # noqa: S308 — every value and label goes through format_html
+        format_html('<option value="{}"{}>{}</option>', key, mark_safe(" selected") if str(key) == selected else "",
+                    label) for key, label in choices))
 
 
 def fast_selects(form: forms.Form) -> None:
@@ -81,8 +88,8 @@ def _blank(label) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
-def unit_label(unit: AdminUnit) -> str:
-    indent = {"province": "", "district": "— ", "commune": "—— "}.get(unit.level, "")
+def unit_label(unit: AdminUnit, *, indent_level: bool = True) -> str:
+    indent = {"province": "", "district": "— ", "commune": "—— "}.get(unit.level, "") if indent_level else ""
     year = _("trước 7/2025") if unit.version == "legacy" else _("từ 7/2025")
     return f"{indent}{unit.name} ({year})"
 

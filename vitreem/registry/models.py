@@ -225,6 +225,9 @@ class Child(models.Model):
             models.Index(fields=["unit", "birth_date"]),
             models.Index(fields=["given_key", "name_key", "id"], name="child_list_order"),
             models.Index(fields=["name_key"], name="child_name_key"),
+            # The open records of each unit (migration 0014): the child list's capped count and the home
+            # pages' counts read this index alone, without a visit of each row to test ended_on.
+            models.Index(fields=["unit"], condition=models.Q(ended_on__isnull=True), name="child_open_unit"),
         ]
 
     def __str__(self) -> str:

@@ -174,6 +174,29 @@ def test_lists_filters_and_query_count(worker_a, supervisor, child_a, django_ass
     assert "VV-" in login(worker_a).get("/cases/").content.decode()
 
 
+def test_the_province_list_s_filters_are_built_once_and_keep_the_choice(worker_a, supervisor, child_a, units,
+                                                                        django_assert_num_queries):
+    """The commune filter of a province-wide user (every commune of both versions) is read once per process
+    while the unit tree is unchanged; the chosen commune and ethnicity stay selected; the table's labels are
+    the choices' (in the page's language)."""
+    from vitreem.cases.selectors import _COMMUNE_CHOICES
+
+    intake(worker_a, child_a, concern="child_marriage")
+    s = login(supervisor)
+    _COMMUNE_CHOICES.clear()
+    url = f"/cases/?mine=0&unit={units.commune_a_2025.pk}&ethnicity=01"
+    first = s.get(url).content.decode()
+    assert f'<option value="{units.commune_a_2025.pk}" selected>{units.commune_a_2025.name} (từ 7/2025)</option>' in first
+    assert f'<option value="{units.commune_b_2025.pk}">' in first
+    assert '<option value="01" selected>Kinh</option>' in first
+    assert "Tảo hôn" in first and "Tiếp nhận" in first
+    with django_assert_num_queries(8):
+        again = s.get(url).content.decode()
+    assert again.count("<option") == first.count("<option")
+    english = s.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{units.commune_a_2025.name} (from 7/2025)" in english and "Child marriage" in english
+
+
 def test_overdue_page_and_home_panel(worker_a, child_a):
     case = intake(worker_a, child_a, in_danger=True, received_at=timezone.now() - dt.timedelta(hours=14))
     w = login(worker_a)
