@@ -10,7 +10,7 @@ from typing import Any, cast
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -61,9 +61,13 @@ class FastSelect(forms.Select):
 def options_html(choices: Iterable[tuple[Any, Any]], selected: str) -> SafeString:
     """The <option> tags of `choices` (value, label), escaped, the one whose value is `selected` marked:
     built in Python for the selects with hundreds of options (FastSelect, the case list's filters)."""
-    return mark_safe("".join(  # noqa: S308 — every value and label goes through format_html
-        format_html('<option value="{}"{}>{}</option>', key, mark_safe(" selected") if str(key) == selected else "",
-                    label) for key, label in choices))
+    parts = []
+    for key, label in choices:
+        value = str(key)
+        # conditional_escape as format_html would, without its per-call cost (hundreds of options a page)
+        parts.append(f'<option value="{conditional_escape(value)}"{" selected" if value == selected else ""}>'
+                     f"{conditional_escape(label)}</option>")
+    return mark_safe("".join(parts))  # noqa: S308 — every value and label is escaped above
 
 
 def fast_selects(form: forms.Form) -> None:

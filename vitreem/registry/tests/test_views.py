@@ -582,3 +582,18 @@ def test_the_unit_filter_is_kept_until_the_unit_tree_changes(world, worker_a, un
         r = client.get(LIST)
     assert "Xã Đổi Tên Thử" in r.content.decode()
     assert unit_reads(changed) == unit_reads(warm) + 1  # the options, read again once
+
+
+def test_options_are_escaped_and_the_chosen_one_selected():
+    """registry.forms.options_html (the list filters' selects): values and labels escaped, lazy labels
+    translated, only the option whose value is the chosen one marked; a label already safe kept as is."""
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy, override
+
+    from vitreem.registry.forms import options_html
+
+    with override("en"):
+        html = options_html([("", gettext_lazy("Tất cả")), (7, 'Xã "A" <b>'), ("8", mark_safe("<i>B</i>"))], "7")
+    assert html == ('<option value="">All</option><option value="7" selected>Xã &quot;A&quot; &lt;b&gt;</option>'
+                    '<option value="8"><i>B</i></option>')
+    assert " selected" not in options_html([(7, "A")], "")
