@@ -306,7 +306,7 @@ def payroll_summary_for_user(*, user: User, updating: set | None = None) -> dict
     ids = payroll_communes(user=user, month=month)
     communes = AdminUnit.objects.filter(level=Level.COMMUNE)
     if ids is not None:
-        communes = communes.filter(pk__in=ids)
+        communes = communes.filter(pk__in_ids=ids)  # a province's ~400 communes: one array parameter
     current = list(communes.filter(version=version_on(today)))
     codes = ["allowance_monthly_cost", "allowance_payroll_lines"]
     rows = figures(units=current, days=[today], codes=codes, updating=updating) if current else {}
@@ -330,7 +330,7 @@ def _anyone_lives_in(unit_ids: set[int], day: dt.date) -> bool:
     had (48–64 ms); without the OR, for one commune's three legacy units, every residence (31 ms).
     A correlated EXISTS per commune has no such scan to choose."""
     lived = Residence.objects.filter(unit=OuterRef("pk"), start__lte=day)
-    return AdminUnit.objects.filter(pk__in=unit_ids).filter(
+    return AdminUnit.objects.filter(pk__in_ids=unit_ids).filter(
         Exists(lived.filter(end__isnull=True)) | Exists(lived.filter(end__gte=day))).exists()
 
 

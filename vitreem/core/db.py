@@ -70,7 +70,18 @@ class InIds(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
 
 
+class InValues(InIds):
+    """`field__in_values=values`: `in_ids` for text values (the rollups' stamp keys of a province's ~400
+    units: 3,200 keys, each one parameter with `__in`)."""
+
+    lookup_name = "in_values"
+
+    def get_prep_lookup(self) -> list[str]:  # type: ignore[override]
+        return sorted({str(v) for v in self.rhs})
+
+
 Field.register_lookup(InIds)
+Field.register_lookup(InValues)
 ForeignObject.register_lookup(InIds)  # a relation's lookups are its own ("unit__in_ids": the unit_id column)
 
 

@@ -124,5 +124,5 @@ def reports_for_user(*, user: User):
     scope = scope_for(user)
     qs = GeneratedReport.objects.select_related("unit", "created_by")
     if scope.province_wide:
-        return qs.filter(unit_id__in=scope.unit_ids)
+        return qs.filter(unit_id__in_ids=scope.unit_ids)
     return qs.filter(created_by=user)

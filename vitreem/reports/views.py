@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from vitreem.accounts.http import AuthenticatedHttpRequest
 from vitreem.core.errors import DomainError, NotFound, PermissionDenied
+from vitreem.places.models import AdminUnit
+from vitreem.registry.forms import options_html, unit_label
 from vitreem.stats.selectors import require_figures, unit_choices
 
 from .models import Format, GeneratedReport, ReportTemplate
@@ -34,7 +36,10 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             return redirect("core:task_status", status_id=status.pk)
     today = timezone.localdate()
-    ctx = {"reports": reports_for_user(user=request.user)[:50], "units": unit_choices(request.user, today),
+    # A province's ~380 units: the options built in Python (registry.forms.options_html), not by the template.
+    units = [(u.ref, unit_label(u, indent_level=False) if isinstance(u, AdminUnit) else str(u.name))
+             for u in unit_choices(request.user, today)]
+    ctx = {"reports": reports_for_user(user=request.user)[:50], "unit_options": options_html(units, ""),
            "years": list(range(today.year, 2020, -1)), "formats": Format.choices, "error": error,
            "default_year": today.year - 1}
     return render(request, "reports/report_list.html", ctx, status=400 if error else 200)

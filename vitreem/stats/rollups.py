@@ -90,7 +90,7 @@ class _Stamps:
             wanted = set(keys)
             self.rows = {k: t for k, t in stamps if k in wanted}
         else:
-            self.rows = dict(stamps.filter(key__in=keys))
+            self.rows = dict(stamps.filter(key__in_values=keys))  # one array parameter (core.db)
 
     def latest(self, unit_id: int, day: dt.date) -> dt.datetime | None:
         key = (unit_id, day.year)

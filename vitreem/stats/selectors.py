@@ -139,7 +139,7 @@ def unit_choices(user: User, day: dt.date, current: AdminUnit | Country | None =
             "pk", "name", "version", "code", "level", "parent_id")
         extra = [current] if isinstance(current, AdminUnit) and current.level != Level.PROVINCE else []
         return [country, *sorted([*provinces, *extra], key=lambda u: (u.version != version_on(day), u.name))]
-    qs = AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
+    qs = AdminUnit.objects.filter(pk__in_ids=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
     units = list(qs.only("pk", "name", "version", "code", "level", "parent_id"))
     order: dict[str, int] = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}
     return sorted(units, key=lambda u: (u.version != version_on(day), order.get(u.level, 9), u.name))
