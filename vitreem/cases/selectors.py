@@ -81,7 +81,7 @@ def commune_choices(user: User) -> list[tuple[str, str]]:
         return []
 
     def read() -> list[tuple[str, str]]:
-        communes = AdminUnit.objects.filter(pk__in=scope.unit_ids, level="commune").order_by("version", "name")
+        communes = AdminUnit.objects.filter(pk__in_ids=scope.unit_ids, level="commune").order_by("version", "name")
         return [(str(u.pk), unit_label(u, indent_level=False)) for u in communes.only("version", "level", "name")]
 
     return kept_while_tree_unchanged(_COMMUNE_CHOICES, (scope.unit_ids, get_language() or ""), read, limit=1000)

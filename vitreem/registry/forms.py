@@ -60,7 +60,8 @@ class FastSelect(forms.Select):
 
 def options_html(choices: Iterable[tuple[Any, Any]], selected: str) -> SafeString:
     """The <option> tags of `choices` (value, label), escaped, the one whose value is `selected` marked:
-    built in Python for the selects with hundreds of options (FastSelect, the case list's filters)."""
+    built in Python for the selects with hundreds of options (FastSelect, the case list's filters,
+    the reports page's units)."""
     parts = []
     for key, label in choices:
         value = str(key)
