@@ -48,6 +48,20 @@ def write_if_free(write: Callable[[], Any]) -> bool:
     return True
 
 
+def after_bulk_load() -> str:
+    """Refresh the planner's statistics after rows were loaded in bulk (COPY, the demo, a synthetic country).
+
+    On PostgreSQL it also vacuums when it can (outside a transaction: VACUUM cannot run in one). A bulk
+    load leaves the visibility map unset until autovacuum comes by, so no index-only scan is possible:
+    the child list's count of a commune's open records visited 3,262 heap pages in 14.9 ms instead of 19
+    index pages in 1.4 ms (load benchmark database, 200,000 children). Returns what it ran."""
+    statement = "VACUUM (ANALYZE)" if connection.vendor == "postgresql" and not connection.in_atomic_block \
+        else "ANALYZE"
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+    return statement
+
+
 class InIds(Lookup):
     """`field__in_ids=ids`: `field IN (ids)` for a set of integer ids (a scope's units), as one array
     parameter on PostgreSQL (`field = ANY(%s::bigint[])`, the same plan as IN) where `__in` sends one

@@ -32,6 +32,7 @@ from django.db import connection, models, transaction
 
 from vitreem.core.audit import audit_change
 from vitreem.core.bulk import pg_indexes_deferred, reset_sequences
+from vitreem.core.db import after_bulk_load
 from vitreem.core.text import fold
 from vitreem.places.models import REFORM_DATE, AdminUnit, Level, Population, UnitSuccession, Version
 from vitreem.places.selectors import province_code_of
@@ -446,8 +447,7 @@ def national_seed(*, children: int = NATIONAL_CHILDREN, seed: int = 2022, log=pr
                               "under16_2022": report.under16_2022, "provinces": report.provinces,
                               "communes_2025": report.communes_2025})
     mark = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+    after_bulk_load()
     report.seconds["analyze"] = time.perf_counter() - mark
     report.seconds["total"] = time.perf_counter() - started
     return report

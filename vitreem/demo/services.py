@@ -74,8 +74,7 @@ def demo_seed(*, children: int = DEFAULT_CHILDREN, seed: int = 2022, if_empty: b
         log(line)
         lines.append(line)
     # Fresh planner statistics: without them PostgreSQL guessed 173 rows for 250,000 and chose slow plans.
-    from django.db import connection
+    from vitreem.core.db import after_bulk_load
 
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+    after_bulk_load()
     return "\n".join(lines) or "demo accounts only"
