@@ -42,7 +42,7 @@ from .forms import (
     RiskAssessForm,
 )
 from .history import history_rows
-from .models import BirthPrecision, Child
+from .models import BirthPrecision, Child, Sex
 from .selectors import (
     child_get_for_user,
     children_filter,
@@ -102,11 +102,24 @@ def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
 
 @dataclass
 class Row:
-    """A child as a list shows it: the record, its birth date as written, and its badges."""
+    """A child as a list shows it: the record, its birth date as written, its badges, the link to its
+    page and its sex as written."""
 
     child: Child
     birth: str
     flags: dict[str, Any]
+    url: str
+    sex: str
+
+
+def list_rows(children: list[Child], flags: dict[int, dict[str, Any]]) -> list[Row]:
+    """The rows of a list of children. The link and the sex label are made here once per page: a
+    `{% url %}` and a `get_sex_display` (which translates every choice of the field) per row were
+    about a sixth of the rendering of a 50-row page."""
+    prefix = reverse("registry:child", args=[0]).removesuffix("0/")
+    sexes = {value: str(label) for value, label in Sex.choices}
+    return [Row(c, birth_display(c), flags.get(c.pk, {}), f"{prefix}{c.pk}/", sexes.get(c.sex, c.sex))
+            for c in children]
 
 
 
@@ -154,7 +167,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                  searching=is_name_search(**filters))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
-    rows = [Row(c, birth_display(c), flags[c.pk]) for c in children]
+    rows = list_rows(children, flags)
     audit_read_list(user=request.user, what="registry.child", filters=request.GET.dict(), count=len(rows))
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
            "can_write": scope_for(request.user).write_children, "cap": COUNT_CAP}
@@ -441,7 +454,7 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = household_get_for_user(user=request.user, household_id=household_id, audit=True)
-    members = [Row(c, birth_display(c), {}) for c in household_members_for_user(user=request.user, household=household)]
+    members = list_rows(list(household_members_for_user(user=request.user, household=household)), {})
     in_force = poverty_review_in_force(unit_id=household.unit_id, day=timezone.localdate())
     return render(request, "registry/household_detail.html", {
         "household": household, "members": members, "poverty": list(household.poverty.order_by("-year")),

@@ -115,6 +115,21 @@ def test_list_wrong_method(worker_a):
     assert login(worker_a).post(LIST).status_code == 405
 
 
+def test_list_rows_link_each_child_and_write_its_sex_in_the_page_s_language(world, worker_a):
+    """The rows' links and sex labels are made once per page (views.list_rows), not per row in the template."""
+    import re
+
+    client = login(worker_a)
+    r = client.get(LIST)
+    html = r.content.decode()
+    for row in r.context["rows"]:
+        assert f'<a href="/registry/children/{row.child.pk}/">{row.child.full_name}</a>' in html
+    sexes = re.findall(r"<td>(Nam|Nữ|Male|Female)</td>", html)
+    assert sorted(sexes) == sorted("Nam" if row.child.sex == "M" else "Nữ" for row in r.context["rows"])
+    english = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert sorted(re.findall(r"<td>(Nam|Nữ|Male|Female)</td>", english)) == sorted(
+        "Male" if row.child.sex == "M" else "Female" for row in r.context["rows"])
+
 def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
