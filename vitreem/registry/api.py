@@ -346,7 +346,8 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     base = children_for_user(user=user, include_ended=f["as_of"] is not None)
     qs = children_filter(base, user=user, **f)
     qs = qs.select_related("unit", "ethnicity")
-    rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f))
+    rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f),
+                            by_key=base.select_related("unit", "ethnicity"))
     total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)

@@ -85,12 +85,13 @@ class CappedPaginator(Paginator):
         return self.count <= COUNT_CAP
 
 
-def _page(paginator: Paginator, number: str | None, *, searching: bool) -> Page:
-    """paginator.get_page, but the last page (often the only one) needs no COUNT query."""
+def _page(paginator: Paginator, number: str | None, *, searching: bool, by_key: QuerySet | None = None) -> Page:
+    """paginator.get_page, but the last page (often the only one) needs no COUNT query. `by_key`: see
+    `page_rows`."""
     wanted = page_param(number)
     rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
                             limit=paginator.per_page, keys_first=searching,
-                            cap=COUNT_CAP if isinstance(paginator, CappedPaginator) else None)
+                            cap=COUNT_CAP if isinstance(paginator, CappedPaginator) else None, by_key=by_key)
     if total is None:
         page = paginator.get_page(wanted)
         if page.number == wanted:
@@ -157,14 +158,14 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         qs = children_filter(base, user=request.user, **filters)
     else:
         filters = {"as_of": None}
-        qs = Child.objects.none()
+        base = qs = Child.objects.none()
     day = list_day(filters["as_of"])
     # The list behind a dashboard figure (as_of) shows the exact total, equal to the figure; a
     # browsing list counts up to COUNT_CAP only, so the province's 200,000 rows are not counted
     # on every keystroke.
     paginator_class = Paginator if filters["as_of"] is not None else CappedPaginator
     page = _page(paginator_class(qs.select_related("unit", "ethnicity"), PAGE_SIZE), request.GET.get("page"),
-                 searching=is_name_search(**filters))
+                 searching=is_name_search(**filters), by_key=base.select_related("unit", "ethnicity"))
     children = list(page.object_list)
     flags = children_flags(children, day=day)
     rows = list_rows(children, flags)

@@ -222,6 +222,8 @@ def test_a_search_sorts_its_matches_by_key_then_reads_the_page_in_that_order(wor
     assert len(first.context["rows"]) == 50 and first.context["page"].paginator.count == 62
     assert sorted_keys and "COALESCE" in sorted_keys[0].upper()
     assert not counts  # more than a page, yet counted by the keys' query itself
+    # the page's rows are read by key from the scope: only the keys' query tests the name
+    assert [q["sql"] for q in queries.captured_queries if " LIKE " in q["sql"].upper()] == sorted_keys
     second = client.get(LIST, {"q": "thi", "page": 2})
     assert len(second.context["rows"]) == 12 and not {r.child.pk for r in second.context["rows"]} & {
         r.child.pk for r in first.context["rows"]}
