@@ -62,6 +62,25 @@ def after_bulk_load() -> str:
     return statement
 
 
+def index_built_concurrently(name: str, definition: str) -> Any:
+    """A migration step (RunPython) that builds the index `name` — `CREATE INDEX name {definition}` —
+    CONCURRENTLY on PostgreSQL, so a country's register takes writes while it builds, and plainly on
+    SQLite; reversed by dropping it. Its migration sets `atomic = False` (CONCURRENTLY cannot run in a
+    transaction) and gives the model's state the same index (SeparateDatabaseAndState)."""
+    from django.db import migrations
+
+    def concurrently(schema_editor) -> str:
+        return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+
+    def create(apps, schema_editor) -> None:
+        schema_editor.execute(f"CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS {name} {definition}")
+
+    def drop(apps, schema_editor) -> None:
+        schema_editor.execute(f"DROP INDEX {concurrently(schema_editor)}IF EXISTS {name}")
+
+    return migrations.RunPython(create, drop)
+
+
 class InIds(Lookup):
     """`field__in_ids=ids`: `field IN (ids)` for a set of integer ids (a scope's units), as one array
     parameter on PostgreSQL (`field = ANY(%s::bigint[])`, the same plan as IN) where `__in` sends one

@@ -12,18 +12,9 @@ state gets the same index (registry.models.Child.Meta), which SQLite builds plai
 
 from django.db import migrations, models
 
+from vitreem.core.db import index_built_concurrently
+
 INDEX = "child_open_unit"
-
-
-def create(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {INDEX} "
-                          "ON registry_child (unit_id) WHERE ended_on IS NULL")
-
-
-def drop(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
@@ -35,7 +26,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(create, drop)],
+            database_operations=[index_built_concurrently(INDEX, "ON registry_child (unit_id) WHERE ended_on IS NULL")],
             state_operations=[migrations.AddIndex(
                 model_name="child",
                 index=models.Index(condition=models.Q(("ended_on__isnull", True)), fields=["unit"],

@@ -13,18 +13,9 @@ state gets the same index (registry.models.Residence.Meta), which SQLite builds 
 
 from django.db import migrations, models
 
+from vitreem.core.db import index_built_concurrently
+
 INDEX = "residence_open_unit"
-
-
-def create(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f'CREATE INDEX {concurrently}IF NOT EXISTS {INDEX} '
-                          'ON registry_residence (unit_id, start) WHERE "end" IS NULL')
-
-
-def drop(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
 
 
 class Migration(migrations.Migration):
@@ -36,7 +27,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(create, drop)],
+            database_operations=[index_built_concurrently(
+                INDEX, 'ON registry_residence (unit_id, start) WHERE "end" IS NULL')],
             state_operations=[migrations.AddIndex(
                 model_name="residence",
                 index=models.Index(condition=models.Q(("end__isnull", True)), fields=["unit", "start"],
