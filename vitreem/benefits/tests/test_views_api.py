@@ -384,7 +384,6 @@ def test_the_benefits_home_counts_recipients_still_living_in_a_legacy_commune(of
     assert summary == {"total": expected.total, "recipients": expected.recipients} and expected.recipients == 3
 
 
-
 @pytest.mark.django_db
 def test_the_open_residences_of_the_legacy_communes_are_read_from_their_own_index(officer, recipients_a, units):
     """registry/0015: "does anyone still live in these communes?" asks the open residences of each commune
@@ -415,6 +414,7 @@ def test_the_open_residences_of_the_legacy_communes_are_read_from_their_own_inde
         cur.execute(f"EXPLAIN {sql}", params)  # noqa: S608 — Django's own SQL
         plan = " ".join(str(row) for row in cur.fetchall())
     assert "residence_open_unit" in plan, plan
+
 
 # Issue 18 item 2: the queries of the allowances' home for a province officer once its figures are stored.
 # Changing it? Measure the page on the 200,000-child demo (median ≤ 50 ms, p95 ≤ 100 ms) and say so.

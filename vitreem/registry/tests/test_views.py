@@ -130,6 +130,7 @@ def test_list_rows_link_each_child_and_write_its_sex_in_the_page_s_language(worl
     assert sorted(re.findall(r"<td>(Nam|Nữ|Male|Female)</td>", english)) == sorted(
         "Male" if row.child.sex == "M" else "Female" for row in r.context["rows"])
 
+
 def test_list_queries_do_not_grow_with_rows(world, worker_a, units, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
