@@ -337,20 +337,27 @@ def compute(params: Params, codes: Iterable[str] | None = None) -> dict[str, Any
 PerCommune = dict[str, dict[int, Any]]  # indicator code -> {commune id: value}
 
 
-def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *, known: PerCommune | None = None
-                  ) -> tuple[dict[int, dict[str, Any]], PerCommune]:
+def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *, known: PerCommune | None = None,
+                  batch: dict[Any, Any] | None = None) -> tuple[dict[int, dict[str, Any]], PerCommune]:
     """Values of `codes` for every unit of `units` as of `day` (no user scope: what rollups store), and
     the communes' values computed on the way.
 
     Additive indicators run one grouped query for the communes of all the units together, except the
     communes whose value is `known` (fresh stored rows), and each unit is the sum of its communes.
-    Derived indicators combine the unit's values of their parts; the others are computed per unit."""
+    Derived indicators combine the unit's values of their parts; the others are computed per unit.
+
+    `batch`: a memo of installation-wide lookups the per-unit figures share (`sum_by_record_unit`),
+    for a caller that computes every unit of the installation in several calls (a full refresh: its
+    districts, then its provinces, of one date). By default one is used when more than 50 units are
+    computed at once; a few units (a refresh after a change) read their own records instead."""
     registry = indicators()
+    if batch is None and len(units) > 50:
+        batch = {}
     codes = list(codes)
     wanted = list(dict.fromkeys([p for c in codes for p in registry[c].parts] + codes))
     communes = communes_of(units, day)
     needed = frozenset().union(*communes.values())
-    if len(units) > 50 and any(registry[c].by_commune is None and not registry[c].parts for c in wanted):
+    if batch is not None and any(registry[c].by_commune is None and not registry[c].parts for c in wanted):
         # per-unit figures over a year read the units of both versions (cases, activities): their
         # communes for the other version too, in one batch rather than per unit
         for other in (REFORM_DATE - dt.timedelta(days=1), REFORM_DATE):
@@ -381,14 +388,12 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
             computed[code] = {c: rows_of[code].get(c, zeros[code]) for c in missing}
             per_commune[code].update(computed[code])
     out: dict[int, dict[str, Any]] = {}
-    batch_memo: dict[str, Any] = {}
     for unit in units:
         values: dict[str, Any] = {}
         # one per unit, so its indicators share `extra`'s memo; extra["batch"] is shared by every unit
-        # of this computation (for lookups that do not depend on the unit, such as the whole unit tree,
-        # read once instead of per unit — for a few units, as a refresh after a change computes, the
-        # per-unit lookups are the cheaper: same threshold as communes_of)
-        extra = {"batch": batch_memo} if len(units) > 50 else {}
+        # of this computation, or of the caller's (for lookups that do not depend on the unit, such as
+        # the whole unit tree, read once instead of per unit)
+        extra = {"batch": batch} if batch is not None else {}
         unit_params = replace(params_for(as_of=day, unit=unit), extra=extra)
         for code in wanted:
             ind = registry[code]

@@ -106,12 +106,17 @@ class _Store:
     per as-of date (`engine.compute_units`) and remembered — with the communes' values of the additive
     indicators computed on the way, so a later unit of the same day is a sum of stored rows."""
 
-    def __init__(self, *, recompute: bool = False) -> None:
+    def __init__(self, *, recompute: bool = False, whole: bool = False) -> None:
         self.pending: dict[tuple[str, int, dt.date], tuple[Any, dt.datetime]] = {}
         self.updating: set[int] = set()  # units served their last values (see `get`)
         # A full refresh (`rollups_refresh(full=True)`) has just made every row stale: reading them to
         # find the fresh ones found none, and read ~640,000 rows a date nationally (9 of 43 s).
         self.recompute = recompute
+        # `whole`: this store computes every unit of the installation (a refresh of them all). Then the
+        # per-unit figures of its districts and provinces read each indicator's rows of every record
+        # unit once a date (`compute_units`' batch), not one query per unit and indicator: on the demo
+        # province, ~970 queries of a full refresh's 1,690, over a quarter of its time (measured).
+        self.batches: dict[dt.date, dict[Any, Any]] | None = defaultdict(dict) if whole else None
         # The communes' values of additive indicators this store computed, by date: the districts and
         # provinces of the same refresh sum them without reading back the rows just written.
         self.communes: dict[dt.date, dict[str, dict[int, Any]]] = defaultdict(lambda: defaultdict(dict))
@@ -227,7 +232,8 @@ class _Store:
                     if commune not in known[code]:
                         known[code][commune] = value
                         last_values = True
-        values, computed = compute_units(todo, day, wanted, known=known)
+        values, computed = compute_units(todo, day, wanted, known=known,
+                                         batch=None if self.batches is None else self.batches[day])
         for code, per_commune in computed.items():
             mine[code].update(per_commune)
         for unit in todo:
@@ -610,6 +616,7 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
 
     from vitreem.places.models import Level, version_on
 
+    whole = units is None
     units = installation_units() if units is None else units
     refreshed = worker_codes()  # which codes each level gets, and why
     registry = indicators()
@@ -631,7 +638,7 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
                     or (u.pk in leaves and u.level != Level.PROVINCE)]
         with transaction.atomic():
             _batch_memory()
-            store = _Store(recompute=full)
+            store = _Store(recompute=full, whole=whole)
             store.get(summed, communes, day)
             written = store.save(wait=True)
             store.get(headline, districts, day)

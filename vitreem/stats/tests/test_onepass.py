@@ -189,6 +189,31 @@ def test_a_refresh_counts_each_date_once_and_reads_its_stored_rows_once(demo):
         _UNIT_CACHE.clear()
 
 
+def test_a_whole_refresh_reads_the_records_of_each_per_unit_figure_once_a_date(demo):
+    """The figures computed for each unit itself (cases, activities, budget lines) of every district and
+    province of a date: a refresh of the whole installation reads each one's records once, grouped by
+    record unit, and each unit sums its own — as many reads as for the province alone."""
+    from vitreem.stats.engine import _UNIT_CACHE
+
+    def case_reads(ctx: CaptureQueriesContext) -> int:
+        return sum(q["sql"].startswith('SELECT "cases_case"."unit_id"') for q in ctx.captured_queries)
+
+    day = params_for(year=2022).as_of
+    units = installation_units()
+    assert len([u for u in units if u.level != Level.COMMUNE]) > 2
+    rollups_clear()
+    _UNIT_CACHE.clear()
+    with CaptureQueriesContext(connection) as refresh:
+        rollups_refresh(years=[2022])
+    codes = list(rollups.worker_codes()[Level.PROVINCE])
+    _UNIT_CACHE.clear()
+    with CaptureQueriesContext(connection) as province:
+        values, _ = compute_units([demo.province], day, codes)
+    assert case_reads(refresh) == case_reads(province) > 0
+    stored = figures(units=[demo.province], days=[day], codes=["cases_received", "cases_by_type"])  # the refresh's
+    assert stored[(demo.province.pk, day)] == {c: values[demo.province.pk][c] for c in ["cases_received", "cases_by_type"]}
+
+
 def test_a_unit_added_reaches_the_figures_of_a_running_process(demo):
     """The units' communes are kept per process (engine._UNIT_CACHE) until the unit tree's stamp moves,
     which a process looks at no more than once a second: a commune added in the admin is part of its
