@@ -248,11 +248,11 @@ def run(emit) -> None:  # noqa: PLR0915 — one story, step by step
     from django.core.management import get_commands
     from django.utils import timezone
 
-    from vitreem.stats.rollups import rollups_clear
+    from bench.common import rollups_cleared
 
     year = timezone.localdate().year - 1
 
-    rollups_clear()
+    rollups_cleared()
     if "stats_refresh" in get_commands():
         fill = _vitreem("stats_refresh")
         emit("national.fill", fill["seconds"], "s", "national.floor.all_dates", floor, peak_mib=round(fill["peak_mib"]),

@@ -49,16 +49,6 @@ def _floor(emit) -> float:
     return total
 
 
-def _autovacuum() -> str:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return "-"
-    with connection.cursor() as cur:
-        cur.execute("SHOW autovacuum")
-        return cur.fetchone()[0]
-
-
 def _dashboard_pages(emit, label: str, pages: list[tuple[object, str]]) -> None:
     from django.core.cache import cache
     from django.test import Client
@@ -81,23 +71,18 @@ def _dashboard_pages(emit, label: str, pages: list[tuple[object, str]]) -> None:
 def run(emit) -> None:
     from django.utils import timezone
 
-    from bench.common import ensure_demo
+    from bench.common import autovacuum, ensure_demo, rollups_cleared
     from vitreem.accounts.models import User
-    from vitreem.core.db import after_bulk_load
     from vitreem.places.selectors import unit_resolve
     from vitreem.stats.engine import _UNIT_CACHE, compute_units, indicators
     from vitreem.stats.rollups import figures, mode_of, refresh_days, rollups_clear, rollups_refresh
 
     ensure_demo(CHILDREN)
-    emit("onepass.load_average", os.getloadavg()[0], "load", cores=os.cpu_count(), autovacuum=_autovacuum())
+    emit("onepass.load_average", os.getloadavg()[0], "load", cores=os.cpu_count(), autovacuum=autovacuum())
     floor = _floor(emit)
     days = refresh_days()
 
-    rollups_clear()
-    # Each run rewrites every stored figure. A server without autovacuum (this machine's CI setting) kept
-    # the dead rows of every earlier run, and each fill read past more of them (stats_rollup: 248,000
-    # dead rows beside 31,000 live after five runs). Vacuumed here as autovacuum would have.
-    after_bulk_load()
+    rollups_cleared()
     started = time.perf_counter()
     pairs = rollups_refresh(full=True)
     fill = time.perf_counter() - started

@@ -140,12 +140,11 @@ def run(emit) -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from bench.common import ensure_demo, p50_p95
+    from bench.common import ensure_demo, p50_p95, rollups_cleared
     from vitreem.accounts.models import User
     from vitreem.places.selectors import unit_resolve
     from vitreem.reports.services import report_build
     from vitreem.stats.engine import compute, params_for
-    from vitreem.stats.rollups import rollups_clear
     from vitreem.stats.selectors import HEADLINE, available, dashboard
 
     ensure_demo(CHILDREN)
@@ -162,7 +161,7 @@ def run(emit) -> None:
     live_ms = (time.perf_counter() - started) * 1000
     emit("stats.headline_live_count", live_ms, "ms")
 
-    rollups_clear()
+    rollups_cleared()
     started = time.perf_counter()
     dashboard(user=leader, year=year, unit="legacy:62")
     fill_ms = (time.perf_counter() - started) * 1000
