@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from vitreem.core.errors import DomainError
 from vitreem.places.models import AdminUnit
-from vitreem.registry.models import Residence, Schooling
+from vitreem.registry.models import Child, Residence, Schooling
 from vitreem.registry.rules import covers
 
 from .models import Adjustment, Allowance, AllowancePeriod, Decision, LineKind, PaidLine, Payroll, RuleChange
@@ -323,7 +323,10 @@ def _may_owe(month: dt.date, assumed_changes: Sequence[tuple[dt.date, dt.datetim
     earliest_lock = Payroll.objects.filter(month__lt=month).aggregate(t=Min("locked_at"))["t"]
     if earliest_lock is None:
         return may  # nothing paid yet: nothing to reconcile
-    may |= (Q(created_at__gt=earliest_lock) | Q(child__updated_at__gt=earliest_lock)
+    # The child's change as an EXISTS, not a join: joined, PostgreSQL hashed the whole register of
+    # children for it (254,000 rows, 190 ms of a locked month's 250 ms on the demo province).
+    may |= (Q(created_at__gt=earliest_lock)
+            | Q(Exists(Child.objects.filter(pk=OuterRef("child_id"), updated_at__gt=earliest_lock)))
             | Q(Exists(Decision.objects.filter(allowance=OuterRef("pk"), created_at__gt=earliest_lock)))
             | Q(Exists(Adjustment.objects.filter(allowance=OuterRef("pk"), settled_in__isnull=True,
                                                  for_month__lt=month))))

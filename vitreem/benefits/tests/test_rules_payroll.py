@@ -141,6 +141,24 @@ def test_paid_month_corrected_by_adjustment_in_a_later_month(units, worker_a):
 
 
 @pytest.mark.django_db
+def test_a_paid_month_is_corrected_when_only_the_child_s_record_changed_after_it(units, worker_a):
+    """The allowance ended with May (decided before May was paid), and after that only the child's
+    record changed (a death on 20/04 reported late): no allowance in force in June, no decision and no
+    adjustment since the locks. The June payroll still reconciles May (`_may_owe`: the child changed
+    since the earliest lock) and takes back what May paid."""
+    child = make_child(units.commune_a, birth=D(2018, 2, 2), episodes=[("1", D(2020, 1, 1))])
+    allowance = enrol(worker_a, child, "no_nurture", D(2024, 3, 4))
+    services.allowance_stop(actor=worker_a, allowance=allowance, reason="other", note="Về ở với ông bà",
+                            number="15/QĐ", decided_on=D(2024, 5, 10), last_month=D(2024, 5, 1))
+    for month in (3, 4, 5):
+        services.payroll_lock(actor=worker_a, month=D(2024, month, 1), unit=units.commune_a)
+    child.ended_on = D(2024, 4, 20)
+    child.save(update_fields=["ended_on", "updated_at"])
+    june = line_of(units.commune_a, "2024-06", child)
+    assert (june.amount, june.adjustment) == (0, -540_000)
+
+
+@pytest.mark.django_db
 def test_manual_adjustment_is_paid_next_open_month_then_settled(units, worker_a):
     child = make_child(units.commune_a, birth=D(2017, 2, 2), episodes=[("1", D(2020, 1, 1))])
     allowance = enrol(worker_a, child, "no_nurture", D(2024, 3, 4))
