@@ -257,12 +257,15 @@ def _start_servers(work: Path) -> list[subprocess.Popen]:
     env = {**os.environ, "DATABASE_URL": DB_URL, "DEBUG": "0", "CONN_MAX_AGE": "60",
            "DJANGO_SETTINGS_MODULE": "config.settings.base", "LOG_LEVEL": "ERROR"}
     env.pop("VITREEM_DEMO", None)
+    # Each process names itself to PostgreSQL (libpq's PGAPPNAME), so that its backends' CPU can be told
+    # apart (_CpuShares: PostgreSQL's share for the pages and for the task worker's turns).
     web = subprocess.Popen(  # noqa: S603 — our own interpreter's gunicorn, fixed arguments
         [str(BIN / "gunicorn"), "config.wsgi", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{PORT}",
          "--timeout", "600", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=open(work / "gunicorn.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        cwd=ROOT, env={**env, "PGAPPNAME": "vitreem-web"}, stdout=open(work / "gunicorn.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "vitreem.cli", "run_worker", "--interval", "1"], cwd=ROOT, env=env,
+        [sys.executable, "-m", "vitreem.cli", "run_worker", "--interval", "1"], cwd=ROOT,
+        env={**env, "PGAPPNAME": "vitreem-worker"},
         stdout=open(work / "worker.log", "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ so 2022 cases roll up into 2025 units and the reverse.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -15,10 +16,15 @@ from django.utils import timezone
 
 from vitreem.core.scope import scope_for
 from vitreem.places.models import REFORM_DATE
-from vitreem.stats.engine import Params, indicator, params_for, sum_by_record_unit
+from vitreem.stats import engine
+from vitreem.stats.engine import Params, params_for, sum_by_record_unit
 
 from . import rules
 from .models import OPEN_STATUSES, VIOLENCE_CONCERNS, Case, Channel, Concern, Outcome
+
+# Every figure here reads the cases alone (and the units): a change elsewhere — a child, an activity —
+# leaves their stored values fresh (engine.Indicator.reads, rollups.APP_STAMPED).
+indicator = partial(engine.indicator, reads=("cases",))
 
 CODES = ["cases_received", "cases_by_type", "cases_by_channel", "cases_by_outcome", "cases_open", "cases_overdue",
          "cases_closed", "cases_closed_within_deadline", "children_harmed_by_violence", "children_abused", "child_marriages_recorded"]

@@ -19,7 +19,7 @@ def special_circumstances_share(special: int, children: int) -> float | None:
 
 
 @child_count("special_circumstances_assisted", "Trẻ em có hoàn cảnh đặc biệt được trợ giúp, chăm sóc (mọi hỗ trợ ghi nhận)",
-           kind="flow", order=23,
+           kind="flow", order=23, reads=("activities", "benefits", "cases"),
            description="Children in special circumstances on the date who, in the period, had a monthly allowance, "
                        "support through a case's approved plan (health, psychological, legal, education, care, "
                        "material), or took part by name in a recreation activity for children. Support recorded "
@@ -39,7 +39,7 @@ def under5_birth_registered(params: Params) -> Q:
 
 
 @indicator("play_point_communes_share", "Tỷ lệ xã, phường có điểm vui chơi cho trẻ em (tỉnh)", measure="percent",
-           kind="stock", order=26,
+           kind="stock", order=26, reads=("activities",),
            description="Communes with an open play point on the date (activities), over the communes of the unit "
                        "— over the whole installation, of its province (VITREEM_PROVINCE_CODE).")
 def play_point_communes_share(params: Params) -> float | None:

@@ -67,6 +67,11 @@ class Indicator:
     # derived: `combine(*values of parts)`.
     parts: tuple[str, ...] = ()
     combine: Callable[..., Any] | None = None
+    # The apps whose records the figure reads, of those whose changes are stamped by app
+    # (rollups.APP_STAMPED: a change there leaves the other figures fresh); None: it may read any.
+    # Declared only where the function's every read is known: a figure that says it reads only
+    # "cases" is not recomputed after an activity is recorded. A derived figure reads what its parts read.
+    reads: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:

@@ -40,6 +40,16 @@ DEFAULT_MODES = {"cases_overdue": "live"}
 # Changes in these apps never alter an indicator (generated reports, user accounts, the rollups).
 FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 
+# Apps whose changes stamp their units for the figures that read them only (key "u:<id>[:y<year>]:<app>",
+# see `_Stamps`), not for every figure: an indicator that declares `reads` without the app keeps its
+# stored rows fresh. Under the load benchmark each case taken in and each activity recorded made the
+# worker recompute every figure of its commune, district and province for every year-end (3.3 s of a
+# turn, half of it PostgreSQL's) — the children's counts and the activities' figures for a case.
+# Not the registry: its changes move other apps' rows too (a merge moves the merged child's cases,
+# allowances and participations), and almost every figure reads it; a change in any app not listed
+# here (the registry, imports, privacy, places…) stamps every figure of its units, as before.
+APP_STAMPED = ("activities", "benefits", "cases", "programme")
+
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
 
@@ -69,22 +79,45 @@ DATED_FROM_YEAR = 2021
 # special_episode_open changes days >= start; special_episode_close days >= min(old end, new end);
 # risk_assess opens factors from assessed_on and ends others the day before (so days >= assessed_on).
 DATED_ACTIONS = {"child.special_open": "start", "child.special_close": "end", "child.risk_assess": "assessed_on",
-                 "poverty_review.record": "decided_on"}
+                 "poverty_review.record": "decided_on",
+                 # A case taken in counts from the day it was received (cases.indicators: received in
+                 # the period, open as of a day). Not an activity's start date: its spending can fall on a
+                 # budget line of an earlier year.
+                 "case.intake": "received_at"}
 
 
 def _dated_years(until: int) -> range:
     return range(DATED_FROM_YEAR, max(until, DATED_FROM_YEAR - 1) + 1)
 
 
+def reads_of(codes: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """{code: the stamped apps (APP_STAMPED) whose changes can alter it, None: any} — a derived
+    indicator's are its parts'."""
+    registry = indicators()
+
+    def reads(code: str) -> frozenset[str] | None:
+        ind = registry.get(code)
+        if ind is None:
+            return None
+        if ind.parts:
+            parts = [reads(p) for p in ind.parts]
+            return None if any(r is None for r in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+        return None if ind.reads is None else frozenset(ind.reads) & frozenset(APP_STAMPED)
+
+    return {code: reads(code) for code in codes}
+
+
 class _Stamps:
-    """The stamps of a set of units, read in one query: `latest(unit, day)` is the time of the last
-    change that can alter the unit's figures as of `day`."""
+    """The stamps of a set of units, read in one query: `latest(unit, day, reads)` is the time of the
+    last change that can alter the unit's figures as of `day` — of the figures that read only the
+    stamped apps `reads` (None: any figure)."""
 
     def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
         unit_ids = list(unit_ids)
         years = _dated_years(until_year)
-        keys = ["all"] + [f"u:{pk}" for pk in unit_ids] + [f"u:{pk}:y{y}" for pk in unit_ids for y in years]
-        self.memo: dict[tuple[int, int], dt.datetime | None] = {}
+        keys = ["all"] + [f"u:{pk}{y}{a}" for pk in unit_ids for y in ["", *(f":y{y}" for y in years)]
+                          for a in ["", *(f":{app}" for app in APP_STAMPED)]]
+        self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
         stamps = UnitStamp.objects.values_list("key", "changed_at")
         if len(keys) > 2000:  # many units (a refresh): the whole table (a row per stamped unit and year)
             wanted = set(keys)
@@ -92,11 +125,13 @@ class _Stamps:
         else:
             self.rows = dict(stamps.filter(key__in_values=keys))  # one array parameter (core.db)
 
-    def latest(self, unit_id: int, day: dt.date) -> dt.datetime | None:
-        key = (unit_id, day.year)
-        if key not in self.memo:  # once per unit and year: a refresh reads ~20 rows per unit
-            times = [self.rows.get("all"), self.rows.get(f"u:{unit_id}")]
-            times += [self.rows.get(f"u:{unit_id}:y{y}") for y in _dated_years(day.year)]
+    def latest(self, unit_id: int, day: dt.date, reads: frozenset[str] | None = None) -> dt.datetime | None:
+        key = (unit_id, day.year, reads)
+        if key not in self.memo:  # once per unit, year and kind of figure
+            apps = ["", *(f":{app}" for app in (APP_STAMPED if reads is None else sorted(reads)))]
+            times = [self.rows.get("all")]
+            times += [self.rows.get(f"u:{unit_id}{y}{a}") for y in ["", *(f":y{y}" for y in _dated_years(day.year))]
+                      for a in apps]
             self.memo[key] = max(filter(None, times), default=None)
         return self.memo[key]
 
@@ -140,6 +175,7 @@ class _Store:
         if not codes or not unit_ids:
             return fresh, stale
         stamps = _Stamps(unit_ids, day.year)
+        reads = reads_of(codes)
         ids = sorted(unit_ids)
         # SQLite bounds the parameters of one query; PostgreSQL takes the ids as one array: one query
         # for the country's 10,035 communes instead of twelve chunks (0.63 s → 0.13 s a national date,
@@ -151,7 +187,7 @@ class _Store:
             rows = Rollup.objects.filter(code__in=codes, unit_id__in_ids=ids[i:i + chunk], as_of=day).values_list(
                 "code", "unit_id", "value", "computed_at")
             for code, unit_id, value, computed_at in rows:
-                stamp = stamps.latest(unit_id, day)
+                stamp = stamps.latest(unit_id, day, reads[code])
                 (fresh if stamp is None or computed_at >= stamp else stale)[(code, unit_id)] = value
         return fresh, stale
 
@@ -517,24 +553,33 @@ def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
     return unit_ids, everything
 
 
-def stamp_units(unit_ids: Iterable[int] | None, *, since: dt.date | None = None) -> None:
+def stamp_units(unit_ids: Iterable[int] | None, *, since: dt.date | None = None, app: str = "") -> None:
     """Mark the figures of these units (None: of everything) as changed now — as of every day, or
-    only as of days from `since` on (rounded down to its year; see DATED_ACTIONS)."""
+    only as of days from `since` on (rounded down to its year; see DATED_ACTIONS); with `app` (one of
+    APP_STAMPED), only the figures that may read that app's records."""
     suffix = f":y{since.year}" if since is not None and since.year >= DATED_FROM_YEAR else ""
+    suffix += f":{app}" if app in APP_STAMPED else ""
     _stamp(["all"] if unit_ids is None else [f"u:{pk}{suffix}" for pk in _related_units(set(unit_ids))])
 
 
 def invalidate_entries(entries: list[Any]) -> None:
-    """The audit listener (core.audit.on_change): called after a change commits."""
-    unit_ids, everything = _units_of_entries(entries)
-    if everything:
-        stamp_units(None)
-    elif unit_ids:
-        # the units of the whole batch get the earliest date of its entries (any undated one: all days)
-        relevant = [e for e in entries if e.object_type.split(".")[0] not in FIGURE_FREE_APPS]
-        sinces = [_since_of(e) for e in relevant]
-        since = None if not sinces or any(d is None for d in sinces) else min(d for d in sinces if d is not None)
-        stamp_units(unit_ids, since=since)
+    """The audit listener (core.audit.on_change): called after a change commits. The entries of each
+    app of APP_STAMPED stamp their units for that app's figures; the others, for every figure."""
+    by_app: dict[str, list[Any]] = defaultdict(list)
+    for entry in entries:
+        app = entry.object_type.split(".")[0]
+        if app not in FIGURE_FREE_APPS:
+            by_app[app if app in APP_STAMPED else ""].append(entry)
+    for app, group in sorted(by_app.items()):
+        unit_ids, everything = _units_of_entries(group)
+        if everything:
+            stamp_units(None)
+            return
+        if unit_ids:
+            # the units of the batch get the earliest date of its entries (any undated one: all days)
+            sinces = [_since_of(e) for e in group]
+            since = None if any(d is None for d in sinces) else min(d for d in sinces if d is not None)
+            stamp_units(unit_ids, since=since, app=app)
 
 
 def rollups_clear() -> int:
