@@ -31,7 +31,7 @@ def _drill(params: Params) -> str:
 
 
 @child_count("allowance_recipients", "Trẻ em có hoàn cảnh đặc biệt được hưởng trợ cấp xã hội hàng tháng tại cộng đồng",
-             order=20, drilldown=_drill, reads=("benefits",))
+             order=20, drilldown=_drill, reads=("benefits", "registry"))
 def allowance_recipients(params: Params) -> Q:
     """Children under 16 in special circumstances with an active monthly allowance in the community
     on the date (Decree 20/2021), in the commune they lived in on that date."""
@@ -61,13 +61,13 @@ def _payroll_drill(p: Params) -> str:
 
 
 @indicator("allowance_monthly_cost", "Kinh phí trợ cấp xã hội hàng tháng cho trẻ em (tháng của ngày tính)",
-           measure="vnd", order=21, batch=payroll_by_commune, drilldown=_payroll_drill, reads=("benefits",))
+           measure="vnd", order=21, batch=payroll_by_commune, drilldown=_payroll_drill, reads=("benefits", "registry"))
 def allowance_monthly_cost(params: Params, communes) -> dict[int, int]:
     return payroll_by_commune(params, communes, ["allowance_monthly_cost"])["allowance_monthly_cost"]
 
 
 @indicator("allowance_payroll_lines", "Người trong bảng chi trả trợ cấp (tháng của ngày tính)", order=21,
-           batch=payroll_by_commune, drilldown=_payroll_drill, reads=("benefits",))
+           batch=payroll_by_commune, drilldown=_payroll_drill, reads=("benefits", "registry"))
 def allowance_payroll_lines(params: Params, communes) -> dict[int, int]:
     return payroll_by_commune(params, communes, ["allowance_payroll_lines"])["allowance_payroll_lines"]
 

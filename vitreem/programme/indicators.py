@@ -19,7 +19,7 @@ def special_circumstances_share(special: int, children: int) -> float | None:
 
 
 @child_count("special_circumstances_assisted", "Trẻ em có hoàn cảnh đặc biệt được trợ giúp, chăm sóc (mọi hỗ trợ ghi nhận)",
-           kind="flow", order=23, reads=("activities", "benefits", "cases"),
+           kind="flow", order=23, reads=("activities", "benefits", "cases", "registry"),
            description="Children in special circumstances on the date who, in the period, had a monthly allowance, "
                        "support through a case's approved plan (health, psychological, legal, education, care, "
                        "material), or took part by name in a recreation activity for children. Support recorded "

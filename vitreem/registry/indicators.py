@@ -193,12 +193,12 @@ def _flag(q: Q) -> Case:
 def child_count(code: str, label: str, **options: Any) -> Callable[[CountRule], CountRule]:
     """Register an indicator that counts the children counted on the as-of date who satisfy a
     condition: the decorated function gives it (`Q`, or `{key: Q}` for a breakdown). A condition on
-    the register alone by default; one that reads the rows of an app of rollups.APP_STAMPED (cases,
-    allowances, activities) names it in `reads`, or a change there would leave the count stale."""
+    the register alone by default; one that reads the rows of another app of rollups.APP_STAMPED
+    (cases, allowances, activities) names it in `reads`, or a change there would leave the count stale."""
 
     def register(rule: CountRule) -> CountRule:
         CHILD_COUNTS[code] = rule
-        options.setdefault("reads", ())
+        options.setdefault("reads", ("registry",))
         indicator(code, label, batch=child_counts, **options)(rule)
         return rule
 
@@ -213,7 +213,7 @@ def child_split(code: str, label: str, column: str, keys: Callable[[], dict[Any,
     if CHILD_SPLITS.keys() - {code}:
         raise ImproperlyConfigured(f"{code}: the grouped count has a split already ({', '.join(CHILD_SPLITS)})")
     CHILD_SPLITS[code] = (column, keys)
-    indicator(code, label, batch=child_counts, reads=(), **options)(lambda params: None)
+    indicator(code, label, batch=child_counts, reads=("registry",), **options)(lambda params: None)
 
 
 def _units_of_children(ids: list[int]) -> set[int]:
@@ -301,7 +301,7 @@ def _group_labels() -> dict[str, str]:
     return {g.code: g.local_name for g in SpecialGroup.objects.filter(parent__isnull=True).order_by("number")}
 
 
-@indicator("by_group", "Trẻ em có hoàn cảnh đặc biệt theo nhóm", order=8, by_commune=True, zero=_top_groups, reads=(),
+@indicator("by_group", "Trẻ em có hoàn cảnh đặc biệt theo nhóm", order=8, by_commune=True, zero=_top_groups, reads=("registry",),
            key_labels=_group_labels, key_drilldown=lambda p, key: _drill(p, special=key))
 def by_group(params: Params, communes) -> dict[int, dict[str, int]]:
     """Children per Art. 10 group on the date (a child in two groups counts in both)."""

@@ -42,13 +42,15 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 
 # Apps whose changes stamp their units for the figures that read them only (key "u:<id>[:y<year>]:<app>",
 # see `_Stamps`), not for every figure: an indicator that declares `reads` without the app keeps its
-# stored rows fresh. Under the load benchmark each case taken in and each activity recorded made the
-# worker recompute every figure of its commune, district and province for every year-end (3.3 s of a
-# turn, half of it PostgreSQL's) — the children's counts and the activities' figures for a case.
-# Not the registry: its changes move other apps' rows too (a merge moves the merged child's cases,
-# allowances and participations), and almost every figure reads it; a change in any app not listed
-# here (the registry, imports, privacy, places…) stamps every figure of its units, as before.
-APP_STAMPED = ("activities", "benefits", "cases", "programme")
+# stored rows fresh. Under the load benchmark each case taken in, child registered and activity recorded
+# made the worker recompute every figure of its commune, district and province for every year-end
+# (2.5–3.3 s of CPU a turn, half of it PostgreSQL's): the children's counts for a case, the cases' and
+# activities' figures of the province for a child. A change in any other app (imports, privacy,
+# places…) stamps every figure of its units.
+APP_STAMPED = ("activities", "benefits", "cases", "programme", "registry")
+# Registry actions that move other apps' rows (a merge moves the merged child's cases, allowances and
+# participations to the survivor): they stamp every figure.
+MOVES_OTHER_APPS = {"child.merge", "child.merged_into"}
 
 Key = tuple[int, dt.date]  # (unit id, as-of date)
 
@@ -569,7 +571,7 @@ def invalidate_entries(entries: list[Any]) -> None:
     for entry in entries:
         app = entry.object_type.split(".")[0]
         if app not in FIGURE_FREE_APPS:
-            by_app[app if app in APP_STAMPED else ""].append(entry)
+            by_app[app if app in APP_STAMPED and entry.action not in MOVES_OTHER_APPS else ""].append(entry)
     for app, group in sorted(by_app.items()):
         unit_ids, everything = _units_of_entries(group)
         if everything:

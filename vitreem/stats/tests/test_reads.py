@@ -46,10 +46,10 @@ def test_every_figure_that_declares_its_reads_reads_no_other_stamped_app(demo):
 def test_reads_of_a_derived_figure_are_its_parts():
     reads = reads_of(["children", "special_circumstances_share", "allowance_assisted_share",
                       "special_circumstances_assisted", "cases_open", "play_point_communes_share"])
-    assert reads["children"] == frozenset()  # the register alone: never stamped by app
-    assert reads["special_circumstances_share"] == frozenset()
-    assert reads["allowance_assisted_share"] == {"benefits"}
-    assert reads["special_circumstances_assisted"] == {"activities", "benefits", "cases"}
+    assert reads["children"] == {"registry"}
+    assert reads["special_circumstances_share"] == {"registry"}
+    assert reads["allowance_assisted_share"] == {"benefits", "registry"}
+    assert reads["special_circumstances_assisted"] == {"activities", "benefits", "cases", "registry"}
     assert reads["cases_open"] == {"cases"}
     assert reads["play_point_communes_share"] == {"activities"}
     assert reads_of(["no_such_code"]) == {"no_such_code": None}  # unknown: any change
@@ -65,10 +65,10 @@ def test_an_app_s_stamp_concerns_the_figures_that_read_it_and_a_generic_one_all(
     assert cases_at is not None and (before is None or cases_at > before)
     assert stamps.latest(commune.pk, day, None) == cases_at  # a figure that may read anything
     assert stamps.latest(commune.pk, day, frozenset({"activities"})) == before  # not the activities'
-    assert stamps.latest(commune.pk, day, frozenset()) == before  # nor the register's
-    stamp_units([commune.pk])  # any other app (the registry, an import…): every figure
+    assert stamps.latest(commune.pk, day, frozenset({"registry"})) == before  # nor the register's
+    stamp_units([commune.pk])  # any other app (an import, privacy, places…): every figure
     stamps = _Stamps([commune.pk], day.year)
-    everything = stamps.latest(commune.pk, day, frozenset())
+    everything = stamps.latest(commune.pk, day, frozenset({"registry"}))
     assert everything is not None and everything >= cases_at
     assert stamps.latest(commune.pk, day, frozenset({"activities"})) == everything
 
@@ -119,3 +119,36 @@ def test_an_activity_recorded_keeps_the_cases_and_children_s_figures(demo, djang
         assert after[(unit.pk, day)]["training_courses"] == compute(params_for(year=2022, unit=unit),
                                                                     ["training_courses"])["training_courses"]
         assert all(_stored_at(unit, day, c) == kept[(unit.pk, c)] for c in [*CHILDREN, *CASES])
+
+
+def test_a_child_registered_keeps_the_cases_and_activities_figures(demo, django_capture_on_commit_callbacks):
+    from vitreem.registry.services import child_register
+
+    worker = demo.users["commune"]
+    day = params_for(year=timezone.localdate().year).as_of
+    units = [demo.commune_a_2025, demo.province_2025]
+    others = [*CASES, "training_courses"]
+    before = figures(units=units, days=[day], codes=["children", *others])
+    kept = {(u.pk, c): _stored_at(u, day, c) for u in units for c in others}
+    with django_capture_on_commit_callbacks(execute=True):
+        child_register(actor=worker, data={"full_name": "Y Thử Nghiệm", "birth_date": dt.date(2019, 3, 2), "sex": "F"},
+                       unit=demo.commune_a_2025, confirm_not_duplicate=True)
+    after = figures(units=units, days=[day], codes=["children", *others])
+    for unit in units:
+        assert after[(unit.pk, day)]["children"] == before[(unit.pk, day)]["children"] + 1
+        assert all(_stored_at(unit, day, c) == kept[(unit.pk, c)] for c in others)
+
+
+def test_a_merge_stamps_every_figure(demo):
+    """A merge moves the merged child's cases, allowances and participations: not a registry change alone."""
+    from types import SimpleNamespace
+
+    from vitreem.stats.rollups import invalidate_entries
+
+    commune = demo.commune_a_2025
+    day = timezone.localdate()
+    before = _Stamps([commune.pk], day.year).latest(commune.pk, day, frozenset({"cases"}))
+    invalidate_entries([SimpleNamespace(object_type="registry.child", object_id="", action="child.merge",
+                                        unit_id=commune.pk, changes={})])
+    after = _Stamps([commune.pk], day.year).latest(commune.pk, day, frozenset({"cases"}))
+    assert after is not None and (before is None or after > before)
