@@ -114,26 +114,38 @@ class _Stamps:
     last change that can alter the unit's figures as of `day` — of the figures that read only the
     stamped apps `reads` (None: any figure)."""
 
+    # A few units: their keys, one array parameter (core.db); more (a province's pages, a refresh):
+    # the whole table, a row per stamped unit, year and app. Writing out the keys of a province's ~400
+    # units (8 years × 6 apps each) cost more than reading the table: 10 ms of its home page.
+    KEYS_OF_AT_MOST = 40
+
     def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
-        unit_ids = list(unit_ids)
-        years = _dated_years(until_year)
-        keys = ["all"] + [f"u:{pk}{y}{a}" for pk in unit_ids for y in ["", *(f":y{y}" for y in years)]
-                          for a in ["", *(f":{app}" for app in APP_STAMPED)]]
-        self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
+        ids = set(unit_ids)
         stamps = UnitStamp.objects.values_list("key", "changed_at")
-        if len(keys) > 2000:  # many units (a refresh): the whole table (a row per stamped unit and year)
-            wanted = set(keys)
-            self.rows = {k: t for k, t in stamps if k in wanted}
-        else:
-            self.rows = dict(stamps.filter(key__in_values=keys))  # one array parameter (core.db)
+        if len(ids) <= self.KEYS_OF_AT_MOST:
+            stamps = stamps.filter(key__in_values=["all"] + [
+                f"u:{pk}{y}{a}" for pk in ids for y in ["", *(f":y{y}" for y in _dated_years(until_year))]
+                for a in ["", *(f":{app}" for app in APP_STAMPED)]])
+        self.rows: dict[str, dt.datetime] = {}  # the units' own rows and "all", by key (`unit_stamp`)
+        # {unit id: [(year from which it counts or None, app or "", time)]}
+        self.of_unit: dict[int, list[tuple[int | None, str, dt.datetime]]] = defaultdict(list)
+        for key, changed_at in stamps:
+            parts = key.split(":")  # "all" | "u", id[, "y<year>"][, app]
+            if key != "all" and (parts[0] != "u" or int(parts[1]) not in ids):
+                continue
+            self.rows[key] = changed_at
+            if key != "all":
+                year = next((int(p[1:]) for p in parts[2:] if p[:1] == "y" and p[1:].isdigit()), None)
+                app = next((p for p in parts[2:] if not (p[:1] == "y" and p[1:].isdigit())), "")
+                self.of_unit[int(parts[1])].append((year, app, changed_at))
+        self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
 
     def latest(self, unit_id: int, day: dt.date, reads: frozenset[str] | None = None) -> dt.datetime | None:
         key = (unit_id, day.year, reads)
         if key not in self.memo:  # once per unit, year and kind of figure
-            apps = ["", *(f":{app}" for app in (APP_STAMPED if reads is None else sorted(reads)))]
-            times = [self.rows.get("all")]
-            times += [self.rows.get(f"u:{unit_id}{y}{a}") for y in ["", *(f":y{y}" for y in _dated_years(day.year))]
-                      for a in apps]
+            times = [self.rows.get("all")] + [
+                at for year, app, at in self.of_unit.get(unit_id, ())
+                if (year is None or year <= day.year) and (not app or reads is None or app in reads)]
             self.memo[key] = max(filter(None, times), default=None)
         return self.memo[key]
 
