@@ -432,6 +432,72 @@ class _CpuShares:
         return out
 
 
+class _Freshness:
+    """How long a change takes to reach the stored figures under load: every PROBE_EVERY seconds while
+    the users run, a child is registered in the demo's first commune (as its worker, through the
+    registry's service), and the province's stored count of children as of today is watched until the
+    task worker has recomputed it after the change (its row computed at or after the change's stamp).
+    That is when the province's dashboard shows the child without "Đang cập nhật". A probe not seen
+    within PROBE_WAIT seconds counts as a timeout."""
+
+    PROBE_EVERY, PROBE_WAIT = 15.0, 60.0
+
+    def __init__(self, tag: str) -> None:
+        import threading
+
+        self.tag, self.timeouts = tag, 0
+        self.seconds: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _probe(self, n: int) -> float | None:
+        from django.db.models import Q
+        from django.utils import timezone
+
+        from vitreem.accounts.demo import DEMO_PROVINCE
+        from vitreem.accounts.models import User
+        from vitreem.places.selectors import unit_resolve
+        from vitreem.registry.services import child_register
+        from vitreem.stats.models import Rollup, UnitStamp
+
+        commune, province = unit_resolve("2025:23500"), unit_resolve(DEMO_PROVINCE[-1])
+        name = f"Y Đo {self.tag}{n}".translate(str.maketrans("0123456789", "ABCDEGHIKL"))
+        child_register(actor=User.objects.get(username="commune"), unit=commune, confirm_not_duplicate=True,
+                       data={"full_name": name, "birth_date": timezone.localdate() - dt.timedelta(days=900), "sex": "F"})
+        done = time.monotonic()
+        stamped = max(UnitStamp.objects.filter(Q(key=f"u:{province.pk}") | Q(key__startswith=f"u:{province.pk}:"))
+                      .values_list("changed_at", flat=True))
+        while time.monotonic() - done < self.PROBE_WAIT and not self.stop.is_set():
+            if Rollup.objects.filter(code="children", unit=province, as_of=timezone.localdate(),
+                                     computed_at__gte=stamped).exists():
+                return time.monotonic() - done
+            time.sleep(0.2)
+        return None
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        n = 0
+        try:
+            while not self.stop.wait(self.PROBE_EVERY if n else 5.0):
+                n += 1
+                seen = self._probe(n)
+                if seen is None:
+                    self.timeouts += 1
+                else:
+                    self.seconds.append(seen)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _Freshness:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def _wait_imports(writes: list[dict], timeout: float = 600) -> None:
     from vitreem.imports.models import ImportBatch
 
@@ -554,8 +620,16 @@ def main() -> int:
                 _emit(f"load.one_connection.{name}.p50", f["p50"], "ms", "budget", 50.0, requests=SINGLE)
                 _emit(f"load.one_connection.{name}.p95", f["p95"], "ms", "budget", 100.0, requests=SINGLE)
         _emit("load.machine_load_single", _uptime(), "loadavg")
-        with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu:
+        with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu, \
+                _Freshness(tag) as fresh:
             result = _locust(plan, work)
+        if fresh.seconds:
+            seen = sorted(fresh.seconds)
+            # issue 13's target for a change on the country's dashboard: within 5 s
+            _emit("load.change_visible.p50", round(statistics.median(seen), 2), "s", "target", 5.0,
+                  probes=len(seen), timeouts=fresh.timeouts)
+            _emit("load.change_visible.max", round(seen[-1], 2), "s", "target", 5.0, probes=len(seen),
+                  timeouts=fresh.timeouts)
         for kind, seconds in sorted(cpu.shares().items()):
             # cores: the kind's CPU seconds over the run's wall time (the machine has two)
             _emit(f"load.cpu.{kind}", round(seconds / cpu.seconds, 2), "cores", cpu_seconds=round(seconds, 1))

@@ -685,7 +685,9 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     headline = [c for c in codes if c in refreshed[Level.DISTRICT]]
     provinces = [u for u in units if u.level == Level.PROVINCE]
     districts = [u for u in units if u.level not in (Level.PROVINCE, Level.COMMUNE)]
-    days = refresh_days(years)
+    # Today first, then the year-ends from the latest: a page opens on today's figures, and after a
+    # change in the worker's turn they were the last of seven dates to be recomputed.
+    days = sorted(refresh_days(years), reverse=True)
     if full:
         stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
     for i, day in enumerate(days):

@@ -175,3 +175,16 @@ def test_since_of_entries():
     assert _since_of(entry("child.update", birth_date=["2010-01-01", "2011-01-01"])) is None  # not dated: all days
     assert _since_of(entry("child.special_open", start="không rõ")) is None
     assert _since_of(entry("child.special_close", end=["??", "2025-02-01"])) is None
+
+
+def test_a_refresh_recomputes_today_first_then_the_latest_year_ends(demo):
+    """A page opens on today's figures: after a change the worker's turn recomputes them before the
+    past year-ends (each date is its own transaction, committed in that order)."""
+    from vitreem.stats.rollups import refresh_days, rollups_refresh, stamp_units
+
+    stamp_units([demo.commune_a_2025.pk])
+    rollups_refresh(units=[demo.province_2025])
+    days = refresh_days()
+    stored = [_stored_at(demo.province_2025, day, "children") for day in days]
+    assert days[-1] == timezone.localdate()
+    assert stored == sorted(stored, reverse=True)  # the later the date, the earlier its row
