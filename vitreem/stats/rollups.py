@@ -48,6 +48,11 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 # activities' figures of the province for a child. A change in any other app (imports, privacy,
 # places…) stamps every figure of its units.
 APP_STAMPED = ("activities", "benefits", "cases", "programme", "registry")
+# Apps whose changes are the register's: an import writes children, households and their poverty,
+# special circumstances and risk only (imports.columns.FIELDS), each row audited by the registry's
+# services as well; its batch's own audit row stamps the province for the register's figures, not for
+# the cases' and activities' (the turn after a 500-row import recomputed them all for every date).
+STAMPED_AS = {"imports": "registry"}
 # Registry actions that move other apps' rows (a merge moves the merged child's cases, allowances and
 # participations to the survivor): they stamp every figure.
 MOVES_OTHER_APPS = {"child.merge", "child.merged_into"}
@@ -582,6 +587,7 @@ def invalidate_entries(entries: list[Any]) -> None:
     by_app: dict[str, list[Any]] = defaultdict(list)
     for entry in entries:
         app = entry.object_type.split(".")[0]
+        app = STAMPED_AS.get(app, app)
         if app not in FIGURE_FREE_APPS:
             by_app[app if app in APP_STAMPED and entry.action not in MOVES_OTHER_APPS else ""].append(entry)
     for app, group in sorted(by_app.items()):

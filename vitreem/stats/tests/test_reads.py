@@ -152,3 +152,21 @@ def test_a_merge_stamps_every_figure(demo):
                                         unit_id=commune.pk, changes={})])
     after = _Stamps([commune.pk], day.year).latest(commune.pk, day, frozenset({"cases"}))
     assert after is not None and (before is None or after > before)
+
+
+def test_an_import_s_batch_stamps_the_register_s_figures_only(demo):
+    """An import writes the register alone (imports.columns.FIELDS): its batch's audit row makes the
+    province's counts of children stale, not its cases' figures."""
+    from types import SimpleNamespace
+
+    from vitreem.stats.rollups import invalidate_entries
+
+    province = demo.province_2025
+    day = timezone.localdate()
+    before = _Stamps([province.pk], day.year)
+    invalidate_entries([SimpleNamespace(object_type="imports.importbatch", object_id="1", action="import.commit",
+                                        unit_id=province.pk, changes={"rows": 500})])
+    after = _Stamps([province.pk], day.year)
+    registry = after.latest(province.pk, day, frozenset({"registry"}))
+    assert registry is not None and registry != before.latest(province.pk, day, frozenset({"registry"}))
+    assert after.latest(province.pk, day, frozenset({"cases"})) == before.latest(province.pk, day, frozenset({"cases"}))
