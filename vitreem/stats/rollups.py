@@ -45,8 +45,8 @@ FIGURE_FREE_APPS = {"reports", "stats", "accounts", "core", "auth", "sessions"}
 # stored rows fresh. Under the load benchmark each case taken in, child registered and activity recorded
 # made the worker recompute every figure of its commune, district and province for every year-end
 # (2.5–3.3 s of CPU a turn, half of it PostgreSQL's): the children's counts for a case, the cases' and
-# activities' figures of the province for a child. A change in any other app (imports, privacy,
-# places…) stamps every figure of its units.
+# activities' figures of the province for a child. A change in any other app (privacy, places…) stamps
+# every figure of its units.
 APP_STAMPED = ("activities", "benefits", "cases", "programme", "registry")
 # Apps whose changes are the register's: an import writes children, households and their poverty,
 # special circumstances and risk only (imports.columns.FIELDS), each row audited by the registry's
