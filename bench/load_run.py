@@ -14,6 +14,8 @@
 5. BENCH_LOAD_USERS users (20: 10/6/4) with Locust headless for BENCH_LOAD_SECONDS (120), each
    user bounded to BENCH_LOAD_MAX_REQUESTS requests: throughput, p50/p95/p99 per page and per write,
    errors (bench/locustfile.py).
+   Beside them a probe registers a child every 15 s and times how long the province's stored count
+   takes to include it (`load.change_visible`: the task worker's queue and turn under load).
 6. Afterwards: every write the users were told succeeded is in the database and has exactly one
    audit row; the imports (run by the worker) are waited for and checked row by row.
 
