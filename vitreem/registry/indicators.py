@@ -196,9 +196,10 @@ def child_count(code: str, label: str, **options: Any) -> Callable[[CountRule], 
     the register alone by default; one that reads the rows of another app of rollups.APP_STAMPED
     (cases, allowances, activities) names it in `reads`, or a change there would leave the count stale."""
 
+    options.setdefault("reads", ("registry",))
+
     def register(rule: CountRule) -> CountRule:
         CHILD_COUNTS[code] = rule
-        options.setdefault("reads", ("registry",))
         indicator(code, label, batch=child_counts, **options)(rule)
         return rule
 

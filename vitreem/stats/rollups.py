@@ -548,13 +548,12 @@ def _since_of(entry: Any) -> dt.date | None:
 
 
 def _units_of_entries(entries: list[Any]) -> tuple[set[int], bool]:
-    """(unit ids, everything?) for a list of AuditEntry rows."""
+    """(unit ids, everything?) for a list of AuditEntry rows of apps that alter figures
+    (`invalidate_entries` leaves out FIGURE_FREE_APPS)."""
     unit_ids: set[int] = set()
     everything = False
     child_ids: set[str] = set()
     for entry in entries:
-        if entry.object_type.split(".")[0] in FIGURE_FREE_APPS:
-            continue
         if entry.unit_id:
             unit_ids.add(entry.unit_id)
         elif entry.object_type != "registry.child":
