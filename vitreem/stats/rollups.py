@@ -677,12 +677,31 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     Each date is its own transaction: a refresh killed half-way leaves the rows of the dates it did not
     reach as they were (valid, or stale and recomputed on the next read) and the next refresh completes.
     Returns the number of (unit, date) pairs refreshed (or found fresh)."""
-    from django.db import transaction
-
     from vitreem.places.models import Level, version_on
 
     whole = units is None
     units = installation_units() if units is None else units
+    # Today first, then the year-ends from the latest: a page opens on today's figures, and after a
+    # change in the worker's turn they were the last of seven dates to be recomputed.
+    days = sorted(refresh_days(years), reverse=True)
+    if full:
+        stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
+    _refresh_days(units, days, full=full, whole=whole, progress=progress)
+    return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)
+
+
+def _refresh_days(units: list[AdminUnit], days: list[dt.date], *, full: bool = False, whole: bool = False,
+                  progress=None, deadline: float | None = None) -> int:
+    """`rollups_refresh`'s work for `units`, date by date in the order of `days`; returns how many dates
+    it went through. With `deadline` (a `time.monotonic()` value) it stops after the first date past
+    it that recomputed something: a date whose rows were all fresh (read, not recomputed) never ends
+    the turn, so every turn moves the refresh on by one date at least."""
+    import time
+
+    from django.db import transaction
+
+    from vitreem.places.models import Level, version_on
+
     refreshed = worker_codes()  # which codes each level gets, and why
     registry = indicators()
     codes = [c for c in registry if c in refreshed[Level.PROVINCE]]
@@ -690,11 +709,6 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     headline = [c for c in codes if c in refreshed[Level.DISTRICT]]
     provinces = [u for u in units if u.level == Level.PROVINCE]
     districts = [u for u in units if u.level not in (Level.PROVINCE, Level.COMMUNE)]
-    # Today first, then the year-ends from the latest: a page opens on today's figures, and after a
-    # change in the worker's turn they were the last of seven dates to be recomputed.
-    days = sorted(refresh_days(years), reverse=True)
-    if full:
-        stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
     for i, day in enumerate(days):
         # The communes of the day's version (`worker_refreshes`), and the units the provinces sum as
         # communes though they are not: five legacy island districts with no commune below them are
@@ -716,15 +730,25 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
                 _stamp([REFRESHED_KEY])  # committed with the rows
         if progress:
             progress(i + 1, len(days))
-    return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)
+        if deadline is not None and written and time.monotonic() >= deadline:
+            return i + 1
+    return len(days)
 
 
-def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
+def rollups_refresh_if_changed(since: dt.datetime | None, *, seconds: float | None = None) -> dt.datetime | None:
     """The task worker's turn (`vitreem run_worker`): refresh the stale stored figures when a change
     stamped a unit after `since`, or the day changed (today's figures are as of a new date), or at the
-    first turn (`since` None). Returns the time to pass next turn (unchanged when nothing was done).
-    So a change or an import reaches every dashboard's stored rows in the background, and the first
-    visitor of the day finds today's figures stored."""
+    first turn (`since` None). Returns the time to pass next turn (unchanged when nothing was done, or
+    when the turn stopped before its last date). So a change or an import reaches every dashboard's
+    stored rows in the background, and the first visitor of the day finds today's figures stored.
+
+    `seconds`: the turn after changes stops after the first date that ends past this time and
+    recomputed something (`_refresh_days`); it returns `since` unchanged, so the next turn finds the
+    same stamps again, reads the dates done as fresh, and goes on with the rest. The turn after a
+    500-row import recomputed ~40 units for seven dates (about 10 s alone); the worker rests twice a
+    turn, so a change made meanwhile waited up to 30 s to show. Bounded, each turn starts with today's
+    figures of every unit changed since, the new changes included. The day's first turn is not
+    bounded: it fills every unit for a new date."""
     now = timezone.now()
     if since is None or timezone.localtime(since).date() != timezone.localdate(now):
         rollups_refresh()
@@ -744,8 +768,14 @@ def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
     ids = {int(key.split(":")[1]) for key in keys}
     units = list(AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
                  .order_by("version", "level", "code"))
+    import time
+
+    deadline = None if seconds is None else time.monotonic() + seconds
+    days = sorted(refresh_days(), reverse=True)
     with _one_core():
-        rollups_refresh(units=units)
+        done = _refresh_days(units, days, deadline=deadline)
+    if done < len(days):
+        return since  # the dates not reached: the next turn, from the same stamps
     # A stamp takes its time before it commits: one dated just before `now` but committed after the
     # keys were read would be missed for good. The next turn looks again a little further back; the
     # units refreshed here are then found fresh and only read.

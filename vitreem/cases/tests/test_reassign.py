@@ -309,3 +309,33 @@ def test_schedule_enqueues_again_in_the_next_period(db_tasks, settings, monkeypa
     assert notify_period_hours() == 24
     monkeypatch.delenv("VITREEM_CASE_NOTIFY_EVERY_HOURS")
     assert notify_period_hours() == 1  # hourly by default: the 12-hour emergency deadline
+
+
+def test_run_worker_s_figures_turn_beside_a_long_task(monkeypatch):
+    """On PostgreSQL the figures' turns run in a thread of their own: a long task (a 500-row import)
+    in the loop no longer holds them back; the thread stops when asked."""
+    import threading
+    import time
+
+    from vitreem.cases.management.commands.run_worker import _Figures, _FiguresThread
+
+    figures = _Figures()
+    figures.every = 0.05
+    turns: list[float] = []
+
+    def turn() -> None:
+        turns.append(time.monotonic())
+        figures.refreshed_at = time.monotonic()
+
+    monkeypatch.setattr(figures, "turn", turn)
+    beside = _FiguresThread(figures)
+    beside.start()
+    busy = threading.Event()
+    busy.wait(1.5)  # the loop's long task
+    assert len(turns) >= 3
+    beside.stopping.set()
+    beside.join(timeout=5)
+    assert not beside.is_alive()
+    count = len(turns)
+    time.sleep(0.5)
+    assert len(turns) == count  # no turn after it stopped

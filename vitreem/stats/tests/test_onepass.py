@@ -302,13 +302,13 @@ def test_the_worker_s_turn_after_a_change_refreshes_only_the_units_it_stamped(de
     """A change stamps its commune and the units whose figures include it; the worker's next turn
     refreshes those and reads no other unit's rows, and the province's stored value is then current."""
     since = rollups_refresh_if_changed(None)
-    real, asked = rollups.rollups_refresh, []
+    real, asked = rollups._refresh_days, []
 
-    def spy(**kwargs):
-        asked.append(kwargs.get("units"))
-        return real(**kwargs)
+    def spy(units, days, **kwargs):
+        asked.append(units)
+        return real(units, days, **kwargs)
 
-    monkeypatch.setattr(rollups, "rollups_refresh", spy)
+    monkeypatch.setattr(rollups, "_refresh_days", spy)
     stamp_units([demo.commune_a.pk])
     rollups_refresh_if_changed(since)
     refreshed = {u.pk for u in asked[0]}
@@ -329,6 +329,29 @@ def test_the_worker_refreshes_only_after_a_change_or_on_a_new_day(demo):
     assert rollups_refresh_if_changed(since) > since
     yesterday = since - dt.timedelta(days=1)
     assert rollups_refresh_if_changed(yesterday) > yesterday
+
+
+def test_a_bounded_turn_stops_after_a_date_and_the_next_turns_go_on_from_there(demo):
+    """`seconds`: a turn after changes ends after the first date past its time that recomputed
+    something (today's first) and returns `since` unchanged; the next turn reads the dates done as
+    fresh, goes on with the next date, and the last one returns a later `since`."""
+    since = rollups_refresh_if_changed(None)
+    stamp_units([demo.commune_a.pk])
+    days = sorted(refresh_days(), reverse=True)
+    assert days[0] == timezone.localdate() and len(days) > 2
+
+    def fresh() -> list[bool]:
+        return [bool(rollups._Store.read(["children"], {demo.province.pk}, d)[0]) for d in days]
+
+    assert fresh() == [False] * len(days)
+    for done in range(1, len(days)):
+        assert rollups_refresh_if_changed(since, seconds=0) == since  # stopped: the rest next turn
+        assert fresh() == [True] * done + [False] * (len(days) - done)
+    assert rollups_refresh_if_changed(since, seconds=0) > since  # the last date: the turn is complete
+    assert fresh() == [True] * len(days)
+    today = timezone.localdate()
+    assert rollups._Store.read(["children"], {demo.province.pk}, today)[0][("children", demo.province.pk)] == \
+        compute(params_for(as_of=today, unit=demo.province), ["children"])["children"]
 
 
 def test_vitreem_stats_reads_the_stored_figures_and_the_installation_is_the_sum_of_its_provinces(demo):

@@ -2,7 +2,8 @@
 deadline notices, seals the audit log's new rows into its hash chain (every
 VITREEM_AUDIT_SEAL_EVERY_SECONDS, 60) and refreshes the stored figures a change made stale (every
 VITREEM_STATS_REFRESH_SECONDS, 2: pages show the stored figures, so a change reaches them when the
-worker has recomputed them), so no cron is needed.
+worker has recomputed them; on PostgreSQL in a thread of its own, beside the tasks), so no cron is
+needed.
 
 django-tasks has no periodic tasks. The loop: enqueue the notices if this period has none yet
 (schedule.py), run every ready task (django_tasks_db's worker in batch mode), sleep, repeat.
@@ -10,11 +11,14 @@ django-tasks has no periodic tasks. The loop: enqueue the notices if this period
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import threading
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
@@ -23,6 +27,59 @@ from vitreem.cases.schedule import notify_schedule
 from vitreem.core.audit_chain import audit_seal
 from vitreem.core.jobs import jobs_reap, worker_id_for_this_process
 from vitreem.stats.rollups import rollups_refresh_if_changed
+
+logger = logging.getLogger(__name__)
+
+
+class _Figures:
+    """The refresh of the stored figures, a turn at a time (`rollups_refresh_if_changed`). After a turn
+    of T seconds, 2T of rest (at most 30 s, after a long first or daily turn): under steady data entry
+    the refresh takes about a third of one core and the pages keep the rest (the load benchmark)."""
+
+    def __init__(self) -> None:
+        self.every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 2))
+        self.seconds = float(getattr(settings, "VITREEM_STATS_TURN_SECONDS", 2))
+        self.refreshed_at, self.last_turn = float("-inf"), 0.0
+        self.since: dt.datetime | None = None
+
+    def wait(self) -> float:
+        """Seconds until the next turn is due (0: now)."""
+        return max(0.0, self.refreshed_at + max(self.every, min(2 * self.last_turn, 30.0)) - time.monotonic())
+
+    def turn(self) -> None:
+        started = time.monotonic()
+        # The day's first turn refreshes every stored figure (minutes on a country): resting twice that
+        # kept the day's first changes off the dashboards for up to 30 s (the national benchmark: a
+        # change took 21 s to show). The rest follows the turns that refresh changes.
+        first_of_day = self.since is None or timezone.localtime(self.since).date() != timezone.localdate()
+        self.since = rollups_refresh_if_changed(self.since, seconds=self.seconds)
+        self.refreshed_at = time.monotonic()
+        self.last_turn = 0.0 if first_of_day else self.refreshed_at - started
+
+
+class _FiguresThread(threading.Thread):
+    """The figures' turns beside the tasks (PostgreSQL): a 500-row import ran for 5–9 s in this loop under
+    the load benchmark, and no change reached the dashboards meanwhile. On its own connection, as a
+    page's request is; SQLite (one writer at a time, the embedded default) keeps them in the loop."""
+
+    def __init__(self, figures: _Figures) -> None:
+        super().__init__(name="vitreem-figures", daemon=True)
+        self.figures = figures
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                close_old_connections()
+                if not self.figures.wait():
+                    try:
+                        self.figures.turn()
+                    except Exception:  # a turn that failed is tried again next time; the worker lives on
+                        logger.exception("refresh of the stored figures failed")
+                        self.figures.refreshed_at = time.monotonic()
+                self.stopping.wait(max(0.2, min(self.figures.wait(), 1.0)))
+        finally:
+            connections.close_all()
 
 
 class Command(BaseCommand):
@@ -47,31 +104,28 @@ class Command(BaseCommand):
             worker.configure_signals()
         seal_every = float(getattr(settings, "VITREEM_AUDIT_SEAL_EVERY_SECONDS", 60))
         sealed_at = float("-inf")
-        refresh_every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 2))
-        refreshed_at, figures_since, last_turn = float("-inf"), None, 0.0
-        while worker.running:
-            close_old_connections()
-            if time.monotonic() - sealed_at >= seal_every:
-                audit_seal()
-                sealed_at = time.monotonic()
-            if time.monotonic() - refreshed_at >= max(refresh_every, min(2 * last_turn, 30.0)):
-                # After a turn of T seconds, 2T of rest (at most 30 s, after a long first or daily turn):
-                # under steady data entry the refresh takes about a third of one core and the pages
-                # keep the rest (the load benchmark).
-                started = time.monotonic()
-                # The day's first turn refreshes every stored figure (minutes on a country): resting twice
-                # that kept the day's first changes off the dashboards for up to 30 s (the national
-                # benchmark: a change took 21 s to show). The rest follows the turns that refresh changes.
-                first_of_day = figures_since is None or (
-                    timezone.localtime(figures_since).date() != timezone.localdate())
-                figures_since = rollups_refresh_if_changed(figures_since)
-                refreshed_at = time.monotonic()
-                last_turn = 0.0 if first_of_day else refreshed_at - started
-            if notify_schedule() and verbosity:
-                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} case deadline notices enqueued")
-            # Batch mode returns as soon as the queue is empty, which gives the loop its turn.
-            worker.run()
-            if once:
-                break
-            if worker.running:
-                time.sleep(interval)
+        figures = _Figures()
+        beside = None
+        if not once and connection.vendor == "postgresql":
+            beside = _FiguresThread(figures)
+            beside.start()
+        try:
+            while worker.running:
+                close_old_connections()
+                if time.monotonic() - sealed_at >= seal_every:
+                    audit_seal()
+                    sealed_at = time.monotonic()
+                if beside is None and not figures.wait():
+                    figures.turn()
+                if notify_schedule() and verbosity:
+                    self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} case deadline notices enqueued")
+                # Batch mode returns as soon as the queue is empty, which gives the loop its turn.
+                worker.run()
+                if once:
+                    break
+                if worker.running:
+                    time.sleep(interval)
+        finally:
+            if beside is not None:
+                beside.stopping.set()
+                beside.join(timeout=30)  # a turn killed half-way leaves consistent rows (stats.rollups)
