@@ -686,18 +686,16 @@ def rollups_refresh(*, years: Iterable[int] | None = None, units: list[AdminUnit
     days = sorted(refresh_days(years), reverse=True)
     if full:
         stamp_units(None)  # every stored row is stale from now; the new ones are computed after it
-    _refresh_days(units, days, full=full, whole=whole, progress=progress)
+    for i, day in enumerate(days):
+        _refresh_day(units, day, full=full, whole=whole)
+        if progress:
+            progress(i + 1, len(days))
     return sum(len([u for u in units if u.level != Level.COMMUNE or u.version == version_on(d)]) for d in days)
 
 
-def _refresh_days(units: list[AdminUnit], days: list[dt.date], *, full: bool = False, whole: bool = False,
-                  progress=None, deadline: float | None = None) -> int:
-    """`rollups_refresh`'s work for `units`, date by date in the order of `days`; returns how many dates
-    it went through. With `deadline` (a `time.monotonic()` value) it stops after the first date past
-    it that recomputed something: a date whose rows were all fresh (read, not recomputed) never ends
-    the turn, so every turn moves the refresh on by one date at least."""
-    import time
-
+def _refresh_day(units: list[AdminUnit], day: dt.date, *, full: bool = False, whole: bool = False) -> int:
+    """Refresh the stored values of `units` as of `day`, in one transaction; returns how many rows it
+    wrote (0: every row was fresh, only read)."""
     from django.db import transaction
 
     from vitreem.places.models import Level, version_on
@@ -709,77 +707,116 @@ def _refresh_days(units: list[AdminUnit], days: list[dt.date], *, full: bool = F
     headline = [c for c in codes if c in refreshed[Level.DISTRICT]]
     provinces = [u for u in units if u.level == Level.PROVINCE]
     districts = [u for u in units if u.level not in (Level.PROVINCE, Level.COMMUNE)]
-    for i, day in enumerate(days):
-        # The communes of the day's version (`worker_refreshes`), and the units the provinces sum as
-        # communes though they are not: five legacy island districts with no commune below them are
-        # the predecessors of 2025 communes in the crosswalk. Summed with the others in the grouped
-        # pass, not counted apart by a grouped query of their own when the provinces ask for them.
-        leaves = frozenset().union(*communes_of(provinces, day).values()) if provinces else frozenset()
-        communes = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day))
-                    or (u.pk in leaves and u.level != Level.PROVINCE)]
-        with transaction.atomic():
-            _batch_memory()
-            store = _Store(recompute=full, whole=whole)
-            store.get(summed, communes, day)
-            written = store.save(wait=True)
-            store.get(headline, districts, day)
-            written += store.save(wait=True)
-            store.get(codes, provinces, day)
-            written += store.save(wait=True)
-            if written:
-                _stamp([REFRESHED_KEY])  # committed with the rows
-        if progress:
-            progress(i + 1, len(days))
-        if deadline is not None and written and time.monotonic() >= deadline:
-            return i + 1
-    return len(days)
+    # The communes of the day's version (`worker_refreshes`), and the units the provinces sum as
+    # communes though they are not: five legacy island districts with no commune below them are
+    # the predecessors of 2025 communes in the crosswalk. Summed with the others in the grouped
+    # pass, not counted apart by a grouped query of their own when the provinces ask for them.
+    leaves = frozenset().union(*communes_of(provinces, day).values()) if provinces else frozenset()
+    communes = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day))
+                or (u.pk in leaves and u.level != Level.PROVINCE)]
+    with transaction.atomic():
+        _batch_memory()
+        store = _Store(recompute=full, whole=whole)
+        store.get(summed, communes, day)
+        written = store.save(wait=True)
+        store.get(headline, districts, day)
+        written += store.save(wait=True)
+        store.get(codes, provinces, day)
+        written += store.save(wait=True)
+        if written:
+            _stamp([REFRESHED_KEY])  # committed with the rows
+    return written
 
 
-def rollups_refresh_if_changed(since: dt.datetime | None, *, seconds: float | None = None) -> dt.datetime | None:
-    """The task worker's turn (`vitreem run_worker`): refresh the stale stored figures when a change
-    stamped a unit after `since`, or the day changed (today's figures are as of a new date), or at the
-    first turn (`since` None). Returns the time to pass next turn (unchanged when nothing was done, or
-    when the turn stopped before its last date). So a change or an import reaches every dashboard's
-    stored rows in the background, and the first visitor of the day finds today's figures stored.
+def _reaches(key: str, day: dt.date) -> bool:
+    """Whether the stamp `key` ("u:<id>[:y<year>][:<app>]") can alter figures as of `day`."""
+    year = next((int(p[1:]) for p in key.split(":")[2:] if p[:1] == "y" and p[1:].isdigit()), None)
+    return year is None or year <= day.year
 
-    `seconds`: the turn after changes stops after the first date that ends past this time and
-    recomputed something (`_refresh_days`); it returns `since` unchanged, so the next turn finds the
-    same stamps again, reads the dates done as fresh, and goes on with the rest. The turn after a
-    500-row import recomputed ~40 units for seven dates (about 10 s alone); the worker rests twice a
-    turn, so a change made meanwhile waited up to 30 s to show. Bounded, each turn starts with today's
-    figures of every unit changed since, the new changes included. The day's first turn is not
-    bounded: it fills every unit for a new date."""
-    now = timezone.now()
-    if since is None or timezone.localtime(since).date() != timezone.localdate(now):
-        rollups_refresh()
-        return now
-    keys = set(UnitStamp.objects.filter(changed_at__gt=since).exclude(key=REFRESHED_KEY).values_list("key", flat=True))
-    if not keys:
-        return since
-    if "all" in keys:
-        rollups_refresh()
-        return now
-    # Only the units a change stamped: a stamp names the commune and every unit whose figures include
-    # it (its district and province, in both versions: `_related_units`). Reading every unit's stored
-    # rows to find the stale ones took most of a turn nationally (a change reached the country's
-    # dashboard 15.5 s later, on 2,500,000 children).
-    from vitreem.places.models import Level
 
-    ids = {int(key.split(":")[1]) for key in keys}
-    units = list(AdminUnit.objects.filter(pk__in=ids, level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE])
-                 .order_by("version", "level", "code"))
-    import time
+class RefreshTurns:
+    """The task worker's turns (`vitreem run_worker`): each refreshes the stale stored figures when a
+    change stamped a unit since the last turn, or the day changed (today's figures are as of a new
+    date), or at the first turn. So a change or an import reaches every dashboard's stored rows in the
+    background, and the first visitor of the day finds today's figures stored.
 
-    deadline = None if seconds is None else time.monotonic() + seconds
-    days = sorted(refresh_days(), reverse=True)
-    with _one_core():
-        done = _refresh_days(units, days, deadline=deadline)
-    if done < len(days):
-        return since  # the dates not reached: the next turn, from the same stamps
-    # A stamp takes its time before it commits: one dated just before `now` but committed after the
-    # keys were read would be missed for good. The next turn looks again a little further back; the
-    # units refreshed here are then found fresh and only read.
-    return now - dt.timedelta(seconds=2)
+    Each as-of date keeps the time up to which its rows hold every change (`done`). A turn after changes
+    refreshes, date by date, the units stamped since that date's time: today's first, then the dates
+    left longest. With `seconds`, it ends after the first date other than today past that time that
+    recomputed something (a date whose rows were all fresh never ends it), and the next turn goes on
+    with the dates it did not reach. The turn after a 500-row import recomputed ~40 units for all seven dates (about 10 s alone),
+    then the worker rested twice that: a change made meanwhile waited up to 30 s to show. Bounded, each
+    turn starts with today's figures of the new changes; under steady data entry no date waits for
+    good: the dates left longest come next, whatever changes keep making today's stale. The day's first
+    turn is not bounded: it fills every unit for a new date."""
+
+    def __init__(self, since: dt.datetime | None = None) -> None:
+        # {as-of date: every change stamped before this time is in its stored rows}
+        self.done: dict[dt.date, dt.datetime] = {}
+        # {as-of date: when a turn last went through it, in dates gone through}: the next turn's order
+        # after today (`done` cannot give it: it looks 2 s back, and a turn may come sooner)
+        self.visited: dict[dt.date, int] = {}
+        if since is not None and timezone.localtime(since).date() == timezone.localdate():
+            self.done = dict.fromkeys(refresh_days(), since)
+
+    @property
+    def since(self) -> dt.datetime | None:
+        """Every change stamped before this time is in every date's stored rows."""
+        return min(self.done.values()) if self.done else None
+
+    def turn(self, seconds: float | None = None) -> str:
+        """One turn: "day" (the day's first: every unit for every date), "all" (a change of everything),
+        "changes" (the units changed, date by date), or "" (nothing to do)."""
+        import time
+
+        from vitreem.places.models import Level
+
+        now = timezone.now()
+        days = refresh_days()
+        if set(self.done) != set(days):  # the first turn, or a new day: today is a new date
+            rollups_refresh()
+            self.done = dict.fromkeys(days, now)
+            return "day"
+        stamps = list(UnitStamp.objects.filter(changed_at__gt=min(self.done.values()))
+                      .exclude(key=REFRESHED_KEY).values_list("key", "changed_at"))
+        if not stamps:
+            return ""
+        if any(key == "all" for key, _at in stamps):
+            rollups_refresh()
+            self.done = dict.fromkeys(days, now)
+            return "all"
+        deadline = None if seconds is None else time.monotonic() + seconds
+        today = timezone.localdate()
+        order = [today, *sorted((d for d in days if d != today),
+                                key=lambda d: (self.visited.get(d, 0), -d.toordinal()))]
+        with _one_core():
+            for day in order:
+                # Only the units a change stamped: a stamp names the commune and every unit whose figures
+                # include it (its district and province, in both versions: `_related_units`). Reading
+                # every unit's stored rows to find the stale ones took most of a turn nationally (a change
+                # reached the country's dashboard 15.5 s later, on 2,500,000 children).
+                ids = {int(key.split(":")[1]) for key, at in stamps if at > self.done[day] and _reaches(key, day)}
+                written = 0
+                if ids:
+                    units = list(AdminUnit.objects.filter(pk__in=ids, level__in=[
+                        Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code"))
+                    written = _refresh_day(units, day)
+                # A stamp takes its time before it commits: one dated just before `now` but committed after
+                # the keys were read would be missed for good. The next turn looks again a little further
+                # back; the units refreshed here are then found fresh and only read.
+                self.done[day] = max(self.done[day], now - dt.timedelta(seconds=2))
+                self.visited[day] = 1 + max(self.visited.values(), default=0)
+                # Not after today's: changes before every turn would keep the past dates waiting for good.
+                if deadline is not None and written and day != today and time.monotonic() >= deadline:
+                    break
+        return "changes"
+
+
+def rollups_refresh_if_changed(since: dt.datetime | None) -> dt.datetime | None:
+    """One turn of `RefreshTurns` (unbounded) from `since`: returns the time to pass next turn
+    (unchanged when nothing was done)."""
+    turns = RefreshTurns(since)
+    return turns.since if turns.turn() else since
 
 
 def _batch_memory() -> None:

@@ -16,6 +16,7 @@ from vitreem.stats import rollups
 from vitreem.stats.engine import compute, compute_units, indicators, params_for, units_below
 from vitreem.stats.models import Rollup
 from vitreem.stats.rollups import (
+    RefreshTurns,
     figures,
     installation_units,
     refresh_days,
@@ -302,13 +303,13 @@ def test_the_worker_s_turn_after_a_change_refreshes_only_the_units_it_stamped(de
     """A change stamps its commune and the units whose figures include it; the worker's next turn
     refreshes those and reads no other unit's rows, and the province's stored value is then current."""
     since = rollups_refresh_if_changed(None)
-    real, asked = rollups._refresh_days, []
+    real, asked = rollups._refresh_day, []
 
-    def spy(units, days, **kwargs):
+    def spy(units, day, **kwargs):
         asked.append(units)
-        return real(units, days, **kwargs)
+        return real(units, day, **kwargs)
 
-    monkeypatch.setattr(rollups, "_refresh_days", spy)
+    monkeypatch.setattr(rollups, "_refresh_day", spy)
     stamp_units([demo.commune_a.pk])
     rollups_refresh_if_changed(since)
     refreshed = {u.pk for u in asked[0]}
@@ -326,16 +327,21 @@ def test_the_worker_refreshes_only_after_a_change_or_on_a_new_day(demo):
     assert since is not None
     assert rollups_refresh_if_changed(since) == since  # nothing changed: nothing done
     stamp_units([demo.commune_a.pk])
-    assert rollups_refresh_if_changed(since) > since
+    today = timezone.localdate()
+    assert not rollups._Store.read(["children"], {demo.province.pk}, today)[0]  # stale
+    assert rollups_refresh_if_changed(since) >= since
+    assert rollups._Store.read(["children"], {demo.province.pk}, today)[0]  # recomputed: fresh
     yesterday = since - dt.timedelta(days=1)
     assert rollups_refresh_if_changed(yesterday) > yesterday
 
 
 def test_a_bounded_turn_stops_after_a_date_and_the_next_turns_go_on_from_there(demo):
-    """`seconds`: a turn after changes ends after the first date past its time that recomputed
-    something (today's first) and returns `since` unchanged; the next turn reads the dates done as
-    fresh, goes on with the next date, and the last one returns a later `since`."""
-    since = rollups_refresh_if_changed(None)
+    """`seconds`: a turn after changes does today's figures, then ends after the first other date past
+    its time that recomputed something; the next turn goes on with the dates it did not reach (a date
+    found fresh never ends a turn), and once every date is done `since` has moved on."""
+    turns = RefreshTurns()
+    assert turns.turn() == "day" and turns.turn() == ""
+    since = turns.since
     stamp_units([demo.commune_a.pk])
     days = sorted(refresh_days(), reverse=True)
     assert days[0] == timezone.localdate() and len(days) > 2
@@ -344,14 +350,31 @@ def test_a_bounded_turn_stops_after_a_date_and_the_next_turns_go_on_from_there(d
         return [bool(rollups._Store.read(["children"], {demo.province.pk}, d)[0]) for d in days]
 
     assert fresh() == [False] * len(days)
-    for done in range(1, len(days)):
-        assert rollups_refresh_if_changed(since, seconds=0) == since  # stopped: the rest next turn
+    for done in range(2, len(days) + 1):  # today and one more date a turn
+        assert turns.turn(seconds=0) == "changes"
         assert fresh() == [True] * done + [False] * (len(days) - done)
-    assert rollups_refresh_if_changed(since, seconds=0) > since  # the last date: the turn is complete
-    assert fresh() == [True] * len(days)
+        assert (turns.since == since) == (done < len(days))  # moved on once every date is done
+    last = Rollup.objects.order_by("-computed_at").values_list("computed_at", flat=True).first()
+    turns.turn(seconds=0)  # (looks 2 s back for stamps committed late: finds the rows fresh)
+    assert Rollup.objects.order_by("-computed_at").values_list("computed_at", flat=True).first() == last
     today = timezone.localdate()
     assert rollups._Store.read(["children"], {demo.province.pk}, today)[0][("children", demo.province.pk)] == \
         compute(params_for(as_of=today, unit=demo.province), ["children"])["children"]
+
+
+def test_under_steady_changes_bounded_turns_reach_every_date(demo):
+    """A change before every turn keeps today's figures stale; the dates a turn did not reach come
+    next all the same (the longest left first), so no year-end waits for the changes to stop."""
+    turns = RefreshTurns()
+    turns.turn()
+    days = refresh_days()
+    first = timezone.now()
+    for _ in range(2 * len(days)):
+        stamp_units([demo.commune_a.pk])  # a child registered: every date of the commune is stale
+        assert turns.turn(seconds=0) == "changes"
+    computed = {day: Rollup.objects.filter(unit=demo.province, code="children", as_of=day)
+                .values_list("computed_at", flat=True).get() for day in days}
+    assert all(at > first for at in computed.values()), computed
 
 
 def test_vitreem_stats_reads_the_stored_figures_and_the_installation_is_the_sum_of_its_provinces(demo):

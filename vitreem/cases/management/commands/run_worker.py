@@ -11,7 +11,6 @@ django-tasks has no periodic tasks. The loop: enqueue the notices if this period
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -26,13 +25,13 @@ from django_tasks_db.management.commands.db_worker import Worker
 from vitreem.cases.schedule import notify_schedule
 from vitreem.core.audit_chain import audit_seal
 from vitreem.core.jobs import jobs_reap, worker_id_for_this_process
-from vitreem.stats.rollups import rollups_refresh_if_changed
+from vitreem.stats.rollups import RefreshTurns
 
 logger = logging.getLogger(__name__)
 
 
 class _Figures:
-    """The refresh of the stored figures, a turn at a time (`rollups_refresh_if_changed`). After a turn
+    """The refresh of the stored figures, a turn at a time (`stats.rollups.RefreshTurns`). After a turn
     of T seconds, 2T of rest (at most 30 s, after a long first or daily turn): under steady data entry
     the refresh takes about a third of one core and the pages keep the rest (the load benchmark)."""
 
@@ -40,7 +39,7 @@ class _Figures:
         self.every = float(getattr(settings, "VITREEM_STATS_REFRESH_SECONDS", 2))
         self.seconds = float(getattr(settings, "VITREEM_STATS_TURN_SECONDS", 2))
         self.refreshed_at, self.last_turn = float("-inf"), 0.0
-        self.since: dt.datetime | None = None
+        self.turns = RefreshTurns()
 
     def wait(self) -> float:
         """Seconds until the next turn is due (0: now)."""
@@ -48,13 +47,12 @@ class _Figures:
 
     def turn(self) -> None:
         started = time.monotonic()
+        kind = self.turns.turn(self.seconds)
+        self.refreshed_at = time.monotonic()
         # The day's first turn refreshes every stored figure (minutes on a country): resting twice that
         # kept the day's first changes off the dashboards for up to 30 s (the national benchmark: a
         # change took 21 s to show). The rest follows the turns that refresh changes.
-        first_of_day = self.since is None or timezone.localtime(self.since).date() != timezone.localdate()
-        self.since = rollups_refresh_if_changed(self.since, seconds=self.seconds)
-        self.refreshed_at = time.monotonic()
-        self.last_turn = 0.0 if first_of_day else self.refreshed_at - started
+        self.last_turn = 0.0 if kind == "day" else self.refreshed_at - started
 
 
 class _FiguresThread(threading.Thread):
