@@ -231,8 +231,8 @@ VITREEM_JOB_MEMORY_MB = int(os.environ.get("VITREEM_JOB_MEMORY_MB", "3072"))
 # the dashboards; each turn after a change costs about 2.3 s of one core on a 200,000-child province
 # (docs/en/operations.md), so a shorter turn spends more of the server on it under steady data entry.
 VITREEM_STATS_REFRESH_SECONDS = float(os.environ.get("VITREEM_STATS_REFRESH_SECONDS", "2"))
-# A turn after changes stops after the first date past this many seconds (today's figures first), and
-# the next turn goes on from there: a large turn (after a 500-row import, ~10 s) no longer holds the
+# A turn after changes recomputes today's figures, then stops after the first other date past this many
+# seconds, and the next turn goes on with the dates it did not reach: a large turn (after a 500-row import, ~10 s) no longer holds the
 # next change's figures back for its own length plus twice that of rest (stats.rollups).
 VITREEM_STATS_TURN_SECONDS = float(os.environ.get("VITREEM_STATS_TURN_SECONDS", "2"))
 # PostgreSQL's work_mem for each date of a refresh of the stored figures (SET LOCAL, that transaction
