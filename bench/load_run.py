@@ -15,12 +15,15 @@
    user bounded to BENCH_LOAD_MAX_REQUESTS requests: throughput, p50/p95/p99 per page and per write,
    errors (bench/locustfile.py).
    Beside them a probe registers a child every 15 s and times how long the province's stored count
-   takes to include it (`load.change_visible`: the task worker's queue and turn under load).
+   takes to include it (`load.change_visible`: the task worker's queue and turn under load), and
+   another counts how often the worker committed recomputed figures (`load.figures_committed`).
 6. Afterwards: every write the users were told succeeded is in the database and has exactly one
    audit row; the imports (run by the worker) are waited for and checked row by row.
 
 Figures are JSON lines like every benchmark's (bench/__main__.py). `uptime` before and after is
-printed: the machine is shared, and a loaded machine stretches every time here.
+printed: the machine is shared, and a loaded machine stretches every time here. So is the CPU time of a
+fixed piece of Python (`load.machine.reference_before/_after`): the same machine's speed drifts, and two
+runs compare only where it agrees.
 """
 
 from __future__ import annotations
@@ -500,6 +503,62 @@ class _Freshness:
         self.thread.join()
 
 
+class _FiguresCommitted:
+    """How often the task worker committed recomputed figures while the users ran (its `refreshed` stamp,
+    polled every 0.2 s): a dashboard page kept while marked "Đang cập nhật" is rendered again after
+    each, once per audience that visits it (stats/views.dashboard_page)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.moves = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from vitreem.stats.rollups import refreshed_stamp
+
+        try:
+            last = refreshed_stamp()
+            while not self.stop.wait(0.2):
+                now = refreshed_stamp()
+                if now != last:
+                    self.moves, last = self.moves + 1, now
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _FiguresCommitted:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _machine_reference() -> float:
+    """Milliseconds of CPU for a fixed piece of Python (a Django template over 2,000 rows and a JSON round
+    trip; the best of five): the same work whatever the code, so that runs can be compared for the
+    machine's speed. Within one hour of stop 39 the same pages took 21.6 to 31.1 ms of CPU a request from
+    one run to the next, with no change to them."""
+    import json
+
+    from django.template import Context, Engine
+
+    template = Engine().from_string(
+        "{% for r in rows %}<tr><td>{{ r.name }}</td><td>{{ r.n|floatformat:1 }}</td></tr>{% endfor %}")
+    rows = [{"name": f"Nguyễn Văn <{i}>", "n": i * 1.5} for i in range(2000)]
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        template.render(Context({"rows": rows}))
+        json.loads(json.dumps(rows))
+        best = min(best, time.process_time() - start)
+    return round(best * 1000, 2)
+
+
 def _wait_imports(writes: list[dict], timeout: float = 600) -> None:
     from vitreem.imports.models import ImportBatch
 
@@ -613,6 +672,7 @@ def main() -> int:
         _wait_idle(procs[1].pid, quiet=3.0)
         _emit("load.worker_first_turn", round(time.perf_counter() - started, 1), "s")
         _emit("load.machine_load_before", _uptime(), "loadavg")
+        _emit("load.machine.reference_before", _machine_reference(), "ms")
         for name, f in _one_connection(plan).items():
             if f["error"]:
                 _emit(f"load.one_connection.{name}.error", 1, "flag", error=f["error"])
@@ -623,8 +683,9 @@ def main() -> int:
                 _emit(f"load.one_connection.{name}.p95", f["p95"], "ms", "budget", 100.0, requests=SINGLE)
         _emit("load.machine_load_single", _uptime(), "loadavg")
         with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu, \
-                _Freshness(tag) as fresh:
+                _Freshness(tag) as fresh, _FiguresCommitted() as committed:
             result = _locust(plan, work)
+        _emit("load.figures_committed", committed.moves, "commits", seconds=SECONDS)
         if fresh.seconds:
             seen = sorted(fresh.seconds)
             # issue 13's target for a change on the country's dashboard: within 5 s
@@ -636,6 +697,7 @@ def main() -> int:
             # cores: the kind's CPU seconds over the run's wall time (the machine has two)
             _emit(f"load.cpu.{kind}", round(seconds / cpu.seconds, 2), "cores", cpu_seconds=round(seconds, 1))
         _emit("load.machine_load_after", _uptime(), "loadavg")
+        _emit("load.machine.reference_after", _machine_reference(), "ms")
         _wait_imports(result["writes"])
     finally:
         _stop(procs)
