@@ -437,7 +437,28 @@ class _CpuShares:
         return out
 
 
-class _Freshness:
+class _Beside:
+    """A thread that runs `_run` beside the users, started and stopped with the block."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+class _Freshness(_Beside):
     """How long a change takes to reach the stored figures under load: every PROBE_EVERY seconds while
     the users run, a child is registered in the demo's first commune (as its worker, through the
     registry's service), and the province's stored count of children as of today is watched until the
@@ -448,12 +469,9 @@ class _Freshness:
     PROBE_EVERY, PROBE_WAIT = 15.0, 60.0
 
     def __init__(self, tag: str) -> None:
-        import threading
-
+        super().__init__()
         self.tag, self.timeouts = tag, 0
         self.seconds: list[float] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _probe(self, n: int) -> float | None:
         from django.db.models import Q
@@ -494,26 +512,14 @@ class _Freshness:
         finally:
             connection.close()
 
-    def __enter__(self) -> _Freshness:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
-class _FiguresCommitted:
+class _FiguresCommitted(_Beside):
     """How often the task worker committed recomputed figures while the users ran (its `refreshed` stamp,
     polled every 0.2 s): a dashboard page kept while marked "Đang cập nhật" is rendered again after
     each, once per audience that visits it (stats/views.dashboard_page)."""
 
     def __init__(self) -> None:
-        import threading
-
+        super().__init__()
         self.moves = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         from django.db import connection
@@ -528,15 +534,6 @@ class _FiguresCommitted:
                     self.moves, last = self.moves + 1, now
         finally:
             connection.close()
-
-    def __enter__(self) -> _FiguresCommitted:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-
 
 def _machine_reference() -> float:
     """Milliseconds of CPU for a fixed piece of Python (a Django template over 2,000 rows and a JSON round
