@@ -114,6 +114,14 @@ def reads_of(codes: Iterable[str]) -> dict[str, frozenset[str] | None]:
     return {code: reads(code) for code in codes}
 
 
+def _key_parts(key: str) -> tuple[int, int | None, str]:
+    """(unit id, year from which it counts or None, app or "") of a unit's stamp "u:<id>[:y<year>][:<app>]"."""
+    parts = key.split(":")
+    year = next((int(p[1:]) for p in parts[2:] if p[:1] == "y" and p[1:].isdigit()), None)
+    app = next((p for p in parts[2:] if not (p[:1] == "y" and p[1:].isdigit())), "")
+    return int(parts[1]), year, app
+
+
 class _Stamps:
     """The stamps of a set of units, read in one query: `latest(unit, day, reads)` is the time of the
     last change that can alter the unit's figures as of `day` — of the figures that read only the
@@ -135,14 +143,13 @@ class _Stamps:
         # {unit id: [(year from which it counts or None, app or "", time)]}
         self.of_unit: dict[int, list[tuple[int | None, str, dt.datetime]]] = defaultdict(list)
         for key, changed_at in stamps:
-            parts = key.split(":")  # "all" | "u", id[, "y<year>"][, app]
-            if key != "all" and (parts[0] != "u" or int(parts[1]) not in ids):
-                continue
-            self.rows[key] = changed_at
-            if key != "all":
-                year = next((int(p[1:]) for p in parts[2:] if p[:1] == "y" and p[1:].isdigit()), None)
-                app = next((p for p in parts[2:] if not (p[:1] == "y" and p[1:].isdigit())), "")
-                self.of_unit[int(parts[1])].append((year, app, changed_at))
+            if key == "all":
+                self.rows[key] = changed_at
+            elif key.startswith("u:"):
+                unit_id, year, app = _key_parts(key)
+                if unit_id in ids:
+                    self.rows[key] = changed_at
+                    self.of_unit[unit_id].append((year, app, changed_at))
         self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
 
     def latest(self, unit_id: int, day: dt.date, reads: frozenset[str] | None = None) -> dt.datetime | None:
@@ -728,10 +735,6 @@ def _refresh_day(units: list[AdminUnit], day: dt.date, *, full: bool = False, wh
     return written
 
 
-def _reaches(key: str, day: dt.date) -> bool:
-    """Whether the stamp `key` ("u:<id>[:y<year>][:<app>]") can alter figures as of `day`."""
-    year = next((int(p[1:]) for p in key.split(":")[2:] if p[:1] == "y" and p[1:].isdigit()), None)
-    return year is None or year <= day.year
 
 
 class RefreshTurns:
@@ -744,8 +747,9 @@ class RefreshTurns:
     refreshes, date by date, the units stamped since that date's time: today's first, then the dates
     left longest. With `seconds`, it ends after the first date other than today past that time that
     recomputed something (a date whose rows were all fresh never ends it), and the next turn goes on
-    with the dates it did not reach. The turn after a 500-row import recomputed ~40 units for all seven dates (about 10 s alone),
-    then the worker rested twice that: a change made meanwhile waited up to 30 s to show. Bounded, each
+    with the dates it did not reach. The turn after a 500-row import recomputed ~40 units for all seven
+    dates (about 10 s alone), then the worker rested twice that: a change made meanwhile waited up to
+    30 s to show. Bounded, each
     turn starts with today's figures of the new changes; under steady data entry no date waits for
     good: the dates left longest come next, whatever changes keep making today's stale. The day's first
     turn is not bounded: it fills every unit for a new date."""
@@ -785,22 +789,25 @@ class RefreshTurns:
             rollups_refresh()
             self.done = dict.fromkeys(days, now)
             return "all"
+        # Only the units a change stamped: a stamp names the commune and every unit whose figures include it
+        # (its district and province, in both versions: `_related_units`). Reading every unit's stored rows
+        # to find the stale ones took most of a turn nationally (a change reached the country's dashboard
+        # 15.5 s later, on 2,500,000 children).
+        changed = [(*_key_parts(key), at) for key, at in stamps]
+        units = {u.pk: u for u in AdminUnit.objects.filter(
+            pk__in={unit_id for unit_id, *_rest in changed},
+            level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code")}
         deadline = None if seconds is None else time.monotonic() + seconds
         today = timezone.localdate()
         order = [today, *sorted((d for d in days if d != today),
                                 key=lambda d: (self.visited.get(d, 0), -d.toordinal()))]
         with _one_core():
             for day in order:
-                # Only the units a change stamped: a stamp names the commune and every unit whose figures
-                # include it (its district and province, in both versions: `_related_units`). Reading
-                # every unit's stored rows to find the stale ones took most of a turn nationally (a change
-                # reached the country's dashboard 15.5 s later, on 2,500,000 children).
-                ids = {int(key.split(":")[1]) for key, at in stamps if at > self.done[day] and _reaches(key, day)}
-                written = 0
-                if ids:
-                    units = list(AdminUnit.objects.filter(pk__in=ids, level__in=[
-                        Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code"))
-                    written = _refresh_day(units, day)
+                # a stamp dated in a year (`DATED_ACTIONS`) reaches that year's date and later ones only
+                ids = {unit_id for unit_id, year, _app, at in changed
+                       if at > self.done[day] and (year is None or year <= day.year)}
+                stale = [u for pk, u in units.items() if pk in ids]
+                written = _refresh_day(stale, day) if stale else 0
                 # A stamp takes its time before it commits: one dated just before `now` but committed after
                 # the keys were read would be missed for good. The next turn looks again a little further
                 # back; the units refreshed here are then found fresh and only read.
