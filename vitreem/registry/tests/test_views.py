@@ -615,3 +615,33 @@ def test_options_are_escaped_and_the_chosen_one_selected():
     assert html == ('<option value="">All</option><option value="7" selected>Xã &quot;A&quot; &lt;b&gt;</option>'
                     '<option value="8"><i>B</i></option>')
     assert " selected" not in options_html([(7, "A")], "")
+
+
+def test_kept_options_render_as_plain_ones_and_each_form_keeps_its_own_choices(world, worker_a, officer):
+    """The list filters' fields (registry.forms.FilterChoiceField) keep their choices as given and share
+    them between the form's copies, and a kept `Options` tuple renders its once-escaped tags: the same
+    HTML as the same pairs given as a list, whichever option is chosen. One user's units never show in
+    another's filter, and a value outside the choices is still refused."""
+    from django.http import QueryDict
+
+    from vitreem.registry.forms import ChildFilterForm, Options, options_html
+
+    pairs = [("", "Tất cả"), ("2025:1", 'Xã "A" <b>'), ("legacy:2", "Phường B")]
+    for chosen in ("", "2025:1", "legacy:2", "x"):
+        assert options_html(Options(pairs), chosen) == options_html(pairs, chosen)
+    assert options_html(Options(pairs), "legacy:2").count(" selected") == 1
+
+    mine = ChildFilterForm(QueryDict(""), user=worker_a)
+    theirs = ChildFilterForm(QueryDict(""), user=officer)
+    mine_refs = {ref for ref, _label in mine.fields["unit"].choices} - {""}
+    their_refs = {ref for ref, _label in theirs.fields["unit"].choices} - {""}
+    assert mine_refs < their_refs  # the commune worker's units are among the officer's, not the reverse
+    assert ChildFilterForm.base_fields["unit"].choices == ()  # the class's field is never filled in
+    html = str(mine["unit"])
+    assert all(f'value="{ref}"' not in html for ref in their_refs - mine_refs)
+    outside = next(iter(their_refs - mine_refs))
+    refused = ChildFilterForm(QueryDict(f"unit={outside}"), user=worker_a)
+    assert not refused.is_valid() and "unit" in refused.errors
+    accepted = ChildFilterForm(QueryDict(f"unit={next(iter(mine_refs))}&sex=F"), user=worker_a)
+    assert accepted.is_valid(), accepted.errors
+    assert ChildFilterForm(QueryDict("sex=Z"), user=worker_a).is_valid() is False
