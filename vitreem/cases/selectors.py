@@ -8,6 +8,7 @@ On top of the unit scope (core.scope) it adds the case rules:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -67,22 +68,22 @@ def names_visible(user: User) -> bool:
 _COMMUNE_CHOICES: dict[tuple[frozenset[int], str], Any] = {}
 
 
-def commune_choices(user: User) -> list[tuple[str, str]]:
+def commune_choices(user: User) -> Sequence[tuple[str, str]]:
     """[(pk, label)] of the communes of a province-wide user's scope, both versions (the case list's
-    filter); [] for anyone else."""
+    filter), as `Options` (their tags escaped once, kept with them); [] for anyone else."""
     from django.utils.translation import get_language
 
     from vitreem.places.models import AdminUnit
     from vitreem.places.selectors import kept_while_tree_unchanged
-    from vitreem.registry.forms import unit_label
+    from vitreem.registry.forms import Options, unit_label
 
     scope = scope_for(user)
     if not scope.province_wide:
         return []
 
-    def read() -> list[tuple[str, str]]:
+    def read() -> Options:
         communes = AdminUnit.objects.filter(pk__in_ids=scope.unit_ids, level="commune").order_by("version", "name")
-        return [(str(u.pk), unit_label(u, indent_level=False)) for u in communes.only("version", "level", "name")]
+        return Options([(str(u.pk), unit_label(u, indent_level=False)) for u in communes.only("version", "level", "name")])
 
     return kept_while_tree_unchanged(_COMMUNE_CHOICES, (scope.unit_ids, get_language() or ""), read, limit=1000)
 

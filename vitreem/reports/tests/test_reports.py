@@ -272,3 +272,37 @@ def test_cli(demo, tmp_path):
     xlsx = tmp_path / "bc.xlsx"
     call_command("report_annual", "--year", "2022", "--format", "xlsx", "--out", str(xlsx), "--unit", "legacy:615")
     assert load_workbook(xlsx)["Trẻ em"]["A1"].value.startswith("Biểu 1")
+
+
+def test_the_page_s_unit_options_are_the_user_s_kept_until_the_tree_changes(demo):
+    """The reports page lists the units of the user's scope (a commune worker, its own commune only), in
+    the page's language; they are read once per process and scope (reports.views._unit_options) and
+    read again once the unit tree changes: a renamed commune shows its new name at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.reports.views import _UNIT_OPTIONS
+
+    def unit_reads(ctx) -> int:
+        return sum('FROM "places_adminunit"' in q["sql"] and "accounts_unitmembership" not in q["sql"]
+                   for q in ctx.captured_queries)
+
+    _UNIT_OPTIONS.clear()
+    officer, worker_b = login(demo.users["province"]), login(demo.users["commune2"])
+    first = officer.get("/reports/").content.decode()
+    assert 'value="legacy:23500"' in first and 'value="legacy:23512"' in first
+    own = worker_b.get("/reports/").content.decode()
+    assert 'value="legacy:23512"' in own and 'value="legacy:23500"' not in own
+    with CaptureQueriesContext(connection) as warm:
+        again = officer.get("/reports/").content.decode()
+    assert again.count("<option") == first.count("<option")
+    assert unit_reads(warm) == 0  # kept: no unit read at all on the second visit
+    assert "(trước 7/2025)" in again and "before 7/2025" not in again
+    demo.commune_b.name = "Xã Đổi Tên Báo Cáo"
+    demo.commune_b.save(update_fields=["name"])  # moves the tree's stamp (places.selectors.tree_changed)
+    with CaptureQueriesContext(connection) as changed:
+        renamed = officer.get("/reports/").content.decode()
+    assert "Xã Đổi Tên Báo Cáo" in renamed
+    assert unit_reads(changed) > 0
+    english = officer.get("/reports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Xã Đổi Tên Báo Cáo" in english and ("from 7/2025" in english or "before 7/2025" in english)
