@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -63,21 +63,37 @@ def unit_children(unit: AdminUnit) -> QuerySet[AdminUnit]:
 _suspended: ContextVar[bool] = ContextVar("tree_stamp_suspended")
 
 
-# The stamp as read for the current request (`stamp_read_once`): an empty box until the first read.
-_read_once: ContextVar[list | None] = ContextVar("tree_stamp_read_once", default=None)
+T = TypeVar("T")
+
+# What the current request has read once (`stamp_read_once`, `read_once`), by name: the unit tree's stamp
+# and the statistics' stamps table. None outside a request.
+_read_once: ContextVar[dict[str, Any] | None] = ContextVar("tree_stamp_read_once", default=None)
+
+
+def read_once(name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, once per request under `name` inside `stamp_read_once()` (every call outside one: the
+    task worker, a command). For what a request reads several times and only a write of its own changes
+    (the writer calls `forget_read(name)`)."""
+    box = _read_once.get()
+    if box is None:
+        return compute()
+    if name not in box:
+        box[name] = compute()
+    return box[name]
+
+
+def forget_read(name: str) -> None:
+    """The request's next `read_once(name, …)` reads again (after this request wrote what it read)."""
+    box = _read_once.get()
+    if box is not None:
+        box.pop(name, None)
 
 
 def tree_stamp() -> dt.datetime | None:
     """When the unit tree last changed (`TreeStamp`), None before any change was stamped. Inside
     `stamp_read_once()` (a request) it is read once: the scope and the statistics then derive from the
     same stamp, and a request makes the same queries however long it takes."""
-    box = _read_once.get()
-    if box:
-        return box[0]
-    stamp = TreeStamp.objects.values_list("changed_at", flat=True).first()
-    if box is not None:
-        box.append(stamp)
-    return stamp
+    return read_once("tree", lambda: TreeStamp.objects.values_list("changed_at", flat=True).first())
 
 
 def stamp_is_read_once() -> bool:
@@ -88,7 +104,7 @@ def stamp_is_read_once() -> bool:
 @contextmanager
 def stamp_read_once() -> Iterator[None]:
     """Read the unit tree's stamp at most once within the block (a request: core.middleware)."""
-    token = _read_once.set([])
+    token = _read_once.set({})
     try:
         yield
     finally:

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from vitreem.places.models import AdminUnit, UnitSuccession
+from vitreem.places.selectors import forget_read, read_once
 
 from .engine import SOURCES, _commune_ids, communes_of, compute_units, indicators, params_for
 from .models import Rollup, UnitStamp
@@ -122,6 +123,9 @@ def _key_parts(key: str) -> tuple[int, int | None, str]:
     return int(parts[1]), year, app
 
 
+STAMPS_READ = "stats.stamps"  # the whole stamps table, as read once per request (`_Stamps`)
+
+
 class _Stamps:
     """The stamps of a set of units, read in one query: `latest(unit, day, reads)` is the time of the
     last change that can alter the unit's figures as of `day` — of the figures that read only the
@@ -134,11 +138,16 @@ class _Stamps:
 
     def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
         ids = set(unit_ids)
-        stamps = UnitStamp.objects.values_list("key", "changed_at")
+        stamps: Iterable[tuple[str, dt.datetime]]
         if len(ids) <= self.KEYS_OF_AT_MOST:
-            stamps = stamps.filter(key__in_values=["all"] + [
+            stamps = UnitStamp.objects.values_list("key", "changed_at").filter(key__in_values=["all"] + [
                 f"u:{pk}{y}{a}" for pk in ids for y in ["", *(f":y{y}" for y in _dated_years(until_year))]
                 for a in ["", *(f":{app}" for app in APP_STAMPED)]])
+        else:
+            # Once per request (places.selectors.read_once): the province's home page read the whole
+            # table three times, for its figures and its allowances' panel. A stamp written by the
+            # request itself (`_stamp`) makes the next read go to the table again.
+            stamps = read_once(STAMPS_READ, lambda: list(UnitStamp.objects.values_list("key", "changed_at")))
         self.rows: dict[str, dt.datetime] = {}  # the units' own rows and "all", by key (`unit_stamp`)
         # {unit id: [(year from which it counts or None, app or "", time)]}
         self.of_unit: dict[int, list[tuple[int | None, str, dt.datetime]]] = defaultdict(list)
@@ -498,6 +507,7 @@ def _stamp(keys: list[str]) -> None:
     now = timezone.now()
     UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
                                   unique_fields=["key"], update_fields=["changed_at"])
+    forget_read(STAMPS_READ)
 
 
 def unit_stamp(unit_pk: int | Iterable[int]) -> tuple:

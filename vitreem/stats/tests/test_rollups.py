@@ -188,3 +188,52 @@ def test_a_refresh_recomputes_today_first_then_the_latest_year_ends(demo):
     stored = [_stored_at(demo.province_2025, day, "children") for day in days]
     assert days[-1] == timezone.localdate()
     assert stored == sorted(stored, reverse=True)  # the later the date, the earlier its row
+
+
+def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(demo, django_capture_on_commit_callbacks):
+    """The whole stamps table (read for a province's units) is read once per request
+    (places.selectors.read_once): the province's home page read it three times. A change the request
+    itself makes stamps its units, and the figures read after it in the same request see the change
+    (stale, "Đang cập nhật", not the value kept from before it)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.places.selectors import stamp_read_once
+    from vitreem.registry import services
+    from vitreem.registry.models import Child, SpecialGroup
+    from vitreem.registry.rules import q_child_on, q_special_on
+    from vitreem.stats.rollups import _Store
+
+    def table_reads(ctx) -> int:
+        return sum('FROM "stats_unitstamp"' in q["sql"] and "WHERE" not in q["sql"] for q in ctx.captured_queries)
+
+    today = timezone.localdate()
+    units = {u.pk for u in [demo.province, *demo.province.children.all()]} | set(
+        demo.province.children.values_list("children__pk", flat=True))
+    assert len(units) > 40  # the whole table's path (`_Stamps.KEYS_OF_AT_MOST`)
+    figures(units=[demo.province], days=[today], codes=["special_circumstances"])  # stored, fresh
+    with CaptureQueriesContext(connection) as ctx, stamp_read_once():
+        first = _Store.read(["special_circumstances"], units, today)
+        assert _Store.read(["special_circumstances"], units, today) == first
+        assert (("special_circumstances", demo.province.pk) in first[0]) is True  # fresh
+        assert table_reads(ctx) == 1
+        child = (Child.objects.filter(q_child_on(today), unit__version="2025").exclude(q_special_on(today))
+                 .order_by("pk").first())
+        with django_capture_on_commit_callbacks(execute=True):
+            services.special_episode_open(actor=demo.users["province"], child=child, group=SpecialGroup.objects.get(
+                code="3"), start=today - dt.timedelta(days=1))
+        after = _Store.read(["special_circumstances"], units, today)
+        assert ("special_circumstances", demo.province.pk) in after[1]  # stale now, in the same request
+        assert table_reads(ctx) == 2
+    with CaptureQueriesContext(connection) as outside:
+        _Store.read(["special_circumstances"], units, today)
+        _Store.read(["special_circumstances"], units, today)
+    assert table_reads(outside) == 2  # outside a request (the task worker, a command): read every time
+
+    from conftest import login
+
+    officer = login(demo.users["province"])
+    officer.get("/")
+    with CaptureQueriesContext(connection) as home:
+        assert officer.get("/").status_code == 200
+    assert table_reads(home) == 1
