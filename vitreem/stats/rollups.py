@@ -144,9 +144,9 @@ class _Stamps:
                 f"u:{pk}{y}{a}" for pk in ids for y in ["", *(f":y{y}" for y in _dated_years(until_year))]
                 for a in ["", *(f":{app}" for app in APP_STAMPED)]])
         else:
-            # Once per request (places.selectors.read_once): the province's home page read the whole
-            # table three times, for its figures and its allowances' panel. A stamp written by the
-            # request itself (`_stamp`) makes the next read go to the table again.
+            # Once per request (places.selectors.read_once): a province's allowances' home read the
+            # whole table twice (its stored figures, then its counts per unit), a dashboard up to twice.
+            # A stamp written by the request itself (`_stamp`) makes the next read go to the table again.
             stamps = read_once(STAMPS_READ, lambda: list(UnitStamp.objects.values_list("key", "changed_at")))
         self.rows: dict[str, dt.datetime] = {}  # the units' own rows and "all", by key (`unit_stamp`)
         # {unit id: [(year from which it counts or None, app or "", time)]}

@@ -192,7 +192,7 @@ def test_a_refresh_recomputes_today_first_then_the_latest_year_ends(demo):
 
 def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(demo, django_capture_on_commit_callbacks):
     """The whole stamps table (read for a province's units) is read once per request
-    (places.selectors.read_once): the province's home page read it three times. A change the request
+    (places.selectors.read_once): the allowances' home of a province read it twice. A change the request
     itself makes stamps its units, and the figures read after it in the same request see the change
     (stale, "Đang cập nhật", not the value kept from before it)."""
     from django.db import connection
@@ -232,8 +232,8 @@ def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(de
 
     from conftest import login
 
-    officer = login(demo.users["province"])
-    officer.get("/")
-    with CaptureQueriesContext(connection) as home:
-        assert officer.get("/").status_code == 200
-    assert table_reads(home) == 1
+    officer = login(demo.users["province"])  # the allowances' home reads its figures and its counts
+    officer.get("/benefits/")
+    with CaptureQueriesContext(connection) as page:
+        assert officer.get("/benefits/").status_code == 200
+    assert table_reads(page) == 1
