@@ -10,7 +10,10 @@
 3. gunicorn (2 sync workers, CONN_MAX_AGE=60, DEBUG off, the production middleware) and the task
    worker (imports), on 127.0.0.1 only.
 4. One connection: every page of every persona BENCH_LOAD_SINGLE times in a row — the server time
-   of each page, against the budget (median ≤ 50 ms, p95 ≤ 100 ms).
+   of each page, against the budget (median ≤ 50 ms, p95 ≤ 100 ms). Then the same pages served in
+   this process, for their CPU time (`load.page_cpu.*`; `load.page_cpu.mix`: weighted by the run's
+   own mix of pages, against the machine's reference): the figure that compares two versions of the
+   code, where throughput under load moves with the machine.
 5. BENCH_LOAD_USERS users (20: 10/6/4) with Locust headless for BENCH_LOAD_SECONDS (120), each
    user bounded to BENCH_LOAD_MAX_REQUESTS requests: throughput, p50/p95/p99 per page and per write,
    errors (bench/locustfile.py).
@@ -347,6 +350,40 @@ def _one_connection(plan: dict) -> dict[str, dict]:
     return out
 
 
+def _pages_cpu(plan: dict) -> dict[str, float]:
+    """The median ms of CPU of each persona's page, SINGLE times each after a first visit, served in this
+    process (Django's test client, the persona's session, the same database): the page's own Python,
+    without the HTTP server, the queue or the other processes. Under load the web workers' CPU a request
+    varied by a quarter between runs of the same code (stop 39); this pass, weighted by the run's own mix
+    (`_mix_cpu`) and set against the machine's reference, is the figure to compare two versions by."""
+    from django.test import Client, override_settings
+
+    out = {}
+    with override_settings(DEBUG=False):  # as the web workers run: no query log kept
+        for kind, pages in PAGES.items():
+            persona = plan["personas"][kind][0]
+            client = Client(SERVER_NAME="127.0.0.1")
+            client.cookies["sessionid"] = persona["session"]
+            for page in pages:
+                samples = []
+                for i in range(SINGLE + 1):
+                    url, params = _urls(kind, persona, page, i)
+                    start = time.process_time()
+                    r = client.get(url, params)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{kind} {page}: {url} {params} → {r.status_code}")
+                    if i:
+                        samples.append((time.process_time() - start) * 1000)
+                out[f"{kind} {page}"] = statistics.median(samples)
+    return out
+
+
+def _mix_cpu(pages_cpu: dict[str, float], entries: dict[str, dict]) -> float:
+    """The pages' CPU weighted by how often the users asked for each page in the run (writes left out)."""
+    counts = {name: entries[name]["requests"] for name in pages_cpu if name in entries}
+    return sum(pages_cpu[n] * c for n, c in counts.items()) / max(1, sum(counts.values()))
+
+
 # ---------------------------------------------------------------- under load
 
 def _locust(plan: dict, work: Path) -> dict:
@@ -669,7 +706,8 @@ def main() -> int:
         _wait_idle(procs[1].pid, quiet=3.0)
         _emit("load.worker_first_turn", round(time.perf_counter() - started, 1), "s")
         _emit("load.machine_load_before", _uptime(), "loadavg")
-        _emit("load.machine.reference_before", _machine_reference(), "ms")
+        reference = _machine_reference()
+        _emit("load.machine.reference_before", reference, "ms")
         for name, f in _one_connection(plan).items():
             if f["error"]:
                 _emit(f"load.one_connection.{name}.error", 1, "flag", error=f["error"])
@@ -679,6 +717,7 @@ def main() -> int:
                 _emit(f"load.one_connection.{name}.p50", f["p50"], "ms", "budget", 50.0, requests=SINGLE)
                 _emit(f"load.one_connection.{name}.p95", f["p95"], "ms", "budget", 100.0, requests=SINGLE)
         _emit("load.machine_load_single", _uptime(), "loadavg")
+        pages_cpu = _pages_cpu(plan)
         with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu, \
                 _Freshness(tag) as fresh, _FiguresCommitted() as committed:
             result = _locust(plan, work)
@@ -699,6 +738,10 @@ def main() -> int:
     finally:
         _stop(procs)
     _report(result)
+    for name, ms in sorted(pages_cpu.items()):
+        _emit(f"load.page_cpu.{name}", round(ms, 2), "ms", requests=SINGLE)
+    _emit("load.page_cpu.mix", round(_mix_cpu(pages_cpu, result["entries"]), 2), "ms",
+          "load.machine.reference_before", reference)
     checks = _verify(result["writes"], watermark)
     for name, value in checks.items():
         _emit(f"load.writes.{name}", value, "writes")
