@@ -126,6 +126,20 @@ def _key_parts(key: str) -> tuple[int, int | None, str]:
 STAMPS_READ = "stats.stamps"  # the whole stamps table, as read once per request (`_Stamps`)
 
 
+class _StampTable:
+    """Stamp rows parsed: the "all" stamp, and each unit's keys with their year, app and time."""
+
+    def __init__(self, rows: Iterable[tuple[str, dt.datetime]]) -> None:
+        self.all: dt.datetime | None = None
+        self.of_unit: dict[int, list[tuple[str, int | None, str, dt.datetime]]] = defaultdict(list)
+        for key, changed_at in rows:
+            if key == "all":
+                self.all = changed_at
+            elif key.startswith("u:"):
+                unit_id, year, app = _key_parts(key)
+                self.of_unit[unit_id].append((key, year, app, changed_at))
+
+
 class _Stamps:
     """The stamps of a set of units, read in one query: `latest(unit, day, reads)` is the time of the
     last change that can alter the unit's figures as of `day` — of the figures that read only the
@@ -138,27 +152,23 @@ class _Stamps:
 
     def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
         ids = set(unit_ids)
-        stamps: Iterable[tuple[str, dt.datetime]]
+        table: _StampTable
         if len(ids) <= self.KEYS_OF_AT_MOST:
-            stamps = UnitStamp.objects.values_list("key", "changed_at").filter(key__in_values=["all"] + [
+            table = _StampTable(UnitStamp.objects.values_list("key", "changed_at").filter(key__in_values=["all"] + [
                 f"u:{pk}{y}{a}" for pk in ids for y in ["", *(f":y{y}" for y in _dated_years(until_year))]
-                for a in ["", *(f":{app}" for app in APP_STAMPED)]])
+                for a in ["", *(f":{app}" for app in APP_STAMPED)]]))
         else:
-            # Once per request (places.selectors.read_once): a province's allowances' home read the
-            # whole table twice (its stored figures, then its counts per unit), a dashboard up to twice.
-            # A stamp written by the request itself (`_stamp`) makes the next read go to the table again.
-            stamps = read_once(STAMPS_READ, lambda: list(UnitStamp.objects.values_list("key", "changed_at")))
-        self.rows: dict[str, dt.datetime] = {}  # the units' own rows and "all", by key (`unit_stamp`)
+            # Read and parsed once per request (places.selectors.read_once): a province's allowances' home
+            # read the whole table twice (its stored figures, then its counts per unit), a dashboard up to
+            # twice. A stamp written by the request itself (`_stamp`) makes the next read go to the table.
+            table = read_once(STAMPS_READ, lambda: _StampTable(UnitStamp.objects.values_list("key", "changed_at")))
+        self.rows: dict[str, dt.datetime] = {"all": table.all} if table.all else {}  # by key (`unit_stamp`)
         # {unit id: [(year from which it counts or None, app or "", time)]}
         self.of_unit: dict[int, list[tuple[int | None, str, dt.datetime]]] = defaultdict(list)
-        for key, changed_at in stamps:
-            if key == "all":
+        for unit_id in ids & table.of_unit.keys():
+            for key, year, app, changed_at in table.of_unit[unit_id]:
                 self.rows[key] = changed_at
-            elif key.startswith("u:"):
-                unit_id, year, app = _key_parts(key)
-                if unit_id in ids:
-                    self.rows[key] = changed_at
-                    self.of_unit[unit_id].append((year, app, changed_at))
+                self.of_unit[unit_id].append((year, app, changed_at))
         self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
 
     def latest(self, unit_id: int, day: dt.date, reads: frozenset[str] | None = None) -> dt.datetime | None:
