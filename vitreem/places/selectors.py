@@ -103,7 +103,8 @@ def stamp_is_read_once() -> bool:
 
 @contextmanager
 def stamp_read_once() -> Iterator[None]:
-    """Read the unit tree's stamp at most once within the block (a request: core.middleware)."""
+    """Within the block (a request: core.middleware), the unit tree's stamp and whatever else is read through
+    `read_once` are read at most once."""
     token = _read_once.set({})
     try:
         yield
