@@ -549,6 +549,7 @@ class _Freshness(_Beside):
         finally:
             connection.close()
 
+
 class _FiguresCommitted(_Beside):
     """How often the task worker committed recomputed figures while the users ran (its `refreshed` stamp,
     polled every 0.2 s): a dashboard page kept while marked "Đang cập nhật" is rendered again after
@@ -571,6 +572,7 @@ class _FiguresCommitted(_Beside):
                     self.moves, last = self.moves + 1, now
         finally:
             connection.close()
+
 
 def _machine_reference() -> float:
     """Milliseconds of CPU for a fixed piece of Python (a Django template over 2,000 rows and a JSON round

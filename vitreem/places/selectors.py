@@ -67,7 +67,7 @@ T = TypeVar("T")
 
 # What the current request has read once (`stamp_read_once`, `read_once`), by name: the unit tree's stamp
 # and the statistics' stamps table. None outside a request.
-_read_once: ContextVar[dict[str, Any] | None] = ContextVar("tree_stamp_read_once", default=None)
+_read_once: ContextVar[dict[str, Any] | None] = ContextVar("request_read_once", default=None)
 
 
 def read_once(name: str, compute: Callable[[], T]) -> T:

@@ -755,8 +755,6 @@ def _refresh_day(units: list[AdminUnit], day: dt.date, *, full: bool = False, wh
     return written
 
 
-
-
 class RefreshTurns:
     """The task worker's turns (`vitreem run_worker`): each refreshes the stale stored figures when a
     change stamped a unit since the last turn, or the day changed (today's figures are as of a new
@@ -769,10 +767,9 @@ class RefreshTurns:
     recomputed something (a date whose rows were all fresh never ends it), and the next turn goes on
     with the dates it did not reach. The turn after a 500-row import recomputed ~40 units for all seven
     dates (about 10 s alone), then the worker rested twice that: a change made meanwhile waited up to
-    30 s to show. Bounded, each
-    turn starts with today's figures of the new changes; under steady data entry no date waits for
-    good: the dates left longest come next, whatever changes keep making today's stale. The day's first
-    turn is not bounded: it fills every unit for a new date."""
+    30 s to show. Bounded, each turn starts with today's figures of the new changes; under steady data
+    entry no date waits for good: the dates left longest come next, whatever changes keep making today's
+    stale. The day's first turn is not bounded: it fills every unit for a new date."""
 
     def __init__(self, since: dt.datetime | None = None) -> None:
         # {as-of date: every change stamped before this time is in its stored rows}
