@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from vitreem.places.models import AdminUnit, UnitSuccession
@@ -94,10 +94,6 @@ DATED_ACTIONS = {"child.special_open": "start", "child.special_close": "end", "c
                  "case.intake": "received_at"}
 
 
-def _dated_years(until: int) -> range:
-    return range(DATED_FROM_YEAR, max(until, DATED_FROM_YEAR - 1) + 1)
-
-
 def reads_of(codes: Iterable[str]) -> dict[str, frozenset[str] | None]:
     """{code: the stamped apps (APP_STAMPED) whose changes can alter it, None: any} — a derived
     indicator's are its parts'."""
@@ -115,68 +111,81 @@ def reads_of(codes: Iterable[str]) -> dict[str, frozenset[str] | None]:
     return {code: reads(code) for code in codes}
 
 
-def _key_parts(key: str) -> tuple[int, int | None, str]:
-    """(unit id, year from which it counts or None, app or "") of a unit's stamp "u:<id>[:y<year>][:<app>]"."""
-    parts = key.split(":")
-    year = next((int(p[1:]) for p in parts[2:] if p[:1] == "y" and p[1:].isdigit()), None)
-    app = next((p for p in parts[2:] if not (p[:1] == "y" and p[1:].isdigit())), "")
-    return int(parts[1]), year, app
+STAMPS_READ = "stats.stamps"  # the stamps of a set of units, as read once per request (`_Stamps`)
 
 
-STAMPS_READ = "stats.stamps"  # the whole stamps table, as read once per request (`_Stamps`)
+def stamp_row(unit_id: int | None = None, year: int | None = None, app: str = "") -> UnitStamp:
+    """A unit's stamp, unsaved and untimed: its key "u:<id>[:y<year>][:<app>]" and the key's parts (the
+    columns a page reads by); "all" for no unit."""
+    if unit_id is None:
+        return UnitStamp(key="all")
+    key = f"u:{unit_id}" + (f":y{year}" if year is not None else "") + (f":{app}" if app else "")
+    return UnitStamp(key=key, unit_id=unit_id, year=year, app=app)
 
 
 class _StampTable:
-    """Stamp rows parsed: the "all" stamp, and each unit's keys with their year, app and time."""
+    """The stamps that reach the figures of `year` (None: of any year), read so far in a request (or for
+    one `_Stamps` outside one): the "all" stamp, and each unit's latest time per stamped app ("": every
+    figure). `cover(ids)` reads the units not read yet."""
 
-    def __init__(self, rows: Iterable[tuple[str, dt.datetime]]) -> None:
+    def __init__(self, year: int | None) -> None:
+        self.year = year
         self.all: dt.datetime | None = None
-        self.of_unit: dict[int, list[tuple[str, int | None, str, dt.datetime]]] = defaultdict(list)
-        for key, changed_at in rows:
-            if key == "all":
+        self.of_unit: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
+        self.units: set[int] = set()
+
+    def cover(self, ids: frozenset[int]) -> None:
+        missing = ids - self.units
+        if not missing and self.units:
+            return
+        # The units' rows by the unit's index, and "all"; their latest time per unit and app computed
+        # by the database. Nationally a province's ~400 units hold ~16,500 stamps (one per year and app
+        # changed): read as they are, 94 ms of each of its pages; the whole table, read and parsed
+        # before, 3.7 s (`make bench BENCH_ARGS=stamps`).
+        reaching = Q(unit__in_ids=missing)
+        if self.year is not None:  # a stamp dated in a year reaches that year's figures and later ones
+            reaching &= Q(year__isnull=True) | Q(year__lte=self.year)
+        for unit_id, app, changed_at in (UnitStamp.objects.filter(reaching | Q(key="all"))
+                                         .values_list("unit_id", "app").annotate(at=Max("changed_at"))):
+            if unit_id is None:
                 self.all = changed_at
-            elif key.startswith("u:"):
-                unit_id, year, app = _key_parts(key)
-                self.of_unit[unit_id].append((key, year, app, changed_at))
+            else:
+                self.of_unit[unit_id].append((app, changed_at))
+        self.units |= missing
 
 
 class _Stamps:
-    """The stamps of a set of units, read in one query: `latest(unit, day, reads)` is the time of the
-    last change that can alter the unit's figures as of `day` — of the figures that read only the
-    stamped apps `reads` (None: any figure)."""
+    """The stamps of a set of units that reach the figures as of `day` (None: any day), read in one
+    query: `latest(unit, reads)` is the time of the last change that can alter the unit's figures — of
+    the figures that read only the stamped apps `reads` (None: any figure)."""
 
-    # A few units: their keys, one array parameter (core.db); more (a province's pages, a refresh):
-    # the whole table, a row per stamped unit, year and app. Writing out the keys of a province's ~400
-    # units (8 years × 6 apps each) cost more than reading the table: 10 ms of its home page.
-    KEYS_OF_AT_MOST = 40
+    def __init__(self, unit_ids: Iterable[int], day: dt.date | None = None) -> None:
+        ids = frozenset(unit_ids)
+        # Each unit's read once per request and year (places.selectors.read_once): a province's
+        # allowances' home asks for its stored figures' units, then for its counts per unit, a dashboard
+        # up to twice. A stamp written by the request itself (`_stamp`) makes the next read go to the table.
+        year = None if day is None else day.year
+        tables: dict[int | None, _StampTable] = read_once(STAMPS_READ, dict)
+        if year not in tables:
+            tables[year] = _StampTable(year)
+        table = tables[year]
+        table.cover(ids)
+        self.all = table.all
+        self.of_unit = {unit_id: table.of_unit[unit_id] for unit_id in ids & table.of_unit.keys()}
+        self.memo: dict[tuple[int, frozenset[str] | None], dt.datetime | None] = {}
 
-    def __init__(self, unit_ids: Iterable[int], until_year: int) -> None:
-        ids = set(unit_ids)
-        table: _StampTable
-        if len(ids) <= self.KEYS_OF_AT_MOST:
-            table = _StampTable(UnitStamp.objects.values_list("key", "changed_at").filter(key__in_values=["all"] + [
-                f"u:{pk}{y}{a}" for pk in ids for y in ["", *(f":y{y}" for y in _dated_years(until_year))]
-                for a in ["", *(f":{app}" for app in APP_STAMPED)]]))
-        else:
-            # Read and parsed once per request (places.selectors.read_once): a province's allowances' home
-            # read the whole table twice (its stored figures, then its counts per unit), a dashboard up to
-            # twice. A stamp written by the request itself (`_stamp`) makes the next read go to the table.
-            table = read_once(STAMPS_READ, lambda: _StampTable(UnitStamp.objects.values_list("key", "changed_at")))
-        self.rows: dict[str, dt.datetime] = {"all": table.all} if table.all else {}  # by key (`unit_stamp`)
-        # {unit id: [(year from which it counts or None, app or "", time)]}
-        self.of_unit: dict[int, list[tuple[int | None, str, dt.datetime]]] = defaultdict(list)
-        for unit_id in ids & table.of_unit.keys():
-            for key, year, app, changed_at in table.of_unit[unit_id]:
-                self.rows[key] = changed_at
-                self.of_unit[unit_id].append((year, app, changed_at))
-        self.memo: dict[tuple[int, int, frozenset[str] | None], dt.datetime | None] = {}
+    @property
+    def rows(self) -> dict[str, dt.datetime]:
+        """{"all" or "u:<unit>:<app>": time} (`unit_stamp`)."""
+        rows = {"all": self.all} if self.all else {}
+        rows.update({f"u:{unit_id}:{app}": at for unit_id, apps in self.of_unit.items() for app, at in apps})
+        return rows
 
-    def latest(self, unit_id: int, day: dt.date, reads: frozenset[str] | None = None) -> dt.datetime | None:
-        key = (unit_id, day.year, reads)
-        if key not in self.memo:  # once per unit, year and kind of figure
-            times = [self.rows.get("all")] + [
-                at for year, app, at in self.of_unit.get(unit_id, ())
-                if (year is None or year <= day.year) and (not app or reads is None or app in reads)]
+    def latest(self, unit_id: int, reads: frozenset[str] | None = None) -> dt.datetime | None:
+        key = (unit_id, reads)
+        if key not in self.memo:  # once per unit and kind of figure
+            times = [self.all] + [at for app, at in self.of_unit.get(unit_id, ())
+                                  if not app or reads is None or app in reads]
             self.memo[key] = max(filter(None, times), default=None)
         return self.memo[key]
 
@@ -219,7 +228,7 @@ class _Store:
         stale: dict[tuple[str, int], Any] = {}
         if not codes or not unit_ids:
             return fresh, stale
-        stamps = _Stamps(unit_ids, day.year)
+        stamps = _Stamps(unit_ids, day)
         reads = reads_of(codes)
         ids = sorted(unit_ids)
         # SQLite bounds the parameters of one query; PostgreSQL takes the ids as one array: one query
@@ -232,7 +241,7 @@ class _Store:
             rows = Rollup.objects.filter(code__in=codes, unit_id__in_ids=ids[i:i + chunk], as_of=day).values_list(
                 "code", "unit_id", "value", "computed_at")
             for code, unit_id, value, computed_at in rows:
-                stamp = stamps.latest(unit_id, day, reads[code])
+                stamp = stamps.latest(unit_id, reads[code])
                 (fresh if stamp is None or computed_at >= stamp else stale)[(code, unit_id)] = value
         return fresh, stale
 
@@ -512,11 +521,12 @@ def refreshed_stamp() -> dt.datetime | None:
     return UnitStamp.objects.filter(key=REFRESHED_KEY).values_list("changed_at", flat=True).first()
 
 
-def _stamp(keys: list[str]) -> None:
-    """Set these stamps to now (one upsert)."""
+def _stamp(rows: list[UnitStamp]) -> None:
+    """Set these stamps (`stamp_row`) to now (one upsert)."""
     now = timezone.now()
-    UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys], update_conflicts=True,
-                                  unique_fields=["key"], update_fields=["changed_at"])
+    for row in rows:
+        row.changed_at = now
+    UnitStamp.objects.bulk_create(rows, update_conflicts=True, unique_fields=["key"], update_fields=["changed_at"])
     forget_read(STAMPS_READ)
 
 
@@ -524,7 +534,7 @@ def unit_stamp(unit_pk: int | Iterable[int]) -> tuple:
     """The last change stamps that concern a unit's figures (its own, dated or not, and "all"), or
     several units' (the country's provinces), for caches above rollups: any change to the unit
     changes the tuple."""
-    rows = _Stamps([unit_pk] if isinstance(unit_pk, int) else unit_pk, timezone.localdate().year + 1).rows
+    rows = _Stamps([unit_pk] if isinstance(unit_pk, int) else unit_pk).rows
     return tuple(sorted(rows.items()))
 
 
@@ -602,9 +612,9 @@ def stamp_units(unit_ids: Iterable[int] | None, *, since: dt.date | None = None,
     """Mark the figures of these units (None: of everything) as changed now — as of every day, or
     only as of days from `since` on (rounded down to its year; see DATED_ACTIONS); with `app` (one of
     APP_STAMPED), only the figures that may read that app's records."""
-    suffix = f":y{since.year}" if since is not None and since.year >= DATED_FROM_YEAR else ""
-    suffix += f":{app}" if app in APP_STAMPED else ""
-    _stamp(["all"] if unit_ids is None else [f"u:{pk}{suffix}" for pk in _related_units(set(unit_ids))])
+    year = since.year if since is not None and since.year >= DATED_FROM_YEAR else None
+    app = app if app in APP_STAMPED else ""
+    _stamp([stamp_row()] if unit_ids is None else [stamp_row(pk, year, app) for pk in _related_units(set(unit_ids))])
 
 
 def invalidate_entries(entries: list[Any]) -> None:
@@ -751,7 +761,7 @@ def _refresh_day(units: list[AdminUnit], day: dt.date, *, full: bool = False, wh
         store.get(codes, provinces, day)
         written += store.save(wait=True)
         if written:
-            _stamp([REFRESHED_KEY])  # committed with the rows
+            _stamp([UnitStamp(key=REFRESHED_KEY)])  # committed with the rows
     return written
 
 
@@ -799,10 +809,10 @@ class RefreshTurns:
             self.done = dict.fromkeys(days, now)
             return "day"
         stamps = list(UnitStamp.objects.filter(changed_at__gt=min(self.done.values()))
-                      .exclude(key=REFRESHED_KEY).values_list("key", "changed_at"))
+                      .exclude(key=REFRESHED_KEY).values_list("key", "unit_id", "year", "app", "changed_at"))
         if not stamps:
             return ""
-        if any(key == "all" for key, _at in stamps):
+        if any(key == "all" for key, *_parts in stamps):
             rollups_refresh()
             self.done = dict.fromkeys(days, now)
             return "all"
@@ -810,7 +820,7 @@ class RefreshTurns:
         # (its district and province, in both versions: `_related_units`). Reading every unit's stored rows
         # to find the stale ones took most of a turn nationally (a change reached the country's dashboard
         # 15.5 s later, on 2,500,000 children).
-        changed = [(*_key_parts(key), at) for key, at in stamps]
+        changed = [(unit_id, year, app, at) for _key, unit_id, year, app, at in stamps if unit_id is not None]
         units = {u.pk: u for u in AdminUnit.objects.filter(
             pk__in={unit_id for unit_id, *_rest in changed},
             level__in=[Level.PROVINCE, Level.DISTRICT, Level.COMMUNE]).order_by("version", "level", "code")}

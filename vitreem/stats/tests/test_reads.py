@@ -58,19 +58,19 @@ def test_reads_of_a_derived_figure_are_its_parts():
 def test_an_app_s_stamp_concerns_the_figures_that_read_it_and_a_generic_one_all(demo):
     commune = demo.commune_a_2025
     day = timezone.localdate()
-    before = _Stamps([commune.pk], day.year).latest(commune.pk, day)
+    before = _Stamps([commune.pk], day).latest(commune.pk)
     stamp_units([commune.pk], app="cases")
-    stamps = _Stamps([commune.pk], day.year)
-    cases_at = stamps.latest(commune.pk, day, frozenset({"cases"}))
+    stamps = _Stamps([commune.pk], day)
+    cases_at = stamps.latest(commune.pk, frozenset({"cases"}))
     assert cases_at is not None and (before is None or cases_at > before)
-    assert stamps.latest(commune.pk, day, None) == cases_at  # a figure that may read anything
-    assert stamps.latest(commune.pk, day, frozenset({"activities"})) == before  # not the activities'
-    assert stamps.latest(commune.pk, day, frozenset({"registry"})) == before  # nor the register's
+    assert stamps.latest(commune.pk, None) == cases_at  # a figure that may read anything
+    assert stamps.latest(commune.pk, frozenset({"activities"})) == before  # not the activities'
+    assert stamps.latest(commune.pk, frozenset({"registry"})) == before  # nor the register's
     stamp_units([commune.pk])  # any other app (an import, privacy, places…): every figure
-    stamps = _Stamps([commune.pk], day.year)
-    everything = stamps.latest(commune.pk, day, frozenset({"registry"}))
+    stamps = _Stamps([commune.pk], day)
+    everything = stamps.latest(commune.pk, frozenset({"registry"}))
     assert everything is not None and everything >= cases_at
-    assert stamps.latest(commune.pk, day, frozenset({"activities"})) == everything
+    assert stamps.latest(commune.pk, frozenset({"activities"})) == everything
 
 
 def test_a_case_taken_in_recomputes_the_cases_figures_of_its_days_and_keeps_the_children_s(
@@ -147,10 +147,10 @@ def test_a_merge_stamps_every_figure(demo):
 
     commune = demo.commune_a_2025
     day = timezone.localdate()
-    before = _Stamps([commune.pk], day.year).latest(commune.pk, day, frozenset({"cases"}))
+    before = _Stamps([commune.pk], day).latest(commune.pk, frozenset({"cases"}))
     invalidate_entries([SimpleNamespace(object_type="registry.child", object_id="", action="child.merge",
                                         unit_id=commune.pk, changes={})])
-    after = _Stamps([commune.pk], day.year).latest(commune.pk, day, frozenset({"cases"}))
+    after = _Stamps([commune.pk], day).latest(commune.pk, frozenset({"cases"}))
     assert after is not None and (before is None or after > before)
 
 
@@ -163,10 +163,10 @@ def test_an_import_s_batch_stamps_the_register_s_figures_only(demo):
 
     province = demo.province_2025
     day = timezone.localdate()
-    before = _Stamps([province.pk], day.year)
+    before = _Stamps([province.pk], day)
     invalidate_entries([SimpleNamespace(object_type="imports.importbatch", object_id="1", action="import.commit",
                                         unit_id=province.pk, changes={"rows": 500})])
-    after = _Stamps([province.pk], day.year)
-    registry = after.latest(province.pk, day, frozenset({"registry"}))
-    assert registry is not None and registry != before.latest(province.pk, day, frozenset({"registry"}))
-    assert after.latest(province.pk, day, frozenset({"cases"})) == before.latest(province.pk, day, frozenset({"cases"}))
+    after = _Stamps([province.pk], day)
+    registry = after.latest(province.pk, frozenset({"registry"}))
+    assert registry is not None and registry != before.latest(province.pk, frozenset({"registry"}))
+    assert after.latest(province.pk, frozenset({"cases"})) == before.latest(province.pk, frozenset({"cases"}))

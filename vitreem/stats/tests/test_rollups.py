@@ -191,10 +191,10 @@ def test_a_refresh_recomputes_today_first_then_the_latest_year_ends(demo):
 
 
 def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(demo, django_capture_on_commit_callbacks):
-    """The whole stamps table (read for a province's units) is read once per request
-    (places.selectors.read_once): the allowances' home of a province read it twice. A change the request
-    itself makes stamps its units, and the figures read after it in the same request see the change
-    (stale, "Đang cập nhật", not the value kept from before it)."""
+    """The stamps of a province's units are read once per request (places.selectors.read_once): the
+    allowances' home of a province read them twice. A change the request itself makes stamps its units,
+    and the figures read after it in the same request see the change (stale, "Đang cập nhật", not the
+    value kept from before it)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -202,15 +202,15 @@ def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(de
     from vitreem.registry import services
     from vitreem.registry.models import Child, SpecialGroup
     from vitreem.registry.rules import q_child_on, q_special_on
-    from vitreem.stats.rollups import _Store
+    from vitreem.stats.rollups import _Stamps, _Store
 
     def table_reads(ctx) -> int:
-        return sum('FROM "stats_unitstamp"' in q["sql"] and "WHERE" not in q["sql"] for q in ctx.captured_queries)
+        return sum('FROM "stats_unitstamp"' in q["sql"] for q in ctx.captured_queries)
 
     today = timezone.localdate()
     units = {u.pk for u in [demo.province, *demo.province.children.all()]} | set(
         demo.province.children.values_list("children__pk", flat=True))
-    assert len(units) > 40  # the whole table's path (`_Stamps.KEYS_OF_AT_MOST`)
+    assert len(units) > 40  # a province's pages ask for ~400
     figures(units=[demo.province], days=[today], codes=["special_circumstances"])  # stored, fresh
     with CaptureQueriesContext(connection) as ctx, stamp_read_once():
         first = _Store.read(["special_circumstances"], units, today)
@@ -232,8 +232,81 @@ def test_a_request_reads_the_stamps_table_once_and_again_after_its_own_change(de
 
     from conftest import login
 
-    officer = login(demo.users["province"])  # the allowances' home reads its figures and its counts
+    # Each unit's stamps are read once per request: a set of units read before costs no query, a larger
+    # one reads only the units not read yet.
+    districts = {u.pk for u in demo.province.children.all()}
+    with CaptureQueriesContext(connection) as parts, stamp_read_once():
+        _Stamps(districts)
+        _Stamps(districts)
+        wider = _Stamps(units)
+        _Stamps(districts | {demo.province.pk})
+        assert table_reads(parts) == 2
+        assert wider.rows == _Stamps(units).rows
+    assert wider.rows == _Stamps(units).rows  # outside a request: a read of its own, the same rows
+
+    officer = login(demo.users["province"])  # the allowances' home reads its figures, then its counts per unit
     officer.get("/benefits/")
     with CaptureQueriesContext(connection) as page:
         assert officer.get("/benefits/").status_code == 200
-    assert table_reads(page) == 1
+    assert table_reads(page) == 2
+
+
+def test_a_province_reads_the_stamps_of_its_own_units_only(demo):
+    """Each stamp carries its unit, year and app beside its key (`stamp_row`), and a province's pages read
+    their units' rows by the unit, not the whole table: nationally the table holds ~600,000 rows and a
+    province read and parsed them all on every page (3.7 s, `make bench BENCH_ARGS=stamps`). A change in
+    another province leaves this province's figures fresh; one of its own communes' makes them stale."""
+    from vitreem.places.models import AdminUnit, Level, Version
+    from vitreem.stats.models import UnitStamp
+    from vitreem.stats.rollups import _Stamps, stamp_units
+
+    today = timezone.localdate()
+    units = {u.pk for u in [demo.province, *demo.province.children.all()]} | set(
+        demo.province.children.values_list("children__pk", flat=True))
+    elsewhere = AdminUnit.objects.filter(level=Level.COMMUNE, version=Version.V2025, province_code="01").order_by(
+        "code")[0]
+    before = _Stamps(units, today).latest(demo.province.pk)
+    stamp_units([elsewhere.pk], since=dt.date(today.year - 1, 3, 1), app="cases")
+    stamps = _Stamps(units, today)
+    assert stamps.latest(demo.province.pk) == before  # Hà Nội's change: not this province's
+    assert elsewhere.pk not in stamps.of_unit and elsewhere.parent_id not in stamps.of_unit
+    assert not any(key.startswith(f"u:{elsewhere.pk}:") for key in _Stamps(units).rows)
+    stamp_units([demo.commune_a.pk], since=dt.date(today.year - 1, 3, 1), app="cases")
+    stamps = _Stamps(units, today)
+    assert stamps.latest(demo.province.pk) != before
+    assert stamps.latest(demo.province.pk, frozenset({"cases"})) != before
+    assert stamps.latest(demo.province.pk, frozenset({"registry"})) == before  # the cases' figures only
+    # dated in last year: not the figures of the year before
+    assert _Stamps(units, dt.date(today.year - 2, 12, 31)).latest(demo.province.pk, frozenset({"cases"})) == before
+    # what the read brought back: every unit of this scope with a stamp, none of another
+    stamped = set(UnitStamp.objects.filter(unit__isnull=False).values_list("unit_id", flat=True))
+    assert set(_Stamps(units).of_unit) == stamped & units and stamped - units
+    # the parts written are the key's
+    for key, unit_id, year, app in UnitStamp.objects.filter(key__startswith="u:").values_list(
+            "key", "unit_id", "year", "app"):
+        assert key == f"u:{unit_id}" + (f":y{year}" if year else "") + (f":{app}" if app else "")
+    assert UnitStamp.objects.get(key=f"u:{demo.commune_a.pk}:y{today.year - 1}:cases").year == today.year - 1
+
+
+def test_the_migration_splits_every_stamp_s_key_into_its_parts(db):
+    """stats/0002 writes the unit, year and app of the stamps written before it, from their keys; a
+    stamp of a unit no longer in the tree keeps none (no page asks for it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from vitreem.places.models import AdminUnit
+    from vitreem.stats.models import UnitStamp
+
+    split_keys = importlib.import_module("vitreem.stats.migrations.0002_stamp_parts").split_keys
+    unit = AdminUnit.objects.order_by("pk").first()
+    gone = AdminUnit.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    now = timezone.now()
+    keys = [f"u:{unit.pk}", f"u:{unit.pk}:y2023", f"u:{unit.pk}:cases", f"u:{unit.pk}:y2024:registry",
+            f"u:{gone}:y2022", "all", "refreshed"]
+    UnitStamp.objects.bulk_create([UnitStamp(key=k, changed_at=now) for k in keys])
+    split_keys(apps, None)
+    assert {k: (u, y, a) for k, u, y, a in UnitStamp.objects.values_list("key", "unit_id", "year", "app")} == {
+        f"u:{unit.pk}": (unit.pk, None, ""), f"u:{unit.pk}:y2023": (unit.pk, 2023, ""),
+        f"u:{unit.pk}:cases": (unit.pk, None, "cases"), f"u:{unit.pk}:y2024:registry": (unit.pk, 2024, "registry"),
+        f"u:{gone}:y2022": (None, 2022, ""), "all": (None, None, ""), "refreshed": (None, None, "")}
