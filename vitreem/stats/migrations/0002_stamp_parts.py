@@ -4,8 +4,19 @@ from django.db import migrations, models
 
 def split_keys(apps, schema_editor):
     """Write the unit, year and app of every unit's stamp from its key "u:<id>[:y<year>][:<app>]" (the
-    key's format as stats.rollups._key_parts reads it; a migration keeps its own copy of the rule). A
-    stamp of a unit no longer in the tree keeps no unit: no page asks for it."""
+    key's format as stats.rollups wrote it; a migration keeps its own copy of the rule). A stamp of a
+    unit no longer in the tree keeps no unit: no page asks for it."""
+    if schema_editor.connection.vendor == "postgresql":
+        # One statement: row by row (bulk_update), the ~600,000 stamps of a year of national use took
+        # 371 s (measured).
+        schema_editor.execute(
+            "UPDATE stats_unitstamp AS s SET "
+            "unit_id = (SELECT a.id FROM places_adminunit a WHERE a.id = substring(s.key from '^u:([0-9]+)')::bigint), "
+            "year = substring(s.key from '^u:[0-9]+:y([0-9]+)')::smallint, "
+            "app = CASE WHEN split_part(s.key, ':', 3) ~ '^y[0-9]+$' THEN split_part(s.key, ':', 4) "
+            "ELSE split_part(s.key, ':', 3) END "
+            "WHERE s.key ~ '^u:[0-9]+'")
+        return
     UnitStamp = apps.get_model("stats", "UnitStamp")
     AdminUnit = apps.get_model("places", "AdminUnit")
     units = set(AdminUnit.objects.values_list("pk", flat=True))
