@@ -209,7 +209,7 @@ def iso_tz_loader(django_loader: type) -> type:
                     return super().load(data)
                 # psycopg's: the instant in the connection's zone; then Django's: that wall time in its zone
                 # (the same zone, or None: naive)
-                value = value.astimezone(getattr(self, "_timezone", dt.timezone.utc))
+                value = value.astimezone(getattr(self, "_timezone", dt.UTC))
                 return value.replace(tzinfo=self.timezone)  # type: ignore[attr-defined]
 
         _ISO_TZ_LOADERS[django_loader] = IsoTzLoader

@@ -22,7 +22,7 @@ def _loader(zone):
     return type("SpecificTzLoader", (BaseTzLoader,), {"timezone": zone})  # as Django's register_tzloader
 
 
-@pytest.mark.parametrize("zone", [dt.timezone.utc, ZoneInfo("Asia/Ho_Chi_Minh"), None])
+@pytest.mark.parametrize("zone", [dt.UTC, ZoneInfo("Asia/Ho_Chi_Minh"), None])
 def test_the_iso_loader_reads_what_django_s_reads(zone):
     django, ours = _loader(zone)(1184), iso_tz_loader(_loader(zone))(1184)
     for text in TEXTS:
@@ -48,7 +48,7 @@ def test_the_database_s_times_come_back_as_written():
     from vitreem.stats.models import UnitStamp
 
     written = [timezone.now().replace(microsecond=m) for m in (0, 1, 123456, 999999)]
-    written.append(dt.datetime(2001, 1, 1, 0, 0, tzinfo=dt.timezone.utc))
+    written.append(dt.datetime(2001, 1, 1, 0, 0, tzinfo=dt.UTC))
     ids = [UnitStamp.objects.create(key=f"t{i}", changed_at=at).pk for i, at in enumerate(written)]
     read = [UnitStamp.objects.get(pk=pk).changed_at for pk in ids]
     assert read == written and all(at.tzinfo is not None and at.utcoffset() == dt.timedelta(0) for at in read)
