@@ -69,8 +69,9 @@ def _measure() -> dict[str, float]:
     return {
         "province_read": _median_ms(lambda: _Stamps(scope, today)),
         "country_read": _median_ms(lambda: _Stamps(everything, today)),
-        "worker_changes_query": _median_ms(lambda: list(UnitStamp.objects.filter(changed_at__gt=since)
-                                                        .exclude(key=REFRESHED_KEY).values_list("key", "changed_at"))),
+        "worker_changes_query": _median_ms(lambda: list(  # RefreshTurns.turn's
+            UnitStamp.objects.filter(changed_at__gt=since).exclude(key=REFRESHED_KEY)
+            .values_list("key", "unit_id", "year", "app", "changed_at"))),
         "province_dashboard_page": _median_ms(lambda: page("leader", f"/stats/?unit={province.ref}")),
         "province_benefits_home": _median_ms(lambda: page("province", "/benefits/")),
         "province_rows_read": float(sum(len(v) for v in _Stamps(scope, today).of_unit.values())),

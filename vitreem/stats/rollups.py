@@ -133,10 +133,11 @@ class _StampTable:
         self.all: dt.datetime | None = None
         self.of_unit: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
         self.units: set[int] = set()
+        self.read = False  # "all" comes with the first read, whatever its units
 
     def cover(self, ids: frozenset[int]) -> None:
         missing = ids - self.units
-        if not missing and self.units:
+        if self.read and not missing:
             return
         # The units' rows by the unit's index, and "all"; their latest time per unit and app computed
         # by the database. Nationally a province's ~400 units hold ~16,500 stamps (one per year and app
@@ -152,6 +153,7 @@ class _StampTable:
             else:
                 self.of_unit[unit_id].append((app, changed_at))
         self.units |= missing
+        self.read = True
 
 
 class _Stamps:
