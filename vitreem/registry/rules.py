@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 
 from django.db.models import Exists, Max, OuterRef, Q
@@ -57,6 +57,14 @@ def q_lives_in(day: dt.date, unit_ids: Iterable[int] | None) -> Q:
 
 
 def q_special_on(day: dt.date, group_codes: Iterable[str] | None = None) -> Q:
+    return _special_on(day, tuple(group_codes or ()))
+
+
+@lru_cache(maxsize=64)
+def _special_on(day: dt.date, group_codes: tuple[str, ...]) -> Q:
+    # One object per date and groups: the one pass of the counts tests a condition once per child when
+    # several counts name the same object (registry.indicators._Atoms); four name this one. A Q is
+    # never changed in place (combining or negating makes a new one), so sharing it is safe.
     episodes = SpecialEpisode.objects.filter(covers(day))
     if group_codes:
         episodes = episodes.filter(group__code__in=list(group_codes))

@@ -115,3 +115,45 @@ def test_child_counts_over_many_communes_tests_sets_on_postgresql_and_gives_the_
     else:
         assert "EXISTS" in many_sql  # SQLite keeps the probes
 
+
+
+def test_the_pass_counts_what_each_condition_selects_and_tests_a_shared_condition_once(children, units):
+    """`child_counts` writes each count's condition as a formula over the pass's per-child columns
+    (`_Atoms`): every count equals the plain filter of its condition (AND, OR, NOT, a child without a
+    household), and the special circumstances, which four counts name, are one column of the pass."""
+    from vitreem.registry import indicators as registry_indicators
+    from vitreem.stats.engine import indicators, params_for
+
+    indicators()
+    day = D(2021, 12, 31)
+    params = params_for(as_of=day)
+    commune = units.commune_a.pk
+    codes = list(registry_indicators.CHILD_COUNTS)
+    with CaptureQueriesContext(connection) as queries:
+        got = registry_indicators.child_counts(params, [commune], codes)
+    counted = [q["sql"] for q in queries.captured_queries if '"c_unit", COUNT' in q["sql"]]
+    assert len(counted) == 1
+    base = registry_indicators.children_with_commune(day, {commune})
+    checked = 0
+    for code in codes:
+        rule = registry_indicators.CHILD_COUNTS[code](params)
+        for key, q in (rule.items() if isinstance(rule, dict) else [(None, rule)]):
+            expected = base.filter(q).count() if q else base.count()
+            value = got[code].get(commune, 0) if key is None else got[code].get(commune, {}).get(key, 0)
+            assert value == expected, (code, key)
+            checked += expected
+    assert checked > 0  # the fixture's children are counted somewhere
+    assert got["special_circumstances"][commune] == 1 and got["at_risk"].get(commune, 0) == 0
+    named_by = [c for c in codes if "registry_specialepisode" in str(base.filter(_rule_q(c, params)).query)]
+    assert len(named_by) >= 4
+    assert counted[0].count('"registry_specialepisode"') == 1
+
+
+def _rule_q(code, params):
+    from functools import reduce
+    from operator import and_
+
+    from vitreem.registry import indicators as registry_indicators
+
+    rule = registry_indicators.CHILD_COUNTS[code](params)
+    return reduce(and_, rule.values()) if isinstance(rule, dict) else rule
