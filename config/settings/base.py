@@ -1,10 +1,12 @@
 """Settings shared by every environment. Everything that differs comes from the environment."""
 
 import os
+from collections.abc import Mapping
 from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("VITREEM_VAR_DIR", BASE_DIR / "var"))
@@ -12,6 +14,32 @@ VAR_DIR = Path(os.environ.get("VITREEM_VAR_DIR", BASE_DIR / "var"))
 
 def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def pg_options(environ: Mapping[str, str]) -> str:
+    """The settings of the application's PostgreSQL connections (libpq `options`).
+
+    - No JIT compilation. The statistics' grouped counts carry dozens of aggregate filters, so their
+      estimated cost passes jit_above_cost even for one commune; PostgreSQL then spent 0.9-1.7 s
+      compiling a query that runs in 60 ms (EXPLAIN ANALYZE on the 200,000-child demo: "JIT: ... Total
+      1726 ms"). No query of ours scans enough rows for compiled expressions to pay back.
+    - The cost of a random page read, VITREEM_PG_RANDOM_PAGE_COST (default 1.1; empty: the server's own).
+      PostgreSQL's default of 4 prices a disk seek; a province's data is read from memory or an SSD. At 4
+      the refresh of one commune's child counts (serial, as the task worker runs it) read every child of
+      the province to join the commune's 9,200 residences: 223 ms; at 1.1 it probes them by key: 82 ms
+      (200,000-child demo, PostgreSQL 15; docs/en/scaling.md)."""
+    options = "-c jit=off"
+    page_cost = environ.get("VITREEM_PG_RANDOM_PAGE_COST", "1.1").strip()
+    if page_cost:
+        try:
+            cost = float(page_cost)
+        except ValueError:
+            raise ImproperlyConfigured(f"VITREEM_PG_RANDOM_PAGE_COST={page_cost!r}: a number (such as 1.1) "
+                                       "or empty") from None
+        if not 0 < cost < 1000:
+            raise ImproperlyConfigured(f"VITREEM_PG_RANDOM_PAGE_COST={page_cost!r}: between 0 and 1000")
+        options += f" -c random_page_cost={cost}"
+    return options
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -147,11 +175,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # No JIT compilation. The statistics' grouped counts carry dozens of aggregate filters, so their
-    # estimated cost passes jit_above_cost even for one commune; PostgreSQL then spent 0.9-1.7 s compiling
-    # a query that runs in 60 ms (EXPLAIN ANALYZE on the 200,000-child demo: "JIT: ... Total 1726 ms").
-    # No query of ours scans enough rows for compiled expressions to pay back (docs/en/scaling.md).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # No JIT, and a random page priced for memory or an SSD (`pg_options`).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = pg_options(os.environ)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
