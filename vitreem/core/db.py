@@ -63,23 +63,28 @@ def after_bulk_load() -> str:
     return statement
 
 
-def index_built_concurrently(name: str, definition: str) -> Any:
+def index_built_concurrently(name: str, definition: str, *, include: str = "", reverse: bool = False) -> Any:
     """A migration step (RunPython) that builds the index `name` — `CREATE INDEX name {definition}` —
     CONCURRENTLY on PostgreSQL, so a country's register takes writes while it builds, and plainly on
     SQLite; reversed by dropping it. Its migration sets `atomic = False` (CONCURRENTLY cannot run in a
-    transaction) and gives the model's state the same index (SeparateDatabaseAndState)."""
+    transaction) and gives the model's state the same index (SeparateDatabaseAndState).
+
+    `include`: columns the index carries without ordering by them (PostgreSQL's `INCLUDE`, for
+    index-only scans; SQLite has no such clause and builds the index without them). `reverse`: the step
+    drops the index instead, and its reversal builds it (an index replaced by another)."""
     from django.db import migrations
 
     def concurrently(schema_editor) -> str:
         return "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
 
     def create(apps, schema_editor) -> None:
-        schema_editor.execute(f"CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS {name} {definition}")
+        covering = f" INCLUDE ({include})" if include and schema_editor.connection.vendor == "postgresql" else ""
+        schema_editor.execute(f"CREATE INDEX {concurrently(schema_editor)}IF NOT EXISTS {name} {definition}{covering}")
 
     def drop(apps, schema_editor) -> None:
         schema_editor.execute(f"DROP INDEX {concurrently(schema_editor)}IF EXISTS {name}")
 
-    return migrations.RunPython(create, drop)
+    return migrations.RunPython(drop, create) if reverse else migrations.RunPython(create, drop)
 
 
 class InIds(Lookup):

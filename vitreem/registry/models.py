@@ -252,7 +252,9 @@ class Residence(models.Model):
     province_code = ProvinceCodeField(source="child")
 
     class Meta:
-        indexes = [models.Index(fields=["unit", "start", "end"]),
+        # A commune's residences on a day, with their children (`include`): the one pass's count of one
+        # commune and its payroll's residents read them from the index alone (registry/0016).
+        indexes = [models.Index(fields=["unit", "start", "end"], include=["child"], name="residence_unit_days"),
                    # "Does anyone still live in these communes on D?" (benefits.selectors: the legacy
                    # communes after the 2025 reform) asked as `end IS NULL` and `end >= D`: a seek per
                    # commune here; with (unit, start, end) it read every residence the communes ever had.

@@ -157,3 +157,28 @@ def _rule_q(code, params):
 
     rule = registry_indicators.CHILD_COUNTS[code](params)
     return reduce(and_, rule.values()) if isinstance(rule, dict) else rule
+
+
+def test_a_commune_s_residences_of_a_day_give_their_children_from_the_index_alone(children, units):
+    """registry/0016: the (unit, start, end) index carries the child (INCLUDE on PostgreSQL), so one
+    commune's figures read its residences of a day and their children without visiting the table."""
+    from vitreem.registry.models import Residence
+    from vitreem.registry.rules import covers
+
+    with connection.cursor() as cur:
+        found = connection.introspection.get_constraints(cur, "registry_residence")
+    assert found["residence_unit_days"]["columns"][:3] == ["unit_id", "start", "end"]
+    assert "registry_re_unit_id_b39992_idx" not in found  # replaced, not doubled
+    day = D(2021, 12, 31)
+    qs = Residence.objects.filter(covers(day), unit_id=units.commune_a.pk).values_list("child_id", flat=True)
+    assert set(qs) == {c.pk for c in children.values()}
+    if connection.vendor != "postgresql":
+        return  # SQLite has no INCLUDE; the index is there on the same columns (above)
+    sql, params = qs.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cur:
+        # a handful of test rows: without these settings a table scan is cheaper, whatever the index
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_bitmapscan = off")
+        cur.execute(f"EXPLAIN {sql}", params)  # noqa: S608 — Django's own SQL
+        plan = " ".join(str(row) for row in cur.fetchall())
+    assert "Index Only Scan using residence_unit_days" in plan, plan
