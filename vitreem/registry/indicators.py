@@ -205,8 +205,9 @@ class _Atoms:
     and assisted), the household's commune twice (poor, near-poor).
 
     A column is false, never NULL (`_flag`), so NOT of a leaf keeps the rows Django's exclude keeps (a
-    NULL column, a missing row). Measured on one commune of the 200,000-child demo (9,156 children, one
-    date, PostgreSQL, serial): see the commit that brought it."""
+    NULL column, a missing row). One commune of the 200,000-child demo (9,156 children, one date, the 12
+    counts, PostgreSQL, medians of 9): 111 → 90 ms. Every leaf is tested for every child, where a count's
+    own AND stopped at its first false leaf: measured, the shared tests weigh more."""
 
     def __init__(self) -> None:
         self.columns: dict[str, Q] = {}  # column name -> the leaf, as a Q
