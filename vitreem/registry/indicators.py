@@ -193,6 +193,12 @@ def _flag(q: Q) -> Case:
     return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
+def _plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float, dt.date))
+
+
 class _Atoms:
     """The conditions of the one pass's counts, each tested once per child (`child_counts`).
 
@@ -214,7 +220,10 @@ class _Atoms:
         self._names: dict[Any, str] = {}
 
     def _column(self, leaf: Any) -> str:
-        key = ("lookup", leaf[0], repr(leaf[1])) if isinstance(leaf, tuple) else ("expression", id(leaf))
+        # A lookup is known by its text when its value is plain data; anything else (an expression, a
+        # queryset, whose repr would run it) by the object itself.
+        key = ("lookup", leaf[0], repr(leaf[1])) if isinstance(leaf, tuple) and _plain(leaf[1]) \
+            else ("object", id(leaf))
         if key not in self._names:
             name = f"a{len(self._names)}"
             self._names[key] = name

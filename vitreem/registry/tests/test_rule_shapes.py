@@ -182,3 +182,20 @@ def test_a_commune_s_residences_of_a_day_give_their_children_from_the_index_alon
         cur.execute(f"EXPLAIN {sql}", params)  # noqa: S608 — Django's own SQL
         plan = " ".join(str(row) for row in cur.fetchall())
     assert "Index Only Scan using residence_unit_days" in plan, plan
+
+
+def test_the_pass_s_formulas_share_equal_lookups_and_never_run_a_queryset_to_compare_it(children):
+    from django.db.models import Q
+
+    from vitreem.registry.indicators import _Atoms
+
+    atoms = _Atoms()
+    households = Child.objects.values("household_id")
+    with CaptureQueriesContext(connection) as queries:
+        first = atoms.formula(Q(sex="M") & ~(Q(birth_date__year=2016) | Q(household_id__in=households)))
+        second = atoms.formula(Q(sex="M") | Q(household_id__in=households))
+    assert not queries.captured_queries  # a queryset value is compared by identity, not by its rows
+    a0, a1, a2 = (connection.ops.quote_name(f"a{i}") for i in range(3))
+    assert first == f"({a0} AND (NOT ({a1} OR {a2})))"
+    assert second.startswith(f"({a0} OR ")  # the same lookup and value: the same column
+    assert len(atoms.columns) == 4  # sex, year, and two household lookups (equal querysets, two objects)
