@@ -33,9 +33,9 @@ from .selectors import AGE_BANDS, age_band_bounds
 # Above this many communes the grouped queries read every residence of the day and drop the others in
 # Python: a long IN list costs more than it saves (and SQLite bounds the number of parameters).
 IN_LIST_LIMIT = 1000
-# Above this many communes `child_counts` keeps PostgreSQL from flattening its per-child subquery, and
-# tests its conditions against sets computed once (core.db.HasRow) rather than probing for each child.
-FENCE_ABOVE = 50
+# Above this many communes `child_counts` tests its conditions against sets computed once
+# (core.db.HasRow) rather than probing for each child (PostgreSQL, when the plan hashes every set).
+SETS_ABOVE = 50
 
 
 def children_with_commune(day: dt.date, communes: set[int] | None) -> QuerySet[Child]:
@@ -115,7 +115,7 @@ def child_counts(params: Params, communes: Iterable[int] | None, codes: list[str
                           for _code, _key, cond in counted.values()),
                         *(["COUNT(*)"] if split else [])])
     group = ", ".join(qn(c) for c in ["c_unit", *split_of])
-    many = wanted is None or len(wanted) > FENCE_ABOVE
+    many = wanted is None or len(wanted) > SETS_ABOVE
     postgres = connection.vendor == "postgresql"
 
     def text(as_sets: bool) -> tuple[str, Any]:

@@ -91,7 +91,7 @@ def test_child_counts_over_many_communes_tests_sets_on_postgresql_and_gives_the_
     communes = [units.commune_a.pk]
     few, few_sql = _counted_shape(communes)
     assert "EXISTS" in few_sql  # few communes: probes
-    monkeypatch.setattr(registry_indicators, "FENCE_ABOVE", 0)
+    monkeypatch.setattr(registry_indicators, "SETS_ABOVE", 0)
     many, many_sql = _counted_shape(communes)
     assert many == few
     assert few["special_circumstances"][units.commune_a.pk] == 1
