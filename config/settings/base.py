@@ -16,6 +16,10 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 def pg_options(environ: Mapping[str, str]) -> str:
     """The settings of the application's PostgreSQL connections (libpq `options`).
 
@@ -40,10 +44,6 @@ def pg_options(environ: Mapping[str, str]) -> str:
             raise ImproperlyConfigured(f"VITREEM_PG_RANDOM_PAGE_COST={page_cost!r}: between 0 and 1000")
         options += f" -c random_page_cost={cost}"
     return options
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 # The development key is only for `make demo`; production refuses to start without its own.

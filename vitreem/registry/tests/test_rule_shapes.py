@@ -116,7 +116,6 @@ def test_child_counts_over_many_communes_tests_sets_on_postgresql_and_gives_the_
         assert "EXISTS" in many_sql  # SQLite keeps the probes
 
 
-
 def test_the_pass_counts_what_each_condition_selects_and_tests_a_shared_condition_once(children, units):
     """`child_counts` writes each count's condition as a formula over the pass's per-child columns
     (`_Atoms`): every count equals the plain filter of its condition (AND, OR, NOT, a child without a
