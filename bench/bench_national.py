@@ -405,27 +405,30 @@ def _worker(var_dir) -> subprocess.Popen:
 
 
 def _wait_idle(pid: int, quiet: float = 3.0) -> None:
-    """Until the process has used no CPU, and no other connection to the database has run a query, for
-    `quiet` seconds (its first turn done: the turn's queries keep PostgreSQL busy while the worker itself
-    waits on them), at most TIMEOUT."""
+    """Until the process has used almost no CPU (at most a twentieth of a core: its idle polls, which read
+    the queue and the figures' stamps every second, cost a clock tick every few seconds), and no other
+    connection to the database has run a query, for `quiet` seconds (its first turn done: the turn's
+    queries keep PostgreSQL busy while the worker itself waits on them), at most TIMEOUT."""
     from django.db import connection
 
-    def cpu() -> tuple:
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def ticks() -> int:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime in clock ticks
+
+    def busy() -> bool:
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                         "AND pid <> pg_backend_pid() AND state = 'active'")
-            busy = cur.fetchone()[0]
-        # utime + stime in clock ticks, and a counter that moves while another query runs
-        return int(fields[11]) + int(fields[12]), time.perf_counter() if busy else 0
+            return bool(cur.fetchone()[0])
 
     deadline = time.perf_counter() + TIMEOUT
-    last, since = cpu(), time.perf_counter()
+    since, base = time.perf_counter(), ticks()
     while time.perf_counter() < deadline and time.perf_counter() - since < quiet:
         time.sleep(0.5)
-        now = cpu()
-        if now != last:
-            last, since = now, time.perf_counter()
+        if busy() or ticks() - base > max(1, 0.05 * hz * (time.perf_counter() - since)):
+            since, base = time.perf_counter(), ticks()
 
 
 def _wait_port(port: int) -> None:

@@ -28,7 +28,9 @@ import random
 import re
 import time
 
-from locust import HttpUser, constant, events, task
+from http.cookiejar import Cookie
+
+from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
 PLAN = json.load(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8"))  # noqa: SIM115
@@ -47,15 +49,23 @@ _serial = itertools.count(1)
 _last_import = {"at": time.monotonic() - IMPORT_EVERY + 15}  # the first upload 15 s into the run
 
 
-class _Persona(HttpUser):
+def _cookie(name: str, value: str) -> Cookie:
+    """A cookie of the server under test (127.0.0.1, every path), as the browser keeps it."""
+    return Cookie(0, name, value, None, False, "127.0.0.1", False, False, "/", True, False, None, True, None, None, {})
+
+
+class _Persona(FastHttpUser):
+    """geventhttpclient rather than requests: Locust runs on the same two cores as the servers it
+    measures, and with requests it took 5.4 ms of CPU a request (0.12 cores at 22 requests/s, stop 43)."""
+
     abstract = True
     kind = ""
     wait_time = constant(THINK)
 
     def on_start(self) -> None:
         self.me = next(_personas[self.kind])
-        self.client.cookies.set("sessionid", self.me["session"])
-        self.client.cookies.set("csrftoken", PLAN["csrf"])
+        self.client.cookiejar.set_cookie(_cookie("sessionid", self.me["session"]))
+        self.client.cookiejar.set_cookie(_cookie("csrftoken", PLAN["csrf"]))
         self.rng = random.Random(f"{TAG}:{self.me['session']}")
         self.count = 0
 
