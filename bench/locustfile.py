@@ -27,7 +27,6 @@ import os
 import random
 import re
 import time
-
 from http.cookiejar import Cookie
 
 from locust import FastHttpUser, constant, events, task
