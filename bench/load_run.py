@@ -55,6 +55,7 @@ WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
 NATIONAL = os.environ.get("BENCH_LOAD_NATIONAL", "") == "1"
 IMPORT_ROWS = 500
 IMPORT_EVERY = float(os.environ.get("BENCH_LOAD_IMPORT_EVERY", "90"))
+RATE = float(os.environ.get("BENCH_LOAD_RATE", "0"))  # tasks a second offered by all users (locustfile.py); 0: no pause
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -753,7 +754,7 @@ def main() -> int:
 def _report(result: dict) -> None:
     total = result["total"]
     _emit("load.users", USERS, "users", seconds=SECONDS, workers=WORKERS, national=NATIONAL,
-          children=None if NATIONAL else CHILDREN)
+          children=None if NATIONAL else CHILDREN, offered_rate=RATE or None)
     _emit("load.throughput", result["rps"], "requests/s", "target", 50.0, requests=total["requests"])
     _emit("load.errors", total["failures"], "requests", requests=total["requests"])
     pages = {n: f for n, f in result["entries"].items() if " write: " not in n}

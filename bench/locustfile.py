@@ -3,7 +3,8 @@
 It imports nothing of Django: Locust patches the standard library with gevent, and the prepared plan
 (bench/load_run.py: sessions, the children, cases and communes of each persona, the import file)
 comes in a JSON file named by BENCH_LOAD_PLAN. Three personas move between their usual pages with
-a think time of BENCH_LOAD_THINK seconds (0: back-to-back requests, the throughput test):
+a think time of BENCH_LOAD_THINK seconds (0: back-to-back requests, the throughput test), or paced so
+that together they offer BENCH_LOAD_RATE tasks a second (the latency test, below):
 
 - commune workers: home, their child list and a search, a child, cases and a case, benefits,
   activities, programme, reports, the dashboard; and the writes of their day — register a child,
@@ -29,12 +30,20 @@ import re
 import time
 from http.cookiejar import Cookie
 
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 from locust.exception import StopUser
 
 PLAN = json.load(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8"))  # noqa: SIM115
 OUT = os.environ["BENCH_LOAD_OUT"]
 THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
+# With no pause, N users keep N requests in the server at every moment: the mean response time is N over
+# the throughput whatever the pages cost (Little's law; 20 users at 50 requests/s wait 0.4 s). A
+# response-time target is met at a rate offered below what the server can serve, as people offer it:
+# BENCH_LOAD_RATE > 0 paces each user at RATE / users tasks a second (a task is one request, or a write
+# and its follow-ups), each waiting out the rest of its interval after its answer.
+RATE = float(os.environ.get("BENCH_LOAD_RATE", "0"))
+USERS = sum(int(os.environ.get(f"BENCH_LOAD_{k}", d)) for k, d in (("COMMUNE", "10"), ("PROVINCE", "6"),
+                                                                      ("LEADER", "4")))
 MAX_REQUESTS = int(os.environ.get("BENCH_LOAD_MAX_REQUESTS", "20000"))
 IMPORT_EVERY = float(os.environ.get("BENCH_LOAD_IMPORT_EVERY", "90"))
 TAG = PLAN["tag"]
@@ -59,7 +68,7 @@ class _Persona(FastHttpUser):
 
     abstract = True
     kind = ""
-    wait_time = constant(THINK)
+    wait_time = constant_throughput(RATE / USERS) if RATE > 0 else constant(THINK)
 
     def on_start(self) -> None:
         self.me = next(_personas[self.kind])

@@ -260,6 +260,10 @@ VITREEM_STATS_REFRESH_SECONDS = float(os.environ.get("VITREEM_STATS_REFRESH_SECO
 # seconds, and the next turn goes on with the dates it did not reach: a large turn (after a 500-row import, ~10 s) no longer holds the
 # next change's figures back for its own length plus twice that of rest (stats.rollups).
 VITREEM_STATS_TURN_SECONDS = float(os.environ.get("VITREEM_STATS_TURN_SECONDS", "2"))
+# The task worker's CPU priority (`nice`, 0–19; 0: as the web server's): its imports and refresh turns come
+# in bursts of seconds of CPU, and on a machine shared with the web server a page that arrived during one
+# waited behind it (run_worker). Only the worker's own Python yields: PostgreSQL serves its queries as any.
+VITREEM_WORKER_NICE = int(os.environ.get("VITREEM_WORKER_NICE", "10"))
 # PostgreSQL's work_mem for each date of a refresh of the stored figures (SET LOCAL, that transaction
 # only): its grouped counts hash and sort millions of rows on a country (stats.rollups._batch_memory).
 VITREEM_STATS_WORK_MEM = os.environ.get("VITREEM_STATS_WORK_MEM", "64MB")

@@ -12,6 +12,7 @@ django-tasks has no periodic tasks. The loop: enqueue the notices if this period
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -28,6 +29,16 @@ from vitreem.core.jobs import jobs_reap, worker_id_for_this_process
 from vitreem.stats.rollups import RefreshTurns
 
 logger = logging.getLogger(__name__)
+
+
+def yield_cpu_to_pages() -> int:
+    """Lower this process's CPU priority by VITREEM_WORKER_NICE (0–19), once; returns the niceness now.
+
+    The worker's work comes in bursts — a 500-row import, a refresh turn — of seconds of CPU; on a server
+    shared with gunicorn, at the same priority, a page that arrived during one waited for its share of
+    the core behind it. Niced, the worker takes the CPU the pages leave (its queries still run in
+    PostgreSQL at the server's priority). Measured under the load benchmark (docs/en/operations.md)."""
+    return os.nice(max(0, min(19, int(getattr(settings, "VITREEM_WORKER_NICE", 10)))))
 
 
 class _Figures:
@@ -92,6 +103,8 @@ class Command(BaseCommand):
                             help="Schedule, run the ready tasks, then exit (for checks and tests).")
 
     def handle(self, *, queue_name: str, interval: float, once: bool, verbosity: int, **options):
+        if not once:  # `--once` runs inside checks and tests: their process keeps its priority
+            yield_cpu_to_pages()
         # Jobs a previous worker left running when it died (kill -9, a reboot) say so (issue 20 item 3).
         for status in jobs_reap():
             self.stdout.write(f"job {status.pk} ({status.kind}) failed: its worker had died")
