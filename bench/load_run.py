@@ -393,7 +393,8 @@ def _locust(plan: dict, work: Path) -> dict:
     counts = _counts(USERS)
     env = {**os.environ, "BENCH_LOAD_PLAN": str(plan_path), "BENCH_LOAD_OUT": str(out_path),
            "BENCH_LOAD_COMMUNE": str(counts["commune"]), "BENCH_LOAD_PROVINCE": str(counts["province"]),
-           "BENCH_LOAD_LEADER": str(counts["leader"]), "BENCH_LOAD_IMPORT_EVERY": str(IMPORT_EVERY)}
+           "BENCH_LOAD_LEADER": str(counts["leader"]), "BENCH_LOAD_USERS": str(USERS),
+           "BENCH_LOAD_IMPORT_EVERY": str(IMPORT_EVERY)}
     subprocess.run(  # noqa: S603
         [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--users", str(USERS),
          "--spawn-rate", str(USERS), "--run-time", f"{SECONDS}s", "--stop-timeout", "30",

@@ -42,8 +42,7 @@ THINK = float(os.environ.get("BENCH_LOAD_THINK", "0"))
 # BENCH_LOAD_RATE > 0 paces each user at RATE / users tasks a second (a task is one request, or a write
 # and its follow-ups), each waiting out the rest of its interval after its answer.
 RATE = float(os.environ.get("BENCH_LOAD_RATE", "0"))
-USERS = sum(int(os.environ.get(f"BENCH_LOAD_{k}", d)) for k, d in (("COMMUNE", "10"), ("PROVINCE", "6"),
-                                                                      ("LEADER", "4")))
+USERS = int(os.environ.get("BENCH_LOAD_USERS", "20"))  # all personas together (bench/load_run.py)
 MAX_REQUESTS = int(os.environ.get("BENCH_LOAD_MAX_REQUESTS", "20000"))
 IMPORT_EVERY = float(os.environ.get("BENCH_LOAD_IMPORT_EVERY", "90"))
 TAG = PLAN["tag"]
