@@ -265,15 +265,37 @@ def test_a_search_with_more_matches_than_the_cap_says_so(world, officer, units, 
         Child(family_name="Đinh", middle_name="Thị", given_name=f"Y{i:03d}", full_name=f"Đinh Thị Y{i:03d}",
               name_key=f"dinh thi y{i:03d}", given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F",
               unit=units.commune_a_2025) for i in range(5)])
-    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     r = login(officer).get(LIST, {"q": "dinh"})
     assert "Hơn 3 trẻ" in r.content.decode() and len(r.context["rows"]) == 2
     r = login(officer).get(LIST, {"q": "dinh y00"})  # 5 matches, but the first page's cap is 3
     assert r.context["page"].paginator.count == 4 and not r.context["page"].paginator.exact
-    monkeypatch.setattr(views, "COUNT_CAP", 10)
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 10)
     r = login(officer).get(LIST, {"q": "dinh"})
     assert r.context["page"].paginator.count == 5 and r.context["page"].paginator.exact
+
+
+def test_a_name_search_counts_to_its_own_cap_a_browsing_list_to_the_list_cap(world, officer, units, monkeypatch):
+    """A name search sorts every match it counts (no index gives the name order): it counts to
+    SEARCH_COUNT_CAP, the browsing list (which walks an index) to COUNT_CAP."""
+    from vitreem.registry import views
+
+    Child.objects.bulk_create([
+        Child(family_name="Đinh", given_name=f"Y{i:03d}", full_name=f"Đinh Y{i:03d}", name_key=f"dinh y{i:03d}",
+              given_key=f"y{i:03d}", birth_date=years_ago(3), sex="F", unit=units.commune_a_2025) for i in range(5)])
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(views, "COUNT_CAP", 1000)
+    searched = login(officer).get(LIST, {"q": "dinh"})
+    assert "Hơn 3 trẻ" in searched.content.decode() and not searched.context["page"].paginator.exact
+    browsed = login(officer).get(LIST)
+    assert browsed.context["page"].paginator.exact and browsed.context["page"].paginator.count >= 5
+    assert "Hơn" not in browsed.content.decode().split("<table")[0]
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 1000)
+    assert login(officer).get(LIST, {"q": "dinh"}).context["page"].paginator.count == 5
+    assert "Hơn 3 trẻ" in login(officer).get(LIST).content.decode()
 
 
 def test_a_search_beyond_its_last_page_shows_the_last_page(world, worker_a):
