@@ -26,7 +26,7 @@ from operator import or_
 from django.db.models import Exists, Max, OuterRef, Q
 
 from vitreem.core.db import has_row
-from vitreem.places.models import UnitSuccession
+from vitreem.places.selectors import default_links
 
 from .models import CHILD_AGE_LIMIT, ChildRisk, HouseholdPoverty, PovertyReview, Residence, SpecialEpisode
 
@@ -82,25 +82,20 @@ def poverty_years_on(day: dt.date, units: Iterable[int] | None = None) -> dict[i
 
     Across the 2025 reform a decided review also counts for the commune it was merged into (its
     default successor) and for the legacy communes merged into it: a household keeps the unit version
-    it was registered in, and the list of the commune that governs it is the one in force. Two queries."""
+    it was registered in, and the list of the commune that governs it is the one in force. One query:
+    the crosswalk's links are kept per process (places.selectors.default_links)."""
+    links = default_links()
     reviews = PovertyReview.objects.filter(year__lte=day.year, decided_on__lte=day)
-    successions = UnitSuccession.objects.filter(is_default=True)
     if units is not None:
         wanted = set(units)
         # in_ids (core.db.InIds): a province's hundreds of communes as one array parameter each, not
         # one parameter per id compiled into the text (a few milliseconds of every page that reads them)
-        links = list(successions.filter(Q(old_id__in_ids=wanted) | Q(new_id__in_ids=wanted))
-                     .values_list("old_id", "new_id"))
-        reviews = reviews.filter(unit_id__in_ids=wanted.union(*links))
+        reviews = reviews.filter(unit_id__in_ids=wanted.union(*(links.get(u, ()) for u in wanted)))
     decided = dict(reviews.values("unit_id").annotate(y=Max("year")).values_list("unit_id", "y"))
     years = dict(decided)
-    if units is None:
-        links = list(successions.filter(Q(old_id__in_ids=decided) | Q(new_id__in_ids=decided))
-                     .values_list("old_id", "new_id"))
-    for old, new in links:
-        for src, dst in ((old, new), (new, old)):
-            if src in decided:
-                years[dst] = max(years.get(dst, 0), decided[src])
+    for src, year in decided.items():
+        for dst in links.get(src, ()):
+            years[dst] = max(years.get(dst, 0), year)
     return years if units is None else {u: y for u, y in years.items() if u in wanted}
 
 

@@ -239,12 +239,23 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
 def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str, Any]]:
     """Badges for one page of the list, in a handful of queries whatever the page size: special
     circumstances and at-risk on `day`, the household's poverty status in the review in force."""
+    from django.db.models import CharField, Value
+
     from .models import ChildRisk, SpecialEpisode
     from .rules import covers, poverty_status_of
 
     ids = [c.pk for c in children]
-    special = set(SpecialEpisode.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True))
-    risk = set(ChildRisk.objects.filter(covers(day), child_id__in=ids).values_list("child_id", flat=True)) - special
+    # The episodes and the risk factors of the day in one query (UNION ALL): one round trip less on
+    # every list and every child's page.
+    rows = (SpecialEpisode.objects.filter(covers(day), child_id__in=ids)
+            .values_list("child_id", Value("special", output_field=CharField()))
+            .union(ChildRisk.objects.filter(covers(day), child_id__in=ids)
+                   .values_list("child_id", Value("risk", output_field=CharField())), all=True))
+    special: set[int] = set()
+    risk: set[int] = set()
+    for child_id, kind in rows:
+        (special if kind == "special" else risk).add(child_id)
+    risk -= special
     households = {c.household_id for c in children if c.household_id}
     poverty = poverty_status_of(households, day)
     return {c.pk: {"special": c.pk in special, "at_risk": c.pk in risk,

@@ -159,9 +159,13 @@ def test_poverty_year(world, worker_a):
 
 
 def test_flags(world, django_assert_num_queries):
+    from vitreem.places.selectors import stamp_read_once
+
     children = list(Child.objects.filter(pk__in=[world.an.pk, world.hoa.pk, world.binh.pk]))
-    # special, at risk, the reviews in force and their crosswalk, poverty: not one per child
-    with django_assert_num_queries(5):
+    children_flags(children, day=today())  # the crosswalk's links read for the tree's stamp (kept per process)
+    # special and at risk (one query), the households' classifications, the reviews in force, and the
+    # tree's stamp (which a request reads once anyway): not one per child
+    with stamp_read_once(), django_assert_num_queries(4):
         flags = children_flags(children, day=today())
     assert flags[world.an.pk] == {"special": True, "at_risk": False, "poverty": "poor"}
     assert flags[world.hoa.pk] == {"special": False, "at_risk": True, "poverty": None}
@@ -243,6 +247,34 @@ def test_a_review_counts_across_the_2025_reform(units, worker_a, officer):
     assert years[units.commune_a.pk] == 2025 and years[units.commune_a_2025.pk] == 2025
     assert units.commune_b_2025.pk not in years
     assert poverty_years_on(dt.date(2024, 12, 10)) == {}  # not decided yet
+
+
+def test_the_reviews_in_force_read_the_crosswalk_once_per_tree_stamp(units):
+    """poverty_years_on reads the reviews (one query) and takes the crosswalk's default links from the
+    process (places.selectors.default_links), read again only after the unit tree's stamp moved: a new
+    crosswalk row counts at once, for every commune and for a page's communes alike."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.places.models import UnitSuccession
+    from vitreem.places.selectors import stamp_read_once
+    from vitreem.registry.models import PovertyReview
+    from vitreem.registry.rules import poverty_years_on
+
+    day = dt.date(2025, 12, 31)
+    PovertyReview.objects.create(unit=units.commune_a, year=2025, decided_on=dt.date(2024, 12, 11))
+    poverty_years_on(day)  # the links read for this stamp
+    with stamp_read_once(), CaptureQueriesContext(connection) as queries:
+        assert poverty_years_on(day, units={units.commune_a_2025.pk}) == {units.commune_a_2025.pk: 2025}
+        assert poverty_years_on(day)[units.commune_a_2025.pk] == 2025
+    tables = [q["sql"] for q in queries.captured_queries]
+    assert not [t for t in tables if "places_unitsuccession" in t]
+    assert len([t for t in tables if "registry_povertyreview" in t]) == 2
+    assert units.commune_b_2025.pk not in poverty_years_on(day)
+
+    UnitSuccession.objects.create(old=units.commune_a, new=units.commune_b_2025, is_default=True)  # stamps the tree
+    assert poverty_years_on(day)[units.commune_b_2025.pk] == 2025
+    assert poverty_years_on(day, units={units.commune_b_2025.pk}) == {units.commune_b_2025.pk: 2025}
 
 
 def test_recording_a_review_is_checked_and_scoped(units, worker_a, worker_b):
