@@ -13,7 +13,8 @@
    of each page, against the budget (median ≤ 50 ms, p95 ≤ 100 ms). Then the same pages served in
    this process, for their CPU time (`load.page_cpu.*`; `load.page_cpu.mix`: weighted by the run's
    own mix of pages, against the machine's reference): the figure that compares two versions of the
-   code, where throughput under load moves with the machine.
+   code, where throughput under load moves with the machine; and their SQL queries (`load.page_queries.*`,
+   `.mix` weighted the same way), which do not move with the machine at all.
 5. BENCH_LOAD_USERS users (20: 10/6/4) with Locust headless for BENCH_LOAD_SECONDS (120), each
    user bounded to BENCH_LOAD_MAX_REQUESTS requests: throughput, p50/p95/p99 per page and per write,
    errors (bench/locustfile.py).
@@ -42,6 +43,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 DB_URL = os.environ.get("BENCH_LOAD_DB_URL", "postgres://postgres@127.0.0.1:5432/load_bench")
@@ -351,38 +354,67 @@ def _one_connection(plan: dict) -> dict[str, dict]:
     return out
 
 
-def _pages_cpu(plan: dict) -> dict[str, float]:
-    """The median ms of CPU of each persona's page, SINGLE times each after a first visit, served in this
-    process (Django's test client, the persona's session, the same database): the page's own Python,
-    without the HTTP server, the queue or the other processes. Under load the web workers' CPU a request
-    varied by a quarter between runs of the same code (stop 39); this pass, weighted by the run's own mix
-    (`_mix_cpu`) and set against the machine's reference, is the figure to compare two versions by."""
+def _served_in_process(plan: dict, visits: int, measure: Callable[[Callable[[], None]], float]) -> dict[str, float]:
+    """The median of `measure(visit)` over `visits` visits of each persona's page after a first one, the
+    pages served in this process (Django's test client, the persona's session, the same database, DEBUG
+    off as the web workers run): the page alone, without the HTTP server, the queue or the other processes."""
     from django.test import Client, override_settings
 
     out = {}
-    with override_settings(DEBUG=False):  # as the web workers run: no query log kept
+    with override_settings(DEBUG=False):
         for kind, pages in PAGES.items():
             persona = plan["personas"][kind][0]
             client = Client(SERVER_NAME="127.0.0.1")
             client.cookies["sessionid"] = persona["session"]
             for page in pages:
                 samples = []
-                for i in range(SINGLE + 1):
+                for i in range(visits + 1):
                     url, params = _urls(kind, persona, page, i)
-                    start = time.process_time()
-                    r = client.get(url, params)
-                    if r.status_code != 200:
-                        raise RuntimeError(f"{kind} {page}: {url} {params} → {r.status_code}")
+                    value = measure(partial(_get_ok, client, f"{kind} {page}", url, params))
                     if i:
-                        samples.append((time.process_time() - start) * 1000)
+                        samples.append(value)
                 out[f"{kind} {page}"] = statistics.median(samples)
     return out
 
 
-def _mix_cpu(pages_cpu: dict[str, float], entries: dict[str, dict]) -> float:
-    """The pages' CPU weighted by how often the users asked for each page in the run (writes left out)."""
-    counts = {name: entries[name]["requests"] for name in pages_cpu if name in entries}
-    return sum(pages_cpu[n] * c for n, c in counts.items()) / max(1, sum(counts.values()))
+def _get_ok(client, label: str, url: str, params: dict) -> None:
+    r = client.get(url, params)
+    if r.status_code != 200:
+        raise RuntimeError(f"{label}: {url} {params} → {r.status_code}")
+
+
+def _pages_cpu(plan: dict) -> dict[str, float]:
+    """The median ms of CPU of each persona's page, SINGLE times each after a first visit, served in this
+    process: the page's own Python. Under load the web workers' CPU a request varied by a quarter between
+    runs of the same code (stop 39); this pass, weighted by the run's own mix (`_mix`) and set against the
+    machine's reference, is the figure to compare two versions by."""
+    def cpu(visit: Callable[[], None]) -> float:
+        start = time.process_time()
+        visit()
+        return (time.process_time() - start) * 1000
+
+    return _served_in_process(plan, SINGLE, cpu)
+
+
+def _pages_queries(plan: dict) -> dict[str, float]:
+    """The median number of SQL queries of each persona's page over three visits after a first. Unlike
+    the CPU (the same pages' CPU varied by a fifth from one pass to the next within minutes at stop 44),
+    a count does not move with the machine: a change that saves a query a page shows here exactly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(visit: Callable[[], None]) -> float:
+        with CaptureQueriesContext(connection) as captured:
+            visit()
+        return len(captured.captured_queries)
+
+    return _served_in_process(plan, 3, queries)
+
+
+def _mix(per_page: dict[str, float], entries: dict[str, dict]) -> float:
+    """A per-page figure weighted by how often the users asked for each page in the run (writes left out)."""
+    counts = {name: entries[name]["requests"] for name in per_page if name in entries}
+    return sum(per_page[n] * c for n, c in counts.items()) / max(1, sum(counts.values()))
 
 
 # ---------------------------------------------------------------- under load
@@ -722,6 +754,7 @@ def main() -> int:
                 _emit(f"load.one_connection.{name}.p95", f["p95"], "ms", "budget", 100.0, requests=SINGLE)
         _emit("load.machine_load_single", _uptime(), "loadavg")
         pages_cpu = _pages_cpu(plan)
+        pages_queries = _pages_queries(plan)
         with _CpuShares({"gunicorn": procs[0].pid, "task worker": procs[1].pid, "locust": os.getpid()}) as cpu, \
                 _Freshness(tag) as fresh, _FiguresCommitted() as committed:
             result = _locust(plan, work)
@@ -744,8 +777,11 @@ def main() -> int:
     _report(result)
     for name, ms in sorted(pages_cpu.items()):
         _emit(f"load.page_cpu.{name}", round(ms, 2), "ms", requests=SINGLE)
-    _emit("load.page_cpu.mix", round(_mix_cpu(pages_cpu, result["entries"]), 2), "ms",
+    _emit("load.page_cpu.mix", round(_mix(pages_cpu, result["entries"]), 2), "ms",
           "load.machine.reference_before", reference)
+    for name, n in sorted(pages_queries.items()):
+        _emit(f"load.page_queries.{name}", n, "queries", visits=3)
+    _emit("load.page_queries.mix", round(_mix(pages_queries, result["entries"]), 2), "queries")
     checks = _verify(result["writes"], watermark)
     for name, value in checks.items():
         _emit(f"load.writes.{name}", value, "writes")
