@@ -183,7 +183,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = list_rows(children, flags)
     audit_read_list(user=request.user, what="registry.child", filters=request.GET.dict(), count=len(rows))
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],
-           "can_write": scope_for(request.user).write_children, "cap": getattr(paginator, "cap", None)}
+           "can_write": scope_for(request.user).write_children}
     htmx = getattr(request, "htmx", None)
     template = "registry/_child_table.html" if htmx and not htmx.boosted else "registry/child_list.html"
     return render(request, template, ctx)
