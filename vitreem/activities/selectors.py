@@ -127,10 +127,11 @@ def _in_units(qs: QuerySet, ids: frozenset[int] | None, field: str = "unit") -> 
     return qs if ids is None else qs.filter(**{f"{field}__in_ids": ids})  # core.db.InIds
 
 
-def done_activities_all(params, kind: str) -> QuerySet[Activity]:
-    """Activities of a kind carried out (status done) that started within the period, in every unit."""
-    return Activity.objects.filter(kind=kind, status="done", start_date__gte=params.period_start,
-                                   start_date__lte=params.period_end)
+def done_activities_all(params, kind: str | None) -> QuerySet[Activity]:
+    """Activities carried out (status done) that started within the period, in every unit: of one kind,
+    or of every kind (None)."""
+    qs = Activity.objects.filter(status="done", start_date__gte=params.period_start, start_date__lte=params.period_end)
+    return qs if kind is None else qs.filter(kind=kind)
 
 
 def done_activities(params, kind: str) -> QuerySet[Activity]:

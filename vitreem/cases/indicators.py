@@ -60,19 +60,39 @@ def _received(params: Params) -> QuerySet[Case]:
     return _cases(params).filter(_received_in(params))
 
 
-def _count(params: Params, key: str, condition: Q, field: str | None = None) -> Any:
-    """The unit's cases that meet `condition` (by `field`: {value: n}). A case is filed on one commune,
-    so the count is a sum over the unit's communes of both versions (engine.sum_by_record_unit: one
-    grouped query when the engine computes many units)."""
-    columns = ["unit_id", *([field] if field else [])]
+def _open_on(params: Params) -> Q:
+    end = _start(params.as_of + dt.timedelta(days=1))
+    return Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))
+
+
+def _counts(params: Params) -> dict[Any, int]:
+    """The unit's counts of cases that the figures below read, from one grouped query: received in the
+    period (in all, by concern, by channel, child marriages), closed in it (in all, by outcome, within
+    every deadline), open on the as-of date. A case is filed on one commune, so each count is a sum over
+    the unit's communes of both versions (engine.sum_by_record_unit), and one computation of the unit's
+    figures reads it once (eight queries, one per figure, before: about 1 ms each)."""
+    received, closed, still_open = _received_in(params), _closed_in(params), _open_on(params)
 
     def grouped(units: frozenset[int] | None):
-        qs = Case.objects.filter(condition)
+        qs = Case.objects.filter(received | closed | still_open)
         if units is not None:
             qs = qs.filter(unit_id__in=units)
-        return qs.order_by().values_list(*columns).annotate(n=Count("pk")).values_list(*columns, "n")
+        rows = (qs.order_by().values_list("unit_id", "concern", "channel", "outcome")
+                .annotate(received=Count("pk", filter=received), closed=Count("pk", filter=closed),
+                          closed_in_time=Count("pk", filter=closed & Q(deadlines_missed=0)),
+                          open=Count("pk", filter=still_open)))
+        for unit_id, concern, channel, outcome, n_received, n_closed, n_in_time, n_open in rows:
+            yield unit_id, "received", n_received
+            yield unit_id, ("concern", concern), n_received
+            yield unit_id, ("channel", channel), n_received
+            if concern == Concern.CHILD_MARRIAGE and outcome != Outcome.UNFOUNDED:
+                yield unit_id, "child_marriages", n_received
+            yield unit_id, "closed", n_closed
+            yield unit_id, ("outcome", outcome), n_closed
+            yield unit_id, "closed_within_deadline", n_in_time
+            yield unit_id, "open", n_open
 
-    return sum_by_record_unit(params, key, grouped, _unit_ids(params), zero=dict if field else 0)
+    return sum_by_record_unit(params, "counts", grouped, _unit_ids(params), zero=dict)
 
 
 def _drill(params: Params, **filters: str) -> str:
@@ -81,35 +101,34 @@ def _drill(params: Params, **filters: str) -> str:
     return "/cases/?" + urlencode({"mine": "0", **filters})
 
 
-def _by(params: Params, key: str, condition: Q, field: str, choices) -> dict[str, int]:
-    counts = _count(params, key, condition, field)
-    return {value: counts.get(value, 0) for value in choices.values}
+def _by(params: Params, field: str, choices) -> dict[str, int]:
+    counts = _counts(params)
+    return {value: counts.get((field, value), 0) for value in choices.values}
 
 
 @indicator("cases_received", "Số vụ việc tiếp nhận", kind="flow", order=60, drilldown=lambda p: _drill(p))
 def cases_received(params: Params) -> int:
-    return _count(params, "received", _received_in(params))
+    return _counts(params).get("received", 0)
 
 
 @indicator("cases_by_type", "Vụ việc tiếp nhận theo loại", kind="flow", order=61)
 def cases_by_type(params: Params) -> dict[str, int]:
-    return _by(params, "received_by_concern", _received_in(params), "concern", Concern)
+    return _by(params, "concern", Concern)
 
 
 @indicator("cases_by_channel", "Vụ việc tiếp nhận theo kênh", kind="flow", order=62)
 def cases_by_channel(params: Params) -> dict[str, int]:
-    return _by(params, "received_by_channel", _received_in(params), "channel", Channel)
+    return _by(params, "channel", Channel)
 
 
 @indicator("cases_by_outcome", "Vụ việc đã đóng theo kết quả", kind="flow", order=63)
 def cases_by_outcome(params: Params) -> dict[str, int]:
-    return _by(params, "closed_by_outcome", _closed_in(params), "outcome", Outcome)
+    return _by(params, "outcome", Outcome)
 
 
 @indicator("cases_open", "Vụ việc đang mở", order=64, drilldown=lambda p: _drill(p, status="open"))
 def cases_open(params: Params) -> int:
-    end = _start(params.as_of + dt.timedelta(days=1))
-    return _count(params, "open", Q(received_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end)))
+    return _counts(params).get("open", 0)
 
 
 @indicator("cases_overdue", "Vụ việc đang quá hạn (hiện tại)", order=65, drilldown=lambda p: _drill(p, overdue="1"))
@@ -120,12 +139,12 @@ def cases_overdue(params: Params) -> int:
 
 @indicator("cases_closed", "Vụ việc đã đóng", kind="flow", order=66, drilldown=lambda p: _drill(p, status="closed"))
 def cases_closed(params: Params) -> int:
-    return _count(params, "closed", _closed_in(params))
+    return _counts(params).get("closed", 0)
 
 
 @indicator("cases_closed_within_deadline", "Vụ việc đóng, đúng mọi thời hạn", kind="flow", order=67)
 def cases_closed_within_deadline(params: Params) -> int:
-    return _count(params, "closed_within_deadline", _closed_in(params) & Q(deadlines_missed=0))
+    return _counts(params).get("closed_within_deadline", 0)
 
 
 @indicator("children_harmed_by_violence", "Trẻ em bị bạo lực, xâm hại tình dục (vụ việc có thật)", kind="flow",
@@ -147,8 +166,7 @@ def children_abused(params: Params) -> int:
 
 @indicator("child_marriages_recorded", "Số vụ tảo hôn ghi nhận", kind="flow", order=69)
 def child_marriages_recorded(params: Params) -> int:
-    return _count(params, "child_marriages", _received_in(params) & Q(concern=Concern.CHILD_MARRIAGE)
-                  & ~Q(outcome=Outcome.UNFOUNDED))
+    return _counts(params).get("child_marriages", 0)
 
 
 def params_for_counts(*, user, year: int) -> Params | None:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from vitreem.places.models import AdminUnit, UnitSuccession
 from vitreem.places.selectors import forget_read, read_once
 
-from .engine import SOURCES, _commune_ids, communes_of, compute_units, indicators, params_for
+from .engine import SOURCES, _commune_ids, communes_of, compute_units, indicators, params_for, with_unit_memo
 from .models import Rollup, UnitStamp
 
 log = logging.getLogger(__name__)
@@ -415,7 +415,7 @@ def figures(*, units: list[AdminUnit], days: list[dt.date], codes: Iterable[str]
             key = (unit.pk, day)
             need = (stored if key not in out else []) + live
             if need:
-                params = params_for(as_of=day, unit=unit, user=user)
+                params = with_unit_memo(params_for(as_of=day, unit=unit, user=user))
                 out[key] = {**out.get(key, {}), **{c: registry[c].fn(params) for c in need}}
     store.save(wait=False)
     return {key: {c: values[c] for c in codes} for key, values in out.items()}

@@ -177,3 +177,37 @@ def test_report_section_has_paragraphs_from_the_same_figures(units, officer, wor
     assert "UNICEF" in section["paragraphs"]["partners"]
     assert "2.500.000 đồng" in section["paragraphs"]["budget"]
     assert section["tables"]["budget_by_unit"][0]["allocated"] == 2_500_000
+
+
+def test_one_computation_reads_the_activities_and_budget_once(units, officer, worker_a):
+    """The eight figures of the activities carried out share one grouped query, the five of the budget
+    two, in one computation of a unit's figures (engine.with_unit_memo); a record added after it counts
+    in the next one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    talk(worker_a, units.commune_a, total=120, children=100, male=60)
+    recreation(worker_a, units.commune_a, total=200)
+    line = services.allocation_create(actor=officer, year=2022, unit=units.commune_a, source="commune",
+                                      purpose="communication", amount=12_000_000)
+    codes = ["communication_events", "people_reached", "people_reached_by_group", "training_courses", "campaigns",
+             "recreation_events", "children_in_recreation", "special_children_in_recreation", "budget_allocated",
+             "budget_spent", "budget_by_source", "budget_spent_by_source", "budget_by_purpose"]
+    params = params_for(year=2022, unit=units.commune_a)
+    with CaptureQueriesContext(connection) as queries:
+        values = compute(params, codes)
+    assert values["people_reached"] == 120 and values["children_in_recreation"] == 200
+    assert values["people_reached_by_group"] == {"children": 100, "adults": 20, "male": 60, "female": 60}
+    assert values["budget_allocated"] == 12_000_000 and values["budget_by_purpose"]["communication"] == 12_000_000
+    assert values["training_courses"] == 0 and values["budget_spent"] == 0
+    read = [q["sql"] for q in queries.captured_queries]
+    assert sum('FROM "activities_activity"' in sql for sql in read) == 1
+    spendings = [sql for sql in read if 'FROM "activities_spending"' in sql]
+    assert len(spendings) == 1  # its lines as a subquery
+    assert sum('FROM "activities_budgetallocation"' in sql for sql in read if sql not in spendings) == 1
+
+    talk(worker_a, units.commune_a, total=30, children=10, male=15)
+    services.spending_record(actor=officer, allocation=line, amount=2_000_000, spent_on=dt.date(2022, 4, 1))
+    values = compute(params, codes)
+    assert values["communication_events"] == 2 and values["people_reached"] == 150
+    assert values["budget_spent"] == 2_000_000 and values["budget_spent_by_source"]["commune"] == 2_000_000

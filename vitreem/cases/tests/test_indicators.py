@@ -52,3 +52,26 @@ def test_counts_for_unit_period_and_scope(worker_a, chairman_a, child_a, units, 
 
     counts = params_for_counts(user=reporter, year=year)
     assert counts is not None and compute(counts, ["cases_received"]) == {"cases_received": 4}
+
+
+def test_one_computation_reads_the_counted_cases_once(worker_a, child_a, units, officer):
+    """The eight counts share one grouped query in one computation of a unit's figures
+    (engine.with_unit_memo); a case recorded after it counts in the next one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    year = timezone.localdate().year
+    intake(worker_a, child_a, concern="child_marriage")
+    counted = ["cases_received", "cases_by_type", "cases_by_channel", "cases_by_outcome", "cases_open",
+               "cases_closed", "cases_closed_within_deadline", "child_marriages_recorded"]
+    params = params_for(year=year, unit=units.province_2025, user=None)
+    with CaptureQueriesContext(connection) as queries:
+        values = compute(params, counted)
+    assert values["cases_received"] == 1 and values["child_marriages_recorded"] == 1
+    assert values["cases_by_type"]["child_marriage"] == 1 and values["cases_open"] == 1
+    assert sum('FROM "cases_case"' in q["sql"] for q in queries.captured_queries) == 1
+
+    intake(worker_a, child_a, concern="neglect", channel="school")
+    values = compute(params, counted)
+    assert values["cases_received"] == 2 and values["cases_by_channel"]["school"] == 1
+    assert values["child_marriages_recorded"] == 1
