@@ -70,7 +70,7 @@ def _done(params: Params, kind: str, name: str) -> int:
             for key, value in zip(DONE_SUMS, sums, strict=True):
                 yield unit_id, (kind_of, key), value
 
-    total = sum_by_record_unit(params, "done", grouped, s.unit_ids_for_period(params), zero=dict)
+    total = sum_by_record_unit(params, "activities:done", grouped, s.unit_ids_for_period(params), zero=dict)
     return int(total.get((kind, name), 0))
 
 

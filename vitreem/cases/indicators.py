@@ -92,7 +92,7 @@ def _counts(params: Params) -> dict[Any, int]:
             yield unit_id, "closed_within_deadline", n_in_time
             yield unit_id, "open", n_open
 
-    return sum_by_record_unit(params, "counts", grouped, _unit_ids(params), zero=dict)
+    return sum_by_record_unit(params, "cases", grouped, _unit_ids(params), zero=dict)
 
 
 def _drill(params: Params, **filters: str) -> str:
