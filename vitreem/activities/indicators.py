@@ -29,24 +29,16 @@ def _drill(params: Params, path: str = "/activities/list/", **filters: Any) -> s
     return f"{path}?{urlencode(query)}"
 
 
-def _per_unit(params: Params, key: str, records, unit_field: str, **values: Any) -> Any:
+def _per_unit(params: Params, key: str, records, unit_field: str, aggregate: Any) -> int:
     """The sum over the unit's record units (`selectors.unit_ids_for_period`: an activity or a budget
-    line is filed on one unit) of aggregates of `records` (a queryset over every unit), grouped by
-    `unit_field`: one aggregate gives a number, several a breakdown {name: value}. One grouped query
-    for all the units when the engine computes many (engine.sum_by_record_unit)."""
-    names = list(values)
-
+    line is filed on one unit) of `aggregate` over `records` (a queryset over every unit), grouped by
+    `unit_field`. One grouped query for all the units when the engine computes many
+    (engine.sum_by_record_unit)."""
     def grouped(units: frozenset[int] | None):
         qs = records if units is None else records.filter(**{f"{unit_field}__in": units})
-        for row in qs.order_by().values(unit_field).annotate(**values):
-            if len(names) == 1:
-                yield row[unit_field], row[names[0]]
-            else:
-                for name in names:
-                    yield row[unit_field], name, row[name]
+        return qs.order_by().values_list(unit_field).annotate(n=aggregate).values_list(unit_field, "n")
 
-    total = sum_by_record_unit(params, key, grouped, s.unit_ids_for_period(params), zero=0 if len(names) == 1 else dict)
-    return int(total) if len(names) == 1 else {name: int(total.get(name, 0)) for name in names}
+    return int(sum_by_record_unit(params, key, grouped, s.unit_ids_for_period(params)))
 
 
 # What the figures below read of the activities carried out, summed per unit and kind in one grouped
@@ -105,7 +97,7 @@ def trainees(params: Params) -> int:
     # a course's distinct people, summed over the courses (selectors.trainees_count's rule)
     courses = s.done_activities_all(params, Kind.TRAINING)
     return _per_unit(params, "training:trainees", Participant.objects.filter(activity__in=courses), "activity__unit_id",
-                     n=Count(Concat("activity_id", Value(":"), "person_key"), distinct=True))
+                     Count(Concat("activity_id", Value(":"), "person_key"), distinct=True))
 
 
 @indicator("campaigns", "Số phong trào, chiến dịch lồng ghép chỉ tiêu trẻ em", kind="flow", order=205,
