@@ -31,6 +31,7 @@ from .selectors import (
     households_for_user,
     is_name_search,
     list_day,
+    listed_poverty,
     page_rows,
     poverty_reviews_for_user,
 )
@@ -349,7 +350,7 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f),
                             by_key=base.select_related("unit", "ethnicity"))
     total = qs.count() if found is None else found
-    flags = children_flags(rows, day=list_day(f["as_of"]))
+    flags = children_flags(rows, day=list_day(f["as_of"]), poverty=listed_poverty(**f))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)
     return {"total": total, "limit": limit, "offset": offset, "items": [_child_out(c, flags[c.pk]) for c in rows]}
 

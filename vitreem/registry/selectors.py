@@ -236,9 +236,20 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
     return qs.order_by(Coalesce("given_key", Value("")), "name_key", "pk")
 
 
-def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str, Any]]:
+def listed_poverty(*, poverty: str = "", poverty_year: int | None = None, **_filters: Any) -> str | None:
+    """The poverty status every child of a list filtered by `children_filter(**filters)` has in the
+    review in force on the list's day — the poverty filter itself, unless it asked for a given year's
+    classification — or None when the children's statuses differ."""
+    return poverty or None if poverty_year is None else None
+
+
+def children_flags(children: list[Child], *, day: dt.date, poverty: str | None = None) -> dict[int, dict[str, Any]]:
     """Badges for one page of the list, in a handful of queries whatever the page size: special
-    circumstances and at-risk on `day`, the household's poverty status in the review in force."""
+    circumstances and at-risk on `day`, the household's poverty status in the review in force.
+
+    `poverty` (`listed_poverty`): the status every child has, known from the list's filter, so the
+    households' classifications and their communes' reviews are not read again (two queries of the
+    province's search with the poverty filter)."""
     from django.db.models import CharField, Value
 
     from .models import ChildRisk, SpecialEpisode
@@ -256,10 +267,12 @@ def children_flags(children: list[Child], *, day: dt.date) -> dict[int, dict[str
     for child_id, kind in rows:
         (special if kind == "special" else risk).add(child_id)
     risk -= special
-    households = {c.household_id for c in children if c.household_id}
-    poverty = poverty_status_of(households, day)
+    if poverty is not None:
+        status = {c.household_id: poverty for c in children if c.household_id}
+    else:
+        status = poverty_status_of({c.household_id for c in children if c.household_id}, day)
     return {c.pk: {"special": c.pk in special, "at_risk": c.pk in risk,
-                   "poverty": poverty.get(c.household_id) if c.household_id else None} for c in children}
+                   "poverty": status.get(c.household_id) if c.household_id else None} for c in children}
 
 
 def residences_overlapping(*, limit: int = 20) -> list[int]:

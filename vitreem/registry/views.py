@@ -55,6 +55,7 @@ from .selectors import (
     households_for_user,
     is_name_search,
     list_day,
+    listed_poverty,
     page_rows,
     poverty_review_in_force,
     poverty_reviews_for_user,
@@ -179,7 +180,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = _page(paginator, request.GET.get("page"), searching=searching,
                  by_key=base.select_related("unit", "ethnicity"))
     children = list(page.object_list)
-    flags = children_flags(children, day=day)
+    flags = children_flags(children, day=day, poverty=listed_poverty(**filters))
     rows = list_rows(children, flags)
     audit_read_list(user=request.user, what="registry.child", filters=request.GET.dict(), count=len(rows))
     ctx = {"form": form, "page": page, "rows": rows, "day": day, "as_of": filters["as_of"],

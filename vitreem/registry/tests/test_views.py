@@ -187,6 +187,31 @@ def test_a_province_s_poverty_search_makes_the_same_queries_however_many_it_find
     assert all(row.flags.get("poverty") == "poor" for row in r.context["rows"])
 
 
+def test_a_list_filtered_by_the_poverty_in_force_shows_it_without_reading_it_again(world, worker_a):
+    """The poverty filter of the review in force is every listed child's badge: the households'
+    classifications are read once, by the list's own query. A filter by a given year's classification
+    says nothing of the status in force, which the badges then read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    year = today().year
+    services.household_poverty_set(actor=worker_a, household=world.household_a, year=year - 1, status="near_poor")
+    client = login(worker_a)
+    client.get(LIST)  # warm the session
+    with CaptureQueriesContext(connection) as queries:
+        r = client.get(LIST, {"poverty": "poor"})
+    assert [(row.child.full_name, row.flags["poverty"]) for row in r.context["rows"]] == [("Nguyễn Văn An", "poor")]
+    assert len([q for q in queries.captured_queries if "registry_householdpoverty" in q["sql"]]) == 1
+    assert ">nghèo</span>" in r.content.decode()
+    # Near-poor in last year's list, poor in this year's, which is in force: the badge says poor.
+    r = client.get(LIST, {"poverty": "near_poor", "poverty_year": year - 1})
+    assert [(row.child.full_name, row.flags["poverty"]) for row in r.context["rows"]] == [("Nguyễn Văn An", "poor")]
+    assert not names(client.get(LIST, {"poverty": "near_poor"}))
+    # The API's list takes the same filters and shows the same badges.
+    body = client.get("/api/registry/children", {"poverty": "poor"}).json()
+    assert [(c["full_name"], c["poverty"]) for c in body["items"]] == [("Nguyễn Văn An", "poor")]
+
+
 def test_list_count_is_capped_unless_as_of(world, worker_a, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
