@@ -18,6 +18,7 @@ from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_for
 from vitreem.core.text import format_number, format_percent
 from vitreem.places.models import AdminUnit
+from vitreem.places.selectors import kept_while_tree_unchanged
 
 from .models import (
     Activity,
@@ -41,29 +42,21 @@ def _scope_ids(user: User) -> frozenset[int]:
 
 # ---------------------------------------------------------------- the units a figure covers
 
-def _communes_by_ancestor(ancestors: set[int]) -> dict[int, set[int]]:
-    """For each district/province id, the ids of all communes below it (one query)."""
-    out: dict[int, set[int]] = {a: set() for a in ancestors}
-    # "parent in ancestors or parent's parent in ancestors" across the join hashed every unit of the
-    # country (20 ms on PostgreSQL); the parents are first found by the parent index (2 ms)
-    parents = AdminUnit.objects.filter(Q(pk__in_ids=ancestors) | Q(parent__in_ids=ancestors)).values("pk")
-    rows = (AdminUnit.objects.filter(level="commune", parent__in=parents)
-            .values_list("pk", "parent_id", "parent__parent_id"))
-    for pk, parent, grand in rows:
-        for a in (parent, grand):
-            if a in out:
-                out[a].add(pk)
-    return out
+_TREE: dict[str, tuple[Any, Any]] = {}  # the unit tree's shape, kept per process (`_tree`)
+Tree = tuple[dict[int, tuple[int | None, int | None]], dict[int, set[int]]]
 
 
-def _tree(params) -> tuple[dict[int, tuple[int | None, int | None]], dict[int, set[int]]] | None:
-    """When the engine computes many units at once (`params.extra["batch"]`, shared by them): every
-    commune's (district, province) and every ancestor's communes, read in one query for all of them
-    instead of three per unit. None outside such a batch."""
+def _tree(params) -> Tree:
+    """Every commune's (district, province) and every ancestor's communes, read in one query and kept per
+    process while the unit tree's stamp does not move (places.selectors.kept_while_tree_unchanged).
+    Within a computation of many units (`params.extra["batch"]`, shared by them) it is taken once for
+    all of them: the stamp is not read again for each unit. Before, a unit outside a batch read its
+    ancestors' communes (two queries of every play points or activities figure of one unit)."""
     memo = params.extra.get("batch")
-    if memo is None:
-        return None
-    if "activities_tree" not in memo:
+    if memo is not None and "activities_tree" in memo:
+        return memo["activities_tree"]
+
+    def read() -> Tree:
         up: dict[int, tuple[int | None, int | None]] = {}
         below: dict[int, set[int]] = {}
         for pk, parent, grand in AdminUnit.objects.filter(level="commune").values_list(
@@ -72,8 +65,12 @@ def _tree(params) -> tuple[dict[int, tuple[int | None, int | None]], dict[int, s
             for a in (parent, grand):
                 if a is not None:
                     below.setdefault(a, set()).add(pk)
-        memo["activities_tree"] = (up, below)
-    return memo["activities_tree"]
+        return up, below
+
+    tree = kept_while_tree_unchanged(_TREE, "tree", read)
+    if memo is not None:
+        memo["activities_tree"] = tree
+    return tree
 
 
 def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
@@ -94,18 +91,9 @@ def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
             ids = None
         else:
             communes = dataclasses.replace(params, user=None).commune_ids(day) or frozenset()
-            tree = _tree(params)
-            if tree is not None:
-                up, below_all = tree
-                parents = {a for c in communes for a in up.get(c, ()) if a is not None}
-                below = {p: below_all.get(p, set()) for p in parents}
-            else:
-                parents = set(AdminUnit.objects.filter(pk__in=communes).exclude(parent=None)
-                              .values_list("parent_id", flat=True))
-                parents |= set(AdminUnit.objects.filter(pk__in=parents).exclude(parent=None)
-                               .values_list("parent_id", flat=True))
-                below = _communes_by_ancestor(parents)
-            above = {p for p, c in below.items() if c and c <= communes}
+            up, below = _tree(params)
+            parents = {a for c in communes for a in up.get(c, ()) if a is not None}
+            above = {p for p in parents if below.get(p) and below[p] <= communes}
             ids = frozenset(communes | above)
         if params.user is not None:
             scope = _scope_ids(params.user)

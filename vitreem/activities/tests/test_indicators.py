@@ -54,6 +54,37 @@ def test_district_and_province_level_activities_count_for_their_units_only(units
     assert figures(unit=units.province_2025)["people_reached"] == 1110
 
 
+def test_the_units_an_activity_counts_for_follow_the_unit_tree_as_it_is_now(units, officer):
+    """A district's activity counts for a commune only while the commune is all of the district. The
+    tree's shape is kept per process and read again once the tree's stamp moves: a second commune added
+    under the district takes the district's activity away from the first at once; a unit computed
+    again before any change does not read the tree again. (The engine itself: the stored figures of a
+    tree changed in the admin are all marked stale by its audit row.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vitreem.places.models import AdminUnit, Level, Version
+
+    def unit(code: str, level: str, parent: AdminUnit, name: str) -> AdminUnit:
+        return AdminUnit.objects.create(version=Version.LEGACY, code=code, level=level, name=name, short_name=name,
+                                        parent=parent, province_code=parent.province_code, search_key=name.lower())
+
+    def reached(where: AdminUnit) -> int:
+        return compute(params_for(year=2022, unit=where), ["people_reached"])["people_reached"]
+
+    district = unit("998", Level.DISTRICT, units.province_legacy, "Huyen Thu")
+    first = unit("99801", Level.COMMUNE, district, "Xa Mot")
+    talk(officer, district, total=40, children=0, male=0)
+    talk(officer, first, total=2, children=0, male=0)
+    assert reached(first) == 42
+    with CaptureQueriesContext(connection) as again:
+        assert reached(first) == 42
+    assert not [q for q in again.captured_queries if "\"places_adminunit\".\"level\" = 'commune'" in q["sql"]]
+    unit("99802", Level.COMMUNE, district, "Xa Hai")
+    assert reached(first) == 2
+    assert reached(district) == 42
+
+
 def test_trainees_count_once_per_course(units, worker_a):
     course = training(worker_a, units.commune_a)
     for name, sex, unit in [("Nguyễn Thị Hoa", "Nữ", "Thôn 1"), ("nguyen thi hoa", "nu", "thôn 1"),
