@@ -23,6 +23,7 @@ class LoadReport:
     updated: int = 0
     unchanged: int = 0
     successions: int = 0
+    successions_changed: int = 0  # crosswalk rows created or changed by this load
     unmatched_successions: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -89,10 +90,20 @@ def _unit_values(level, full, short, parent, province_code, district_code, lat, 
 def places_load() -> LoadReport:
     """Load (or refresh) both versions and the crosswalk. Idempotent: a second run reports 0 created/updated.
     The tree's stamp moves once, at the end (`tree_changes`)."""
+    from vitreem.core.audit import audit_change
+
     from .selectors import tree_changes
 
     with tree_changes():
-        return _places_load()
+        report = _places_load()
+        if report.created or report.updated or report.successions_changed:
+            # A changed tree changes what every stored figure sums (a commune moved to another district,
+            # a crosswalk link): the audit row of the load marks them all stale (stats.rollups'
+            # listener), as a unit edited in the admin does, and the task worker recomputes them.
+            audit_change(actor=None, action="places.load", object_type="places.adminunit",
+                         changes={"created": report.created, "updated": report.updated,
+                                  "crosswalk_changed": report.successions_changed})
+        return report
 
 
 def _places_load() -> LoadReport:
@@ -156,7 +167,9 @@ def _places_load() -> LoadReport:
         elif (row.is_default, row.share) != (is_default, share):
             row.is_default, row.share = is_default, share
             row.save(update_fields=["is_default", "share"])
+            report.successions_changed += 1
     UnitSuccession.objects.bulk_create(to_create, batch_size=2000)
+    report.successions_changed += len(to_create)
     report.successions = len(pairs)
 
     for version in Version:

@@ -96,3 +96,33 @@ def test_search_ignores_diacritics_and_type_prefixes():
     assert {u.code for u in units_search(q="huyen dak ha", version="legacy", level="district")} == {"615"}
     kon_tum = unit_resolve("legacy:62")
     assert all(u.province_code == "62" for u in units_search(q="ha", parent=kon_tum))
+
+
+def test_a_load_that_changes_the_tree_is_audited_and_marks_every_stored_figure_stale(
+        django_capture_on_commit_callbacks):
+    """The stored figures sum communes as the tree was when they were computed: a load that corrects a
+    unit or a crosswalk link writes one audit row, and the statistics' listener marks every stored
+    figure stale, as a unit edited in the admin does. A load that changes nothing records nothing."""
+    from vitreem.core.models import AuditEntry
+    from vitreem.stats.models import UnitStamp
+
+    loads = AuditEntry.objects.filter(action="places.load")
+    seen = set(loads.values_list("pk", flat=True))  # the test database's own first load
+    commune = unit_resolve("legacy:23500")
+    AdminUnit.objects.filter(pk=commune.pk).update(name="Tên cũ")
+    links = UnitSuccession.objects.filter(old=commune).count()
+    UnitSuccession.objects.filter(old=commune).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = places_load()
+    assert (report.updated, report.successions_changed) == (1, links) and links > 0
+    entry = loads.exclude(pk__in=seen).get()
+    assert entry.changes == {"created": 0, "updated": 1, "crosswalk_changed": links}
+    assert UnitStamp.objects.filter(key="all").exists()
+    assert unit_resolve("legacy:23500").name == "Thị trấn Đăk Hà"
+
+    UnitStamp.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = places_load()
+    assert (report.created, report.updated, report.successions_changed) == (0, 0, 0)
+    assert loads.exclude(pk__in=seen).count() == 1
+    assert not UnitStamp.objects.exists()
