@@ -9,7 +9,7 @@ On the bench database (SQLite by default; PostgreSQL with DATABASE_URL), the dem
 - the full fill of the rollups (`rollups_refresh(full=True)`: every unit of both versions × every
   as-of date), against 5 × the floor of all dates;
 - one commune's figures against the province's, computed cold (nothing stored) for one date: the medians
-  of three rounds;
+  of BENCH_ONEPASS_ROUNDS rounds (7), and the share round by round (median, lowest, highest);
 - the dashboard page (the view, in process: scope, rollups, rendering; the kept page forgotten before
   each request) for the province, a legacy district, a legacy commune and a 2025 commune, every year
   2021 → today: p50/p95 with the rollups filled; and the province's first page with nothing stored;
@@ -24,6 +24,7 @@ import statistics
 import time
 
 CHILDREN = int(os.environ.get("BENCH_CHILDREN", "200000"))
+ROUNDS = int(os.environ.get("BENCH_ONEPASS_ROUNDS", "7"))  # one commune against the province
 
 
 def _floor(emit) -> float:
@@ -95,10 +96,10 @@ def run(emit) -> None:
     codes = [c for c in indicators() if mode_of(c) != "live"]
     day = days[-1]
     province, commune = unit_resolve("2025:51"), unit_resolve("2025:23500")
-    # Three rounds, each unit computed with the unit tree forgotten; the medians compared (one round each
-    # varied 0.09–0.13 on the same code and database).
+    # ROUNDS rounds, each unit computed with the unit tree forgotten; the medians compared (one round each
+    # varied 0.09–0.13 on the same code and database, 0.10–0.15 on a slower, noisier machine).
     samples: dict[str, list[float]] = {"province": [], "commune": []}
-    for _round in range(3):
+    for _round in range(ROUNDS):
         for name, unit in (("province", province), ("commune", commune)):
             _UNIT_CACHE.clear()
             started = time.perf_counter()
@@ -106,6 +107,10 @@ def run(emit) -> None:
             samples[name].append((time.perf_counter() - started) * 1000)
     emit("onepass.one_commune_cold", statistics.median(samples["commune"]), "ms", "onepass.province_cold",
          statistics.median(samples["province"]), rounds={k: [round(v, 1) for v in vs] for k, vs in samples.items()})
+    # the share round by round (each commune against the province of its own round): its spread
+    shares = sorted(c / p for c, p in zip(samples["commune"], samples["province"], strict=True))
+    emit("onepass.one_commune_share", round(statistics.median(shares), 3), "ratio", "target", 0.1,
+         lowest=round(shares[0], 3), highest=round(shares[-1], 3))
 
     # dashboards with the rollups filled, nothing kept of the pages
     leader, worker = User.objects.get(username="leader"), User.objects.get(username="commune")
