@@ -240,7 +240,7 @@ def listed_poverty(*, poverty: str = "", poverty_year: int | None = None, **_fil
     """The poverty status every child of a list filtered by `children_filter(**filters)` has in the
     review in force on the list's day — the poverty filter itself, unless it asked for a given year's
     classification — or None when the children's statuses differ."""
-    return poverty or None if poverty_year is None else None
+    return (poverty or None) if poverty_year is None else None
 
 
 def children_flags(children: list[Child], *, day: dt.date, poverty: str | None = None) -> dict[int, dict[str, Any]]:
