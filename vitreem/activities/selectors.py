@@ -18,7 +18,7 @@ from vitreem.core.errors import NotFound
 from vitreem.core.scope import scope_for
 from vitreem.core.text import format_number, format_percent
 from vitreem.places.models import AdminUnit
-from vitreem.places.selectors import kept_while_tree_unchanged
+from vitreem.places.selectors import unit_tree
 
 from .models import (
     Activity,
@@ -42,37 +42,6 @@ def _scope_ids(user: User) -> frozenset[int]:
 
 # ---------------------------------------------------------------- the units a figure covers
 
-_TREE: dict[str, tuple[Any, Any]] = {}  # the unit tree's shape, kept per process (`_tree`)
-Tree = tuple[dict[int, tuple[int | None, int | None]], dict[int, set[int]]]
-
-
-def _tree(params) -> Tree:
-    """Every commune's (district, province) and every ancestor's communes, read in one query and kept per
-    process while the unit tree's stamp does not move (places.selectors.kept_while_tree_unchanged).
-    Within a computation of many units (`params.extra["batch"]`, shared by them) it is taken once for
-    all of them: the stamp is not read again for each unit. Before, a unit outside a batch read its
-    ancestors' communes (two queries of every play points or activities figure of one unit)."""
-    memo = params.extra.get("batch")
-    if memo is not None and "activities_tree" in memo:
-        return memo["activities_tree"]
-
-    def read() -> Tree:
-        up: dict[int, tuple[int | None, int | None]] = {}
-        below: dict[int, set[int]] = {}
-        for pk, parent, grand in AdminUnit.objects.filter(level="commune").values_list(
-                "pk", "parent_id", "parent__parent_id"):
-            up[pk] = (parent, grand)
-            for a in (parent, grand):
-                if a is not None:
-                    below.setdefault(a, set()).add(pk)
-        return up, below
-
-    tree = kept_while_tree_unchanged(_TREE, "tree", read)
-    if memo is not None:
-        memo["activities_tree"] = tree
-    return tree
-
-
 def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
     """Ids of the units (of the version in force on `day`) whose activities count for `params.unit`:
     its communes plus every district/province whose communes all lie inside it, so a district-level
@@ -91,9 +60,9 @@ def unit_ids_on(params, day: dt.date) -> frozenset[int] | None:
             ids = None
         else:
             communes = dataclasses.replace(params, user=None).commune_ids(day) or frozenset()
-            up, below = _tree(params)
-            parents = {a for c in communes for a in up.get(c, ()) if a is not None}
-            above = {p for p in parents if below.get(p) and below[p] <= communes}
+            tree = unit_tree()
+            parents = {a for c in communes for a in tree.up.get(c, ()) if a is not None}
+            above = {p for p in parents if tree.below.get(p) and tree.below[p] <= communes}
             ids = frozenset(communes | above)
         if params.user is not None:
             scope = _scope_ids(params.user)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
@@ -104,7 +105,12 @@ def stamp_is_read_once() -> bool:
 @contextmanager
 def stamp_read_once() -> Iterator[None]:
     """Within the block (a request: core.middleware), the unit tree's stamp and whatever else is read through
-    `read_once` are read at most once."""
+    `read_once` are read at most once. Within an open block it opens none of its own: a computation of
+    figures (stats.engine) reads the tree's stamp once, in a request as in the task worker, and sees one
+    tree from start to end."""
+    if _read_once.get() is not None:
+        yield
+        return
     token = _read_once.set({})
     try:
         yield
@@ -149,6 +155,43 @@ def default_links() -> dict[int, frozenset[int]]:
         return {unit_id: frozenset(ids) for unit_id, ids in linked.items()}
 
     return kept_while_tree_unchanged(_LINKS, "default", read)
+
+
+# The unit tree's shape, kept per process while the unit tree's stamp does not move (`unit_tree`).
+_SHAPE: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class UnitTree:
+    """The shape of the unit tree, both versions: every commune's parent and grandparent (a legacy
+    commune's district and province, a 2025 commune's province and None), and every unit's communes (a
+    commune's: itself)."""
+
+    up: dict[int, tuple[int | None, int | None]]
+    below: dict[int, frozenset[int]]
+
+    def communes(self, unit_id: int) -> frozenset[int]:
+        return self.below.get(unit_id, frozenset())
+
+
+def unit_tree() -> UnitTree:
+    """The unit tree's shape (`UnitTree`), read in one query (14,000 communes of both versions nationally)
+    and kept per process while the tree's stamp does not move (`kept_while_tree_unchanged`). The one
+    place the figures learn which communes make up a unit (stats.engine) and which units lie above a
+    commune (activities.selectors): each kept its own copy before, the engine's with a rule of its own
+    (the stamp looked at once a second outside a request)."""
+    def read() -> UnitTree:
+        up: dict[int, tuple[int | None, int | None]] = {}
+        below: dict[int, set[int]] = {}
+        for pk, parent, grand in AdminUnit.objects.filter(level=Level.COMMUNE).values_list(
+                "pk", "parent_id", "parent__parent_id"):
+            up[pk] = (parent, grand)
+            for unit_id in (pk, parent, grand):
+                if unit_id is not None:
+                    below.setdefault(unit_id, set()).add(pk)
+        return UnitTree(up=up, below={unit_id: frozenset(ids) for unit_id, ids in below.items()})
+
+    return kept_while_tree_unchanged(_SHAPE, "shape", read)
 
 
 def tree_changed(**_signal) -> None:

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -33,8 +31,8 @@ from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from vitreem.places.models import REFORM_DATE, AdminUnit, Level, UnitSuccession, Version, version_on
-from vitreem.places.selectors import stamp_is_read_once, tree_stamp
+from vitreem.places.models import AdminUnit, Level, version_on
+from vitreem.places.selectors import default_links, stamp_read_once, unit_tree
 
 
 @dataclass(frozen=True)
@@ -282,82 +280,34 @@ def params_for(*, year: int | None = None, unit: AdminUnit | None = None, user: 
                   unit=unit, user=user)
 
 
-# {(unit id, version of the day): the communes that make it up}: kept per process while the unit tree's
-# stamp (places.TreeStamp) does not move (`_unit_cache`): a request compares the stamp it read once
-# (places.selectors.tree_stamp: no query of its own after the scope's); outside a request (the task worker, a command) the stamp is looked at no more
-# than once a second. A unit added, moved or renamed in the admin, or a new crosswalk, reaches the
-# figures of a running server and of the task worker within a second, without a query per unit.
-_UNIT_CACHE: dict[tuple[int, str], frozenset[int]] = {}
-_UNIT_CACHE_SEEN: list[Any] = [None, float("-inf")]  # the stamp it holds, when the stamp was last read
-
-
-def _unit_cache() -> dict[tuple[int, str], frozenset[int]]:
-    now = time.monotonic()
-    if stamp_is_read_once() or now - _UNIT_CACHE_SEEN[1] >= 1.0:
-        stamp = tree_stamp()
-        if stamp != _UNIT_CACHE_SEEN[0]:
-            _UNIT_CACHE.clear()
-            _UNIT_CACHE_SEEN[0] = stamp
-        _UNIT_CACHE_SEEN[1] = now
-    return _UNIT_CACHE
-
-
-def _communes_of(unit: AdminUnit) -> frozenset[int]:
-    from vitreem.places.selectors import communes_under
-
-    return frozenset(communes_under(unit).values_list("pk", flat=True))
-
-
 def _commune_ids(unit: AdminUnit | None, day: dt.date, scope_ids: frozenset[int] | None) -> frozenset[int] | None:
     if unit is None:
         return scope_ids
-    version = version_on(day)
-    key = (unit.pk, version)
-    cache = _unit_cache()
-    ids = cache.get(key)
-    if ids is None:
-        ids = _communes_of(unit)
-        if unit.version != version:
-            # Across the 2025 reform a unit is approximated by what its communes became (or came from),
-            # through the default successor of the crosswalk. A whole province maps exactly.
-            if unit.version == Version.LEGACY:
-                ids = frozenset(UnitSuccession.objects.filter(old_id__in=ids, is_default=True)
-                                .values_list("new_id", flat=True))
-            else:
-                ids = frozenset(UnitSuccession.objects.filter(new_id__in=ids, is_default=True)
-                                .values_list("old_id", flat=True))
-        cache[key] = ids
+    ids = communes_of([unit], day)[unit.pk]
     return ids if scope_ids is None else ids & scope_ids
 
 
 def communes_of(units: list[AdminUnit], day: dt.date) -> dict[int, frozenset[int]]:
-    """{unit id: the communes that make it up on `day`} as `_commune_ids` gives them, for many units at
-    once: the unit tree and the crosswalk read in two or three queries, instead of one or two per unit
-    (13,000 units on a national refresh spent a fifth of its time there, measured)."""
-    if len(units) <= 50:
-        return {u.pk: _commune_ids(u, day, None) or frozenset() for u in units}
-    cache = _unit_cache()
+    """{unit id: the communes that make it up on `day`}, from the unit tree's shape kept per process
+    (places.selectors.unit_tree; a unit added, moved or renamed in the admin, or a new crosswalk, is in the
+    next computation's figures). Across the 2025 reform a unit is approximated by what its communes
+    became (or came from), through the default successions of the crosswalk (`default_links`); a whole
+    province maps exactly."""
+    tree = unit_tree()
     version = version_on(day)
-    below: dict[int, set[int]] = defaultdict(set)
-    for pk, parent, grand in AdminUnit.objects.filter(level=Level.COMMUNE, version__in={u.version for u in units}) \
-            .values_list("pk", "parent_id", "parent__parent_id"):
-        for unit_id in (pk, parent, grand):
-            if unit_id is not None:
-                below[unit_id].add(pk)
-    across: dict[int, set[int]] = defaultdict(set)  # a commune -> its counterparts of the other version
-    if any(u.version != version for u in units):
-        for old, new in UnitSuccession.objects.filter(is_default=True).values_list("old_id", "new_id"):
-            across[old].add(new)  # a legacy commune's default successor
-            across[new].add(old)  # the legacy communes whose default successor it is
+    links = default_links() if any(u.version != version for u in units) else {}
     out: dict[int, frozenset[int]] = {}
     for unit in units:
-        ids = frozenset(below.get(unit.pk, ()))
+        ids = tree.communes(unit.pk)
         if unit.version != version:
-            ids = frozenset(c for commune in ids for c in across.get(commune, ()))
-        out[unit.pk] = cache[(unit.pk, version)] = ids
+            ids = frozenset(c for commune in ids for c in links.get(commune, ()))
+        out[unit.pk] = ids
     return out
 
 
+# A computation reads the unit tree's stamp once (places.selectors.stamp_read_once: in a request, the
+# request's own reading) and sees one tree from start to end, in the task worker as in a request.
+@stamp_read_once()
 def compute(params: Params, codes: Iterable[str] | None = None) -> dict[str, Any]:
     registry = indicators()
     wanted = list(codes) if codes is not None else list(registry)
@@ -368,6 +318,7 @@ def compute(params: Params, codes: Iterable[str] | None = None) -> dict[str, Any
 PerCommune = dict[str, dict[int, Any]]  # indicator code -> {commune id: value}
 
 
+@stamp_read_once()  # the stamp read once, as `compute`
 def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *, known: PerCommune | None = None,
                   batch: dict[Any, Any] | None = None) -> tuple[dict[int, dict[str, Any]], PerCommune]:
     """Values of `codes` for every unit of `units` as of `day` (no user scope: what rollups store), and
@@ -388,12 +339,6 @@ def compute_units(units: list[AdminUnit], day: dt.date, codes: Iterable[str], *,
     wanted = list(dict.fromkeys([p for c in codes for p in registry[c].parts] + codes))
     communes = communes_of(units, day)
     needed = frozenset().union(*communes.values())
-    if batch is not None and any(registry[c].by_commune is None and not registry[c].parts for c in wanted):
-        # per-unit figures over a year read the units of both versions (cases, activities): their
-        # communes for the other version too, in one batch rather than per unit
-        for other in (REFORM_DATE - dt.timedelta(days=1), REFORM_DATE):
-            if version_on(other) != version_on(day):
-                communes_of(units, other)
     params = params_for(as_of=day)
     per_commune: PerCommune = {}
     computed: PerCommune = {}

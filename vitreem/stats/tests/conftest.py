@@ -15,13 +15,11 @@ DEMO_PARTS = ["registry", "cases", "benefits", "programme", "activities"]
 @pytest.fixture(scope="module")
 def demo_province(django_db_setup, django_db_blocker):
     from vitreem.demo.services import demo_seed
-    from vitreem.stats.engine import _UNIT_CACHE
 
     with django_db_blocker.unblock(), transaction.atomic():
         demo_seed(children=DEMO_CHILDREN, seed=7, parts=DEMO_PARTS, log=lambda line: None)
         yield
         transaction.set_rollback(True)
-    _UNIT_CACHE.clear()
 
 
 @pytest.fixture

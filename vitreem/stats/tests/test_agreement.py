@@ -39,14 +39,11 @@ WHOLE = "*"  # the whole installation (no unit)
 @pytest.fixture(scope="module")
 def recorded_demo(django_db_setup, django_db_blocker):
     from vitreem.demo.services import demo_seed
-    from vitreem.stats.engine import _UNIT_CACHE
 
     with time_machine.travel(RECORDED_AT, tick=True), django_db_blocker.unblock(), transaction.atomic():
-        _UNIT_CACHE.clear()
         demo_seed(children=DEMO_CHILDREN, seed=DEMO_SEED, parts=DEMO_PARTS, log=lambda line: None)
         yield
         transaction.set_rollback(True)
-    _UNIT_CACHE.clear()
 
 
 def _units():

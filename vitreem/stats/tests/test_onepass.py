@@ -164,39 +164,32 @@ def test_a_refresh_counts_each_date_once_and_reads_its_stored_rows_once(demo):
     the communes, not apart when a 2025 province sums its communes on a legacy date; the communes'
     rows, read as units, are not read again as the parts of their district and province."""
     from vitreem.places.models import AdminUnit, UnitSuccession, Version
-    from vitreem.stats.engine import _UNIT_CACHE
 
     island = AdminUnit.objects.create(version=Version.LEGACY, code="9991", level=Level.DISTRICT, name="Huyện đảo thử",
                                       short_name="Đảo thử", parent=demo.province, province_code=demo.province.province_code,
                                       search_key="dao thu")
     UnitSuccession.objects.create(old=island, new=demo.commune_a_2025, is_default=True)
-    _UNIT_CACHE.clear()
-    try:
-        day = params_for(year=2022).as_of
-        units = installation_units()
-        assert island in units
-        rollups_clear()
-        with CaptureQueriesContext(connection) as refresh:
-            rollups_refresh(years=[2022])
-        registry = indicators()
-        summed = [c for c in rollups.worker_codes()[Level.COMMUNE] if registry[c].by_commune is not None]
-        leaves = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day)) or u == island]
-        rollups_clear()
-        with CaptureQueriesContext(connection) as communes_alone:
-            compute_units(leaves, day, summed)
-        assert len(_grouped_queries(refresh)) == len(_grouped_queries(communes_alone)) > 0
-        reads = [q for q in refresh.captured_queries if q["sql"].startswith("SELECT") and '"stats_rollup"' in q["sql"]]
-        assert len(reads) == 3  # communes, districts, provinces: once each
-    finally:
-        _UNIT_CACHE.clear()
+    day = params_for(year=2022).as_of
+    units = installation_units()
+    assert island in units
+    rollups_clear()
+    with CaptureQueriesContext(connection) as refresh:
+        rollups_refresh(years=[2022])
+    registry = indicators()
+    summed = [c for c in rollups.worker_codes()[Level.COMMUNE] if registry[c].by_commune is not None]
+    leaves = [u for u in units if (u.level == Level.COMMUNE and u.version == version_on(day)) or u == island]
+    rollups_clear()
+    with CaptureQueriesContext(connection) as communes_alone:
+        compute_units(leaves, day, summed)
+    assert len(_grouped_queries(refresh)) == len(_grouped_queries(communes_alone)) > 0
+    reads = [q for q in refresh.captured_queries if q["sql"].startswith("SELECT") and '"stats_rollup"' in q["sql"]]
+    assert len(reads) == 3  # communes, districts, provinces: once each
 
 
 def test_a_whole_refresh_reads_the_records_of_each_per_unit_figure_once_a_date(demo):
     """The figures computed for each unit itself (cases, activities, budget lines) of every district and
     province of a date: a refresh of the whole installation reads each one's records once, grouped by
     record unit, and each unit sums its own — as many reads as for the province alone."""
-    from vitreem.stats.engine import _UNIT_CACHE
-
     def case_reads(ctx: CaptureQueriesContext) -> int:
         return sum(q["sql"].startswith('SELECT "cases_case"."unit_id"') for q in ctx.captured_queries)
 
@@ -204,11 +197,9 @@ def test_a_whole_refresh_reads_the_records_of_each_per_unit_figure_once_a_date(d
     units = installation_units()
     assert len([u for u in units if u.level != Level.COMMUNE]) > 2
     rollups_clear()
-    _UNIT_CACHE.clear()
     with CaptureQueriesContext(connection) as refresh:
         rollups_refresh(years=[2022])
     codes = list(rollups.worker_codes()[Level.PROVINCE])
-    _UNIT_CACHE.clear()
     with CaptureQueriesContext(connection) as province:
         values, _ = compute_units([demo.province], day, codes)
     assert case_reads(refresh) == case_reads(province) > 0
@@ -216,30 +207,30 @@ def test_a_whole_refresh_reads_the_records_of_each_per_unit_figure_once_a_date(d
     assert stored[(demo.province.pk, day)] == {c: values[demo.province.pk][c] for c in ["cases_received", "cases_by_type"]}
 
 
-def test_a_unit_added_reaches_the_figures_of_a_running_process(demo):
-    """The units' communes are kept per process (engine._UNIT_CACHE) until the unit tree's stamp moves,
-    which a process looks at no more than once a second: a commune added in the admin is part of its
-    district's figures a second later, without a restart."""
+def test_a_unit_added_reaches_the_next_computation_of_a_running_process(demo):
+    """The unit tree's shape is kept per process (places.selectors.unit_tree) until the tree's stamp
+    moves, and a computation outside a request (the task worker, a command) reads the stamp once: a
+    commune added in the admin is in its district's figures at the very next computation — before, the
+    engine kept its own copy and looked at the stamp at most once a second, so a computation within
+    that second summed the old tree."""
     from vitreem.places.models import AdminUnit, Version
     from vitreem.stats import engine
 
     day = params_for(year=2022).as_of
     before = engine._commune_ids(demo.district, day, None)
-    assert before and engine._commune_ids(demo.district, day, None) == before  # kept
+    with CaptureQueriesContext(connection) as kept:
+        assert engine._commune_ids(demo.district, day, None) == before
+    assert [q["sql"] for q in kept.captured_queries if '"places_adminunit"' in q["sql"]] == []  # kept, not read
     added = AdminUnit.objects.create(version=Version.LEGACY, code="99992", level=Level.COMMUNE, name="Xã Thêm Thử",
                                      short_name="Thêm Thử", parent=demo.district,
                                      province_code=demo.district.province_code, search_key="them thu")
-    engine._UNIT_CACHE_SEEN[1] = float("-inf")  # a second later
-    try:
-        assert engine._commune_ids(demo.district, day, None) == before | {added.pk}
-    finally:
-        engine._UNIT_CACHE.clear()  # the unit goes with the test's rollback
+    assert engine._commune_ids(demo.district, day, None) == before | {added.pk}
+    assert engine._commune_ids(demo.province, day, None) >= before | {added.pk}  # its province's too
 
 
-def test_a_request_reads_the_unit_tree_s_stamp_once_whatever_the_clock(demo, client):
-    """A request reads the tree's stamp once, for its scope, and the statistics compare their kept
-    communes with that same stamp: its query count does not depend on how long ago the process last
-    looked (it did: a request more than a second after the last read made one query more), and a unit
+def test_a_request_reads_the_unit_tree_s_stamp_once(demo, client):
+    """A request reads the tree's stamp once, for its scope, and the statistics' computations within it
+    use that same reading (a computation opens no reading of its own inside a request), and a unit
     added is in the very next request's figures."""
     from django.core.cache import cache
 
@@ -251,25 +242,23 @@ def test_a_request_reads_the_unit_tree_s_stamp_once_whatever_the_clock(demo, cli
     url = "/stats/?year=2022&unit=legacy:615"
     assert client.get(url).status_code == 200
     cache.clear()  # not the kept page: the figures are read again, through the units' communes
-    with CaptureQueriesContext(connection) as soon:
+    with CaptureQueriesContext(connection) as again:
         client.get(url)
-    cache.clear()
-    engine._UNIT_CACHE_SEEN[1] = float("-inf")  # as if the last look were long ago
-    with CaptureQueriesContext(connection) as later:
-        client.get(url)
-    assert len(later) == len(soon)
-    assert sum('"places_treestamp"' in q["sql"] for q in later.captured_queries) == 1
+    assert sum('"places_treestamp"' in q["sql"] for q in again.captured_queries) == 1
 
     day = params_for(year=2022).as_of
     before = engine._commune_ids(demo.district, day, None)
-    added = AdminUnit.objects.create(version=Version.LEGACY, code="99993", level=Level.COMMUNE, name="Xã Mới Thử",
-                                     short_name="Mới Thử", parent=demo.district,
-                                     province_code=demo.district.province_code, search_key="moi thu")
-    try:
-        with stamp_read_once():  # the next request, however soon
-            assert engine._commune_ids(demo.district, day, None) == before | {added.pk}
-    finally:
-        engine._UNIT_CACHE.clear()
+    with stamp_read_once():  # the next request
+        AdminUnit.objects.create(version=Version.LEGACY, code="99993", level=Level.COMMUNE, name="Xã Mới Thử",
+                                 short_name="Mới Thử", parent=demo.district,
+                                 province_code=demo.district.province_code, search_key="moi thu")
+        with stamp_read_once():  # a computation inside it: the request's reading, stamped anew by the write
+            assert len(engine._commune_ids(demo.district, day, None)) == len(before) + 1
+    with stamp_read_once():
+        engine._commune_ids(demo.district, day, None)
+        with CaptureQueriesContext(connection) as nested, stamp_read_once():
+            engine._commune_ids(demo.province, day, None)
+    assert not any('"places_treestamp"' in q["sql"] for q in nested.captured_queries)
 
 
 def test_stats_refresh_command(demo):
