@@ -225,10 +225,13 @@ def payroll_compute(*, month: dt.date, commune_ids: frozenset[int] | set[int] | 
     locked = {p.unit_id: p for p in Payroll.objects.filter(unit_filter, month=month)} if use_snapshots else {}
     if commune_ids is not None and locked and set(commune_ids) <= set(locked):
         who = _Who(history={}, here={}, allowances=[])  # every commune paid: the snapshots are the payroll
+        changes: list[tuple[dt.date, dt.datetime]] = []  # nothing to reconcile
     else:
-        who = _recipients(month, commune_ids, assumed_changes, paid_from=frozenset(locked))
+        # The corrections of the rules (recorded, then assumed), read once for both phases that need them.
+        changes = [*RuleChange.objects.values_list("affects_from", "recorded_at"), *assumed_changes]
+        who = _recipients(month, commune_ids, changes, paid_from=frozenset(locked))
     todo = [a for a in who.allowances if who.here[a.child_id] not in locked]
-    rec = _reconciliation(todo, month, who, assumed_changes)
+    rec = _reconciliation(todo, month, who, changes)
     units = {u.pk: u for u in AdminUnit.objects.filter(pk__in=set(who.here.values()) | set(locked))} \
         if include_units else {}
     calc = _Calc(rules, {pk: u.province_code for pk, u in units.items()})
@@ -268,7 +271,7 @@ def payroll_totals(*, month: dt.date, commune_ids: frozenset[int] | set[int] | N
 
 
 def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
-                assumed_changes: Sequence[tuple[dt.date, dt.datetime]], *, paid_from: frozenset[int] = frozenset()
+                changes: Sequence[tuple[dt.date, dt.datetime]], *, paid_from: frozenset[int] = frozenset()
                 ) -> _Who:
     """People with an allowance begun by this month, paid by the commune they lived in on the 1st of the
     month (moves and the 2025 reform follow). Driven from the (few) allowances, not the (many) residences.
@@ -277,7 +280,7 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
     paid month may need reconciling for (`_reconciliation`: changed since the earliest lock, an unsettled
     manual correction, or running in a month a pending rule correction affects). The others — stopped
     long ago and unchanged, most of them once under-3s age out — cost nothing."""
-    payable = Allowance.objects.filter(periods__start__lte=month).filter(_may_owe(month, assumed_changes))
+    payable = Allowance.objects.filter(periods__start__lte=month).filter(_may_owe(month, changes))
     few = commune_ids is not None and len(commune_ids) <= 200  # a commune's figures, its payroll page
     if few:
         payable = payable.filter(child__residences__unit_id__in_ids=commune_ids)
@@ -315,8 +318,9 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
     return _Who(history=history, here=here, allowances=allowances)
 
 
-def _may_owe(month: dt.date, assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> Q:
-    """Allowances the payroll of `month` can owe something to (see `_recipients`)."""
+def _may_owe(month: dt.date, changes: Sequence[tuple[dt.date, dt.datetime]]) -> Q:
+    """Allowances the payroll of `month` can owe something to (see `_recipients`); `changes`: the
+    corrections of the rules, (first month affected, when recorded)."""
     open_end = Q(end__isnull=True)
     may = Q(Exists(AllowancePeriod.objects.filter(allowance=OuterRef("pk"), start__lte=month)
                    .filter(open_end | Q(end__gte=month))))
@@ -330,8 +334,7 @@ def _may_owe(month: dt.date, assumed_changes: Sequence[tuple[dt.date, dt.datetim
             | Q(Exists(Decision.objects.filter(allowance=OuterRef("pk"), created_at__gt=earliest_lock)))
             | Q(Exists(Adjustment.objects.filter(allowance=OuterRef("pk"), settled_in__isnull=True,
                                                  for_month__lt=month))))
-    pending = [affects for affects, at in [*RuleChange.objects.values_list("affects_from", "recorded_at"),
-                                           *assumed_changes] if at > earliest_lock]
+    pending = [affects for affects, at in changes if at > earliest_lock]
     if pending:
         may |= Q(Exists(AllowancePeriod.objects.filter(allowance=OuterRef("pk")).filter(
             open_end | Q(end__gte=min(pending)))))
@@ -346,7 +349,7 @@ class _Reconcile:
 
 
 def _reconciliation(todo: list[Allowance], month: dt.date, who: _Who,
-                    assumed_changes: Sequence[tuple[dt.date, dt.datetime]]) -> _Reconcile:
+                    changes: Sequence[tuple[dt.date, dt.datetime]]) -> _Reconcile:
     """Which paid months of each allowance to recompute. A paid month needs reconciling only if something
     about the person changed after it was locked (a decision, the child's record) — cause "person" — or a
     correction of the rules was recorded after it was locked (RuleChange) and the commune has not locked a
@@ -373,7 +376,6 @@ def _reconciliation(todo: list[Allowance], month: dt.date, who: _Who,
     earliest_lock = min(locked_at.values(), default=None)
     if earliest_lock is None:
         return rec
-    changes = [(c.affects_from, c.recorded_at) for c in RuleChange.objects.all()] + list(assumed_changes)
     last_lock: dict[int, dt.datetime] = {}
     for (unit_locked, _m), when_locked in locked_at.items():
         last_lock[unit_locked] = max(when_locked, last_lock.get(unit_locked, when_locked))

@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from vitreem.benefits import services
 from vitreem.benefits.models import Adjustment, Allowance, Payroll
@@ -400,7 +402,10 @@ def test_a_rule_correction_is_an_adjustment_in_the_next_open_month_with_a_dry_ru
     assert line_of(units.commune_a, "2024-04", child).adjustment == 0  # the dry run wrote nothing
 
     RuleChange.objects.create(affects_from=D(2024, 3, 1), description="Art. 8(1)", legal_basis="Điều 8 khoản 1")
-    april = line_of(units.commune_a, "2024-04", child)
+    with CaptureQueriesContext(connection) as computed:
+        april = line_of(units.commune_a, "2024-04", child)
+    # the corrections are read once for both phases that use them (who may be owed, what to reconcile)
+    assert sum('"benefits_rulechange"' in q["sql"] for q in computed.captured_queries) == 1
     assert (april.amount, april.adjustment) == (540_000, -360_000)
     assert [(d["for_month"], d["cause"]) for d in april.details] == [(D(2024, 3, 1), "rule")]
     services.payroll_lock(actor=worker_a, month=D(2024, 4, 1), unit=units.commune_a)
