@@ -107,7 +107,7 @@ def run(emit) -> None:
         started = time.perf_counter()
         places.unit_tree()
         tree_reads.append((time.perf_counter() - started) * 1000)
-    emit("onepass.unit_tree_read", statistics.median(tree_reads), "ms", units=len(places.unit_tree().below))
+    emit("onepass.unit_tree_read", statistics.median(tree_reads), "ms", communes=len(places.unit_tree().up))
     samples: dict[str, list[float]] = {"province": [], "commune": []}
     for _round in range(ROUNDS):
         for name, unit in (("province", province), ("commune", commune)):

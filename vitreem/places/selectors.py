@@ -164,13 +164,15 @@ _SHAPE: dict[str, Any] = {}
 @dataclass(frozen=True)
 class UnitTree:
     """The shape of the unit tree, both versions: every commune's parent and grandparent (a legacy
-    commune's district and province, a 2025 commune's province and None), and every unit's communes (a
-    commune's: itself)."""
+    commune's district and province, a 2025 commune's province and None), and every unit's communes
+    (`communes`: a commune's are itself)."""
 
     up: dict[int, tuple[int | None, int | None]]
-    below: dict[int, frozenset[int]]
+    below: dict[int, frozenset[int]]  # a district's or province's communes (a commune's own is not kept)
 
     def communes(self, unit_id: int) -> frozenset[int]:
+        if unit_id in self.up:
+            return frozenset((unit_id,))
         return self.below.get(unit_id, frozenset())
 
 
@@ -186,7 +188,7 @@ def unit_tree() -> UnitTree:
         for pk, parent, grand in AdminUnit.objects.filter(level=Level.COMMUNE).values_list(
                 "pk", "parent_id", "parent__parent_id"):
             up[pk] = (parent, grand)
-            for unit_id in (pk, parent, grand):
+            for unit_id in (parent, grand):
                 if unit_id is not None:
                     below.setdefault(unit_id, set()).add(pk)
         return UnitTree(up=up, below={unit_id: frozenset(ids) for unit_id, ids in below.items()})
