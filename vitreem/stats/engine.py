@@ -287,6 +287,7 @@ def _commune_ids(unit: AdminUnit | None, day: dt.date, scope_ids: frozenset[int]
     return ids if scope_ids is None else ids & scope_ids
 
 
+@stamp_read_once()  # the tree and the crosswalk's links from one reading of the stamp (one query, not two)
 def communes_of(units: list[AdminUnit], day: dt.date) -> dict[int, frozenset[int]]:
     """{unit id: the communes that make it up on `day`}, from the unit tree's shape kept per process
     (places.selectors.unit_tree; a unit added, moved or renamed in the admin, or a new crosswalk, is in the
