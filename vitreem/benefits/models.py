@@ -181,7 +181,7 @@ class Allowance(models.Model):
     guardian = models.ForeignKey("registry.Guardian", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+", help_text="The parent's entry on the eldest child's record")
     single_reason = models.CharField(max_length=16, choices=SingleReason.choices, blank=True)
-    children = models.ManyToManyField("registry.Child", blank=True, related_name="+",
+    children = models.ManyToManyField("registry.Child", blank=True, related_name="+", through="AllowanceChild",
                                       help_text="The children a single parent raises (Art. 5(4))")
     # Decree 20/2021, Art. 9(1): a recipient of the monthly allowance is given a health insurance card.
     health_card_issued_on = models.DateField(null=True, blank=True)
@@ -204,6 +204,20 @@ class Allowance(models.Model):
     def recipient_name(self) -> str:
         """Who is paid: the child, or the single parent."""
         return self.parent_name or self.child.full_name
+
+
+class AllowanceChild(models.Model):
+    """A child a single parent raises, linked to the parent's allowance (Art. 5(4)). The table Django
+    made for the many-to-many link, now a model of its own so that it carries the child's province code
+    like every row of a child's data (issue 13 item 6, places/fields.py)."""
+
+    allowance = models.ForeignKey(Allowance, on_delete=models.CASCADE)
+    child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="+")
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
+
+    class Meta:
+        db_table = "benefits_allowance_children"
+        unique_together = [("allowance", "child")]  # as the table Django made has it
 
 
 class DecisionKind(models.TextChoices):

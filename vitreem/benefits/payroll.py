@@ -30,7 +30,17 @@ from vitreem.places.models import AdminUnit
 from vitreem.registry.models import Child, Residence, Schooling
 from vitreem.registry.rules import covers
 
-from .models import Adjustment, Allowance, AllowancePeriod, Decision, LineKind, PaidLine, Payroll, RuleChange
+from .models import (
+    Adjustment,
+    Allowance,
+    AllowanceChild,
+    AllowancePeriod,
+    Decision,
+    LineKind,
+    PaidLine,
+    Payroll,
+    RuleChange,
+)
 from .rules import (
     PROGRAMME_START,
     RuleBook,
@@ -310,7 +320,7 @@ def _recipients(month: dt.date, commune_ids: frozenset[int] | set[int] | None,
     raised: dict[int, list[Any]] = defaultdict(list)
     parents = [a.pk for a in allowances if a.parent_name]
     if parents:
-        for link in Allowance.children.through.objects.filter(allowance_id__in=parents).select_related("child"):
+        for link in AllowanceChild.objects.filter(allowance_id__in=parents).select_related("child"):
             raised[link.allowance_id].append(link.child)
     for a in allowances:
         a._periods = list(a.periods.all())  # type: ignore[attr-defined]

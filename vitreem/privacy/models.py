@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vitreem.places.fields import ProvinceCodeField
+
 
 class Basis(models.TextChoices):
     """The legal ground a purpose rests on (Law 91/2025/QH15)."""
@@ -77,6 +79,7 @@ class Consent(models.Model):
     withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     withdrawal_note = models.CharField(max_length=255, blank=True)
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["-given_on", "-pk"]
@@ -141,6 +144,7 @@ class SubjectRequest(models.Model):
                                     related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -161,6 +165,7 @@ class Restriction(models.Model):
     request = models.OneToOneField(SubjectRequest, on_delete=models.PROTECT, related_name="restriction")
     start = models.DateField()
     end = models.DateField(null=True, blank=True, help_text="The day it was lifted (not in force from then on)")
+    province_code = ProvinceCodeField(source="child")  # the child's 2025 province (places/fields.py)
 
 
 class RecordKind(models.TextChoices):
@@ -196,6 +201,8 @@ class RetentionApplied(models.Model):
     applied_at = models.DateTimeField(auto_now_add=True)
     applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     request = models.ForeignKey(SubjectRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The 2025 province of the record's commune (places/fields.py): a row about one child's record or case.
+    province_code = ProvinceCodeField(source="unit")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="privacy_retention_applied_once")]

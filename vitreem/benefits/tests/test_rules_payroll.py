@@ -423,6 +423,7 @@ def test_a_near_poor_single_mother_of_two_children_who_also_receive_allowances(u
     her own, enrolled 10/08/2024: 2 × 1.0 × 500.000 = 1.000.000 in 08/2024 and 09/2024 (Y Bi turns 16 in
     September: still raised that month, Art. 8(2)), 500.000 from 10/2024. The children are paid as before:
     Y Bi 2.0 × 500.000 → 1.5 × 500.000 from his 16th birthday month, Y Ba 2.5 × 500.000."""
+    from vitreem.benefits.models import AllowanceChild
     from vitreem.registry.models import Guardian
 
     near_poor = {2024: "near_poor"}
@@ -453,6 +454,9 @@ def test_a_near_poor_single_mother_of_two_children_who_also_receive_allowances(u
 
     own = single()
     assert (own.recipient_name, sorted(own.children.values_list("pk", flat=True))) == ("Y Hoa", sorted([bi.pk, ba.pk]))
+    # The links to the children carry the children's province code (issue 13 item 6), as the allowances do.
+    links = AllowanceChild.objects.filter(allowance=own)
+    assert sorted(links.values_list("child_id", "province_code")) == sorted([(bi.pk, "51"), (ba.pk, "51")])
     result = payroll_compute(month=D(2024, 8, 1), commune_ids={units.commune_a.pk})
     paid = {ln.name: (ln.coefficient, ln.amount) for ln in result.lines}
     assert paid == {"Y Hoa": (Decimal("2.0"), 1_000_000), "Y Bi": (Decimal("2.0"), 1_000_000),

@@ -97,6 +97,9 @@ def test_applying_retention_keeps_every_past_years_figures(persona, request, wor
     assert rows.count() == 2 and all(r.actor == actor for r in rows)
     assert "Nguyễn Văn Cũ" not in json.dumps([r.changes for r in rows], ensure_ascii=False)
     assert RetentionApplied.objects.count() == 2
+    # A row about a child's record carries its province code, as the record does (issue 13 item 6).
+    assert old.province_code and set(RetentionApplied.objects.values_list("province_code", flat=True)) \
+        == {old.province_code}
     # Applied once: nothing is due any more.
     assert not retention_due(on=timezone.localdate())
     assert Child.objects.get(pk=world["young"].pk).full_name == "Lê Thị Nhỏ"
