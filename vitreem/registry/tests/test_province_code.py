@@ -98,12 +98,17 @@ def test_every_child_data_table_has_it():
 
 
 def test_demo_seed_fills_it_and_the_migrations_would_too():
+    from vitreem.benefits.models import Allowance, AllowanceChild
+
     demo_seed(children=1500, seed=3, parts=["registry", "cases", "benefits", "activities", "privacy"],
               log=lambda *_: None)
+    # The demo enrols no single parent: one link, so that its migration's SQL is exercised below too.
+    allowance = Allowance.objects.order_by("pk").first()
+    AllowanceChild.objects.create(allowance=allowance, child=allowance.child)
     found = {m._meta.label: set(m._default_manager.values_list("province_code", flat=True)) for m in _all_tables()
              if m._default_manager.exists()}
     assert {"registry.Child", "cases.Case", "cases.CaseEvent", "cases.Plan", "benefits.Allowance",
-            "benefits.AllowancePeriod", "benefits.PaidLine", "privacy.Consent", "privacy.SubjectRequest"} <= set(found)
+            "benefits.AllowancePeriod", "benefits.PaidLine", "privacy.Consent", "privacy.SubjectRequest", "benefits.AllowanceChild"} <= set(found)
     assert all(v == {"51"} for v in found.values()), found
 
     # What the migrations do to rows written before them: blank them, run their SQL, get the same codes.
