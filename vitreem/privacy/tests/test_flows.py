@@ -190,6 +190,10 @@ def test_restriction_stops_disclosure_on_consent_but_not_an_exception(worker_a, 
                                     received_on=TODAY())
     services.request_answer(actor=worker_a, request_id=req.pk, done=True, answer="Đã hạn chế")
     assert Restriction.objects.filter(child=child_a, end__isnull=True).exists()
+    # Rows of a child's data all carry its 2025 province code (issue 13 item 6, places/fields.py).
+    assert child_a.province_code == "51"
+    for model in (Consent, SubjectRequest, Restriction):
+        assert list(model.objects.values_list("province_code", flat=True)) == ["51"], model
     with pytest.raises(ValidationFailed), transaction.atomic():
         services.disclosure_record(actor=worker_a, child=child_a, purpose="referral")
     with transaction.atomic():
@@ -198,18 +202,6 @@ def test_restriction_stops_disclosure_on_consent_but_not_an_exception(worker_a, 
     services.restriction_end(actor=worker_a, request_id=req.pk)
     with transaction.atomic():
         assert services.disclosure_record(actor=worker_a, child=child_a, purpose="referral")["basis"] == "consent"
-
-
-def test_consents_requests_and_restrictions_carry_the_child_s_province_code(worker_a, child_a):
-    """Rows of a child's data all carry its 2025 province code (issue 13 item 6, places/fields.py)."""
-    services.consent_record(actor=worker_a, child=child_a, purpose="referral", representative_name="Mẹ",
-                            representative_relationship="Mẹ", given_on=TODAY(), evidence="Phiếu", child_agrees=True)
-    req = services.request_register(actor=worker_a, child=child_a, kind="restriction", requester_name="Mẹ",
-                                    received_on=TODAY())
-    services.request_answer(actor=worker_a, request_id=req.pk, done=True, answer="Đã hạn chế")
-    assert child_a.province_code == "51"
-    for model in (Consent, SubjectRequest, Restriction):
-        assert list(model.objects.values_list("province_code", flat=True)) == ["51"], model
 
 
 def test_deletion_of_a_child_still_served_is_refused_with_the_reason(worker_a, child_a):
