@@ -108,7 +108,8 @@ def test_demo_seed_fills_it_and_the_migrations_would_too():
     found = {m._meta.label: set(m._default_manager.values_list("province_code", flat=True)) for m in _all_tables()
              if m._default_manager.exists()}
     assert {"registry.Child", "cases.Case", "cases.CaseEvent", "cases.Plan", "benefits.Allowance",
-            "benefits.AllowancePeriod", "benefits.PaidLine", "privacy.Consent", "privacy.SubjectRequest", "benefits.AllowanceChild"} <= set(found)
+            "benefits.AllowancePeriod", "benefits.PaidLine", "benefits.AllowanceChild", "privacy.Consent",
+            "privacy.SubjectRequest"} <= set(found)
     assert all(v == {"51"} for v in found.values()), found
 
     # What the migrations do to rows written before them: blank them, run their SQL, get the same codes.
