@@ -17,6 +17,13 @@ class Command(BaseCommand):
                             help="All 34 provinces and 3,321 communes (with their legacy units), children by COPY")
 
     def handle(self, *args, children, seed, if_empty, national, **options):
+        from vitreem.places.models import AdminUnit
+        from vitreem.places.services import places_load
+
+        # The demo's units come from the official list (`load_places`, which `make demo` runs first): a
+        # database where it was never loaded gets it here, rather than a traceback about province 62.
+        if not AdminUnit.objects.exists():
+            places_load()
         if national:
             self._national(children, seed)
             return
@@ -28,11 +35,7 @@ class Command(BaseCommand):
     def _national(self, children, seed):
         from vitreem.accounts.services import demo_accounts_ensure
         from vitreem.demo.national import NATIONAL_CHILDREN, national_seed
-        from vitreem.places.models import AdminUnit
-        from vitreem.places.services import places_load
 
-        if not AdminUnit.objects.exists():
-            places_load()
         demo_accounts_ensure()
         try:
             report = national_seed(children=children or NATIONAL_CHILDREN, seed=seed, log=self.stdout.write)
