@@ -108,7 +108,10 @@ class HouseholdPoverty(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["household", "year"], name="poverty_household_year")]
-        indexes = [models.Index(fields=["year", "status"])]
+        indexes = [models.Index(fields=["year", "status"]),
+                   # one province's classifications of a year, the households with them (rules.q_poverty_in_force)
+                   models.Index(fields=["province_code", "year", "status", "household"],
+                                name="poverty_province_year")]
 
 
 class PovertyReview(models.Model):

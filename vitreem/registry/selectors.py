@@ -186,8 +186,11 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
         qs = qs.filter(sex=sex)
     if ethnicity:
         qs = qs.filter(ethnicity__code=ethnicity)
+    # The user's province when the scope is within one: its rows carry its code (registry indexes lead with it).
+    province = scope_for(user).province_code
     if poverty:
-        qs = qs.filter(q_poverty(poverty_year, poverty) if poverty_year else q_poverty_in_force(day, poverty))
+        qs = qs.filter(q_poverty(poverty_year, poverty, province) if poverty_year
+                       else q_poverty_in_force(day, poverty, province))
     if special == "any":
         qs = qs.filter(q_special_on(day))
     elif special:
@@ -211,7 +214,6 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
     elif text:
         # Every word typed starts a word of the name, in any order: "nguyen an" finds "Nguyễn Văn An",
         # and so does the given name first ("An Nguyễn Văn", the way some lists write it).
-        province = scope_for(user).province_code
         if province is not None:
             # The trigram index leads with the province (registry/0013): without it a province's search
             # read the whole country's matches (1,000,000 children: "thi" counted in 169 → 14 ms).

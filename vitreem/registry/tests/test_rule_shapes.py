@@ -198,3 +198,23 @@ def test_the_pass_s_formulas_share_equal_lookups_and_never_run_a_queryset_to_com
     assert first == f"({a0} AND (NOT ({a1} OR {a2})))"
     assert second.startswith(f"({a0} OR ")  # the same lookup and value: the same column
     assert len(atoms.columns) == 4  # sex, year, and two household lookups (equal querysets, two objects)
+
+
+def test_a_province_s_list_reads_that_province_s_classifications_only(children, officer):
+    """The poverty filter of a user whose scope is one province tests its households against that
+    province's classifications (the `poverty_province_year` index, hashed once on the country) — the
+    same children as the rule without it."""
+    from vitreem.core.scope import scope_for
+    from vitreem.registry.selectors import children_filter, children_for_user
+
+    province = scope_for(officer).province_code
+    assert province and children["near"].province_code == province
+    listed = children_filter(children_for_user(user=officer), user=officer, poverty=PovertyStatus.NEAR_POOR)
+    assert set(listed.values_list("pk", flat=True)) == {children["near"].pk}
+    assert f'U0."province_code" = {province}' in str(listed.values("pk").query)  # str(): parameters unquoted
+    by_year = children_filter(children_for_user(user=officer), user=officer, poverty=PovertyStatus.POOR,
+                              poverty_year=2021)
+    assert set(by_year.values_list("pk", flat=True)) == {children["poor"].pk}
+    assert f'U0."province_code" = {province}' in str(by_year.values("pk").query)
+    # the rule itself, as the statistics use it, reads every province's
+    assert "province_code" not in _sql(q_poverty_in_force(D(2021, 12, 31), PovertyStatus.NEAR_POOR))
