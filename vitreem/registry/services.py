@@ -200,11 +200,13 @@ def child_register(*, actor: User, data: dict[str, Any], unit: AdminUnit | str, 
     if household is not None and not child.village:
         child.village = household.village
     child.save()
-    Residence.objects.create(child=child, unit=unit, start=resident_since or child.birth_date)
+    residence = Residence.objects.create(child=child, unit=unit, start=resident_since or child.birth_date)
     for g in guardians:
         guardian_add(actor=actor, child=child, **g, _audit=False)
+    # `resident_since`: the first day the child counts anywhere (stats.rollups.DATED_ACTIONS)
     audit_change(actor=actor, action="child.register", obj=child, unit=unit,
-                 changes={**snapshot(child, CHILD_FIELDS), "guardians": list(guardians)})
+                 changes={**snapshot(child, CHILD_FIELDS), "guardians": list(guardians),
+                          "resident_since": residence.start.isoformat()})
     return child
 
 

@@ -168,7 +168,8 @@ def children_register_bulk(*, session: BulkRegisterSession, rows: Sequence[NewCh
         for i, g in enumerate(c.guardians):
             guardians.add(child_id, g["full_name"], session.fold_name(g["full_name"]), g["relationship"], i == 0, pc)
         session.audit(audits, "child.register", "registry.child", child_id, unit_id,
-                      {**{k: values[k] for k in CHILD_FIELDS}, "guardians": c.guardians})
+                      {**{k: values[k] for k in CHILD_FIELDS}, "guardians": c.guardians,
+                       "resident_since": d["birth_date"].isoformat()})  # as child_register's
         episodes.extend((child_id, unit_id, group) for group in c.groups)
         if c.risks:
             assessments.append((child_id, unit_id, c.risks))

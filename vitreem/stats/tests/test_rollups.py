@@ -143,6 +143,31 @@ def test_change_from_a_date_keeps_earlier_years(demo, django_capture_on_commit_c
     assert closed == compute(params_for(year=today.year, unit=demo.province), codes)
 
 
+def test_a_registration_changes_the_figures_from_the_child_s_first_residence_on(demo,
+                                                                              django_capture_on_commit_callbacks):
+    """A child registered counts from its first residence's start (its birth here): the stored 2022
+    figure stays, the year of its birth and later are recomputed and equal the engine's."""
+    from vitreem.places.selectors import unit_resolve
+    from vitreem.registry import services
+
+    today = timezone.localdate()
+    past, born, now = (params_for(year=2022).as_of, params_for(year=today.year - 1).as_of,
+                       params_for(year=today.year).as_of)
+    before = figures(units=[demo.province], days=[past, born, now], codes=["children"])
+    kept_at = _stored_at(demo.province, past, "children")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.child_register(actor=demo.users["province"], unit=unit_resolve("2025:23500"),
+                                confirm_not_duplicate=True,
+                                data={"full_name": "Y Đo Đăng Ký", "birth_date": dt.date(today.year - 1, 3, 1),
+                                      "sex": "F"})
+    after = figures(units=[demo.province], days=[past, born, now], codes=["children"])
+    assert _stored_at(demo.province, past, "children") == kept_at  # not recomputed
+    assert after[(demo.province.pk, past)] == before[(demo.province.pk, past)]
+    for day in (born, now):
+        assert after[(demo.province.pk, day)]["children"] == before[(demo.province.pk, day)]["children"] + 1
+        assert after[(demo.province.pk, day)] == compute(params_for(as_of=day, unit=demo.province), ["children"])
+
+
 def test_undated_change_still_invalidates_every_year(demo, django_capture_on_commit_callbacks):
     from vitreem.registry import services
     from vitreem.registry.models import Child
@@ -175,6 +200,7 @@ def test_since_of_entries():
     assert _since_of(entry("child.update", birth_date=["2010-01-01", "2011-01-01"])) is None  # not dated: all days
     assert _since_of(entry("child.special_open", start="không rõ")) is None
     assert _since_of(entry("child.special_close", end=["??", "2025-02-01"])) is None
+    assert _since_of(entry("child.register", birth_date="2024-03-01", resident_since="2024-03-01")) == dt.date(2024, 3, 1)
 
 
 def test_a_refresh_recomputes_today_first_then_the_latest_year_ends(demo):
