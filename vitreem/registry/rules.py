@@ -113,8 +113,8 @@ def q_poverty_in_force(day: dt.date, status: str, province_code: str | None = No
     province's classifications only (the `poverty_province_year` index), which PostgreSQL can hash
     once: on the 25,000,000-child country the province's search "thi" with the poverty filter otherwise
     probed the household and the classifications of each of its 49,000 matches one by one (the
-    matches of a name cannot be estimated) — 162 ms; with the province's 18,000 poor households
-    hashed, 95–105 ms (stop 49)."""
+    matches of a name cannot be estimated): 248–286 ms; with the province's 18,000 poor households
+    hashed, 149–164 ms (stop 49, alternated)."""
     by_year: dict[int, list[int]] = defaultdict(list)
     for unit_id, year in poverty_years_on(day).items():
         by_year[year].append(unit_id)

@@ -5,7 +5,7 @@ A user whose scope is one province lists the children of its households classifi
 in the review in force: `rules.q_poverty_in_force` now reads that province's classifications only, and
 this index gives them, with their households, from the index alone. On the 25,000,000-child country
 PostgreSQL then hashes the province's 18,000 poor households once instead of probing a household and its
-classifications for each of the 49,000 children a common name ("thi") matches: 162 → 95–105 ms.
+classifications for each of the 49,000 children a common name ("thi") matches: 248–286 → 149–164 ms.
 
 Built CONCURRENTLY on PostgreSQL, so the register takes writes while it builds; the model's state gets
 the same index (registry.models.HouseholdPoverty.Meta), which SQLite builds plainly.
