@@ -52,6 +52,7 @@ from vitreem.registry.demo import (
 )
 from vitreem.registry.models import (
     Child,
+    ChildNameWord,
     ChildRisk,
     Ethnicity,
     Guardian,
@@ -75,7 +76,8 @@ SPECIAL_RATE = 2_580 / 200_000
 AT_RISK_RATE = 44_350 / 200_000
 DUPLICATE_EVERY = 200  # one planted near-duplicate record per 200 (0.5%, as the demo province)
 CHILD_SHARE = 0.3452
-TABLES = (Household, HouseholdPoverty, Child, Residence, Guardian, SpecialEpisode, RiskAssessment, ChildRisk)
+TABLES = (Household, HouseholdPoverty, Child, ChildNameWord, Residence, Guardian, SpecialEpisode, RiskAssessment,
+          ChildRisk)
 NULL = "\\N"
 
 _DAY0 = FIRST_BIRTH.toordinal()

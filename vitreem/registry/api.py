@@ -34,6 +34,7 @@ from .selectors import (
     listed_poverty,
     page_rows,
     poverty_reviews_for_user,
+    word_search_keys,
 )
 
 router = Router(tags=["registry"])
@@ -348,7 +349,7 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     qs = children_filter(base, user=user, **f)
     qs = qs.select_related("unit", "ethnicity")
     rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f),
-                            by_key=base.select_related("unit", "ethnicity"))
+                            by_key=base.select_related("unit", "ethnicity"), keys=word_search_keys(user=user, **f))
     total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]), poverty=listed_poverty(**f))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)

@@ -244,6 +244,35 @@ class Child(models.Model):
         return self.ended_on is None
 
 
+class ChildNameWord(models.Model):
+    """One word of a child's folded name, with what a name search filters and sorts by: the name
+    search's own index on PostgreSQL (issue 18, migration 0018). Written by the database itself —
+    triggers on registry_child keep a row per distinct word of every child's `name_key` — so every way
+    a child is written (forms, API, imports, merges, COPY) keeps it in step; nothing in Python writes it.
+
+    Why a table: a word as common as "thi" (the middle name of most girls: 33,000 children of the demo
+    province) matched through the trigram index made PostgreSQL visit and re-test every matching row
+    of the register, that is every page of the province's children. Here the matches are one range of
+    the (province, word) index, read from the index alone (`child_word_search` carries the columns).
+    On SQLite (the embedded default, one province) the table stays empty and the search tests the
+    names as before (selectors.word_search_keys)."""
+
+    pk = models.CompositePrimaryKey("child_id", "word")
+    child_id = models.BigIntegerField()
+    word = models.CharField(max_length=150)
+    province_code = ProvinceCodeField(source="unit")  # the child's: the triggers copy it
+    # The child's current commune (the scope's filter: core.scope.scope_filter reads `unit`) and
+    # household (the poverty filter's rules read `household`): plain ids, no constraint — the
+    # triggers copy them from registry_child, whose own keys hold.
+    unit = models.ForeignKey(AdminUnit, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                             related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                  null=True, related_name="+")
+    given_key = models.CharField(max_length=40)
+    name_key = models.CharField(max_length=150)
+    ended_on = models.DateField(null=True)
+
+
 class Residence(models.Model):
     """Where a child lived, dated. The 2025 reform ends legacy residences on 2025-06-30 and opens
     the 2025 unit on 2025-07-01, so past figures keep their past units."""

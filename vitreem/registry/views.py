@@ -44,6 +44,7 @@ from .forms import (
 from .history import history_rows
 from .models import BirthPrecision, Child, Sex
 from .selectors import (
+    WordMatches,
     child_get_for_user,
     children_filter,
     children_flags,
@@ -59,6 +60,7 @@ from .selectors import (
     page_rows,
     poverty_review_in_force,
     poverty_reviews_for_user,
+    word_search_keys,
 )
 
 PAGE_SIZE = 50
@@ -95,13 +97,15 @@ class CappedPaginator(Paginator):
         return self.count <= self.cap
 
 
-def _page(paginator: Paginator, number: str | None, *, searching: bool, by_key: QuerySet | None = None) -> Page:
-    """paginator.get_page, but the last page (often the only one) needs no COUNT query. `by_key`: see
-    `page_rows`."""
+def _page(paginator: Paginator, number: str | None, *, searching: bool, by_key: QuerySet | None = None,
+          keys: WordMatches | None = None) -> Page:
+    """paginator.get_page, but the last page (often the only one) needs no COUNT query. `by_key`,
+    `keys`: see `page_rows`."""
     wanted = page_param(number)
     rows, total = page_rows(cast(QuerySet, paginator.object_list), offset=(wanted - 1) * paginator.per_page,
                             limit=paginator.per_page, keys_first=searching,
-                            cap=paginator.cap if isinstance(paginator, CappedPaginator) else None, by_key=by_key)
+                            cap=paginator.cap if isinstance(paginator, CappedPaginator) else None, by_key=by_key,
+                            keys=keys)
     if total is None:
         page = paginator.get_page(wanted)
         if page.number == wanted:
@@ -178,7 +182,8 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     paginator = (Paginator(rows_qs, PAGE_SIZE) if filters["as_of"] is not None
                  else CappedPaginator(rows_qs, PAGE_SIZE, cap=SEARCH_COUNT_CAP if searching else COUNT_CAP))
     page = _page(paginator, request.GET.get("page"), searching=searching,
-                 by_key=base.select_related("unit", "ethnicity"))
+                 by_key=base.select_related("unit", "ethnicity"),
+                 keys=word_search_keys(user=request.user, **filters))
     children = list(page.object_list)
     flags = children_flags(children, day=day, poverty=listed_poverty(**filters))
     rows = list_rows(children, flags)
