@@ -64,6 +64,17 @@ def test_every_write_of_the_register_keeps_the_index_in_step(world, worker_a, of
     Child.objects.filter(unit=units.commune_a_2025).update(given_key="x")
     Child.objects.update(note="—")
     assert _held() == _expected()
+    # An import's rows: one COPY (core.bulk), one statement for the trigger.
+    from vitreem.registry.services_bulk import BulkRegisterSession, NewChild, children_register_bulk
+    from vitreem.registry.validation import child_clean
+
+    rows = [NewChild(data=child_clean({"full_name": name, "birth_date": years_ago(5), "sex": "F"}, on=today()).data,
+                     unit=units.commune_a_2025) for name in ("Hà Thị Thu", "Vi Thị Thơm")]
+    ids = children_register_bulk(session=BulkRegisterSession(actor=officer, source="words-test", today=today()),
+                                 rows=rows)
+    assert _held() == _expected()
+    assert {(c, w) for c, w, *_ in _held() if c in ids} == {(ids[0], "ha"), (ids[0], "thi"), (ids[0], "thu"),
+                                                           (ids[1], "vi"), (ids[1], "thi"), (ids[1], "thom")}
     # Deleted, with the rows that refer to it: its words go.
     with connection.cursor() as cur:
         cur.execute("SELECT conrelid::regclass::text, a.attname FROM pg_constraint c JOIN pg_attribute a "
