@@ -346,10 +346,11 @@ def list_children(request, filters: Query[ChildFilters]) -> dict[str, Any]:
     limit, offset = f.pop("limit"), f.pop("offset")
     f["unit"] = _list_unit(f["unit"])
     base = children_for_user(user=user, include_ended=f["as_of"] is not None)
-    qs = children_filter(base, user=user, **f)
+    keys = word_search_keys(user=user, **f)
+    qs = children_filter(base, user=user, **f) if keys is None else keys.children(base)
     qs = qs.select_related("unit", "ethnicity")
     rows, found = page_rows(qs, offset=offset, limit=limit, keys_first=is_name_search(**f),
-                            by_key=base.select_related("unit", "ethnicity"), keys=word_search_keys(user=user, **f))
+                            by_key=base.select_related("unit", "ethnicity"), keys=keys)
     total = qs.count() if found is None else found
     flags = children_flags(rows, day=list_day(f["as_of"]), poverty=listed_poverty(**f))
     audit_read_list(user=user, what="registry.child", filters=filters.dict(), count=len(rows), total=total)

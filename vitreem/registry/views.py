@@ -169,10 +169,12 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         filters = form.filter_kwargs()
         # As of a past date, records that have ended since still count (rules.q_child_on decides).
         base = children_for_user(user=request.user, include_ended=filters["as_of"] is not None)
-        qs = children_filter(base, user=request.user, **filters)
+        keys = word_search_keys(user=request.user, **filters)
+        qs = children_filter(base, user=request.user, **filters) if keys is None else keys.children(base)
     else:
         filters = {"as_of": None}
         base = qs = Child.objects.none()
+        keys = None
     day = list_day(filters["as_of"])
     # The list behind a dashboard figure (as_of) shows the exact total, equal to the figure; a
     # browsing list counts up to COUNT_CAP only (a name search to SEARCH_COUNT_CAP), so the province's 200,000 rows are not counted
@@ -182,8 +184,7 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     paginator = (Paginator(rows_qs, PAGE_SIZE) if filters["as_of"] is not None
                  else CappedPaginator(rows_qs, PAGE_SIZE, cap=SEARCH_COUNT_CAP if searching else COUNT_CAP))
     page = _page(paginator, request.GET.get("page"), searching=searching,
-                 by_key=base.select_related("unit", "ethnicity"),
-                 keys=word_search_keys(user=request.user, **filters))
+                 by_key=base.select_related("unit", "ethnicity"), keys=keys)
     children = list(page.object_list)
     flags = children_flags(children, day=day, poverty=listed_poverty(**filters))
     rows = list_rows(children, flags)

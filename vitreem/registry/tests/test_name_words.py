@@ -138,3 +138,11 @@ def test_the_list_page_searches_through_the_index(client_for, world, officer):
     assert "Trần Thị Hoa" in page.content.decode() and "Phạm Thị Mai" in page.content.decode()
     assert "Nguyễn Văn An" not in page.content.decode()
     assert any("registry_childnameword" in q["sql"] for q in captured.captured_queries) == POSTGRESQL
+    # Past the last page: the last one, counted from the matches (WordMatches.children on PostgreSQL).
+    past = client.get("/registry/children/", {"q": "thi", "page": 9})
+    assert past.status_code == 200 and past.context["page"].number == 1
+    assert [r.child.full_name for r in past.context["rows"]] == ["Trần Thị Hoa", "Phạm Thị Mai"]
+    api = client.get("/api/registry/children", {"q": "thi", "offset": 5, "limit": 2}).json()
+    assert (api["total"], api["items"]) == (2, [])
+    api = client.get("/api/registry/children", {"q": "thi", "limit": 1}).json()
+    assert api["total"] == 2 and [c["full_name"] for c in api["items"]] == ["Trần Thị Hoa"]
