@@ -339,7 +339,7 @@ class WordMatches:
         """The keys of the first `count` children matched. A child whose name has two words that start
         alike ("Thị Thiện" for "thi") has two rows, side by side in that order: each is kept once, here
         rather than by the query (DISTINCT ON sorted every match where a LIMIT keeps the first
-        `count` while reading: "lan", 37 → 28 ms). Rare, so one query almost always; another, reading
+        `count` while reading: "lan", 37 → 12 ms). Rare, so one query almost always; another, reading
         further, when the duplicates left too few."""
         limit = count + 20
         while True:
