@@ -356,6 +356,29 @@ class WordMatches:
         return scope.filter(pk__in=self.rows.order_by()).order_by("given_key", "name_key", "pk")
 
 
+_COMMON_WORDS: tuple[float, dict[str, float]] = (0.0, {})
+
+
+def _common_words() -> dict[str, float]:
+    """{word: its share of the word index's rows} for the names' most common words, from PostgreSQL's
+    statistics of the table (ANALYZE's 100 most common values: "nguyen", "thi", "van"…), read at most
+    once an hour a process. They choose which typed word drives a search, never what it finds."""
+    global _COMMON_WORDS
+    import time
+
+    from django.db import connection
+
+    read_at, words = _COMMON_WORDS
+    if time.monotonic() - read_at > 3600 or not words:
+        with connection.cursor() as cur:
+            cur.execute("SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+                        "WHERE tablename = 'registry_childnameword' AND attname = 'word'")
+            row = cur.fetchone()
+        words = dict(zip(row[0], row[1], strict=True)) if row and row[0] else {}
+        _COMMON_WORDS = (time.monotonic(), words)
+    return words
+
+
 def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, poverty: str = "",
                      poverty_year: int | None = None, q: str = "", guardian: str = "",
                      **others: Any) -> WordMatches | None:
@@ -364,9 +387,9 @@ def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, pov
     search reads the register (children_filter's own query, which finds the same children).
 
     It serves the child list's usual search on PostgreSQL: a name (not an ID number) within one
-    province's scope, with or without the commune and poverty filters, today's list. The longest
-    word typed drives it (one range of the index: its narrowest); the other words are tested on the
-    name the index carries. Same scope (core.scope.scope_filter on the child's commune), same rules
+    province's scope, with or without the commune and poverty filters, today's list. The least
+    common word typed drives it (one range of the index: its narrowest, `_common_words`); the other
+    words are tested on the name the index carries. Same scope (core.scope.scope_filter on the child's commune), same rules
     (rules.q_poverty_in_force on the child's household), same order (given name, name, id) as
     children_filter. The other filters (age, sex, groups…) and a past date's list read the register."""
     from django.db import connection
@@ -382,7 +405,11 @@ def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, pov
             or not text or text.replace(" ", "").isdigit() or province is None):
         return None
     words = fold(text).split(" ")
-    drive = max(words, key=len)
+    common = _common_words()
+    # The word whose range is the narrowest: the least common by the table's statistics, the longest
+    # among words as rare. "nguyen lan" reads "lan…" (9,000 rows on the demo) and tests "nguyen" on
+    # the names, not the 48,000 "nguyen" rows (13.6–33 → 5.6–8.8 ms).
+    drive = min(words, key=lambda w: (sum(f for v, f in common.items() if v.startswith(w)), -len(w)))
     words.remove(drive)
     rows = scope_filter(ChildNameWord.objects.filter(province_code=province, word__startswith=drive,
                                                      ended_on__isnull=True), user)

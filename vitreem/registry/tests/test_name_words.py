@@ -146,3 +146,28 @@ def test_the_list_page_searches_through_the_index(client_for, world, officer):
     assert (api["total"], api["items"]) == (2, [])
     api = client.get("/api/registry/children", {"q": "thi", "limit": 1}).json()
     assert api["total"] == 2 and [c["full_name"] for c in api["items"]] == ["Trần Thị Hoa"]
+
+
+def test_the_least_common_word_typed_drives_the_search(world, officer, units, monkeypatch):
+    """Its range of the index is the narrowest; the other words are tested on the names it holds. The
+    table's statistics say which is common (PostgreSQL's ANALYZE); without them, the longest word."""
+    from vitreem.registry import selectors
+
+    for given in ("Lâm", "Long", "Minh", "Nam", "Phúc", "Quân", "Sơn", "Tài", "Tùng", "Việt", "Vinh", "Vũ"):
+        register(officer, f"Nguyễn Văn {given}", years_ago(5), "M", units.commune_b_2025)
+    register(officer, "Nguyễn Thị Lan", years_ago(5), "F", units.commune_b_2025)
+    if not POSTGRESQL:
+        assert word_search_keys(user=officer, q="nguyen lan") is None
+        return
+    monkeypatch.setattr(selectors, "_COMMON_WORDS", (0.0, {}))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE registry_childnameword")
+    matches = word_search_keys(user=officer, q="nguyen lan")
+    sql, params = matches.rows.query.sql_with_params()
+    assert '"registry_childnameword"."province_code" = %s AND "registry_childnameword"."word"::text LIKE %s' in sql
+    assert "nguyen" in selectors._common_words() and params[:2] == ("51", "lan%")  # the range read
+    assert matches.first(10) == _by_register(officer, q="nguyen lan")
+    assert [Child.objects.get(pk=k).full_name for k in matches.first(10)] == ["Nguyễn Thị Lan"]
+    # Neither word common: the longer one drives.
+    monkeypatch.setattr(selectors, "_common_words", dict)
+    assert word_search_keys(user=officer, q="nguyen lan").rows.query.sql_with_params()[1][:2] == ("51", "nguyen%")
