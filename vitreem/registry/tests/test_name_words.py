@@ -64,6 +64,15 @@ def test_every_write_of_the_register_keeps_the_index_in_step(world, worker_a, of
     Child.objects.filter(unit=units.commune_a_2025).update(given_key="x")
     Child.objects.update(note="—")
     assert _held() == _expected()
+    # Pseudonymised (a data subject's erasure, Law 91/2025/QH15): none of the old name's words remains.
+    from django.db import transaction
+
+    from vitreem.privacy.erasure import child_pseudonymise
+
+    with transaction.atomic():
+        child_pseudonymise(actor=officer, child=world.hoa)
+    assert _held() == _expected()
+    assert not {"tran", "thi", "hang"} & {w for c, w, *_ in _held() if c == world.hoa.pk}
     # An import's rows: one COPY (core.bulk), one statement for the trigger.
     from vitreem.registry.services_bulk import BulkRegisterSession, NewChild, children_register_bulk
     from vitreem.registry.validation import child_clean
