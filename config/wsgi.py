@@ -13,6 +13,6 @@ get_resolver().url_patterns  # noqa: B018 — evaluated for its import
 # What is loaded by now (modules, the URLconf, models, templates' code: some 156,000 objects) lives as
 # long as the process. Moved out of the collector's generations, a full collection no longer walks it:
 # it ran about once every 50 requests of the demo's persona mix and took 92 ms, a pause of whichever
-# request triggered it (28 ms with the freeze; in process, a machine three times slower than stop 49's).
+# request triggered it (28 ms with the freeze; in process, a machine two to three times slower than stop 49's).
 gc.collect()
 gc.freeze()

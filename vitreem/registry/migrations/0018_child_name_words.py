@@ -11,7 +11,7 @@ minutes, see docs/en/operations.md).
 The index `child_word_search` (province, word) carries every column the search reads, so a word's
 matches are read from one range of it alone, without a visit of the register's rows: the demo
 province's search for "thi" with the poverty filter, its keys query 44–59 → 22–33 ms (eight runs each,
-alternated, on a machine three times slower than stop 49's).
+alternated, on a machine about twice as slow as stop 49's).
 
 The three text columns compare byte by byte (`COLLATE "C"`), as the register's keys do (migration
 0011): a word's prefix is then an index range, and the order is the child list's. SQLite: the table
