@@ -4,9 +4,10 @@ A row per distinct word of each child's folded name (`registry_child.name_key`),
 child list filters and sorts a name search by. On PostgreSQL three statement-level triggers on
 registry_child keep it (after INSERT, UPDATE and DELETE, reading the statement's transition tables: an
 import's 500 rows or a COPY of a country's register are one INSERT … SELECT, not a call per row), and
-the rows the register holds are copied in here, with the triggers' creation in one transaction — which
-holds writes to the register while it runs (the demo's 200,000 children: 3 s; a country of 25 million:
-minutes, see docs/en/operations.md).
+the rows the register holds are copied in here: the table, its triggers and its rows in one
+transaction (nothing is left half-made if it stops), which holds writes to the register while it
+runs (the demo's 200,000 children: 3 s; a country of 25 million: minutes, see docs/en/operations.md).
+Migration 0019 then marks the rows visible to all (VACUUM, outside a transaction).
 
 The index `child_word_search` (province, word) carries every column the search reads, so a word's
 matches are read from one range of it alone, without a visit of the register's rows: the demo
@@ -80,14 +81,6 @@ def forward(apps, schema_editor):
     schema_editor.execute(INDEX)
 
 
-def vacuum(apps, schema_editor):
-    # Marks the copied rows visible to all, which an index-only scan needs to skip the table: before
-    # it, every match was a visit of the new table (the search above: 25 ms → 45 ms). VACUUM cannot
-    # run inside a transaction, hence this step outside the one above.
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("VACUUM (ANALYZE) registry_childnameword")
-
-
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -97,7 +90,7 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    atomic = False  # the VACUUM step; the table's rows and triggers are written in one transaction (atomic=True)
+    # One transaction: the table, its triggers and its rows, or nothing (the VACUUM after it: 0019).
 
     dependencies = [
         ("places", "0002_tree_stamp"),
@@ -126,6 +119,5 @@ class Migration(migrations.Migration):
                                            to="places.adminunit")),
             ],
         ),
-        migrations.RunPython(forward, backward, atomic=True),
-        migrations.RunPython(vacuum, migrations.RunPython.noop),
+        migrations.RunPython(forward, backward),
     ]
