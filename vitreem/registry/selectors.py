@@ -140,6 +140,25 @@ def list_day(as_of: dt.date | None) -> dt.date:
     return as_of or timezone.localdate()
 
 
+def _address_and_poverty(qs: QuerySet, *, user: User, day: dt.date, unit, poverty: str, poverty_year: int | None,
+                         province: str | None) -> QuerySet:
+    """The current address's filter (`unit`: its communes today) and the poverty filter, on rows with a
+    child's `unit` and `household` — the register's (children_filter) or the word index's
+    (word_search_keys), so both find the same children."""
+    from vitreem.stats.engine import params_for
+
+    from .rules import q_poverty, q_poverty_in_force
+
+    if unit is not None:
+        ids = params_for(as_of=day, unit=unit, user=user).commune_ids(day)
+        if ids is not None:
+            qs = qs.filter(unit_id__in=ids)
+    if poverty:
+        qs = qs.filter(q_poverty(poverty_year, poverty, province) if poverty_year
+                       else q_poverty_in_force(day, poverty, province))
+    return qs
+
+
 def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = None, unit=None, age_band: str = "",
                     sex: str = "", ethnicity: str = "", poverty: str = "", poverty_year: int | None = None,
                     special: str = "", at_risk: bool = False, schooling: str = "", disability: str = "",
@@ -160,24 +179,16 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
     from vitreem.stats.engine import params_for
 
     from .models import Guardian, SpecialEpisode, SpecialGroup
-    from .rules import (
-        covers,
-        q_at_risk_on,
-        q_child_on,
-        q_lives_in,
-        q_poverty,
-        q_poverty_in_force,
-        q_special_on,
-    )
+    from .rules import covers, q_at_risk_on, q_child_on, q_lives_in, q_special_on
 
     day = list_day(as_of)
+    # The user's province when the scope is within one: its rows carry its code (registry indexes lead with it).
+    province = scope_for(user).province_code
     if as_of is not None:
         params = params_for(as_of=day, unit=unit, user=user)
         qs = qs.filter(q_child_on(day) & q_lives_in(day, params.commune_ids(day)))
-    elif unit is not None:
-        ids = params_for(as_of=day, unit=unit, user=user).commune_ids(day)
-        if ids is not None:
-            qs = qs.filter(unit_id__in=ids)
+    qs = _address_and_poverty(qs, user=user, day=day, unit=None if as_of is not None else unit, poverty=poverty,
+                              poverty_year=poverty_year, province=province)
     if age_band:
         bounds = age_band_bounds(age_band, day)
         if bounds:
@@ -186,11 +197,6 @@ def children_filter(qs: QuerySet[Child], *, user: User, as_of: dt.date | None = 
         qs = qs.filter(sex=sex)
     if ethnicity:
         qs = qs.filter(ethnicity__code=ethnicity)
-    # The user's province when the scope is within one: its rows carry its code (registry indexes lead with it).
-    province = scope_for(user).province_code
-    if poverty:
-        qs = qs.filter(q_poverty(poverty_year, poverty, province) if poverty_year
-                       else q_poverty_in_force(day, poverty, province))
     if special == "any":
         qs = qs.filter(q_special_on(day))
     elif special:
@@ -395,9 +401,6 @@ def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, pov
     from django.db import connection
 
     from vitreem.core.text import fold
-    from vitreem.stats.engine import params_for
-
-    from .rules import q_poverty, q_poverty_in_force
 
     text = (q or "").strip()
     province = scope_for(user).province_code
@@ -405,7 +408,7 @@ def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, pov
             or not text or text.replace(" ", "").isdigit() or province is None):
         return None
     words = fold(text).split(" ")
-    common = _common_words()
+    common = _common_words() if len(words) > 1 else {}
     # The word whose range is the narrowest: the least common by the table's statistics, the longest
     # among words as rare. "nguyen lan" reads "lan…" (9,000 rows on the demo) and tests "nguyen" on
     # the names, not the 48,000 "nguyen" rows (13.6–33 → 5.6–8.8 ms).
@@ -415,14 +418,8 @@ def word_search_keys(*, user: User, as_of: dt.date | None = None, unit=None, pov
                                                      ended_on__isnull=True), user)
     for word in words:
         rows = rows.filter(_word_prefix("name_key", word))
-    day = list_day(None)
-    if unit is not None:
-        ids = params_for(as_of=day, unit=unit, user=user).commune_ids(day)
-        if ids is not None:
-            rows = rows.filter(unit_id__in=ids)
-    if poverty:
-        rows = rows.filter(q_poverty(poverty_year, poverty, province) if poverty_year
-                           else q_poverty_in_force(day, poverty, province))
+    rows = _address_and_poverty(rows, user=user, day=list_day(None), unit=unit, poverty=poverty,
+                                poverty_year=poverty_year, province=province)
     return WordMatches(rows.order_by("given_key", "name_key", "child_id").values_list("child_id", flat=True))
 
 
